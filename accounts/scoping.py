@@ -1,0 +1,246 @@
+"""The scoping rule, in one place (DESIGN §3).
+
+A user sees and acts on what lies in the subtree of the nodes they hold a role on (or
+were granted object access to through django-guardian), plus what belongs to their
+departments, plus — once events exist — what they filed themselves. Nothing else,
+through any page, API, export or admin screen. Every view, API and service that
+takes an id goes through an ``access_*`` function here; forbidden and missing answer
+the same (``Http404``).
+
+Each condition is written on its own line so that tests can cover each one.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from accounts.models import DEPARTMENT_ROLES, Department, Role, RoleAssignment, User
+from grids.models import GRID_LEVELS, Area
+
+_CACHE_ATTR = "_governance_scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    # Superusers see everything.
+    is_global: bool
+    # Paths of the subtree roots the user sees (no path is inside another).
+    area_paths: tuple[str, ...]
+    # Paths of the subtree roots the user may configure (admin role).
+    admin_paths: tuple[str, ...]
+    # Departments the user works in (department roles).
+    department_ids: frozenset[int]
+    # Departments the user administers (department admin role).
+    admin_department_ids: frozenset[int]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.is_global or self.area_paths or self.department_ids)
+
+
+EMPTY_SCOPE = Scope(False, (), (), frozenset(), frozenset())
+
+
+def _minimal_paths(paths) -> tuple[str, ...]:
+    """Drop paths that lie inside another path of the set."""
+    kept: list[str] = []
+    for path in sorted(set(paths)):
+        if not kept or not path.startswith(kept[-1]):
+            kept.append(path)
+    return tuple(kept)
+
+
+def _granted_area_paths(user: User) -> list[str]:
+    from guardian.shortcuts import get_objects_for_user
+
+    granted = get_objects_for_user(user, "grids.view_area", klass=Area, accept_global_perms=False, with_superuser=False)
+    return list(granted.values_list("path", flat=True))
+
+
+def user_scope(user) -> Scope:
+    """The user's scope, computed once per user object (i.e. once per request)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return EMPTY_SCOPE
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        scope = Scope(True, (), (), frozenset(), frozenset())
+    else:
+        rows = list(
+            RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).values_list("role", "area__path", "department_id")
+        )
+        area_paths = [path for _role, path, _dept in rows if path]
+        area_paths += _granted_area_paths(user)
+        scope = Scope(
+            is_global=False,
+            area_paths=_minimal_paths(area_paths),
+            admin_paths=_minimal_paths(path for role, path, _dept in rows if role == Role.ADMIN and path),
+            department_ids=frozenset(dept for role, _path, dept in rows if role in DEPARTMENT_ROLES and dept),
+            admin_department_ids=frozenset(dept for role, _path, dept in rows if role == Role.DEPT_ADMIN and dept),
+        )
+    setattr(user, _CACHE_ATTR, scope)
+    return scope
+
+
+def forget_scope(user) -> None:
+    """Drop the cached scope (after the user's roles changed)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def subtree_q(paths, field: str = "path") -> Q:
+    """``Q`` matching rows whose ``field`` (a tree path) lies in any of the subtrees."""
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(**{f"{field}__startswith": path})
+    return condition
+
+
+def ancestor_paths(path: str) -> list[str]:
+    step = Area.steplen
+    return [path[:end] for end in range(step, len(path) + 1, step)]
+
+
+def filter_by_area_scope(queryset: QuerySet, user, *, path_field: str) -> QuerySet:
+    """Restrict any queryset whose rows point into the tree (``path_field`` is the
+    lookup of the node's path, e.g. ``"grid__path"``) to the user's subtrees."""
+    scope = user_scope(user)
+    if scope.is_global:
+        return queryset
+    if not scope.area_paths:
+        return queryset.none()
+    return queryset.filter(subtree_q(scope.area_paths, path_field))
+
+
+# --- Areas and grids ------------------------------------------------------------------
+
+
+def areas_visible_to(user) -> QuerySet[Area]:
+    return filter_by_area_scope(Area.objects.all(), user, path_field="path")
+
+
+def grids_visible_to(user) -> QuerySet[Area]:
+    return areas_visible_to(user).filter(level__in=GRID_LEVELS)
+
+
+def area_is_visible(user, area: Area) -> bool:
+    scope = user_scope(user)
+    if scope.is_global:
+        return True
+    return any(area.path.startswith(path) for path in scope.area_paths)
+
+
+def access_area(user, area_id) -> Area:
+    try:
+        area = Area.objects.get(pk=area_id)
+    except (Area.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such area") from None
+    if not area_is_visible(user, area):
+        raise Http404("No such area")
+    return area
+
+
+def areas_manageable_by(user) -> QuerySet[Area]:
+    """Areas the user may configure: the subtrees where they hold the admin role."""
+    scope = user_scope(user)
+    if scope.is_global:
+        return Area.objects.all()
+    if not scope.admin_paths:
+        return Area.objects.none()
+    return Area.objects.filter(subtree_q(scope.admin_paths))
+
+
+def can_manage_area(user, area: Area | None) -> bool:
+    """May the user configure ``area``? ``None`` stands for the root of the tree."""
+    scope = user_scope(user)
+    if scope.is_global:
+        return True
+    if area is None:
+        return False
+    return any(area.path.startswith(path) for path in scope.admin_paths)
+
+
+# --- Departments ----------------------------------------------------------------------
+
+
+def departments_visible_to(user) -> QuerySet[Department]:
+    """Departments the user works in, plus those serving the user's areas: at a node in
+    their subtrees or above them (a street dispatcher sends work to the district's
+    城管局 as well as to the street's own 城管中队)."""
+    scope = user_scope(user)
+    if scope.is_global:
+        return Department.objects.all()
+    condition = Q(pk__in=scope.department_ids)
+    condition |= subtree_q(scope.area_paths, "area__path")
+    above = {ancestor for path in scope.area_paths for ancestor in ancestor_paths(path)}
+    condition |= Q(area__path__in=above)
+    return Department.objects.filter(condition)
+
+
+def access_department(user, department_id) -> Department:
+    try:
+        return departments_visible_to(user).get(pk=department_id)
+    except (Department.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such department") from None
+
+
+def departments_manageable_by(user) -> QuerySet[Department]:
+    scope = user_scope(user)
+    if scope.is_global:
+        return Department.objects.all()
+    condition = Q(pk__in=scope.admin_department_ids)
+    condition |= subtree_q(scope.admin_paths, "area__path")
+    return Department.objects.filter(condition)
+
+
+# --- Role assignments and users ----------------------------------------------------------
+
+
+def role_assignments_visible_to(user) -> QuerySet[RoleAssignment]:
+    scope = user_scope(user)
+    if scope.is_global:
+        return RoleAssignment.objects.all()
+    condition = Q(user=user)
+    condition |= subtree_q(scope.area_paths, "area__path") & Q(area__isnull=False)
+    condition |= Q(department_id__in=scope.department_ids)
+    return RoleAssignment.objects.filter(condition)
+
+
+def role_assignments_manageable_by(user) -> QuerySet[RoleAssignment]:
+    scope = user_scope(user)
+    if scope.is_global:
+        return RoleAssignment.objects.all()
+    condition = subtree_q(scope.admin_paths, "area__path") & Q(area__isnull=False)
+    condition |= Q(department__in=departments_manageable_by(user))
+    return RoleAssignment.objects.filter(condition)
+
+
+def users_visible_to(user) -> QuerySet[User]:
+    scope = user_scope(user)
+    if scope.is_global:
+        return User.objects.all()
+    holders = role_assignments_visible_to(user).filter(revoked_at__isnull=True).values("user_id")
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=holders))
+
+
+def users_manageable_by(user) -> QuerySet[User]:
+    """Users an admin may edit: those whose every active role lies in the admin's
+    subtrees or departments (so a street admin cannot edit a city leader who also
+    holds a role in the street). The admin pages create a user together with a first
+    role in the admin's subtree, so no user an admin creates falls outside this."""
+    scope = user_scope(user)
+    if scope.is_global:
+        return User.objects.all()
+    manageable = role_assignments_manageable_by(user).values("pk")
+    outside = RoleAssignment.objects.filter(revoked_at__isnull=True).exclude(pk__in=manageable).values("user_id")
+    inside = role_assignments_manageable_by(user).filter(revoked_at__isnull=True).values("user_id")
+    return User.objects.filter(pk__in=inside, is_superuser=False).exclude(pk__in=outside)
+
+
+def access_user(user, user_id) -> User:
+    try:
+        return users_visible_to(user).get(pk=user_id)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such user") from None

@@ -1,0 +1,20 @@
+"""Settings for the test suite: the normal settings plus a test-only secret.
+
+The suite runs against PostgreSQL and Redis when DATABASE_URL / CELERY_BROKER_URL are
+set, and against SQLite with the embedded filesystem broker otherwise.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("GOVERNANCE_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
+
+from governance.settings import *  # noqa: E402,F403
+from governance.settings import DATABASES, VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Boundaries change inside tests and are read back at once.
+GRID_INDEX_CHECK_SECONDS = 0
+# A file, not memory: a real Celery worker started by a test reads the same database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

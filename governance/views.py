@@ -1,0 +1,25 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from accounts.models import RoleAssignment
+from accounts.scoping import areas_visible_to, departments_visible_to, grids_visible_to, user_scope
+from governance.selectors import background_status
+
+
+@login_required
+def home(request):
+    scope = user_scope(request.user)
+    assignments = (
+        RoleAssignment.objects.filter(user=request.user, revoked_at__isnull=True)
+        .select_related("area", "department")
+        .order_by("role")
+    )
+    context = {
+        "assignments": assignments,
+        "is_global": scope.is_global,
+        "area_count": areas_visible_to(request.user).count(),
+        "grid_count": grids_visible_to(request.user).count(),
+        "department_count": departments_visible_to(request.user).count(),
+        "background": background_status() if request.user.is_staff else None,
+    }
+    return render(request, "home.html", context)

@@ -1,0 +1,308 @@
+"""Importing areas and grids from a GeoJSON FeatureCollection.
+
+Each feature is one node; its properties carry ``code``, ``name`` and optionally
+``level``, ``parent_code``, ``grid_type``, ``exclusive_kind``, ``households`` and
+``population`` (see docs/grids.md). Parents are imported before children whatever the
+order in the file. A bad feature is reported with its number and reason and the valid
+ones still import; importing the same file again changes nothing.
+"""
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from grids import spatial
+from grids.codes import level_from_code, parent_code_of
+from grids.geometry import parse_boundary
+from grids.models import GRID_LEVELS, LEVEL_ORDER, ROOT_LEVELS, Area, AreaLevel, ExclusiveKind, GridType
+from grids.services import area_create, area_move, area_update
+
+# Words grid workers' files use for levels and types, besides the English values.
+LEVEL_WORDS = {
+    "省": AreaLevel.PROVINCE,
+    "市": AreaLevel.CITY,
+    "区": AreaLevel.DISTRICT,
+    "县": AreaLevel.DISTRICT,
+    "区县": AreaLevel.DISTRICT,
+    "街道": AreaLevel.STREET,
+    "乡镇": AreaLevel.STREET,
+    "镇": AreaLevel.STREET,
+    "乡": AreaLevel.STREET,
+    "社区": AreaLevel.COMMUNITY,
+    "村": AreaLevel.COMMUNITY,
+    "网格": AreaLevel.GRID,
+    "一级网格": AreaLevel.GRID,
+    "二级网格": AreaLevel.SUBGRID,
+}
+GRID_TYPE_WORDS = {"基础网格": GridType.BASIC, "基础": GridType.BASIC, "专属网格": GridType.EXCLUSIVE, "专属": GridType.EXCLUSIVE}
+EXCLUSIVE_KIND_WORDS = {
+    "学校": ExclusiveKind.SCHOOL,
+    "医院": ExclusiveKind.HOSPITAL,
+    "市场": ExclusiveKind.MARKET,
+    "商场": ExclusiveKind.MARKET,
+    "公园": ExclusiveKind.PARK,
+    "园区": ExclusiveKind.INDUSTRIAL_PARK,
+    "工业园区": ExclusiveKind.INDUSTRIAL_PARK,
+    "企业": ExclusiveKind.ENTERPRISE,
+    "机关": ExclusiveKind.COMPOUND,
+    "机关大院": ExclusiveKind.COMPOUND,
+    "交通枢纽": ExclusiveKind.TRANSPORT,
+    "其他": ExclusiveKind.OTHER,
+}
+
+
+@dataclass
+class FeatureProblem:
+    number: int  # 1-based position of the feature in the file
+    code: str
+    message: str
+
+    def __str__(self):
+        label = _("feature #%(number)s") % {"number": self.number}
+        if self.code:
+            label += f" ({self.code})"
+        return f"{label}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[FeatureProblem] = field(default_factory=list)
+    warnings: list[FeatureProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Feature:
+    number: int
+    code: str
+    name: str
+    level: str | None
+    parent_code: str | None
+    attrs: dict
+    boundary: dict | None
+
+
+def load_feature_collection(raw) -> list[dict]:
+    """Parse the file's text; one clear ``ValidationError`` when it is not a GeoJSON
+    FeatureCollection at all."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError(_("The file is not UTF-8 text; save the GeoJSON as UTF-8.")) from None
+    if isinstance(raw, str):
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(
+                _("The file is not valid JSON (line %(line)s, column %(column)s: %(reason)s).")
+                % {"line": exc.lineno, "column": exc.colno, "reason": exc.msg}
+            ) from None
+    else:
+        data = raw
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(data.get("features"), list):
+        raise ValidationError(_("The file must be a GeoJSON FeatureCollection with a list of features."))
+    if not data["features"]:
+        raise ValidationError(_("The FeatureCollection has no features."))
+    return data["features"]
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _count(props: dict, name: str, label: str) -> int | None:
+    value = props.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValidationError(_("%(field)s must be a whole number, not %(value)r.") % {"field": label, "value": value}) from None
+    if number < 0:
+        raise ValidationError(_("%(field)s cannot be negative.") % {"field": label})
+    return number
+
+
+def _read_feature(number: int, raw) -> _Feature:
+    if not isinstance(raw, dict) or raw.get("type") != "Feature":
+        raise ValidationError(_("not a GeoJSON Feature."))
+    props = raw.get("properties") or {}
+    if not isinstance(props, dict):
+        raise ValidationError(_("properties must be an object."))
+    code = _text(props.get("code"))
+    if not code:
+        raise ValidationError(_("the property code is missing."))
+    name = _text(props.get("name"))
+    if not name:
+        raise ValidationError(_("the property name is missing."))
+    level_text = _text(props.get("level"))
+    level = None
+    if level_text:
+        level = LEVEL_WORDS.get(level_text, level_text)
+        if level not in AreaLevel.values:
+            raise ValidationError(_("unknown level %(level)s.") % {"level": level_text})
+    elif len(code) == 12:
+        level = level_from_code(code)
+        if level is None:
+            raise ValidationError(_("cannot tell the level from code %(code)s; give the property level.") % {"code": code})
+    grid_type = _text(props.get("grid_type"))
+    grid_type = GRID_TYPE_WORDS.get(grid_type, grid_type)
+    exclusive_kind = _text(props.get("exclusive_kind"))
+    exclusive_kind = EXCLUSIVE_KIND_WORDS.get(exclusive_kind, exclusive_kind)
+    if exclusive_kind and exclusive_kind not in ExclusiveKind.values:
+        raise ValidationError(_("unknown exclusive kind %(kind)s.") % {"kind": exclusive_kind})
+    attrs = {
+        "grid_type": grid_type,
+        "exclusive_kind": exclusive_kind,
+        "households": _count(props, "households", _("households")),
+        "population": _count(props, "population", _("population")),
+    }
+    boundary = raw.get("geometry")
+    if boundary is not None:
+        parse_boundary(boundary)  # report a bad geometry before anything is written
+    return _Feature(
+        number=number,
+        code=code,
+        name=name,
+        level=level,
+        parent_code=_text(props.get("parent_code")) or None,
+        attrs=attrs,
+        boundary=boundary,
+    )
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "；".join(str(message) for message in error.messages)
+    return str(error)
+
+
+def grids_import(*, actor, raw) -> ImportReport:
+    """Create or update the areas and grids of a GeoJSON FeatureCollection."""
+    features = load_feature_collection(raw)
+    report = ImportReport()
+    read: list[_Feature] = []
+    for number, raw_feature in enumerate(features, start=1):
+        code = _text(((raw_feature or {}).get("properties") or {}).get("code")) if isinstance(raw_feature, dict) else ""
+        try:
+            read.append(_read_feature(number, raw_feature))
+        except ValidationError as error:
+            report.errors.append(FeatureProblem(number, code, _message(error)))
+
+    numbers_by_code: dict[str, list[int]] = {}
+    for feature in read:
+        numbers_by_code.setdefault(feature.code, []).append(feature.number)
+    duplicates = {code for code, count in Counter(f.code for f in read).items() if count > 1}
+    for feature in read:
+        if feature.code in duplicates:
+            numbers = "、".join(f"#{n}" for n in numbers_by_code[feature.code])
+            report.errors.append(
+                FeatureProblem(
+                    feature.number,
+                    feature.code,
+                    _("code %(code)s appears in several features (%(numbers)s); none of them was imported.")
+                    % {"code": feature.code, "numbers": numbers},
+                )
+            )
+    read = [f for f in read if f.code not in duplicates]
+
+    failed_codes = {problem.code for problem in report.errors if problem.code}
+    # Parents first: by level, grids (level unknown until the parent is known) after
+    # communities, and second-level grids after grids.
+    def order(feature: _Feature):
+        level = feature.level or AreaLevel.GRID
+        return (LEVEL_ORDER.index(level), feature.number)
+
+    touched_grids: list[tuple[_Feature, Area]] = []
+    for feature in sorted(read, key=order):
+        try:
+            with transaction.atomic():
+                outcome, area = _import_one(actor, feature, failed_codes)
+        except (ValidationError, PermissionDenied) as error:
+            failed_codes.add(feature.code)
+            report.errors.append(FeatureProblem(feature.number, feature.code, _message(error)))
+            continue
+        getattr(report, outcome).append(feature.code)
+        if area.is_grid and outcome != "unchanged":
+            touched_grids.append((feature, area))
+
+    for feature, area in touched_grids:
+        _warn_overlaps(report, feature, area)
+    report.errors.sort(key=lambda problem: problem.number)
+    return report
+
+
+def _import_one(actor, feature: _Feature, failed_codes: set[str]) -> tuple[str, Area]:
+    level = feature.level
+    parent_code = feature.parent_code or (parent_code_of(feature.code, level) if level else None)
+    if level is None and parent_code is None and len(feature.code) > 12 and feature.code[:12].isdigit():
+        parent_code = feature.code[:12]
+    parent = None
+    if parent_code:
+        if parent_code in failed_codes:
+            raise ValidationError(_("its parent %(parent)s was not imported (see its error).") % {"parent": parent_code})
+        parent = Area.objects.filter(code=parent_code).first()
+        if parent is None:
+            # A city's province is optional: without it the city is a root.
+            if not feature.parent_code and level in ROOT_LEVELS:
+                parent_code = None
+            else:
+                raise ValidationError(
+                    _("unknown parent code %(parent)s: it is neither in the database nor in this file.") % {"parent": parent_code}
+                )
+    elif level not in ROOT_LEVELS:
+        raise ValidationError(_("no parent: give the property parent_code."))
+    if level is None:
+        level = AreaLevel.SUBGRID if parent is not None and parent.level == AreaLevel.GRID else AreaLevel.GRID
+    if level in GRID_LEVELS and feature.boundary is None:
+        raise ValidationError(_("a grid needs a Polygon or MultiPolygon geometry."))
+
+    existing = Area.objects.filter(code=feature.code).first()
+    if existing is None:
+        area = area_create(
+            actor=actor, parent=parent, code=feature.code, name=feature.name, level=level,
+            boundary=feature.boundary, **feature.attrs,
+        )
+        return "created", area
+    if existing.level != level:
+        raise ValidationError(
+            _("code %(code)s already exists as a %(existing)s, not a %(level)s.")
+            % {"code": feature.code, "existing": AreaLevel(existing.level).label, "level": AreaLevel(level).label}
+        )
+    moved = False
+    current_parent = existing.get_parent()
+    if parent is not None and (current_parent is None or current_parent.pk != parent.pk):
+        existing = area_move(actor=actor, area=existing, new_parent=parent)
+        moved = True
+    changes = {"name": feature.name, **feature.attrs}
+    if level in GRID_LEVELS or feature.boundary is not None:
+        changes["boundary"] = feature.boundary
+    area, changed = area_update(actor=actor, area=existing, **changes)
+    return ("updated" if changed or moved else "unchanged"), area
+
+
+def _warn_overlaps(report: ImportReport, feature: _Feature, area: Area) -> None:
+    boundary = parse_boundary(area.boundary)
+    for grid_id, share in spatial.grids_overlapping(boundary.geometry, exclude_ids={area.pk}):
+        other = Area.objects.get(pk=grid_id)
+        if other.level != area.level:
+            continue  # a second-level grid inside this grid, or the grid around it
+        report.warnings.append(
+            FeatureProblem(
+                feature.number,
+                feature.code,
+                _("overlaps grid %(other)s by %(share).1f%% of its area; a point there resolves to only one of them.")
+                % {"other": other, "share": share * 100},
+            )
+        )

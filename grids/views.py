@@ -1,0 +1,33 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from accounts.scoping import access_area, grids_visible_to
+from accounts.selectors import grid_teams, team_model
+from grids.models import Area
+
+
+@login_required
+def team_list(request):
+    """Each grid in the user's scope with its team and whether the team is complete."""
+    grids = grids_visible_to(request.user).order_by("path")
+    incomplete_only = request.GET.get("incomplete") == "1"
+    query = request.GET.get("q", "").strip()
+    if query:
+        grids = grids.filter(name__contains=query) | grids.filter(code__startswith=query)
+    teams = grid_teams(grids) if not incomplete_only else [t for t in grid_teams(grids) if not t.complete]
+    page = Paginator(teams, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "grids/team_list.html",
+        {"page": page, "model": team_model(), "incomplete_only": incomplete_only, "query": query, "total": len(teams)},
+    )
+
+
+@login_required
+def area_detail(request, area_id):
+    area = access_area(request.user, area_id)
+    ancestors = area.get_ancestors()
+    children = Area.objects.filter(path__startswith=area.path, depth=area.depth + 1).order_by("code")
+    team = grid_teams([area])[0] if area.is_grid else None
+    return render(request, "grids/area_detail.html", {"area": area, "ancestors": ancestors, "children": children, "team": team})
