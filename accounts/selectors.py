@@ -35,6 +35,10 @@ class TeamMember:
     # True when held on the community (一级网格长) rather than on the grid itself.
     inherited: bool = False
 
+    @property
+    def role_label(self) -> str:
+        return str(Role(self.role).label)
+
 
 @dataclass
 class GridTeam:

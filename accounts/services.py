@@ -99,7 +99,7 @@ def department_update(*, actor, department: Department, **changes) -> Department
 # --- Role assignments -----------------------------------------------------------------
 
 
-def _validate_assignment(role: str, area: Area | None, department: Department | None) -> None:
+def role_assignment_check(role: str, area: Area | None, department: Department | None) -> None:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role %(role)s.") % {"role": role}})
     if role in DEPARTMENT_ROLES:
@@ -127,7 +127,7 @@ def role_grant(
 ) -> RoleAssignment:
     """Give ``user`` the ``role`` on ``area`` or ``department``; granting an active
     assignment again returns it unchanged."""
-    _validate_assignment(role, area, department)
+    role_assignment_check(role, area, department)
     if department is not None:
         _require_manage_department(actor, department)
     else:

@@ -69,6 +69,30 @@ def _apply_boundary(area: Area, boundary: dict | None) -> None:
     area.label_lon, area.label_lat = parsed.label_point
 
 
+def area_check(
+    *, parent: Area | None, code: str, level: str, fields: dict, boundary: dict | None, instance: Area | None = None
+) -> dict:
+    """Validate a new or changed node without writing; returns the normalised grid
+    fields. Raises ``ValidationError`` keyed by field (forms show it next to the field)."""
+    _validate_placement(level, parent)
+    try:
+        validate_area_code(code, level, parent.code if parent else None)
+    except ValidationError as error:
+        raise ValidationError({"code": error.messages}) from None
+    if Area.objects.filter(code=code).exclude(pk=instance.pk if instance else None).exists():
+        raise ValidationError({"code": _("Code %(code)s is already used.") % {"code": code}})
+    if level in GRID_LEVELS and boundary is None:
+        raise ValidationError({"boundary": _("A grid needs a boundary polygon.")})
+    if boundary is not None:
+        try:
+            parse_boundary(boundary)
+        except ValidationError as error:
+            raise ValidationError({"boundary": error.messages}) from None
+    fields = dict(fields)
+    _normalize_grid_fields(fields, level)
+    return fields
+
+
 def area_create(
     *,
     actor,
@@ -83,15 +107,11 @@ def area_create(
     boundary: dict | None = None,
 ) -> Area:
     _require_manage(actor, parent)
-    _validate_placement(level, parent)
-    validate_area_code(code, level, parent.code if parent else None)
-    if level in GRID_LEVELS and boundary is None:
-        raise ValidationError({"boundary": _("A grid needs a boundary polygon.")})
-    fields = {"grid_type": grid_type, "exclusive_kind": exclusive_kind, "households": households, "population": population}
-    _normalize_grid_fields(fields, level)
+    fields = area_check(
+        parent=parent, code=code, level=level, boundary=boundary,
+        fields={"grid_type": grid_type, "exclusive_kind": exclusive_kind, "households": households, "population": population},
+    )
     with transaction.atomic():
-        if Area.objects.filter(code=code).exists():
-            raise ValidationError({"code": _("Code %(code)s is already used.") % {"code": code}})
         area = Area(code=code, name=name, level=level, **fields)
         _apply_boundary(area, boundary)
         area.full_clean(exclude=["path", "depth", "numchild"])

@@ -15,12 +15,20 @@ def team_list(request):
     query = request.GET.get("q", "").strip()
     if query:
         grids = grids.filter(name__contains=query) | grids.filter(code__startswith=query)
-    teams = grid_teams(grids) if not incomplete_only else [t for t in grid_teams(grids) if not t.complete]
-    page = Paginator(teams, 50).get_page(request.GET.get("page"))
+    if incomplete_only:
+        # Completeness depends on the assignments, so the filter needs every grid's
+        # team (two queries for all of them), then pages the incomplete ones.
+        teams = [team for team in grid_teams(grids) if not team.complete]
+        page = Paginator(teams, 50).get_page(request.GET.get("page"))
+        total = len(teams)
+    else:
+        page = Paginator(grids, 50).get_page(request.GET.get("page"))
+        page.object_list = grid_teams(page.object_list)
+        total = page.paginator.count
     return render(
         request,
         "grids/team_list.html",
-        {"page": page, "model": team_model(), "incomplete_only": incomplete_only, "query": query, "total": len(teams)},
+        {"page": page, "model": team_model(), "incomplete_only": incomplete_only, "query": query, "total": total},
     )
 
 
