@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from governance.demo import DEMO_PASSWORD, NAMED_DEPARTMENT_LOGINS, NAMED_LOGINS, load_demo_city
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the demo city of Loudi with staff for every role. Safe to run again."
+
+    def handle(self, *args, **options):
+        result = load_demo_city()
+        self.stdout.write(
+            f"Demo city: {result['grids']} grids; areas {result['created']} created, "
+            f"{result['updated']} updated, {result['unchanged']} unchanged."
+        )
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        self.stdout.write("  admin                 superuser")
+        for username, full_name, role, code, _title in NAMED_LOGINS:
+            self.stdout.write(f"  {username:<21} {full_name} · {role.label} · {code}")
+        for username, full_name, role, code in NAMED_DEPARTMENT_LOGINS:
+            self.stdout.write(f"  {username:<21} {full_name} · {role.label} · {code}")
