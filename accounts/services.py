@@ -24,7 +24,7 @@ _ADMIN_MODELS = {
 _ADMIN_READ_ONLY_MODELS = {"accounts": ("auditentry",), "governance": ("heartbeat",)}
 
 
-def _admin_group() -> Group:
+def admin_group() -> Group:
     group, _created = Group.objects.get_or_create(name=ADMIN_GROUP_NAME)
     wanted = []
     for app_label, models in _ADMIN_MODELS.items():
@@ -154,7 +154,7 @@ def role_grant(
             user.is_staff = True
             user.save(update_fields=["is_staff"])
         if role == Role.ADMIN:
-            user.groups.add(_admin_group())
+            user.groups.add(admin_group())
         if department is not None:
             user.groups.add(_department_group(department))
         audit_record(
@@ -183,7 +183,7 @@ def role_revoke(*, actor, assignment: RoleAssignment) -> RoleAssignment:
         user = assignment.user
         active = RoleAssignment.objects.filter(user=user, revoked_at__isnull=True)
         if assignment.role == Role.ADMIN and not active.filter(role=Role.ADMIN).exists():
-            user.groups.remove(_admin_group())
+            user.groups.remove(admin_group())
             if not user.is_superuser and user.is_staff:
                 user.is_staff = False
                 user.save(update_fields=["is_staff"])
