@@ -36,7 +36,7 @@ class AreaAdminForm(forms.ModelForm):
         self.fields["parent"].queryset = areas_manageable_by(user).exclude(level__in=[GRID_LEVELS[1]]).order_by("path")
         self.fields["boundary"].required = False
         if self.instance.pk:
-            self.fields["parent"].initial = self.instance.get_parent()
+            self.fields["parent"].initial = Area.objects.get_parent(self.instance)
             self.fields["level"].disabled = True
 
     def clean_boundary_file(self):
@@ -64,7 +64,7 @@ class AreaAdminForm(forms.ModelForm):
             data["boundary"] = data["boundary_file"]
         parent = data.get("parent")
         level = self.instance.level if self.instance.pk else data.get("level")
-        if not can_manage_area(self.user, parent) and not (self.instance.pk and parent == self.instance.get_parent()):
+        if not can_manage_area(self.user, parent) and not (self.instance.pk and parent == Area.objects.get_parent(self.instance)):
             raise ValidationError({"parent": _("You may only place areas inside your own subtree.")})
         try:
             area_check(
@@ -159,7 +159,7 @@ class AreaAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
             obj.pk = created.pk
             return
         parent = data.get("parent")
-        if parent is not None and parent != obj.get_parent():
+        if parent is not None and parent != Area.objects.get_parent(obj):
             area_move(actor=request.user, area=obj, new_parent=parent)
         area_update(actor=request.user, area=obj, **{name: data.get(name) for name in EDITABLE_FIELDS})
 

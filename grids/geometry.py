@@ -76,11 +76,13 @@ def parse_boundary(data) -> Boundary:
         raise ValidationError(
             _("The boundary cannot be read as a polygon: %(reason)s") % {"reason": exc}, code="geometry_invalid"
         ) from exc
-    if geometry.is_empty or geometry.area == 0:
+    if geometry.is_empty:
         raise ValidationError(_("The boundary encloses no area."), code="geometry_invalid")
     if not geometry.is_valid:
         raise ValidationError(
             _("The boundary is not a valid polygon: %(reason)s") % {"reason": explain_validity(geometry)},
             code="geometry_invalid",
         )
+    if geometry.area == 0:
+        raise ValidationError(_("The boundary encloses no area."), code="geometry_invalid")
     return Boundary(geojson=normalize_geojson(geometry), geometry=geometry)

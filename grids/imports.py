@@ -281,7 +281,7 @@ def _import_one(actor, feature: _Feature, failed_codes: set[str]) -> tuple[str, 
             % {"code": feature.code, "existing": AreaLevel(existing.level).label, "level": AreaLevel(level).label}
         )
     moved = False
-    current_parent = existing.get_parent()
+    current_parent = Area.objects.get_parent(existing)
     if parent is not None and (current_parent is None or current_parent.pk != parent.pk):
         existing = area_move(actor=actor, area=existing, new_parent=parent)
         moved = True

@@ -136,7 +136,7 @@ def area_update(*, actor, area: Area, **changes) -> tuple[Area, dict]:
     with transaction.atomic():
         area = Area.objects.select_for_update().get(pk=area.pk)
         _require_manage(actor, area)
-        parent = area.get_parent()
+        parent = Area.objects.get_parent(area)
         if "code" in changes and changes["code"] != area.code:
             validate_area_code(changes["code"], area.level, parent.code if parent else None)
             if Area.objects.filter(code=changes["code"]).exclude(pk=area.pk).exists():
@@ -178,7 +178,7 @@ def area_move(*, actor, area: Area, new_parent: Area) -> Area:
         _require_manage(actor, area)
         _require_manage(actor, new_parent)
         _validate_placement(area.level, new_parent)
-        old_parent = area.get_parent()
+        old_parent = Area.objects.get_parent(area)
         if old_parent is not None and old_parent.pk == new_parent.pk:
             return area
         if area.is_grid:
@@ -198,7 +198,7 @@ def area_delete(*, actor, area: Area) -> None:
     with transaction.atomic():
         area = Area.objects.select_for_update().get(pk=area.pk)
         _require_manage(actor, area)
-        if area.get_children_count():
+        if Area.objects.get_children_count(area):
             raise ValidationError(_("%(area)s still has child areas; move or delete them first.") % {"area": area})
         if area.departments.exists() or area.role_assignments.exists():
             raise ValidationError(_("%(area)s still has departments or staff assignments.") % {"area": area})

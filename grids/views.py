@@ -35,7 +35,7 @@ def team_list(request):
 @login_required
 def area_detail(request, area_id):
     area = access_area(request.user, area_id)
-    ancestors = area.get_ancestors()
+    ancestors = Area.objects.get_ancestors(area)
     children = Area.objects.filter(path__startswith=area.path, depth=area.depth + 1).order_by("code")
     team = grid_teams([area])[0] if area.is_grid else None
     return render(request, "grids/area_detail.html", {"area": area, "ancestors": ancestors, "children": children, "team": team})
