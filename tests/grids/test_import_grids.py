@@ -197,7 +197,7 @@ def test_errors_are_in_chinese_when_the_language_is_chinese(db, tmp_path):
     with translation.override("zh-hans"):
         _out, err, error = run(write(tmp_path, features))
 
-    assert "要素 #5 (43130200100103)：边界不是有效的多边形" in err
+    assert "错误，要素 #5 (43130200100103): 边界不是有效的多边形：Self-intersection" in err
     assert "未能导入" in str(error)
 
 
