@@ -170,7 +170,11 @@ def role_grant(
 
 def role_revoke(*, actor, assignment: RoleAssignment) -> RoleAssignment:
     with transaction.atomic():
-        assignment = RoleAssignment.objects.select_for_update().select_related("user", "area", "department").get(pk=assignment.pk)
+        assignment = (
+            RoleAssignment.objects.select_for_update(of=("self",))
+            .select_related("user", "area", "department")
+            .get(pk=assignment.pk)
+        )
         if assignment.department_id:
             _require_manage_department(actor, assignment.department)
         else:

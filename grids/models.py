@@ -167,11 +167,14 @@ class Grid(Area):
 
 
 class BoundaryRevision(models.Model):
-    """One row whose counter rises, in the same transaction, whenever any boundary
-    changes. Every process compares it with the revision its point → grid index was
-    built from and rebuilds when they differ (``grids.spatial``)."""
+    """One row whose token is replaced, in the same transaction, whenever any boundary
+    changes. Every process compares it with the token its point → grid index was built
+    from and rebuilds when they differ (``grids.spatial``). A random token rather than
+    a counter: a rolled-back change can never leave two different sets of boundaries
+    under the same value."""
 
-    revision = models.BigIntegerField(default=0)
+    token = models.CharField(max_length=32, default="")
+    changed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("boundary revision")

@@ -13,6 +13,7 @@ a point outside every grid resolves to ``None``, never to the nearest grid.
 """
 
 import threading
+import uuid
 import time
 from dataclasses import dataclass
 
@@ -20,14 +21,14 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.utils import timezone
 
 from grids.models import GRID_LEVELS, Area, BoundaryRevision
 
 
 @dataclass
 class _Index:
-    revision: int
+    revision: str
     tree: shapely.STRtree
     ids: np.ndarray
     # Sort key per geometry: deeper first, then smaller code.
@@ -39,16 +40,16 @@ _index: _Index | None = None
 _checked_at = 0.0
 
 
-def current_revision() -> int:
-    row = BoundaryRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
-    return row or 0
+def current_revision() -> str:
+    return BoundaryRevision.objects.filter(pk=1).values_list("token", flat=True).first() or ""
 
 
 def revision_bump() -> None:
     """Record that boundaries changed; call inside the transaction that changes them."""
-    updated = BoundaryRevision.objects.filter(pk=1).update(revision=F("revision") + 1)
+    token = uuid.uuid4().hex
+    updated = BoundaryRevision.objects.filter(pk=1).update(token=token, changed_at=timezone.now())
     if not updated:
-        BoundaryRevision.objects.get_or_create(pk=1, defaults={"revision": 1})
+        BoundaryRevision.objects.update_or_create(pk=1, defaults={"token": token})
     transaction.on_commit(invalidate)
 
 
@@ -59,7 +60,7 @@ def invalidate() -> None:
         _index = None
 
 
-def _build(revision: int) -> _Index:
+def _build(revision: str) -> _Index:
     rows = list(
         Area.objects.filter(level__in=GRID_LEVELS, boundary__isnull=False)
         .order_by("code")

@@ -5,6 +5,7 @@ from django.utils import translation
 
 from accounts.models import Role, User
 from accounts.services import department_create, role_grant
+from grids import spatial
 from grids.services import area_create
 
 
@@ -12,6 +13,12 @@ def square(west: float, south: float, size: float = 0.01) -> dict:
     """A lon/lat square as a GeoJSON Polygon (counter-clockwise)."""
     east, north = round(west + size, 6), round(south + size, 6)
     return {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north], [west, south]]]}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_grid_index():
+    """Each test starts with no point → grid index in this process."""
+    spatial.invalidate()
 
 
 @pytest.fixture(autouse=True)

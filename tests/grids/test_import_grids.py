@@ -64,7 +64,7 @@ def test_running_the_same_file_again_changes_nothing(db, tmp_path):
     path = write(tmp_path, GOOD)
     run(path)
     before = list(Area.objects.order_by("code").values_list("code", "path", "updated_at", "boundary"))
-    revision = BoundaryRevision.objects.get().revision
+    revision = BoundaryRevision.objects.get().token
     audits = AuditEntry.objects.count()
 
     out, err, error = run(path)
@@ -72,7 +72,7 @@ def test_running_the_same_file_again_changes_nothing(db, tmp_path):
     assert error is None, err
     assert "0 created, 0 updated, 7 unchanged, 0 failed" in out
     assert list(Area.objects.order_by("code").values_list("code", "path", "updated_at", "boundary")) == before
-    assert BoundaryRevision.objects.get().revision == revision
+    assert BoundaryRevision.objects.get().token == revision
     assert AuditEntry.objects.count() == audits
 
 

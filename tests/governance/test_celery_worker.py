@@ -1,0 +1,56 @@
+"""A real Celery worker, started as its own process against the configured broker
+(Redis in CI, the embedded filesystem broker otherwise), runs a queued task that writes
+to the test database."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from governance.models import Heartbeat
+from governance.tasks import heartbeat_task
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    user = settings.get("USER") or ""
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = f":{settings['PORT']}" if settings.get("PORT") else ""
+    return f"postgres://{user}{password}@{host}{port}/{settings['NAME']}"
+
+
+@pytest.fixture
+def worker(transactional_db):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "governance.settings_test", "DATABASE_URL": database_url()}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "governance", "worker", "--pool=solo", "--loglevel=INFO",
+         "--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_a_real_worker_runs_a_queued_task(worker):
+    name = f"test-{time.time_ns()}"
+
+    heartbeat_task.delay(name)
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not Heartbeat.objects.filter(name=name).exists():
+        assert worker.poll() is None, worker.stdout.read()
+        time.sleep(0.3)
+    assert Heartbeat.objects.filter(name=name).exists(), "the worker did not run the task within 60 s"
