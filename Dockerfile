@@ -1,0 +1,13 @@
+# One image for web, worker and beat (docker-compose.yml).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+# collectstatic needs settings but no database; the key here is only for this step.
+RUN SECRET_KEY=collectstatic-only-not-a-runtime-secret-0123456789 python manage.py collectstatic --noinput
+RUN useradd --create-home governance && mkdir -p /app/var && chown -R governance /app/var
+USER governance
+EXPOSE 8000
+CMD ["gunicorn", "governance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
