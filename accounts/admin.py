@@ -31,7 +31,34 @@ def _is_admin(user) -> bool:
     return scope.is_global or bool(scope.admin_paths) or bool(scope.admin_department_ids)
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ReadOnlyAdminMixin:
+    """Rows written only by services (audit entries, heartbeats)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class UserBoundFormMixin:
+    """Hand the signed-in user to the form, which limits its choices to the user's scope."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class ScopedForm(form_class):
+            def __init__(self, *args, **inner):
+                inner["user"] = request.user
+                super().__init__(*args, **inner)
+
+        return ScopedForm
+
+
+class ScopedAdmin(UserBoundFormMixin, admin.ModelAdmin):
     """Model permissions from Django plus: only administrators, only in scope."""
 
     def manageable(self, request):
@@ -85,16 +112,6 @@ class DepartmentAdmin(ScopedAdmin):
 
     def manageable(self, request):
         return departments_manageable_by(request.user)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-
-        class ScopedForm(form_class):
-            def __init__(self, *args, **inner):
-                inner["user"] = request.user
-                super().__init__(*args, **inner)
-
-        return ScopedForm
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -151,16 +168,6 @@ class RoleAssignmentAdmin(ScopedAdmin):
 
     def manageable(self, request):
         return role_assignments_manageable_by(request.user)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-
-        class ScopedForm(form_class):
-            def __init__(self, *args, **inner):
-                inner["user"] = request.user
-                super().__init__(*args, **inner)
-
-        return ScopedForm
 
     def get_readonly_fields(self, request, obj=None):
         # A grant is history: to change it, revoke it and grant anew.
@@ -306,7 +313,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "actor", "action", "object_type", "object_repr")
     list_filter = ("action", "object_type")
     search_fields = ("object_repr", "object_id", "actor__username")
@@ -321,13 +328,4 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return super().has_module_permission(request) and _is_admin(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 

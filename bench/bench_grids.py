@@ -34,8 +34,9 @@ os.environ.setdefault("DEBUG", "1")
 
 
 def ensure_database(url: str) -> None:
-    import psycopg2
     from urllib.parse import urlparse
+
+    import psycopg2
 
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")

@@ -15,13 +15,13 @@ import time
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
-from shapely.geometry import shape
 from django.contrib.auth.models import Group
 from django.db import transaction
+from shapely.geometry import shape
 
-from accounts.models import Department, DepartmentKind, Role, RoleAssignment, User
+from accounts.models import Department, Role, RoleAssignment, User
 from accounts.services import admin_group
-from governance.demo import person_name
+from governance.demo import DEPARTMENTS_DISTRICT, DEPARTMENTS_STREET, person_name
 from grids import spatial
 from grids.lattice import Lattice, union_geojson
 from grids.models import Area, AreaLevel, ExclusiveKind, GridType
@@ -35,20 +35,8 @@ UNSTAFFED_SHARE = 0.02
 PARTTIME_SHARE = 0.25
 GRIDS_PER_POLICE = 6
 
-DISTRICT_DEPARTMENTS = [
-    ("CGJ", "城管局", DepartmentKind.URBAN_MANAGEMENT),
-    ("SCJG", "市场监管局", DepartmentKind.MARKET_REGULATION),
-    ("YJJ", "应急管理局", DepartmentKind.EMERGENCY),
-    ("GAJ", "公安分局", DepartmentKind.PUBLIC_SECURITY),
-    ("MZJ", "民政局", DepartmentKind.CIVIL_AFFAIRS),
-    ("ZJJ", "住建局", DepartmentKind.HOUSING),
-    ("STHJ", "生态环境分局", DepartmentKind.ENVIRONMENT),
-]
-STREET_DEPARTMENTS = [
-    ("CGZD", "城管中队", DepartmentKind.URBAN_MANAGEMENT),
-    ("ZHZF", "综合执法队", DepartmentKind.LAW_ENFORCEMENT),
-    ("PCS", "派出所", DepartmentKind.PUBLIC_SECURITY),
-]
+DISTRICT_DEPARTMENTS = DEPARTMENTS_DISTRICT
+STREET_DEPARTMENTS = [(suffix, name, kind) for suffix, name, kind, _parent in DEPARTMENTS_STREET]
 PLACE_SYLLABLES = "东西南北中新华光明阳春和平安康宁兴福星湖山河桥园林塘溪丰泰永金银龙凤"
 
 
@@ -235,7 +223,7 @@ def _departments(district_rows, street_rows, ids) -> dict[str, Department]:
         for suffix, name, kind in STREET_DEPARTMENTS:
             rows.append(Department(code=f"{street.code}-{suffix}", name=f"{street.name}{name}", kind=kind, area_id=ids[street.code]))
     groups = Group.objects.bulk_create([Group(name=f"department:{row.code}") for row in rows], batch_size=2000)
-    for row, group in zip(rows, groups):
+    for row, group in zip(rows, groups, strict=True):
         row.group_id = group.pk
     created = Department.objects.bulk_create(rows, batch_size=2000)
     return {department.code: department for department in created}

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import ReinforcedGuardedModelAdminMixin
 
+from accounts.admin import UserBoundFormMixin
 from accounts.scoping import areas_manageable_by, can_manage_area, user_scope
 from accounts.selectors import grid_teams
 from grids.imports import grids_import
@@ -85,7 +86,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(Area)
-class AreaAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
+class AreaAdmin(UserBoundFormMixin, ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
     form = AreaAdminForm
     list_display = ("indented_name", "code", "level", "grid_type", "households", "population", "sizing")
     list_filter = ("level", "grid_type", "exclusive_kind")
@@ -94,16 +95,6 @@ class AreaAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
     list_per_page = 100
     change_list_template = "admin/grids/area/change_list.html"
     actions = None
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-
-        class ScopedForm(form_class):
-            def __init__(self, *args, **inner):
-                inner["user"] = request.user
-                super().__init__(*args, **inner)
-
-        return ScopedForm
 
     def get_queryset(self, request):
         return areas_manageable_by(request.user)
@@ -169,7 +160,7 @@ class AreaAdmin(ReinforcedGuardedModelAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         info = (self.model._meta.app_label, self.model._meta.model_name)
         return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="%s_%s_import" % info),
+            path("import/", self.admin_site.admin_view(self.import_view), name="{}_{}_import".format(*info)),
             *super().get_urls(),
         ]
 

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 
 import shapely
-from shapely.geometry import mapping, shape
-from shapely.validation import explain_validity
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from shapely.geometry import mapping, shape
+from shapely.validation import explain_validity
 
 ALLOWED_TYPES = ("Polygon", "MultiPolygon")
 

@@ -178,3 +178,6 @@ class BoundaryRevision(models.Model):
 
     class Meta:
         verbose_name = _("boundary revision")
+
+    def __str__(self):
+        return f"{self.token} @ {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -13,8 +13,8 @@ a point outside every grid resolves to ``None``, never to the nearest grid.
 """
 
 import threading
-import uuid
 import time
+import uuid
 from dataclasses import dataclass
 
 import numpy as np

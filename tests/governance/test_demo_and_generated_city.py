@@ -3,7 +3,6 @@
 import hashlib
 import json
 from io import StringIO
-from itertools import combinations
 
 import pytest
 import shapely
