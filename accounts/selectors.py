@@ -69,7 +69,10 @@ def grid_teams(grids) -> list[GridTeam]:
     leader) and the active assignments on grids and parents.
     """
     grids = list(grids)
-    parent_paths = {grid.path[: -Area.steplen] for grid in grids if grid.depth > 1}
+    # A grid leader on the community (一级网格长) or, for a second-level grid, on its
+    # grid or community leads it too.
+    step = Area.steplen
+    parent_paths = {grid.path[: -step * up] for grid in grids for up in (1, 2) if grid.depth > up}
     parents = {
         area.path: area
         for area in Area.objects.filter(path__in=parent_paths, level__in=(AreaLevel.COMMUNITY, AreaLevel.GRID))
@@ -89,8 +92,10 @@ def grid_teams(grids) -> list[GridTeam]:
         team = GridTeam(grid=grid)
         for assignment in by_area.get(grid.pk, []):
             team.members.append(_member(assignment, inherited=False))
-        parent = parents.get(grid.path[: -Area.steplen])
-        if parent is not None:
+        for up in (1, 2):
+            parent = parents.get(grid.path[: -step * up]) if grid.depth > up else None
+            if parent is None or (up == 2 and grid.level != AreaLevel.SUBGRID):
+                continue
             for assignment in by_area.get(parent.pk, []):
                 if assignment.role == Role.GRID_LEADER:
                     team.members.append(_member(assignment, inherited=True))

@@ -188,7 +188,8 @@ def load_demo_city() -> dict:
     rng = random.Random(43130)
     grids = sorted((a for a in areas.values() if a.level == "grid"), key=lambda a: a.code)
     unstaffed = {"43130200200206", "43132110020106"}
-    for grid in grids:
+    subgrids = sorted((a for a in areas.values() if a.level == "subgrid"), key=lambda a: a.code)
+    for grid in grids + subgrids:
         if grid.code in unstaffed or grid.code == "43130200100102":
             continue
         role_grant(actor=None, user=_user(f"wg{grid.code}", person_name(rng)), role=Role.GRID_WORKER, area=grid)

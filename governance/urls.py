@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from governance import views
+
+admin.site.site_header = _("Grid governance platform")
+admin.site.site_title = _("Grid governance platform")
+admin.site.index_title = _("Configuration")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -198,8 +198,8 @@ class AreaAdmin(UserBoundFormMixin, ReinforcedGuardedModelAdminMixin, admin.Mode
 
 @admin.register(Grid)
 class GridAdmin(AreaAdmin):
-    list_display = ("indented_name", "code", "grid_type", "exclusive_kind", "households", "population", "sizing", "team")
-    list_filter = ("level", "grid_type", "exclusive_kind")
+    list_display = ("name", "code", "grid_type", "exclusive_kind", "households", "population", "sizing", "team")
+    list_filter = ("grid_type", "exclusive_kind")
     change_list_template = None
 
     def get_queryset(self, request):

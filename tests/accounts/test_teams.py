@@ -44,3 +44,18 @@ def test_teams_of_many_grids_take_two_queries(tree, make_user, django_assert_num
         teams = grid_teams(grids)
 
     assert len(teams) == 4
+
+
+def test_second_level_grid_is_led_by_the_leader_of_its_grid_or_community(tree, make_user):
+    from grids.services import area_create
+    from tests.conftest import square
+
+    sub = area_create(actor=None, parent=tree["G11"], code="4313020010010101", name="二级网格", level="subgrid",
+                      boundary=square(112.0, 27.7, 0.005))
+    make_user(Role.GRID_LEADER, area=tree["C1"], full_name="社区网格长")
+    make_user(Role.GRID_WORKER, area=sub)
+
+    (team,) = grid_teams([sub])
+
+    assert team.complete
+    assert [m.name for m in team.members_with_role(Role.GRID_LEADER)] == ["社区网格长"]
