@@ -103,7 +103,9 @@ class AreaAdmin(UserBoundFormMixin, ReinforcedGuardedModelAdminMixin, admin.Mode
         return super().has_module_permission(request) and self._is_admin(request)
 
     def has_view_permission(self, request, obj=None):
-        return self._is_admin(request) and (obj is None or can_manage_area(request.user, obj))
+        if not (super().has_view_permission(request, obj) and self._is_admin(request)):
+            return False
+        return obj is None or can_manage_area(request.user, obj)
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and self._is_admin(request)
@@ -114,7 +116,14 @@ class AreaAdmin(UserBoundFormMixin, ReinforcedGuardedModelAdminMixin, admin.Mode
     def has_delete_permission(self, request, obj=None):
         if obj is None:
             return False  # one at a time, through area_delete
-        return super().has_delete_permission(request, obj) and can_manage_area(request.user, obj) and obj.numchild == 0
+        # area_delete refuses non-empty nodes; offer deletion only where it can succeed.
+        return (
+            super().has_delete_permission(request, obj)
+            and can_manage_area(request.user, obj)
+            and obj.numchild == 0
+            and not obj.departments.exists()
+            and not obj.role_assignments.exists()
+        )
 
     @staticmethod
     def _is_admin(request) -> bool:

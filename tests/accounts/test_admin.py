@@ -145,3 +145,20 @@ def test_grid_worker_has_no_admin(tree, make_user, admin_client_for):
     response = client.get(reverse("admin:grids_area_changelist"))
 
     assert response.status_code == 302
+
+
+def test_admin_deletes_only_empty_areas_and_through_the_service(tree, street_admin, make_user, admin_client_for):
+    from accounts.models import AuditEntry
+
+    make_user(Role.GRID_WORKER, area=tree["G12"])
+    client = admin_client_for(street_admin)
+
+    staffed = client.get(reverse("admin:grids_area_delete", args=[tree["G12"].pk]))
+    with_children = client.get(reverse("admin:grids_area_delete", args=[tree["C1"].pk]))
+    deleted = client.post(reverse("admin:grids_area_delete", args=[tree["G11"].pk]), {"post": "yes"})
+
+    assert staffed.status_code == 403
+    assert with_children.status_code == 403
+    assert deleted.status_code == 302
+    assert not Area.objects.filter(pk=tree["G11"].pk).exists()
+    assert AuditEntry.objects.filter(action="area_delete", object_id=str(tree["G11"].pk)).exists()
