@@ -36,10 +36,6 @@ class Scope:
     # Departments the user administers (department admin role).
     admin_department_ids: frozenset[int]
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.is_global or self.area_paths or self.department_ids)
-
 
 EMPTY_SCOPE = Scope(False, (), (), frozenset(), frozenset())
 
@@ -245,10 +241,3 @@ def users_manageable_by(user) -> QuerySet[User]:
     outside = RoleAssignment.objects.filter(revoked_at__isnull=True).exclude(pk__in=manageable).values("user_id")
     inside = role_assignments_manageable_by(user).filter(revoked_at__isnull=True).values("user_id")
     return User.objects.filter(pk__in=inside, is_superuser=False).exclude(pk__in=outside)
-
-
-def access_user(user, user_id) -> User:
-    try:
-        return users_visible_to(user).get(pk=user_id)
-    except (User.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such user") from None
