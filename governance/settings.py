@@ -196,6 +196,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "governance.tasks.heartbeat_task", "schedule": 30.0},
+    # SLA timers are rows swept by this task (DESIGN §6), not delayed messages.
+    "sweep-timers": {"task": "workflow.tasks.sweep_timers_task", "schedule": env.float("TIMER_SWEEP_SECONDS", default=60.0)},
+    # Email/SMS copies whose delivery could not be queued (broker outage).
+    "deliver-pending-notifications": {"task": "workflow.tasks.deliver_pending_notifications_task", "schedule": 300.0},
 }
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -219,6 +223,25 @@ GRID_TEAM_MODEL = env("GRID_TEAM_MODEL", default="1+1+N")
 GRID_INDEX_CHECK_SECONDS = env.float("GRID_INDEX_CHECK_SECONDS", default=2.0)
 # Seconds after which the background-task heartbeat counts as stale.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
+
+# Events and workflow (DESIGN §5–§6).
+# A new event of the same small class this close to an open one, reported within the
+# window, is flagged as a possible duplicate.
+EVENT_DUPLICATE_RADIUS_METRES = env.float("EVENT_DUPLICATE_RADIUS_METRES", default=100.0)
+EVENT_DUPLICATE_WINDOW_HOURS = env.float("EVENT_DUPLICATE_WINDOW_HOURS", default=72.0)
+EVENT_ATTACHMENT_MAX_BYTES = env.int("EVENT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+EVENT_ATTACHMENT_MAX_COUNT = env.int("EVENT_ATTACHMENT_MAX_COUNT", default=9)
+DATA_UPLOAD_MAX_MEMORY_SIZE = EVENT_ATTACHMENT_MAX_BYTES * 2
+# Share of a stage's limit after which its light turns yellow, and the further share of
+# the limit past the deadline after which the case escalates (per-policy overrides).
+SLA_WARNING_SHARE = env.float("SLA_WARNING_SHARE", default=0.8)
+SLA_ESCALATION_SHARE = env.float("SLA_ESCALATION_SHARE", default=0.5)
+# How often a process checks whether an admin changed the work calendar (seconds).
+WORK_CALENDAR_CHECK_SECONDS = env.float("WORK_CALENDAR_CHECK_SECONDS", default=30.0)
+# Dotted path of the SMS gateway class (workflow.sms); the default writes to the log.
+SMS_GATEWAY = env("SMS_GATEWAY", default="workflow.sms.LoggingSmsGateway")
+# Absolute address of the platform, for links in emails and SMS (rating links).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="grid-governance@localhost")

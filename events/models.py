@@ -1,0 +1,296 @@
+"""Events (事件): what was reported, where, in which category, with its photos (DESIGN §5).
+
+The state of an event changes only through ``workflow.services.event_transition``; the
+fields that record the workflow's progress live here because lists filter on them.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from accounts.models import DepartmentKind
+from grids.models import AreaLevel
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")  # 一般
+    URGENT = "urgent", _("Urgent")  # 紧急
+    CRITICAL = "critical", _("Critical")  # 特急
+
+
+class Channel(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Grid worker")  # 网格员上报
+    RESIDENT = "resident", _("Resident")  # 居民上报 (public page)
+    HOTLINE = "hotline", _("12345 hotline")  # 12345 热线
+    API = "api", _("API / Open311")  # 接口
+    PATROL = "patrol", _("Patrol")  # 巡查
+
+
+class VerificationBy(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("The grid's worker")  # 网格员核查
+    GRID_LEADER = "grid_leader", _("The grid leader")  # 网格长核查
+    SPOT_CHECK = "spot_check", _("Spot check by the command center")  # 指挥中心抽查
+
+
+class Category(models.Model):
+    """A big class (大类, no parent) or a small class (小类, parent is a big class).
+
+    Events are filed against small classes only. The default department is found at
+    dispatch time: the department of ``default_department_kind`` serving the event's
+    grid, preferring one at ``default_department_level``.
+    """
+
+    parent = models.ForeignKey(
+        "self", verbose_name=_("big class"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=80, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    default_department_kind = models.CharField(
+        _("default department kind"), max_length=32, choices=DepartmentKind.choices, blank=True
+    )
+    default_department_level = models.CharField(
+        _("default department level"), max_length=16, choices=AreaLevel.choices, blank=True
+    )
+    closing_standard = models.TextField(_("closing standard"), blank=True)
+    onsite_allowed = models.BooleanField(_("on-site resolution allowed"), default=False)
+    verification_by = models.CharField(
+        _("verification by"), max_length=16, choices=VerificationBy.choices, default=VerificationBy.GRID_WORKER
+    )
+    # Extra fields asked when filing (Open311 attributes): a list of
+    # {"code", "description", "datatype", "required", "order", "values": [{"key", "name"}]}.
+    extra_fields = models.JSONField(_("extra fields"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return f"{self.parent.name} / {self.name}" if self.parent_id and self.parent else self.name
+
+    @property
+    def is_small_class(self) -> bool:
+        return self.parent_id is not None
+
+
+class Light(models.TextChoices):
+    GREEN = "green", _("On time")  # 绿灯
+    YELLOW = "yellow", _("Warning")  # 黄灯
+    RED = "red", _("Overdue")  # 红灯
+
+
+class ClosureType(models.TextChoices):
+    NORMAL = "normal", _("Normal closure")  # 正常结案
+    OVERDUE = "overdue", _("Overdue closure")  # 超时结案
+    SPECIAL = "special", _("Special closure")  # 特殊结案
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied", _("Basically satisfied")  # 基本满意
+    DISSATISFIED = "dissatisfied", _("Dissatisfied")  # 不满意
+
+
+class Event(models.Model):
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reporter"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="reported_events",
+    )
+    # For reports without an account (public page, hotline): shown to staff only.
+    reporter_name = models.CharField(_("reporter's name"), max_length=60, blank=True)
+    reporter_contact = models.CharField(_("reporter's contact"), max_length=120, blank=True)
+    grid = models.ForeignKey("grids.Area", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="events")
+    # The command center responsible now: the grid's street, or higher after escalation.
+    command_area = models.ForeignKey(
+        "grids.Area", verbose_name=_("command center"), on_delete=models.PROTECT, related_name="commanded_events"
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="events")
+    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
+    description = models.TextField(_("description"))
+    extra = models.JSONField(_("extra fields"), default=dict, blank=True)
+
+    state = models.CharField(_("state"), max_length=16, default="reported")
+    is_onsite = models.BooleanField(_("resolved on site"), default=False)
+    is_suspended = models.BooleanField(_("suspended"), default=False)
+    is_supervised = models.BooleanField(_("supervised"), default=False)
+    supervise_count = models.PositiveIntegerField(_("supervisions"), default=0)
+    rework_count = models.PositiveIntegerField(_("reworks"), default=0)
+    postpone_count = models.PositiveIntegerField(_("postponements"), default=0)
+    return_count = models.PositiveIntegerField(_("returns"), default=0)
+    escalation_level = models.PositiveIntegerField(_("escalations"), default=0)
+    was_overdue = models.BooleanField(_("was overdue"), default=False)
+    light = models.CharField(_("traffic light"), max_length=8, choices=Light.choices, default=Light.GREEN)
+    due_at = models.DateTimeField(_("current stage due"), null=True, blank=True)
+
+    duplicate_of = models.ForeignKey(
+        "self", verbose_name=_("possible duplicate of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_events"
+    )
+    primary_department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("primary department"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="primary_events",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("handler"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="handled_events",
+    )
+    result = models.TextField(_("handling result"), blank=True)
+    closure_type = models.CharField(_("closure type"), max_length=16, choices=ClosureType.choices, blank=True)
+    rating = models.CharField(_("rating"), max_length=24, choices=Rating.choices, blank=True)
+    rating_comment = models.TextField(_("rating comment"), blank=True)
+    evaluation = models.TextField(_("evaluation"), blank=True)
+    # Secret of the rating link sent to the reporter (no account needed).
+    rating_token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    # A client-chosen key: a retried submission returns the first event.
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
+    # Frozen copy of the dossier, written when the event is archived.
+    dossier = models.JSONField(_("dossier"), null=True, blank=True, editable=False)
+
+    reported_at = models.DateTimeField(_("reported at"), db_index=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "-reported_at"], name="events_by_state"),
+            models.Index(fields=["grid", "-reported_at"], name="events_by_grid"),
+            models.Index(fields=["command_area", "state"], name="events_by_command"),
+            models.Index(fields=["category", "-reported_at"], name="events_by_category"),
+            models.Index(fields=["primary_department", "state"], name="events_by_department"),
+            models.Index(fields=["reporter", "-reported_at"], name="events_by_reporter"),
+            models.Index(fields=["latitude", "longitude"], name="events_by_position",
+                         condition=Q(latitude__isnull=False)),
+        ]
+        constraints = [
+            models.CheckConstraint(name="events_latitude_range", condition=Q(latitude__gte=-90, latitude__lte=90) | Q(latitude__isnull=True)),
+            models.CheckConstraint(name="events_longitude_range", condition=Q(longitude__gte=-180, longitude__lte=180) | Q(longitude__isnull=True)),
+        ]
+        permissions = [("view_event_as_department", "Can view an event dispatched to the department")]
+
+    def __str__(self):
+        return f"{self.code} {self.category.name if self.category_id else ''}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("events:detail", args=[self.pk])
+
+    @property
+    def state_label(self) -> str:
+        from workflow.machine import State
+
+        return State(self.state).label
+
+    @property
+    def is_open(self) -> bool:
+        from workflow.machine import OPEN_STATES
+
+        return self.state in OPEN_STATES
+
+
+# Object-level access to one event (django-guardian, direct foreign keys so the scoping
+# query joins by index instead of casting ids to text). Dispatch grants the departments'
+# groups ``events.view_event`` on the event.
+class EventUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Event, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = False
+
+
+class EventGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Event, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+
+
+class DepartmentRole(models.TextChoices):
+    PRIMARY = "primary", _("Primary")  # 主办
+    ASSISTING = "assisting", _("Assisting")  # 协办
+
+
+class EventDepartment(models.Model):
+    """A department's part in an event, from dispatch until return/escalation/close."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="assignments")
+    department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="event_assignments")
+    role = models.CharField(_("role"), max_length=12, choices=DepartmentRole.choices)
+    assigned_at = models.DateTimeField(_("assigned at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("department assignment")
+        verbose_name_plural = _("department assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "department"], condition=Q(ended_at__isnull=True),
+                                    name="events_one_active_assignment"),
+        ]
+
+    def __str__(self):
+        return f"{self.department_id} {self.role}"
+
+
+class AttachmentStage(models.TextChoices):
+    REPORT = "report", _("Report")  # 上报
+    FEEDBACK = "feedback", _("Handling result")  # 处置反馈
+    VERIFY = "verify", _("Verification")  # 核查
+    ONSITE = "onsite", _("Resolved on site")  # 就地解决
+
+
+def _attachment_path(instance, filename):
+    return f"events/{instance.event.reported_at:%Y/%m}/{instance.event.code}/{filename}"
+
+
+class Attachment(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attachments")
+    stage = models.CharField(_("stage"), max_length=12, choices=AttachmentStage.choices, default=AttachmentStage.REPORT)
+    file = models.FileField(_("file"), upload_to=_attachment_path, max_length=255)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=_attachment_path, max_length=255, blank=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=60)
+    size = models.PositiveIntegerField(_("size"))
+    is_image = models.BooleanField(_("image"), default=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class EventSequence(models.Model):
+    """Last sequence number used for event codes of one day (codes are YYYYMMDD + 6 digits)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.day}: {self.last}"

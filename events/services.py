@@ -1,0 +1,218 @@
+"""Writes for events: filing (the ``report`` and ``report_onsite`` transitions of the
+machine) and attachments. Every later change goes through
+``workflow.services.event_transition``."""
+
+import os
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.scoping import area_is_visible
+from events import selectors
+from events.attachments import attachment_check, thumbnail_of
+from events.models import Attachment, AttachmentStage, Category, Channel, Event, EventSequence, Urgency
+from grids.models import GRID_LEVELS, Area
+from grids.spatial import grid_id_at
+from workflow.machine import MACHINE, State
+from workflow.notifications import notify
+from workflow.services import command_center_for, timeline_write
+from workflow.timers import event_refresh_light, sla_limits, timers_start
+
+
+def event_code_next(day: date) -> str:
+    """The next code of the day, e.g. ``20261122-000017``. The counter row is locked
+    until the filing commits, so codes are unique and gap-free per day."""
+    EventSequence.objects.get_or_create(day=day)
+    EventSequence.objects.filter(day=day).update(last=F("last") + 1)
+    number = EventSequence.objects.filter(day=day).values_list("last", flat=True).get()
+    return f"{day:%Y%m%d}-{number:06d}"
+
+
+def _category(category) -> Category:
+    if isinstance(category, Category):
+        chosen = category
+    else:
+        chosen = Category.objects.filter(pk=category).first() if str(category).isdigit() else None
+        chosen = chosen or Category.objects.filter(code=category).first()
+    if chosen is None or not chosen.is_active:
+        raise ValidationError({"category": _("Choose a category from the list.")})
+    if not chosen.is_small_class:
+        raise ValidationError({"category": _("Choose a small class, not a big class.")})
+    return chosen
+
+
+def _grid(*, actor, grid, latitude, longitude) -> Area:
+    if grid is not None:
+        grid_id = getattr(grid, "pk", grid)
+        chosen = Area.objects.filter(pk=grid_id).first() if str(grid_id).isdigit() else None
+        if chosen is None or chosen.level not in GRID_LEVELS:
+            raise ValidationError({"grid": _("Choose a grid.")})
+    else:
+        if latitude is None or longitude is None:
+            raise ValidationError({"location": _("Give the location on the map or choose the grid.")})
+        grid_id = grid_id_at(lat=latitude, lon=longitude)
+        if grid_id is None:
+            raise ValidationError({"location": _("This location lies outside every grid of the city.")})
+        chosen = Area.objects.get(pk=grid_id)
+    # Staff file in the grids they serve; residents and integrators anywhere.
+    if actor is not None and _is_staff_filer(actor) and not area_is_visible(actor, chosen):
+        raise ValidationError({"grid": _("This place lies outside the grids you serve.")})
+    return chosen
+
+
+def _is_staff_filer(actor) -> bool:
+    from accounts.scoping import user_scope
+
+    return bool(user_scope(actor).area_paths)
+
+
+def _check_extra(category: Category, extra: dict) -> dict:
+    """Validate the small class's extra fields (Open311 attributes)."""
+    extra = dict(extra or {})
+    errors = {}
+    for spec in category.extra_fields:
+        code = spec["code"]
+        value = extra.get(code)
+        if spec.get("required") and value in (None, "", []):
+            errors[f"extra.{code}"] = _("%(field)s is required.") % {"field": spec.get("description") or code}
+            continue
+        allowed = {str(item["key"]) for item in spec.get("values", [])}
+        if value not in (None, "") and allowed:
+            values = value if isinstance(value, list) else [value]
+            if any(str(item) not in allowed for item in values):
+                errors[f"extra.{code}"] = _("%(field)s has a value that is not in the list.") % {"field": spec.get("description") or code}
+    if errors:
+        raise ValidationError(errors)
+    return extra
+
+
+def event_file(*, actor, channel: str, category, description: str, latitude: float | None = None,
+               longitude: float | None = None, grid=None, address: str = "", urgency: str = Urgency.NORMAL,
+               attachments=(), idempotency_key: str | None = None, resolved_on_site: bool = False, result: str = "",
+               onsite_attachments=(), reporter_name: str = "", reporter_contact: str = "", extra=None,
+               reported_at=None) -> tuple[Event, bool]:
+    """File an event. Returns ``(event, created)``: a retried submission with the same
+    ``idempotency_key`` returns the first event and ``created=False``.
+
+    ``resolved_on_site`` (就地解决) files it as handled by the grid worker, with the
+    result and after-photos, straight into verification."""
+    if idempotency_key:
+        existing = _existing(actor, idempotency_key)
+        if existing is not None:
+            return existing, False
+    category = _category(category)
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError({"description": _("Describe the problem.")})
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    if urgency not in Urgency.values:
+        raise ValidationError({"urgency": _("Unknown urgency.")})
+    if resolved_on_site:
+        if not category.onsite_allowed:
+            raise ValidationError({"resolved_on_site": _("Events of this category cannot be resolved on site.")})
+        if actor is None:
+            raise ValidationError({"resolved_on_site": _("Only staff can report an event as resolved on site.")})
+        if not result.strip():
+            raise ValidationError({"result": _("Describe what was done on site.")})
+    grid = _grid(actor=actor, grid=grid, latitude=latitude, longitude=longitude)
+    extra = _check_extra(category, extra)
+    checked = [attachment_check(upload) for upload in attachments]
+    checked_after = [attachment_check(upload) for upload in onsite_attachments]
+    if len(checked) + len(checked_after) > settings.EVENT_ATTACHMENT_MAX_COUNT:
+        raise ValidationError({"attachments": _("At most %(count)d files per report.") % {"count": settings.EVENT_ATTACHMENT_MAX_COUNT}})
+    try:
+        with transaction.atomic():
+            event = _create(actor=actor, channel=channel, category=category, description=description, grid=grid,
+                            latitude=latitude, longitude=longitude, address=address, urgency=urgency,
+                            idempotency_key=idempotency_key, resolved_on_site=resolved_on_site, result=result,
+                            reporter_name=reporter_name, reporter_contact=reporter_contact, extra=extra,
+                            reported_at=reported_at)
+            _store(event, actor, checked, AttachmentStage.REPORT)
+            _store(event, actor, checked_after, AttachmentStage.ONSITE)
+    except IntegrityError:
+        # The same key filed at the same moment by a second request: return the first.
+        existing = _existing(actor, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
+    return event, True
+
+
+def _existing(actor, key) -> Event | None:
+    existing = Event.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.reporter_id != (actor.pk if actor is not None else None):
+        raise ValidationError({"idempotency_key": _("This idempotency key was already used by someone else.")})
+    return existing
+
+
+def _create(*, actor, channel, category, description, grid, latitude, longitude, address, urgency, idempotency_key,
+            resolved_on_site, result, reporter_name, reporter_contact, extra, reported_at) -> Event:
+    now = reported_at or timezone.now()
+    transition = MACHINE["report_onsite" if resolved_on_site else "report"]
+    event = Event(
+        code=event_code_next(timezone.localdate(now)), channel=channel, reporter=actor, reporter_name=reporter_name[:60],
+        reporter_contact=reporter_contact[:120], grid=grid, command_area=command_center_for(grid), address=address[:200],
+        latitude=latitude, longitude=longitude, category=category, urgency=urgency, description=description,
+        extra=extra, state=transition.target, is_onsite=resolved_on_site, reported_at=now,
+        idempotency_key=idempotency_key or None,
+    )
+    if resolved_on_site:
+        event.handler = actor
+        event.result = result.strip()
+        event.handled_at = now
+    event.duplicate_of = selectors.duplicate_candidate(event)
+    event.save()
+    timers_start(event=event, stages=transition.starts, at=now, limits=sla_limits(category_id=category.pk, urgency=urgency))
+    event_refresh_light(event)
+    event.save(update_fields=["light", "due_at"])
+    timeline_write(event=event, actor=actor, transition=transition.name, from_state="", to_state=event.state,
+                   note=event.result if resolved_on_site else "", at=now,
+                   actor_kind="user" if actor is not None else "reporter",
+                   data={"channel": channel, "duplicate_of": event.duplicate_of_id})
+    if resolved_on_site:
+        from workflow import selectors as workflow_selectors
+
+        people = workflow_selectors.grid_verifiers(event) - {actor.pk}
+        notify(user_ids=people, event=event, kind="verify",
+               title=_("Case %(code)s was resolved on site: please verify") % {"code": event.code},
+               url=event.get_absolute_url())
+    else:
+        from workflow import selectors as workflow_selectors
+
+        notify(user_ids=workflow_selectors.command_center_staff(event), event=event, kind="reported",
+               title=_("New case %(code)s: %(category)s") % {"code": event.code, "category": category.name},
+               url=event.get_absolute_url())
+    return event
+
+
+def _store(event, actor, checked, stage) -> list[Attachment]:
+    saved = []
+    for item in checked:
+        extension = os.path.splitext(item.name)[1].lower()[:8]
+        stem = uuid.uuid4().hex
+        attachment = Attachment(event=event, stage=stage, original_name=item.name[:200], content_type=item.content_type,
+                                size=len(item.content), is_image=item.is_image, uploaded_by=actor)
+        attachment.file.save(f"{stem}{extension}", ContentFile(item.content), save=False)
+        if item.is_image:
+            attachment.thumbnail.save(f"{stem}-thumb.jpg", thumbnail_of(item.content), save=False)
+        attachment.save()
+        saved.append(attachment)
+    return saved
+
+
+def attachments_add(*, event, actor, files, stage: str) -> list[Attachment]:
+    """Add files to an event (inside a transition). Archived dossiers are frozen."""
+    if event.state == State.ARCHIVED:
+        raise ValidationError(_("The dossier is archived and can no longer change."))
+    checked = [attachment_check(upload) for upload in files]
+    return _store(event, actor, checked, stage)

@@ -1,0 +1,124 @@
+"""In-app notifications, with email and SMS copies sent after commit by a task.
+
+The rows are written in the transaction that caused them, so nothing is lost when the
+broker is down: delivery is queued on commit and, if queueing fails, the periodic
+``deliver_pending_notifications_task`` sends what is still pending."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from workflow.models import DeliveryState, Notification
+from workflow.sms import sms_gateway
+
+logger = logging.getLogger(__name__)
+
+# Kinds urgent enough to also go out by SMS to staff with a phone number.
+SMS_KINDS = {"overdue", "escalated", "supervised"}
+MAX_ATTEMPTS = 5
+
+
+def notification_rows(*, user_ids, event, kind: str, title: str, body: str = "", url: str = "", phones=None) -> list[Notification]:
+    """Unsaved notification rows for a batch insert (``phones``: user id → phone)."""
+    rows = []
+    for user_id in sorted(set(user_ids)):
+        has_phone = bool(phones.get(user_id)) if phones is not None else False
+        rows.append(Notification(
+            user_id=user_id, event=event, kind=kind, title=title[:200], body=body, url=url,
+            sms_state=DeliveryState.PENDING if kind in SMS_KINDS and has_phone else DeliveryState.SKIPPED,
+        ))
+    return rows
+
+
+def notifications_save(rows: list[Notification]) -> None:
+    """Insert the rows and queue their delivery once the transaction commits."""
+    if not rows:
+        return
+    created = Notification.objects.bulk_create(rows)
+    ids = [row.pk for row in created if row.pk is not None]
+    transaction.on_commit(lambda: queue_delivery(ids))
+
+
+def notify(*, user_ids, event, kind: str, title: str, body: str = "", url: str = "") -> None:
+    user_ids = set(user_ids)
+    if not user_ids:
+        return
+    phones = dict(User.objects.filter(pk__in=user_ids).exclude(phone="").values_list("pk", "phone")) if kind in SMS_KINDS else {}
+    notifications_save(notification_rows(user_ids=user_ids, event=event, kind=kind, title=title, body=body, url=url, phones=phones))
+
+
+def queue_delivery(ids) -> None:
+    from workflow.tasks import deliver_notifications_task
+
+    if not ids:
+        return
+    try:
+        deliver_notifications_task.delay(ids)
+    except Exception:  # the broker is down: the periodic task delivers them later
+        logger.warning("could not queue delivery of %d notifications; the periodic task will", len(ids), exc_info=True)
+
+
+def notifications_deliver(*, ids=None, limit: int = 200) -> int:
+    """Send the email and SMS copies of pending notifications; safe to run twice (a
+    row is marked in the same transaction that locks it)."""
+    sent = 0
+    pending = Notification.objects.filter(email_state=DeliveryState.PENDING) | Notification.objects.filter(sms_state=DeliveryState.PENDING)
+    if ids is not None:
+        pending = pending.filter(pk__in=ids)
+    with transaction.atomic():
+        rows = list(pending.select_for_update(skip_locked=True).select_related("user").order_by("pk")[:limit])
+        gateway = sms_gateway()
+        for row in rows:
+            row.attempts += 1
+            if row.email_state == DeliveryState.PENDING:
+                row.email_state = _send_email(row)
+            if row.sms_state == DeliveryState.PENDING:
+                row.sms_state = _send_sms(row, gateway)
+            row.save(update_fields=["attempts", "email_state", "sms_state"])
+            sent += 1
+    return sent
+
+
+def _send_email(row: Notification) -> str:
+    if not row.user.email:
+        return DeliveryState.SKIPPED
+    link = f"{settings.SITE_URL.rstrip('/')}{row.url}" if row.url else ""
+    try:
+        send_mail(row.title, "\n\n".join(part for part in (row.body, link) if part), None, [row.user.email])
+    except Exception:
+        logger.warning("email to %s failed", row.user.email, exc_info=True)
+        return DeliveryState.PENDING if row.attempts < MAX_ATTEMPTS else DeliveryState.FAILED
+    return DeliveryState.SENT
+
+
+def _send_sms(row: Notification, gateway) -> str:
+    if not row.user.phone:
+        return DeliveryState.SKIPPED
+    try:
+        gateway.send(phone=row.user.phone, text=row.title)
+    except Exception:
+        logger.warning("SMS to user %s failed", row.user_id, exc_info=True)
+        return DeliveryState.PENDING if row.attempts < MAX_ATTEMPTS else DeliveryState.FAILED
+    return DeliveryState.SENT
+
+
+def notification_mark_read(*, user, notification_ids=None) -> int:
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())
+
+
+def email_reporter(*, address: str, subject: str, body: str) -> None:
+    """Mail a reporter without an account (e.g. their rating link), after commit."""
+    def send():
+        try:
+            send_mail(subject, body, None, [address])
+        except Exception:
+            logger.warning("email to reporter failed", exc_info=True)
+
+    transaction.on_commit(send)

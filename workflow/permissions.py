@@ -1,0 +1,80 @@
+"""Which of the machine's actors a user is, for one event. Built on the user's scope
+(``accounts.scoping``); each condition on its own line."""
+
+from accounts.models import Role
+from accounts.scoping import user_scope
+from events.models import VerificationBy
+from workflow.machine import Actor
+
+
+def is_dispatcher(user, event) -> bool:
+    """A command-center dispatcher at the event's command center or above."""
+    scope = user_scope(user)
+    if scope.is_global:
+        return True
+    return scope.holds_role_over(event.command_area.path, Role.DISPATCHER)
+
+
+def is_handler(user, event) -> bool:
+    """A handler or admin of the event's primary department."""
+    if event.primary_department_id is None:
+        return False
+    scope = user_scope(user)
+    if scope.is_global:
+        return True
+    return event.primary_department_id in scope.department_ids
+
+
+def is_leader(user, event) -> bool:
+    scope = user_scope(user)
+    if scope.is_global:
+        return True
+    return scope.holds_role_over(event.grid.path, Role.LEADER)
+
+
+def is_verifier(user, event) -> bool:
+    """Who verifies: for an on-site resolution the grid leader or a spot check by the
+    command center, per the category; otherwise the grid's workers and leader (and the
+    command center when the category is verified by spot check)."""
+    scope = user_scope(user)
+    if scope.is_global:
+        return True
+    grid_path = event.grid.path
+    verification = event.category.verification_by
+    if verification == VerificationBy.SPOT_CHECK and is_dispatcher(user, event):
+        return True
+    if event.is_onsite:
+        # The worker who resolved it does not verify their own work.
+        if event.handler_id == user.pk:
+            return False
+        if verification == VerificationBy.GRID_LEADER:
+            return scope.holds_role_over(grid_path, Role.GRID_LEADER)
+        return scope.holds_role_over(grid_path, Role.GRID_LEADER, Role.GRID_WORKER)
+    if verification == VerificationBy.GRID_LEADER:
+        return scope.holds_role_over(grid_path, Role.GRID_LEADER)
+    return scope.holds_role_over(grid_path, Role.GRID_WORKER, Role.GRID_LEADER)
+
+
+def is_reporter(user, event) -> bool:
+    return event.reporter_id is not None and event.reporter_id == user.pk
+
+
+def actors_for(user, event, *, token: str | None = None) -> set:
+    """The actor kinds ``user`` (or the holder of ``token``, or the timer sweep when
+    both are ``None``) counts as for ``event``."""
+    if user is None:
+        if token:
+            return {Actor.RATER} if event.rating_token and token == event.rating_token else set()
+        return {Actor.SYSTEM}
+    actors = set()
+    if is_reporter(user, event):
+        actors.add(Actor.REPORTER)
+    if is_dispatcher(user, event):
+        actors |= {Actor.DISPATCHER, Actor.RATER}
+    if is_handler(user, event):
+        actors.add(Actor.HANDLER)
+    if is_leader(user, event):
+        actors.add(Actor.LEADER)
+    if is_verifier(user, event):
+        actors.add(Actor.VERIFIER)
+    return actors

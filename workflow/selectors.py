@@ -1,0 +1,70 @@
+"""Reads for the workflow: who to notify, what an actor may do now, a dossier."""
+
+from accounts.models import DEPARTMENT_ROLES, Role, RoleAssignment
+from accounts.scoping import ancestor_paths
+from workflow.machine import TRANSITIONS, Context
+from workflow.models import ChangeRequest, RequestStatus
+
+
+def users_with_role_over(paths, roles) -> set[int]:
+    """Ids of users holding one of ``roles`` on any of ``paths`` or a node above them."""
+    above = {ancestor for path in paths for ancestor in ancestor_paths(path)}
+    if not above:
+        return set()
+    return set(
+        RoleAssignment.objects.filter(revoked_at__isnull=True, role__in=roles, area__path__in=above).values_list("user_id", flat=True)
+    )
+
+
+def users_with_role_on(area_ids, roles) -> set[int]:
+    """Ids of users holding one of ``roles`` on exactly these areas."""
+    return set(
+        RoleAssignment.objects.filter(revoked_at__isnull=True, role__in=roles, area_id__in=area_ids).values_list("user_id", flat=True)
+    )
+
+
+def department_members(department_ids) -> set[int]:
+    return set(
+        RoleAssignment.objects.filter(revoked_at__isnull=True, role__in=DEPARTMENT_ROLES, department_id__in=department_ids)
+        .values_list("user_id", flat=True)
+    )
+
+
+def command_center_staff(event) -> set[int]:
+    """The dispatchers of the event's command center (exactly that level)."""
+    return users_with_role_on([event.command_area_id], [Role.DISPATCHER])
+
+
+def supervisors(event) -> set[int]:
+    """The supervisor level of a case: its command center's dispatchers and leaders
+    holding the leader role on the command center's node or the one above."""
+    nodes = ancestor_paths(event.command_area.path)[-2:]
+    leaders = RoleAssignment.objects.filter(revoked_at__isnull=True, role=Role.LEADER, area__path__in=nodes)
+    return command_center_staff(event) | set(leaders.values_list("user_id", flat=True))
+
+
+def grid_verifiers(event) -> set[int]:
+    return users_with_role_on([event.grid_id], [Role.GRID_WORKER]) or users_with_role_over([event.grid.path], [Role.GRID_LEADER])
+
+
+def transitions_available(user, event) -> list[tuple]:
+    """(transition, reason) for every transition from the event's state that the user
+    is an actor of; ``reason`` is ``None`` when it can fire now, else why not."""
+    from workflow.permissions import actors_for
+
+    actors = actors_for(user, event)
+    pending = frozenset(
+        ChangeRequest.objects.filter(event=event, status=RequestStatus.PENDING).values_list("kind", flat=True)
+    )
+    available = []
+    for transition in TRANSITIONS:
+        if event.state not in transition.sources or not actors & set(transition.actors):
+            continue
+        # Parameters come from the form; check only what does not depend on them.
+        reason = transition.guard(Context(event, {"__probe__": True}, pending)) if transition.name in _PARAMLESS else None
+        available.append((transition, reason))
+    return available
+
+
+_PARAMLESS = {"sign", "approve_postponement", "deny_postponement", "approve_suspension", "deny_suspension", "resume"}
+

@@ -1,0 +1,26 @@
+"""Celery tasks of the workflow: thin, safe to run twice."""
+
+from celery import shared_task
+
+
+@shared_task(name="workflow.tasks.sweep_timers_task")
+def sweep_timers_task() -> dict:
+    from workflow.sweep import timers_sweep
+
+    report = timers_sweep()
+    return {"timers": report.timers, "escalated": report.escalated}
+
+
+@shared_task(name="workflow.tasks.deliver_notifications_task")
+def deliver_notifications_task(notification_ids) -> int:
+    from workflow.notifications import notifications_deliver
+
+    return notifications_deliver(ids=notification_ids)
+
+
+@shared_task(name="workflow.tasks.deliver_pending_notifications_task")
+def deliver_pending_notifications_task() -> int:
+    """Catch up on notifications whose delivery could not be queued (broker outage)."""
+    from workflow.notifications import notifications_deliver
+
+    return notifications_deliver()

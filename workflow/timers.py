@@ -1,0 +1,147 @@
+"""Stage timers (DESIGN §6): started, stopped, paused and extended by transitions, in
+the transition's transaction. The sweep (``workflow.sweep``) moves them through their
+phases."""
+
+from datetime import datetime
+
+from django.conf import settings
+
+from events.models import Light, Urgency
+from workflow.calendar import worktime
+from workflow.models import SLALimit, SLAPolicy, Stage, Timer, TimerPhase, TimerState, TimeUnit
+
+
+class Limits:
+    """The SLA of one small class and urgency: stage → (amount, unit), and the shares."""
+
+    def __init__(self, stages: dict, warning_share: float, escalation_share: float):
+        self.stages = stages
+        self.warning_share = warning_share
+        self.escalation_share = escalation_share
+
+
+def sla_limits(*, category_id: int, urgency: str) -> Limits:
+    """The policy for the urgency, else the category's normal-urgency policy."""
+    policies = {
+        policy.urgency: policy
+        for policy in SLAPolicy.objects.filter(category_id=category_id, urgency__in={urgency, Urgency.NORMAL})
+    }
+    policy = policies.get(urgency) or policies.get(Urgency.NORMAL)
+    if policy is None:
+        return Limits({}, settings.SLA_WARNING_SHARE, settings.SLA_ESCALATION_SHARE)
+    stages = {limit.stage: (limit.amount, limit.unit) for limit in SLALimit.objects.filter(policy=policy)}
+    return Limits(
+        stages,
+        policy.warning_share if policy.warning_share is not None else settings.SLA_WARNING_SHARE,
+        policy.escalation_share if policy.escalation_share is not None else settings.SLA_ESCALATION_SHARE,
+    )
+
+
+def phase_at(timer: Timer, now: datetime) -> int:
+    if now >= timer.escalate_at:
+        return TimerPhase.ESCALATED
+    if now >= timer.due_at:
+        return TimerPhase.RED
+    if now >= timer.warn_at:
+        return TimerPhase.YELLOW
+    return TimerPhase.GREEN
+
+
+def next_check(timer: Timer) -> datetime | None:
+    """When the sweep must look at the timer again (``None``: never)."""
+    return {
+        TimerPhase.GREEN: timer.warn_at,
+        TimerPhase.YELLOW: timer.due_at,
+        TimerPhase.RED: timer.escalate_at,
+    }.get(timer.phase)
+
+
+def build_timer(*, event, stage: str, amount: int, unit: str, start: datetime, limits: Limits) -> Timer:
+    calendar = worktime()
+    due = calendar.add(start, amount, unit)
+    span = calendar.measure(start, due, unit)
+    timer = Timer(
+        event=event, stage=stage, amount=amount, unit=unit, started_at=start, due_at=due,
+        warn_at=calendar.advance(start, span * limits.warning_share, unit),
+        escalate_at=calendar.advance(due, span * limits.escalation_share, unit),
+    )
+    timer.next_check_at = next_check(timer)
+    return timer
+
+
+def timers_start(*, event, stages, at: datetime, limits: Limits) -> list[Timer]:
+    timers = [
+        build_timer(event=event, stage=stage, amount=limits.stages[stage][0], unit=limits.stages[stage][1], start=at, limits=limits)
+        for stage in stages
+        if stage in limits.stages
+    ]
+    return Timer.objects.bulk_create(timers)
+
+
+def timers_stop(*, event, stages, at: datetime) -> None:
+    for timer in Timer.objects.filter(event=event, stage__in=stages).exclude(state=TimerState.STOPPED):
+        ended = timer.paused_at if timer.state == TimerState.PAUSED else at
+        timer.breached = timer.breached or ended > timer.due_at
+        timer.state = TimerState.STOPPED
+        timer.stopped_at = at
+        timer.next_check_at = None
+        timer.save(update_fields=["breached", "state", "stopped_at", "next_check_at"])
+
+
+def timers_pause(*, event, at: datetime) -> None:
+    Timer.objects.filter(event=event, state=TimerState.RUNNING).update(
+        state=TimerState.PAUSED, paused_at=at, next_check_at=None
+    )
+
+
+def _shift(moment: datetime, paused_at: datetime, resumed_at: datetime, unit: str) -> datetime:
+    """Move a moment still ahead at pause time by the time the clock stood still."""
+    if moment <= paused_at:
+        return moment
+    calendar = worktime()
+    return calendar.advance(resumed_at, calendar.measure(paused_at, moment, unit), unit)
+
+
+def timers_resume(*, event, at: datetime) -> None:
+    for timer in Timer.objects.filter(event=event, state=TimerState.PAUSED):
+        for name in ("warn_at", "due_at", "escalate_at"):
+            setattr(timer, name, _shift(getattr(timer, name), timer.paused_at, at, timer.unit))
+        timer.state = TimerState.RUNNING
+        timer.paused_at = None
+        # A phase once reached (and notified) stays reached.
+        timer.phase = max(timer.phase, phase_at(timer, at))
+        timer.next_check_at = next_check(timer) if timer.phase < TimerPhase.ESCALATED else None
+        timer.save(update_fields=["warn_at", "due_at", "escalate_at", "state", "paused_at", "phase", "next_check_at"])
+
+
+def timers_extend(*, event, stages, amount: int, unit: str, at: datetime) -> None:
+    """An approved postponement: the stages' deadlines move by the extra time and
+    their lights are worked out again from now."""
+    calendar = worktime()
+    if unit not in TimeUnit.values:
+        raise ValueError(unit)
+    for timer in Timer.objects.filter(event=event, stage__in=stages).exclude(state=TimerState.STOPPED):
+        old_due = timer.due_at
+        timer.due_at = calendar.add(old_due, amount, unit)
+        timer.escalate_at = calendar.advance(timer.due_at, calendar.measure(old_due, timer.escalate_at, timer.unit), timer.unit)
+        if timer.state == TimerState.RUNNING:
+            timer.phase = phase_at(timer, at)
+            timer.next_check_at = next_check(timer)
+        timer.save(update_fields=["due_at", "escalate_at", "phase", "next_check_at"])
+
+
+LIGHT_OF_PHASE = {TimerPhase.GREEN: Light.GREEN, TimerPhase.YELLOW: Light.YELLOW}
+
+
+def light_of(timers) -> tuple[str, datetime | None]:
+    """An event's traffic light (its worst live timer) and the due time of its current stage."""
+    live = [timer for timer in timers if timer.state != TimerState.STOPPED]
+    worst = max((timer.phase for timer in live), default=TimerPhase.GREEN)
+    stage_dues = [timer.due_at for timer in live if timer.stage != Stage.TOTAL]
+    return LIGHT_OF_PHASE.get(worst, Light.RED), min(stage_dues, default=None)
+
+
+def event_refresh_light(event) -> list[str]:
+    """Recompute the event's light and current due time from its timers (the caller saves)."""
+    event.light, event.due_at = light_of(Timer.objects.filter(event=event).exclude(state=TimerState.STOPPED))
+    return ["light", "due_at"]
