@@ -39,8 +39,9 @@ def _category(category) -> Category:
     if isinstance(category, Category):
         chosen = category
     else:
-        chosen = Category.objects.filter(pk=category).first() if str(category).isdigit() else None
-        chosen = chosen or Category.objects.filter(code=category).first()
+        # An int is a primary key, a string a category code (codes are digits too).
+        lookup = {"pk": category} if isinstance(category, int) else {"code": str(category)}
+        chosen = Category.objects.filter(**lookup).first()
     if chosen is None or not chosen.is_active:
         raise ValidationError({"category": _("Choose a category from the list.")})
     if not chosen.is_small_class:

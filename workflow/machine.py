@@ -291,3 +291,17 @@ def mermaid_diagram() -> str:
                 lines.append(f"    {source} --> {target}: {transition.name}")
     lines.append("    archived --> [*]")
     return "\n".join(lines)
+
+
+def transition_table() -> str:
+    """The transitions as a Markdown table (for docs/workflow.md)."""
+    rows = ["| transition | from | to | who |", "|---|---|---|---|"]
+    for transition in TRANSITIONS:
+        if transition.keeps_state:
+            target = "(unchanged)"
+        else:
+            target = " or ".join(str(state) for state in possible_targets(transition))
+        sources = ", ".join(str(state) for state in transition.sources) or "(filing)"
+        actors = ", ".join(str(actor) for actor in transition.actors)
+        rows.append(f"| `{transition.name}` | {sources} | {target} | {actors} |")
+    return "\n".join(rows)

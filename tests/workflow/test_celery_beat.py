@@ -1,0 +1,59 @@
+"""A real Celery worker with beat, as their own processes against the configured
+broker (Redis in CI): beat fires the sweep, the sweep finds an overdue timer, the case
+escalates to the district and the notifications go out."""
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from events.models import Event
+from tests.governance.test_celery_worker import ROOT, database_url
+from workflow.models import DeliveryState, Notification
+
+
+@pytest.fixture
+def worker_with_beat(transactional_db, tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "governance.settings_test", "DATABASE_URL": database_url(),
+           "TIMER_SWEEP_SECONDS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "governance", "worker", "-B", "--pool=solo", "--loglevel=INFO",
+         "--without-gossip", "--without-mingle", "--hostname", f"beat-test-{os.getpid()}@%h",
+         "-s", str(tmp_path / "beat-schedule")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_sweeps_and_a_timer_escalates_the_case(cast, file, worker_with_beat):
+    # Reported two hours ago, never accepted: 30 minutes allowed, escalation at 45.
+    event = file(reported_at=timezone.now() - timedelta(hours=2))
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert worker_with_beat.poll() is None, worker_with_beat.stdout.read()
+        event.refresh_from_db()
+        if event.escalation_level and not Notification.objects.filter(email_state=DeliveryState.PENDING).exists():
+            break
+        time.sleep(0.5)
+    event.refresh_from_db()
+    assert event.escalation_level == 1, "beat did not sweep the timer within 90 s"
+    assert event.command_area.level == "district"
+    assert event.light == "green"  # the district's own accept timer has just started
+    assert Event.objects.get(pk=event.pk).was_overdue
+    escalated = Notification.objects.get(event=event, kind="escalated", user=cast["district_dispatcher"])
+    overdue = Notification.objects.get(event=event, kind="overdue", user=cast["dispatcher"])
+    # The worker delivered the copies: email to the dispatcher, SMS (logged) too.
+    assert overdue.email_state == DeliveryState.SENT
+    assert overdue.sms_state == DeliveryState.SENT
+    assert escalated.email_state == DeliveryState.SKIPPED  # that dispatcher has no email address

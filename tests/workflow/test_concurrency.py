@@ -1,0 +1,71 @@
+"""Two dispatchers fire conflicting transitions at the same moment, each on their own
+database connection: exactly one succeeds and the other gets a clear refusal."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from events.models import EventDepartment
+from workflow.machine import State
+from workflow.services import TransitionRefused, event_transition
+
+
+def race(*calls):
+    """Run the calls at once in threads (each thread has its own connection)."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = ("ok", call())
+        except TransitionRefused as refusal:
+            results[index] = ("refused", refusal)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion
+            results[index] = ("error", error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_dispatching_at_once_make_one_dispatch(file, walk, cast, departments, make_user):
+    from accounts.models import Role
+
+    second = make_user(Role.DISPATCHER, area=cast["dispatcher"].role_assignments.first().area, username="s1_dispatcher_2")
+    event = walk(file(), State.ACCEPTED)
+
+    results = race(
+        lambda: event_transition(actor=cast["dispatcher"], event_id=event.pk, name="dispatch", primary=departments["S1_cg"].pk),
+        lambda: event_transition(actor=second, event_id=event.pk, name="dispatch", primary=departments["A_cg"].pk),
+    )
+
+    outcomes = sorted(kind for kind, _value in results)
+    assert outcomes == ["ok", "refused"], results
+    refusal = next(value for kind, value in results if kind == "refused")
+    assert refusal.code == "state"
+    assert "Dispatched" in refusal.reason
+    assert EventDepartment.objects.filter(event=event, ended_at__isnull=True).count() == 1
+    assert event.timeline.filter(transition="dispatch").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accept_and_reject_at_once(file, cast, make_user):
+    from accounts.models import Role
+
+    second = make_user(Role.DISPATCHER, area=cast["dispatcher"].role_assignments.first().area, username="s1_dispatcher_3")
+    event = file()
+    results = race(
+        lambda: event_transition(actor=cast["dispatcher"], event_id=event.pk, name="accept"),
+        lambda: event_transition(actor=second, event_id=event.pk, name="reject", reason="重复上报"),
+    )
+    assert sorted(kind for kind, _value in results) == ["ok", "refused"], results
+    assert event.timeline.exclude(transition="report").count() == 1
+    assert connection.vendor in ("postgresql", "sqlite")
