@@ -9,7 +9,8 @@ year the calendar holds no official data for falls back to its weekday periods
 
 import threading
 import time as monotonic_time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -33,6 +34,12 @@ class WorkTime:
     workdays: frozenset[date]
     makeup_weekday: int
     years: frozenset[int]
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(settings.TIME_ZONE))
+    # Working periods per date, computed once (the calendar is immutable).
+    _days: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def _local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
 
     # --- days ---------------------------------------------------------------------------
 
@@ -45,14 +52,18 @@ class WorkTime:
 
     def periods_on(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The day's working periods as aware local datetimes."""
-        if not self.is_workday(day):
-            return ()
-        weekday = self.makeup_weekday if day in self.workdays else day.weekday()
-        zone = timezone.get_current_timezone()
-        return tuple(
-            (datetime.combine(day, start, tzinfo=zone), datetime.combine(day, end, tzinfo=zone))
-            for start, end in self.periods.get(weekday, ())
-        )
+        cached = self._days.get(day)
+        if cached is not None:
+            return cached
+        periods = ()
+        if self.is_workday(day):
+            weekday = self.makeup_weekday if day in self.workdays else day.weekday()
+            periods = tuple(
+                (datetime.combine(day, start, tzinfo=self.zone), datetime.combine(day, end, tzinfo=self.zone))
+                for start, end in self.periods.get(weekday, ())
+            )
+        self._days[day] = periods
+        return periods
 
     # --- arithmetic ---------------------------------------------------------------------
 
@@ -69,7 +80,7 @@ class WorkTime:
         raise CalendarError(f"unknown unit {unit!r}")
 
     def add_working_minutes(self, start: datetime, minutes: float) -> datetime:
-        start = timezone.localtime(start)
+        start = self._local(start)
         remaining = timedelta(minutes=minutes)
         day = start.date()
         for _ in range(MAX_DAYS_AHEAD):
@@ -86,7 +97,7 @@ class WorkTime:
 
     def next_working_moment(self, moment: datetime) -> datetime:
         """``moment`` if it lies in working time, else the start of the next period."""
-        moment = timezone.localtime(moment)
+        moment = self._local(moment)
         day = moment.date()
         for _ in range(MAX_DAYS_AHEAD):
             for period_start, period_end in self.periods_on(day):
@@ -126,7 +137,7 @@ class WorkTime:
     def working_minutes_between(self, start: datetime, end: datetime) -> float:
         if end <= start:
             return 0.0
-        start, end = timezone.localtime(start), timezone.localtime(end)
+        start, end = self._local(start), self._local(end)
         total = timedelta()
         day = start.date()
         while day <= end.date():

@@ -13,8 +13,10 @@ class Command(BaseCommand):
         parser.add_argument("--city-name", default="示范市")
         parser.add_argument("--password", default="city12345", help="password of every generated account")
         parser.add_argument("--replace", action="store_true", help="delete a city with this code first")
+        parser.add_argument("--events", type=int, default=0, help="also generate N events over the past year")
+        parser.add_argument("--open-events", action="store_true", help="make every generated event an open one")
 
-    def handle(self, *args, grids, seed, city_code, city_name, password, replace, **options):
+    def handle(self, *args, grids, seed, city_code, city_name, password, replace, events, open_events, **options):
         if replace:
             city_delete(city_code)
         try:
@@ -26,3 +28,10 @@ class Command(BaseCommand):
             f"{city.grids} grids, {city.departments} departments, {city.users} users, "
             f"{city.assignments} role assignments in {city.seconds:.1f} s"
         )
+        if events:
+            from events.generation import events_generate
+
+            made = events_generate(city=city.city, count=events, seed=seed, open_only=open_events)
+            self.stdout.write(
+                f"{made.events} events, {made.timers} timers, {made.timeline} timeline entries in {made.seconds:.1f} s"
+            )

@@ -1,0 +1,283 @@
+"""Generated events for benchmarks and load tests (``generate_city --events N``).
+
+Events spread over a year (older ones mostly finished), over the small classes, the
+grids of a generated or real city, and every state, each with the timeline of the path
+that led to its state and the timers of its stages (stopped ones with their on-time
+result, running ones due on the work calendar). Rows go in with PostgreSQL ``COPY``
+(``executemany`` on SQLite), 20,000 events at a time, so a million events take minutes.
+"""
+
+import csv
+import io
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Department, Role, RoleAssignment
+from events.models import Category, EventSequence
+from grids.models import GRID_LEVELS, Area, AreaLevel
+from workflow.calendar import worktime
+from workflow.machine import State
+from workflow.models import SLALimit, TimerPhase
+from workflow.timers import next_check
+
+# The path every state is reached by: (transition, state after it, stage it stops, stage it starts).
+PATH = [
+    ("accept", State.ACCEPTED, "accept", "dispatch"),
+    ("dispatch", State.DISPATCHED, "dispatch", "sign"),
+    ("sign", State.HANDLING, "sign", "handle"),
+    ("feedback", State.HANDLED, "handle", "verify"),
+    ("verify_pass", State.VERIFIED, "verify", None),
+    ("assess", State.CLOSED, "total", None),
+    ("archive", State.ARCHIVED, None, None),
+]
+DEPTH = {State.REPORTED: 0, **{state: index + 1 for index, (_name, state, _stop, _start) in enumerate(PATH)}}
+# Shares of states among events older than a month and among recent ones.
+OLD_STATES = [(State.ARCHIVED, 60), (State.CLOSED, 28), (State.REJECTED, 6), (State.MERGED, 3), (State.HANDLING, 2),
+              (State.DISPATCHED, 1)]
+RECENT_STATES = [(State.REPORTED, 10), (State.ACCEPTED, 6), (State.DISPATCHED, 10), (State.HANDLING, 24),
+                 (State.HANDLED, 10), (State.VERIFIED, 8), (State.CLOSED, 20), (State.REJECTED, 6), (State.MERGED, 2),
+                 (State.ARCHIVED, 4)]
+OPEN = [(State.REPORTED, 10), (State.ACCEPTED, 8), (State.DISPATCHED, 12), (State.HANDLING, 45), (State.HANDLED, 15),
+        (State.VERIFIED, 10)]
+# Rough wall-clock length of the units, for the stopped (historical) timers.
+UNIT_SECONDS = {"minutes": 60, "work_hours": 3 * 3600, "work_days": 36 * 3600, "days": 86400}
+RATINGS = ["satisfied"] * 80 + ["basically_satisfied"] * 15 + ["dissatisfied"] * 5
+BATCH = 20_000
+
+EVENT_COLUMNS = (
+    "id", "code", "channel", "reporter_id", "reporter_name", "reporter_contact", "grid_id", "command_area_id", "address",
+    "latitude", "longitude", "category_id", "urgency", "description", "extra", "state", "is_onsite", "is_suspended",
+    "is_supervised", "supervise_count", "rework_count", "postpone_count", "return_count", "escalation_level",
+    "was_overdue", "light", "due_at", "primary_department_id", "handler_id", "result", "closure_type", "rating",
+    "rating_comment", "evaluation", "reported_at", "accepted_at", "dispatched_at", "signed_at", "handled_at",
+    "verified_at", "rated_at", "closed_at", "archived_at", "updated_at",
+)
+TIMER_COLUMNS = ("event_id", "stage", "state", "phase", "amount", "unit", "started_at", "warn_at", "due_at",
+                 "escalate_at", "next_check_at", "paused_at", "stopped_at", "breached")
+TIMELINE_COLUMNS = ("event_id", "at", "actor_id", "actor_kind", "transition", "from_state", "to_state", "note", "data")
+
+
+@dataclass
+class GeneratedEvents:
+    events: int
+    timers: int
+    timeline: int
+    seconds: float
+
+
+def _write(table: str, columns, rows) -> None:
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            for row in rows:
+                writer.writerow(["\\N" if value is None else value for value in row])
+            buffer.seek(0)
+            cursor.cursor.copy_expert(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+            )
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            rows = [[adapt(value) if hasattr(value, "tzinfo") and hasattr(value, "hour") else value for value in row]
+                    for row in rows]
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+
+
+def _weighted(rng, table):
+    return rng.choices([state for state, _weight in table], weights=[weight for _state, weight in table])[0]
+
+
+class _Context:
+    """Everything looked up once: grids, their streets, staff, departments, limits."""
+
+    def __init__(self, city: Area):
+        grids = Area.objects.filter(path__startswith=city.path, level__in=GRID_LEVELS)
+        self.grids = list(grids.values_list("id", "path", "label_lat", "label_lon", "name"))
+        if not self.grids:
+            raise ValueError("the city has no grids")
+        streets = dict(Area.objects.filter(path__startswith=city.path, level=AreaLevel.STREET).values_list("path", "id"))
+        self.street_of = {grid_id: streets.get(path[: len(path) - 2 * Area.steplen]) for grid_id, path, *_rest in self.grids}
+        self.workers = dict(RoleAssignment.objects.filter(revoked_at__isnull=True, role=Role.GRID_WORKER,
+                                                          area__path__startswith=city.path).values_list("area_id", "user_id"))
+        self.dispatchers = dict(RoleAssignment.objects.filter(revoked_at__isnull=True, role=Role.DISPATCHER,
+                                                              area__path__startswith=city.path).values_list("area_id", "user_id"))
+        self.departments: dict = {}
+        for department_id, kind, area_id in Department.objects.filter(area__path__startswith=city.path).values_list(
+                "id", "kind", "area_id"):
+            self.departments.setdefault((kind, area_id), department_id)
+        self.categories = list(Category.objects.filter(parent__isnull=False, is_active=True).values_list(
+            "id", "default_department_kind", "name"))
+        self.limits: dict = {}
+        for category_id, stage, amount, unit in SLALimit.objects.filter(policy__urgency="normal").values_list(
+                "policy__category_id", "stage", "amount", "unit"):
+            self.limits.setdefault(category_id, {})[stage] = (amount, unit)
+        self.district_of = {}
+        districts = dict(Area.objects.filter(path__startswith=city.path, level=AreaLevel.DISTRICT).values_list("path", "id"))
+        for grid_id, path, *_rest in self.grids:
+            self.district_of[grid_id] = districts.get(path[: len(path) - 3 * Area.steplen])
+
+
+def events_generate(*, city: Area, count: int, seed: int = 1, days: int = 365, open_only: bool = False,
+                    now=None) -> GeneratedEvents:
+    """Write ``count`` events in ``city`` (with ``open_only`` every one is still open)."""
+    started = time.monotonic()
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    context = _Context(city)
+    calendar = worktime()
+    sequences = dict(EventSequence.objects.values_list("day", "last"))
+    totals = {"events": 0, "timers": 0, "timeline": 0}
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE events_event IN EXCLUSIVE MODE")
+                cursor.execute("SELECT COALESCE(MAX(id), 0) FROM events_event")
+                next_id = cursor.fetchone()[0] + 1
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT COALESCE(MAX(id), 0) FROM events_event")
+                next_id = cursor.fetchone()[0] + 1
+        done = 0
+        while done < count:
+            size = min(BATCH, count - done)
+            events, timers, timeline = [], [], []
+            for _ in range(size):
+                _one(rng, context, calendar, now, days, open_only, next_id, sequences, events, timers, timeline)
+                next_id += 1
+            _write("events_event", EVENT_COLUMNS, events)
+            _write("workflow_timer", TIMER_COLUMNS, timers)
+            _write("workflow_timelineentry", TIMELINE_COLUMNS, timeline)
+            totals["events"] += len(events)
+            totals["timers"] += len(timers)
+            totals["timeline"] += len(timeline)
+            done += size
+        for day, last in sequences.items():
+            EventSequence.objects.update_or_create(day=day, defaults={"last": last})
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT setval(pg_get_serial_sequence('events_event', 'id'), %s)", [next_id - 1])
+    return GeneratedEvents(totals["events"], totals["timers"], totals["timeline"], time.monotonic() - started)
+
+
+def _one(rng, context, calendar, now, days, open_only, event_id, sequences, events, timers, timeline):
+    grid_id, _path, lat, lon, grid_name = rng.choice(context.grids)
+    category_id, kind, category_name = rng.choice(context.categories)
+    limits = context.limits.get(category_id, {})
+    if open_only:
+        reported = now - timedelta(seconds=rng.uniform(0, 20 * 86400))
+        state = _weighted(rng, OPEN)
+    else:
+        reported = now - timedelta(seconds=rng.uniform(0, days * 86400))
+        state = _weighted(rng, OLD_STATES if now - reported > timedelta(days=30) else RECENT_STATES)
+    day = timezone.localdate(reported)
+    sequences[day] = sequences.get(day, 0) + 1
+    code = f"{day:%Y%m%d}-{sequences[day]:06d}"
+    street = context.street_of.get(grid_id) or grid_id
+    worker = context.workers.get(grid_id)
+    dispatcher = context.dispatchers.get(street)
+    department = context.departments.get((kind, street)) or context.departments.get((kind, context.district_of.get(grid_id)))
+    latitude = round((lat or 27.7) + rng.uniform(-0.0012, 0.0012), 6)
+    longitude = round((lon or 112.0) + rng.uniform(-0.0012, 0.0012), 6)
+    stamps = {"reported_at": reported}
+    moment = reported
+    was_overdue = False
+    rework = 0
+    entries = [(event_id, reported, worker, "user" if worker else "reporter", "report", "", State.REPORTED)]
+    live = []  # (stage, start)
+
+    def stopped_timer(stage, start, end):
+        amount, unit = limits.get(stage, (1, "days"))
+        due = start + timedelta(seconds=amount * UNIT_SECONDS[unit])
+        breached = end > due
+        span = (due - start).total_seconds()
+        timers.append((event_id, stage, "stopped", TimerPhase.RED if breached else TimerPhase.GREEN, amount, unit, start,
+                       start + timedelta(seconds=span * 0.8), due, due + timedelta(seconds=span * 0.5), None, None, end,
+                       breached))
+        return breached
+
+    target_depth = DEPTH.get(state, 0)
+    final = state in (State.REJECTED, State.MERGED)
+    stage_start = reported
+    if final:
+        end = reported + timedelta(minutes=rng.uniform(3, 40))
+        stopped_timer("accept", reported, end)
+        entries.append((event_id, end, dispatcher, "user" if dispatcher else "system",
+                        "reject" if state == State.REJECTED else "merge", State.REPORTED, state))
+        stamps["closed_at"] = end
+        timers.append(_total(event_id, limits, reported, end, "stopped"))
+    else:
+        current = State.REPORTED
+        for name, reached, stops, _starts in PATH[:target_depth]:
+            amount, unit = limits.get(stops or "accept", (30, "minutes"))
+            late = rng.random() < 0.12
+            share = rng.uniform(1.05, 1.6) if late else rng.uniform(0.1, 0.9)
+            moment = stage_start + timedelta(seconds=amount * UNIT_SECONDS[unit] * share)
+            if moment > now:
+                moment = now - timedelta(seconds=rng.uniform(1, 600))
+            if stops and stops != "total":
+                was_overdue |= stopped_timer(stops, stage_start, moment)
+            if name == "assess":
+                timers.append(_total(event_id, limits, reported, moment, "stopped"))
+            actor = {"accept": dispatcher, "dispatch": dispatcher, "verify_pass": worker, "archive": dispatcher}.get(name)
+            entries.append((event_id, moment, actor, "user" if actor else ("reporter" if name == "assess" else "system"),
+                            name, current, reached))
+            stamps[{"accept": "accepted_at", "dispatch": "dispatched_at", "sign": "signed_at", "feedback": "handled_at",
+                    "verify_pass": "verified_at", "assess": "closed_at", "archive": "archived_at"}[name]] = moment
+            current = reached
+            stage_start = moment
+        next_stage = {State.REPORTED: "accept", State.ACCEPTED: "dispatch", State.DISPATCHED: "sign",
+                      State.HANDLING: "handle", State.HANDLED: "verify"}.get(state)
+        if next_stage:
+            live.append((next_stage, stage_start))
+        if state not in (State.CLOSED, State.ARCHIVED):
+            live.append(("total", reported))
+    light, due_at = "green", None
+    for stage, start in live:
+        amount, unit = limits.get(stage, (1, "days"))
+        due = calendar.add(start, amount, unit)
+        span = calendar.measure(start, due, unit)
+        warn = calendar.advance(start, span * 0.8, unit)
+        escalate = calendar.advance(due, span * 0.5, unit)
+        phase = 3 if now >= escalate else 2 if now >= due else 1 if now >= warn else 0
+        phase = min(phase, 2)  # generated history never escalated; the sweep escalates what is due
+        was_overdue |= phase >= 2
+
+        probe = SimpleNamespace(phase=phase, warn_at=warn, due_at=due, escalate_at=escalate)
+        timers.append((event_id, stage, "running", phase, amount, unit, start, warn, due, escalate, next_check(probe), None,
+                       None, phase >= 2))
+        light = max(light, {0: "green", 1: "yellow", 2: "red"}[phase], key=["green", "yellow", "red"].index)
+        if stage != "total":
+            due_at = due
+    closed = state in (State.CLOSED, State.ARCHIVED)
+    rating = rng.choice(RATINGS) if closed else ""
+    handled = DEPTH.get(state, 0) >= DEPTH[State.HANDLED] and not final
+    events.append((
+        event_id, code, "grid_worker" if worker else "resident", worker, "", "", grid_id, street, f"{grid_name}附近",
+        latitude, longitude, category_id, "normal", f"{category_name}（生成数据）", "{}", state, False, False, False, 0,
+        rework, 0, 0, 0, was_overdue, light if not closed and not final else "green", due_at,
+        department if DEPTH.get(state, 0) >= DEPTH[State.DISPATCHED] and not final else None, None,
+        "已按标准处置" if handled else "", ("overdue" if was_overdue else "normal") if closed else "", rating, "", "",
+        stamps["reported_at"], stamps.get("accepted_at"), stamps.get("dispatched_at"), stamps.get("signed_at"),
+        stamps.get("handled_at"), stamps.get("verified_at"), stamps.get("closed_at") if rating else None,
+        stamps.get("closed_at"), stamps.get("archived_at"), now,
+    ))
+    for entry in entries:
+        timeline.append((*entry, "", "{}"))
+
+
+def _total(event_id, limits, start, end, state):
+    amount, unit = limits.get("total", (5, "work_days"))
+    due = start + timedelta(seconds=amount * UNIT_SECONDS[unit])
+    span = (due - start).total_seconds()
+    breached = end > due
+    return (event_id, "total", state, TimerPhase.RED if breached else TimerPhase.GREEN, amount, unit, start,
+            start + timedelta(seconds=span * 0.8), due, due + timedelta(seconds=span * 0.5), None, None, end, breached)
