@@ -377,7 +377,10 @@ class ImportStatus(models.TextChoices):
 class ResidentImport(models.Model):
     """One import of a residents file: who, which file, progress and the outcome."""
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+")
+    # Empty for a system import (the management command run without --user).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     file = models.FileField(_("file"), upload_to="residents/imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=200)
@@ -394,6 +397,8 @@ class ResidentImport(models.Model):
     updated = models.PositiveIntegerField(_("updated"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     errors = models.PositiveIntegerField(_("rows with errors"), default=0)
+    # The first errors (row, column, reason) for the page; all of them are in error_file.
+    error_sample = models.JSONField(default=list, blank=True)
     error_file = models.FileField(_("error report"), upload_to="residents/import-errors/%Y/%m/", blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
