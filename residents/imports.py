@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -255,22 +255,36 @@ class RowValidator:
         self.today = timezone.localdate()
         self.seen: dict[int, int] = {}  # 64 bits of each ID hash → first row number
 
-    def cells(self, raw: list) -> dict:
-        return {key: (raw[position] if position < len(raw) else None) for key, position in self.positions.items()}
+        # (key, position or -1) for every column; header, key and length of the checked ones.
+        self.layout = [(key, positions.get(key, -1)) for _header, key, _required, _length in COLUMNS]
+
+    def read(self, raw: list) -> dict:
+        """The row's cells by key: text stripped; dates, and a number in the ID column
+        (reported below), kept as they are."""
+        size = len(raw)
+        text = {}
+        for key, position in self.layout:
+            value = raw[position] if 0 <= position < size else None
+            if value is None:
+                text[key] = ""
+            elif value.__class__ is str:
+                text[key] = value.strip()
+            elif isinstance(value, datetime.date) and key in ("birth_date", "moved_in_on"):
+                text[key] = value
+            elif isinstance(value, (int, float)) and key == "id_number":
+                text[key] = value
+            else:
+                text[key] = _text(value)
+        return text
 
     def validate(self, number: int, raw: list) -> tuple[list | None, list[RowError]]:
-        values = self.cells(raw)
+        text = self.read(raw)
         errors: list[RowError] = []
-        text = {}
         for header, key, required, length in COLUMNS:
-            if key not in values:
-                text[key] = ""
-                continue
-            value = values[key]
-            text[key] = value if isinstance(value, (datetime.date, float, int)) and key != "name" else _text(value)
-            if required and not text[key]:
+            value = text[key]
+            if required and not value:
                 errors.append(RowError(number, header, _("required")))
-            elif isinstance(text[key], str) and len(text[key]) > length:
+            elif value.__class__ is str and len(value) > length:
                 errors.append(RowError(number, header, _("longer than %(length)s characters") % {"length": length}))
         if errors:
             return None, errors
@@ -285,7 +299,7 @@ class RowValidator:
 
         gender = id_number.gender
         if text["gender"]:
-            word = _text(text["gender"])
+            word = text["gender"]
             given = GENDER_WORDS.get(word.upper() if word.isascii() else word)
             if given is None:
                 errors.append(RowError(number, "性别", _("write 男 or 女")))
@@ -304,15 +318,15 @@ class RowValidator:
         phone = ""
         if text["phone"]:
             try:
-                phone = normalise_phone(_text(text["phone"]))
+                phone = normalise_phone(text["phone"])
             except InvalidNumber as error:
                 errors.append(RowError(number, "联系电话", str(error)))
         residence_type = ResidenceType.REGISTERED
         if text["residence_type"]:
-            residence_type = RESIDENCE_WORDS.get(_text(text["residence_type"]))
+            residence_type = RESIDENCE_WORDS.get(text["residence_type"])
             if residence_type is None:
                 errors.append(RowError(number, "人员类型", _("write one of 户籍, 流动, 寄住, 境外, 未落户")))
-        grid_id = self.grids.get(_text(text["grid"]))
+        grid_id = self.grids.get(text["grid"])
         if grid_id is None:
             errors.append(RowError(number, "网格编码", _("no such grid in your area")))
         moved_in_on = None
@@ -321,7 +335,7 @@ class RowValidator:
                 moved_in_on = _date(text["moved_in_on"])
             except ValueError:
                 errors.append(RowError(number, "入住日期", _("not a date (write 2020-05-01)")))
-        building, unit, room = _text(text["building"]), _text(text["unit"]), _text(text["room"])
+        building, unit, room = text["building"], text["unit"], text["room"]
         if (unit or room) and not building:
             errors.append(RowError(number, "楼栋", _("a unit or room needs its building")))
         if errors:
@@ -335,9 +349,9 @@ class RowValidator:
         self.seen[key] = number
         phone_cipher, phone_hash, phone_mask = crypto.protect(phone, field="phone")
         return [
-            number, grid_id, building, unit, room, _text(text["household"]),
+            number, grid_id, building, unit, room, text["household"],
             text["name"], gender, id_number.birth_date, id_cipher, id_hash, id_mask, phone_cipher, phone_hash, phone_mask,
-            _text(text["ethnicity"]), residence_type, _text(text["registered_address"]), _text(text["relation_to_head"]), moved_in_on,
+            text["ethnicity"], residence_type, text["registered_address"], text["relation_to_head"], moved_in_on,
         ], []
 
 
@@ -408,6 +422,9 @@ class PlaceCache:
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
         first, second = key_fields
+        if connection.vendor == "postgresql":
+            _ensure_postgresql(cache, model, missing, wanted)
+            return
 
         def load():
             found = model.objects.filter(
@@ -423,6 +440,45 @@ class PlaceCache:
                 [model(**{first: key[0], second: key[1], **wanted[key]}) for key in new], ignore_conflicts=True, batch_size=2000
             )
             load()
+
+
+# Per model: the natural key, the one extra column a new row takes from the rows, and
+# the constant values of its other NOT NULL columns.
+_PLACE_INSERTS = {
+    Building: ("grid_id", "name", None, ("address", "leader_name", "leader_phone", "created_at"), "'', '', '', now()"),
+    Unit: ("building_id", "name", None, ("leader_name", "leader_phone"), "'', ''"),
+    Room: ("unit_id", "number", "building_id", ("use", "owner_name"), "'self', ''"),
+    Household: ("grid_id", "number", "room_id", (), ""),
+}
+
+
+def _ensure_postgresql(cache: dict, model, missing: list[tuple], wanted: dict[tuple, dict]) -> None:
+    """Insert the missing natural keys (ON CONFLICT DO NOTHING) and read the ids of all
+    of them: two statements for any number of keys."""
+    first, second, extra, constant_columns, constants = _PLACE_INSERTS[model]
+    table = model._meta.db_table
+    firsts = [key[0] for key in missing]
+    seconds = [key[1] for key in missing]
+    extras = [wanted[key].get(extra) for key in missing] if extra else [None] * len(missing)
+    columns = ", ".join([first, second] + ([extra] if extra else []) + list(constant_columns))
+    values = ", ".join(["k.a", "k.b"] + (["k.x"] if extra else []) + ([constants] if constants else []))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {values} FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS k(a, b, x) "
+            f"ON CONFLICT DO NOTHING RETURNING {first}, {second}, id",
+            [firsts, seconds, extras],
+        )
+        for a, b, pk in cursor.fetchall():
+            cache[(a, b)] = pk
+        rest = [key for key in missing if key not in cache]
+        if rest:
+            cursor.execute(
+                f"SELECT t.{first}, t.{second}, t.id FROM {table} t JOIN unnest(%s::bigint[], %s::text[]) AS k(a, b) "
+                f"ON t.{first} = k.a AND t.{second} = k.b",
+                [[key[0] for key in rest], [key[1] for key in rest]],
+            )
+            for a, b, pk in cursor.fetchall():
+                cache[(a, b)] = pk
 
 
 def write_batch(rows: list[list], places: PlaceCache, scope_paths: tuple[str, ...] | None) -> tuple[int, int, int, list[int]]:
@@ -452,17 +508,32 @@ _TEXT_COLUMNS = ("name", "gender", "id_hash", "id_mask", "phone_hash", "phone_ma
                  "registered_address", "relation_to_head")
 
 
-def _upsert_postgresql(rows, links, scope_paths):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+def _copy_values(rows, links) -> list[list]:
+    """Each row's resident columns as COPY (CSV) wants them: bytea in hex."""
+    encoded = []
     for row, link in zip(rows, links, strict=True):
         values = list(_resident_values(row, link))
         values[6] = "\\x" + values[6].hex()
         values[9] = "\\x" + values[9].hex()
-        writer.writerow((row[R_LINE], *values))
+        encoded.append(values)
+    return encoded
+
+
+def _csv_buffer(lines) -> io.StringIO:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(lines)
     buffer.seek(0)
+    return buffer
+
+
+def _upsert_postgresql(rows, links, scope_paths):
+    encoded = _copy_values(rows, links)
     columns = ", ".join(RESIDENT_COLUMNS)
     with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM residents_resident WHERE id_hash = ANY(%s) LIMIT 1", [[row[R_ID_HASH] for row in rows]])
+        if cursor.fetchone() is None and _copy_new_rows(cursor, encoded):
+            return len(rows), 0, 0, []
+        buffer = _csv_buffer([row[R_LINE], *values] for row, values in zip(rows, encoded, strict=True))
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (line integer, grid_id bigint, room_id bigint, household_id bigint, "
             "name text, gender text, birth_date date, id_cipher bytea, id_hash text, id_mask text, phone_cipher bytea, "
@@ -500,6 +571,22 @@ def _upsert_postgresql(rows, links, scope_paths):
         )
         created, updated = cursor.fetchone()
     return created, updated, len(rows) - len(refused) - created - updated, refused
+
+
+def _copy_new_rows(cursor, encoded) -> bool:
+    """COPY a batch of people not in the table yet straight into it (no staging);
+    False when a concurrent import added one of them meanwhile."""
+    now = timezone.now().isoformat()
+    buffer = _csv_buffer([*values, now, now] for values in encoded)
+    try:
+        with transaction.atomic():
+            cursor.cursor.copy_expert(
+                f"COPY residents_resident ({', '.join(RESIDENT_COLUMNS)}, created_at, updated_at) FROM STDIN "
+                f"WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(_TEXT_COLUMNS)}))", buffer
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def _upsert_portable(rows, links, scope_paths):

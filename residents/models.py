@@ -126,7 +126,8 @@ class ResidenceType(models.TextChoices):
 
 
 class Resident(models.Model):
-    grid = models.ForeignKey("grids.Area", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="residents")
+    # Indexed by (grid, name) below, which also serves lookups by grid alone.
+    grid = models.ForeignKey("grids.Area", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="residents", db_index=False)
     room = models.ForeignKey(Room, verbose_name=_("room"), null=True, blank=True, on_delete=models.SET_NULL, related_name="residents")
     household = models.ForeignKey(
         Household, verbose_name=_("household"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
