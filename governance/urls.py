@@ -13,5 +13,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("grids/", include("grids.urls")),
+    path("residents/", include("residents.urls")),
+    path("api/v1/residents/", include("residents.api.urls")),
     path("admin/", admin.site.urls),
 ]
