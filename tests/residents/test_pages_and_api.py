@@ -103,11 +103,11 @@ def test_search_takes_a_fixed_number_of_queries(staff, tree):
 
 def test_the_resident_list_endpoint_query_count_does_not_grow(client, staff, tree):
     client.force_login(staff["admin"])
-    for n in range(5):
+    for _n in range(5):
         ResidentFactory(grid=tree["G12"], room=RoomFactory(unit__building__grid=tree["G12"]))
     with CaptureQueriesContext(connection) as small:
         client.get("/api/v1/residents/")
-    for n in range(20):
+    for _n in range(20):
         ResidentFactory(grid=tree["G12"], room=RoomFactory(unit__building__grid=tree["G12"]))
     with CaptureQueriesContext(connection) as large:
         response = client.get("/api/v1/residents/")
@@ -143,7 +143,7 @@ def test_reveal_through_the_page_and_the_api(client, staff, tree):
     assert client.post(f"/api/v1/residents/{resident.pk}/reveal/", {"field": "phone", "reason": "x"}).status_code == 403
 
 
-def test_upload_through_the_page_shows_progress_and_errors(client, staff, write_csv):
+def test_upload_through_the_page_shows_progress_and_errors_in_the_users_language(client, staff, write_csv):
     path = write_csv([row(name="王", id_number=id_number(sequence=1), grid="43130200100102"),
                       row(name="坏", id_number="110105194912310021", grid="43130200100102")])
     client.force_login(staff["worker"])
@@ -153,7 +153,7 @@ def test_upload_through_the_page_shows_progress_and_errors(client, staff, write_
     job = ResidentImport.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("residents:import_detail", args=[job.pk])
     html = client.get(response["Location"]).content.decode()
-    assert "check character" in html and reverse("residents:import_errors", args=[job.pk]) in html
+    assert "校验码错误" in html and reverse("residents:import_errors", args=[job.pk]) in html
     assert (job.created, job.errors) == (1, 1)
 
 
