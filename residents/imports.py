@@ -416,11 +416,11 @@ class PlaceCache:
 
     @staticmethod
     def _ensure(cache: dict, model, key_fields: tuple[str, str], wanted: dict[tuple, dict]) -> None:
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()  # before computing what is missing: the batch's keys are read back below
         missing = [key for key in wanted if key not in cache]
         if not missing:
             return
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
         first, second = key_fields
         if connection.vendor == "postgresql":
             _ensure_postgresql(cache, model, missing, wanted)

@@ -243,3 +243,13 @@ def test_the_command_imports_a_file(staff, write_csv, capsys):
 
     assert "3 rows: 3 created" in capsys.readouterr().out
     assert ResidentImport.objects.get().created_by == staff["worker"]
+
+
+def test_a_long_import_keeps_its_housing_links_when_the_lookup_cache_is_trimmed(staff, write_csv, settings, monkeypatch):
+    monkeypatch.setattr("residents.imports._CACHE_LIMIT", 1)
+    settings.RESIDENT_IMPORT_BATCH = 2
+
+    job = start(staff["worker"], write_csv(good_rows(count=7)))
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 7, 0), job.message
+    assert Resident.objects.filter(room__isnull=False).count() == 7
