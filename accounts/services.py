@@ -21,7 +21,11 @@ _ADMIN_MODELS = {
     "accounts": ("user", "department", "roleassignment"),
     "grids": ("area", "grid"),
 }
-_ADMIN_READ_ONLY_MODELS = {"accounts": ("auditentry",), "governance": ("heartbeat",)}
+_ADMIN_READ_ONLY_MODELS = {
+    "accounts": ("auditentry",),
+    "governance": ("heartbeat",),
+    "residents": ("personaldataaccess", "residentimport"),
+}
 
 
 def admin_group() -> Group:

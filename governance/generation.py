@@ -25,6 +25,7 @@ from governance.demo import DEPARTMENTS_DISTRICT, DEPARTMENTS_STREET, person_nam
 from grids import spatial
 from grids.lattice import Lattice, union_geojson
 from grids.models import Area, AreaLevel, ExclusiveKind, GridType
+from residents.generation import generate_residents, residents_delete
 
 GRID_COLS, GRID_ROWS = 4, 3  # grids per community block
 SIDE = 3  # communities per street side, streets per district side
@@ -55,6 +56,7 @@ class GeneratedCity:
     users: int
     assignments: int
     seconds: float
+    residents: int = 0
 
 
 def _place_name(rng: random.Random) -> str:
@@ -72,6 +74,7 @@ def city_delete(city_code: str) -> None:
         return
     with transaction.atomic():
         subtree = Area.objects.filter(path__startswith=city.path)
+        residents_delete(subtree)
         RoleAssignment.objects.filter(area__in=subtree).delete()
         departments = Department.objects.filter(area__in=subtree)
         RoleAssignment.objects.filter(department__in=departments).delete()
@@ -85,7 +88,8 @@ def city_delete(city_code: str) -> None:
 
 
 def generate_city(*, grids: int, seed: int, city_code: str = "439900000000", city_name: str = "示范市",
-                  password: str = "city12345", origin: tuple[float, float] = (112.60, 28.30)) -> GeneratedCity:
+                  password: str = "city12345", origin: tuple[float, float] = (112.60, 28.30),
+                  residents: int = 0, residents_file=None) -> GeneratedCity:
     started = time.monotonic()
     if grids < 1:
         raise GenerationError("--grids must be at least 1")
@@ -198,10 +202,13 @@ def generate_city(*, grids: int, seed: int, city_code: str = "439900000000", cit
         departments = _departments(district_rows, street_rows, ids)
         users, assignments = _staff(rng, city_code, password, district_rows, street_rows, community_rows, grid_rows, ids, departments)
         spatial.revision_bump()
+    city = Area.objects.get(code=city_code)
+    people = generate_residents(city=city, count=residents, seed=seed, path=residents_file) if residents else None
     return GeneratedCity(
-        city=Area.objects.get(code=city_code),
+        city=city,
         districts=len(district_rows), streets=len(street_rows), communities=len(community_rows), grids=len(grid_rows),
         departments=len(departments), users=users, assignments=assignments, seconds=time.monotonic() - started,
+        residents=people.residents if people else 0,
     )
 
 

@@ -38,6 +38,30 @@ if not SECRET_KEY or SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY:
 if not DEBUG and len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters in production mode (DEBUG off).")
 
+# Key protecting residents' ID and phone numbers at rest (residents.crypto): 32 random
+# bytes, base64-encoded. The embedded mode (DEBUG on) creates PII_KEY_FILE on first use;
+# production refuses to start without the key in the environment, because a key file
+# next to the database protects nothing once the disk is copied.
+GOVERNANCE_PII_KEY = env("GOVERNANCE_PII_KEY", default="")
+PII_KEY_FILE = VAR_DIR / "pii.key"
+if GOVERNANCE_PII_KEY:
+    import base64
+    import binascii
+
+    try:
+        _pii_key_length = len(base64.b64decode(GOVERNANCE_PII_KEY, validate=True))
+    except (binascii.Error, ValueError):
+        _pii_key_length = -1
+    if _pii_key_length != 32:
+        raise ImproperlyConfigured("GOVERNANCE_PII_KEY must be 32 random bytes in base64, e.g. `python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'`.")
+elif not DEBUG:
+    raise ImproperlyConfigured(
+        "GOVERNANCE_PII_KEY is missing. Production mode (DEBUG off) needs the key that encrypts "
+        "residents' ID and phone numbers: 32 random bytes in base64, e.g. "
+        "`python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'`. "
+        "Keep it outside the database backups; losing it makes those fields unreadable."
+    )
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if not DEBUG else ["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -221,6 +245,10 @@ GRID_CODE_RULE = env("GRID_CODE_RULE", default="grids.codes.statistical_grid_cod
 GRID_TEAM_MODEL = env("GRID_TEAM_MODEL", default="1+1+N")
 # How often a process checks whether grid boundaries changed elsewhere (seconds).
 GRID_INDEX_CHECK_SECONDS = env.float("GRID_INDEX_CHECK_SECONDS", default=2.0)
+# Resident imports (residents.imports): files up to this size run in the request,
+# larger ones in the Celery worker; rows written per batch.
+RESIDENT_IMPORT_INLINE_BYTES = env.int("RESIDENT_IMPORT_INLINE_BYTES", default=256 * 1024)
+RESIDENT_IMPORT_BATCH = env.int("RESIDENT_IMPORT_BATCH", default=5000)
 # Seconds after which the background-task heartbeat counts as stale.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
 

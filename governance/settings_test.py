@@ -7,6 +7,8 @@ set, and against SQLite with the embedded filesystem broker otherwise.
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+# A fixed test-only key for residents' personal data (base64 of 32 bytes).
+os.environ.setdefault("GOVERNANCE_PII_KEY", "dGVzdC1vbmx5LXBpaS1rZXktMDEyMzQ1Njc4OWFiY2Q=")
 os.environ.setdefault("GOVERNANCE_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
 
 from governance.settings import *  # noqa: E402,F403

@@ -14,5 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("grids/", include("grids.urls")),
     path("events/", include("events.urls")),
+    path("residents/", include("residents.urls")),
+    path("api/v1/residents/", include("residents.api.urls")),
     path("admin/", admin.site.urls),
 ]

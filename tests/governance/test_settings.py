@@ -1,4 +1,5 @@
-"""Production mode (DEBUG off) refuses to start without a real secret key."""
+"""Production mode (DEBUG off) refuses to start without a real secret key or without the
+key protecting residents' personal data."""
 
 import os
 import subprocess
@@ -8,10 +9,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+REAL_SECRET = "k" * 20 + "-a-real-random-looking-secret-0123456789"
+PII_KEY = "dGVzdC1vbmx5LXBpaS1rZXktMDEyMzQ1Njc4OWFiY2Q="
 
 
 def boot(**env):
-    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")}
+    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "GOVERNANCE_PII_KEY")}
     environment.update(env)
     environment["DJANGO_SETTINGS_MODULE"] = "governance.settings"
     return subprocess.run(
@@ -46,7 +49,7 @@ def test_production_refuses_a_short_secret():
 
 
 def test_production_starts_with_a_real_secret():
-    result = boot(SECRET_KEY="k" * 20 + "-a-real-random-looking-secret-0123456789")
+    result = boot(SECRET_KEY=REAL_SECRET, GOVERNANCE_PII_KEY=PII_KEY)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
@@ -57,3 +60,19 @@ def test_debug_mode_may_use_the_development_key():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("key", [None, "", "not-base64!", "c2hvcnQ="], ids=["missing", "empty", "garbage", "short"])
+def test_production_refuses_a_missing_or_bad_personal_data_key(key):
+    env = {"SECRET_KEY": REAL_SECRET}
+    if key is not None:
+        env["GOVERNANCE_PII_KEY"] = key
+
+    result = boot(**env)
+
+    assert result.returncode != 0
+    assert "GOVERNANCE_PII_KEY" in result.stderr
+
+
+def test_debug_mode_needs_no_personal_data_key():
+    assert boot(DEBUG="1").returncode == 0

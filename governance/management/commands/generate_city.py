@@ -13,20 +13,24 @@ class Command(BaseCommand):
         parser.add_argument("--city-name", default="示范市")
         parser.add_argument("--password", default="city12345", help="password of every generated account")
         parser.add_argument("--replace", action="store_true", help="delete a city with this code first")
+        parser.add_argument("--residents", type=int, default=0, help="generate this many residents with their housing")
+        parser.add_argument("--residents-file", help="also write the residents as a CSV import file to this path")
         parser.add_argument("--events", type=int, default=0, help="also generate N events over the past year")
         parser.add_argument("--open-events", action="store_true", help="make every generated event an open one")
 
-    def handle(self, *args, grids, seed, city_code, city_name, password, replace, events, open_events, **options):
+    def handle(self, *args, grids, seed, city_code, city_name, password, replace, residents, residents_file, events,
+               open_events, **options):
         if replace:
             city_delete(city_code)
         try:
-            city = generate_city(grids=grids, seed=seed, city_code=city_code, city_name=city_name, password=password)
+            city = generate_city(grids=grids, seed=seed, city_code=city_code, city_name=city_name, password=password,
+                                 residents=residents, residents_file=residents_file)
         except GenerationError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
             f"{city.city}: {city.districts} districts, {city.streets} streets, {city.communities} communities, "
             f"{city.grids} grids, {city.departments} departments, {city.users} users, "
-            f"{city.assignments} role assignments in {city.seconds:.1f} s"
+            f"{city.assignments} role assignments, {city.residents} residents in {city.seconds:.1f} s"
         )
         if events:
             from events.generation import events_generate

@@ -1,0 +1,238 @@
+#!/usr/bin/env python
+"""Benchmark: residents import (CSV and .xlsx) against raw COPY, import memory, search.
+
+Run by hand (not part of the test suite), on PostgreSQL, in a database of its own:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_res_bench \\
+        .venv/bin/python bench/bench_residents.py --residents 100000 --big 1000000
+
+It creates the database when missing, migrates it, generates a city (``--grids``)
+when missing, and then, with the residents tables emptied before each import:
+
+1. writes ``--residents`` generated residents as a CSV import file and as .xlsx;
+2. imports the CSV (validation, encryption, housing upserts, COPY + ON CONFLICT) and
+   reports rows/s; imports it again (every row unchanged) and reports rows/s;
+3. dumps the resident rows it wrote and COPYs them back into the emptied table: the
+   database's own ceiling for the same rows and indexes;
+4. imports the .xlsx and reports rows/s;
+5. writes ``--big`` residents as CSV and imports them with ``manage.py
+   import_residents`` in a child process: rows/s and the child's peak RSS;
+6. measures search (name prefix, exact ID number, exact phone) on the big data set as
+   a grid worker, a district administrator and a superuser: median / p95 ms and queries.
+
+Targets (issue 3): ≥ 30,000 validated rows/s from CSV; < 500 MB peak for 1,000,000
+rows; search well under a second.
+"""
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+os.environ.setdefault("DEBUG", "1")
+
+from bench_grids import ensure_database, percentile  # noqa: E402
+
+RESIDENT_TABLES = "residents_residenttag, residents_carevisit, residents_resident, residents_household, residents_room, " \
+                  "residents_unit, residents_building"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--grids", type=int, default=1200)
+    parser.add_argument("--residents", type=int, default=100_000)
+    parser.add_argument("--big", type=int, default=1_000_000, help="rows of the memory run (0 skips it)")
+    parser.add_argument("--searches", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", default=str(ROOT / "var" / "bench"))
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--only-big", action="store_true", help="skip steps 1–4 (the 100,000-row figures)")
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (it is created when missing).")
+    ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from openpyxl import Workbook
+
+    from governance.generation import city_delete, generate_city
+    from grids.models import Area
+    from residents.generation import generate_residents
+    from residents.imports import import_file
+
+    call_command("migrate", verbosity=0)
+    city_code = "439900000000"
+    if Area.objects.filter(code__startswith=city_code[:4], level="grid").count() != args.grids:
+        city_delete(city_code)
+        generated = generate_city(grids=args.grids, seed=args.seed, city_code=city_code)
+        print(f"generated {generated.grids} grids, {generated.users} users in {generated.seconds:.1f} s", flush=True)
+    city = Area.objects.get(code=city_code)
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    results = {"residents": args.residents, "grids": args.grids, "server_version": connection.pg_version}
+
+    def empty():
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {RESIDENT_TABLES} RESTART IDENTITY CASCADE")
+
+    def timed_import(path, label):
+        started = time.perf_counter()
+        result, _report = import_file(actor=None, path=path)
+        seconds = time.perf_counter() - started
+        assert result.errors == 0, result.error_sample[:3]
+        results[label] = {"rows": result.rows, "created": result.created, "unchanged": result.unchanged,
+                          "seconds": round(seconds, 2), "rows_per_s": round(result.rows / seconds)}
+        print(label, results[label], flush=True)
+
+    if args.only_big:
+        run_big(args, city, results, empty)
+        return report(args, results)
+    # 1. The files.
+    csv_path = workdir / f"residents-{args.residents}.csv"
+    xlsx_path = workdir / f"residents-{args.residents}.xlsx"
+    started = time.perf_counter()
+    generate_residents(city=city, count=args.residents, seed=args.seed, path=csv_path, to_database=False)
+    results["write_csv_s"] = round(time.perf_counter() - started, 2)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("实有人口")
+    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        for cells in csv.reader(handle):
+            sheet.append(cells)
+    workbook.save(xlsx_path)
+
+    # 2. CSV import, then again (unchanged).
+    empty()
+    timed_import(csv_path, "csv_import")
+    timed_import(csv_path, "csv_reimport_unchanged")
+
+    # 3. Raw COPY of the same resident rows into the emptied table (same indexes).
+    with tempfile.TemporaryFile() as dump, connection.cursor() as cursor:
+        cursor.cursor.copy_expert("COPY residents_resident TO STDOUT", dump)
+        dump.seek(0)
+        cursor.execute("TRUNCATE residents_residenttag, residents_carevisit, residents_resident CASCADE")
+        started = time.perf_counter()
+        cursor.cursor.copy_expert("COPY residents_resident FROM STDIN", dump)
+        connection.commit() if not connection.get_autocommit() else None
+        seconds = time.perf_counter() - started
+    results["raw_copy"] = {"rows": args.residents, "seconds": round(seconds, 2), "rows_per_s": round(args.residents / seconds)}
+    print("raw_copy", results["raw_copy"], flush=True)
+
+    # 4. .xlsx import.
+    empty()
+    timed_import(xlsx_path, "xlsx_import")
+
+    # 5. and 6.
+    if args.big:
+        run_big(args, city, results, empty)
+    else:
+        empty()
+        import_file(actor=None, path=csv_path)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        results["search"] = search_benchmark(csv_path, args.searches, args.seed)
+    report(args, results)
+
+
+def run_big(args, city, results, empty):
+    """Import --big rows with the management command in a child process (time, peak
+    RSS), then measure search on them."""
+    from django.db import connection
+
+    from residents.generation import generate_residents
+
+    big_path = Path(args.workdir) / f"residents-{args.big}.csv"
+    if not big_path.exists():
+        generate_residents(city=city, count=args.big, seed=args.seed + 1, path=big_path, to_database=False)
+    empty()
+    started = time.perf_counter()
+    child = subprocess.run([sys.executable, "manage.py", "import_residents", str(big_path)], cwd=ROOT,
+                           capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if child.returncode != 0:
+        sys.exit(child.stderr)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    results["big_import"] = {"rows": args.big, "seconds": round(seconds, 1), "rows_per_s": round(args.big / seconds),
+                             "peak_rss_mb": round(peak_mb), "output": child.stdout.strip()}
+    print("big_import", results["big_import"], flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    results["search"] = search_benchmark(big_path, args.searches, args.seed)
+
+
+def report(args, results):
+    print("search", json.dumps(results.get("search"), ensure_ascii=False, indent=1), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+def search_benchmark(path: Path, count: int, seed: int) -> dict:
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Role, RoleAssignment, User
+    from accounts.scoping import forget_scope
+    from residents.selectors import resident_search
+
+    rng = random.Random(seed)
+    sample = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for number, cells in enumerate(reader):
+            if number % 997 == 0:
+                sample.append(cells)
+    rng.shuffle(sample)
+    sample = sample[:count]
+    superuser = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser("bench_admin", password="x")
+    workers = {a.area.code: a.user for a in RoleAssignment.objects.filter(role=Role.GRID_WORKER, revoked_at=None)
+               .select_related("user", "area")}
+    district_admins = {a.area.code[:6]: a.user for a in RoleAssignment.objects.filter(role=Role.ADMIN, area__level="district")
+                       .select_related("user", "area")}
+    figures = {}
+
+    def measure(label, cases):
+        timings, queries, hits = [], [], 0
+        for user, query in cases:
+            forget_scope(user)  # each search computes the user's scope, as a request does
+            reset_queries()
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                found = resident_search(user, query, limit=50)
+                timings.append((time.perf_counter() - started) * 1000)
+            queries.append(len(captured.captured_queries))
+            hits += bool(found)
+        figures[label] = {"searches": len(cases), "found": hits, "ms_median": round(statistics.median(timings), 2),
+                          "ms_p95": round(percentile(timings, 0.95), 2), "ms_max": round(max(timings), 2),
+                          "queries_max": max(queries)}
+
+    with_worker = [cells for cells in sample if cells[8] in workers]
+    measure("name_prefix_as_grid_worker", [(workers[c[8]], c[0][:2]) for c in with_worker])
+    measure("name_prefix_as_district_admin", [(district_admins[c[8][:6]], c[0][:2]) for c in sample if c[8][:6] in district_admins])
+    measure("name_prefix_as_superuser", [(superuser, c[0][:2]) for c in sample])
+    measure("id_number_as_superuser", [(superuser, c[3]) for c in sample])
+    measure("id_number_as_grid_worker", [(workers[c[8]], c[3]) for c in with_worker])
+    measure("phone_as_district_admin", [(district_admins[c[8][:6]], c[4]) for c in sample if c[4] and c[8][:6] in district_admins])
+    return figures
+
+
+if __name__ == "__main__":
+    main()

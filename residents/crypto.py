@@ -1,0 +1,121 @@
+"""Protection of residents' ID and phone numbers at rest (DESIGN §4 个人信息保护).
+
+Each protected value is stored three ways:
+
+- ``*_cipher``: AES-256-GCM of the normalised value (12-byte random nonce ‖ ciphertext
+  ‖ tag), readable only with the key; the field name is bound in as associated data, so
+  a phone cipher pasted into the ID column does not decrypt;
+- ``*_hash``: keyed HMAC-SHA256 of the normalised value (hex), indexed, for exact
+  lookup and as the upsert key; without the key it cannot be brute-forced from the
+  small space of valid ID or phone numbers;
+- ``*_mask``: the masked rendering shown everywhere by default.
+
+The encryption and HMAC keys are derived (HKDF-SHA256) from one master key: the
+environment's ``GOVERNANCE_PII_KEY``, or in the embedded mode a key file created under
+the var directory on first use (mode 0600). Rotation is described in docs/residents.md.
+"""
+
+import base64
+import functools
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.signals import setting_changed
+
+NONCE_BYTES = 12
+
+
+class PiiKeys:
+    def __init__(self, master: bytes):
+        self.aead = AESGCM(_derive(master, b"governance residents aes-gcm v1"))
+        self.hmac_key = _derive(master, b"governance residents hmac-sha256 v1")
+
+
+def _derive(master: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
+
+
+def _key_file_master(path: Path) -> bytes:
+    """Read the embedded-mode key file, creating it (0600, exclusively) when missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return base64.b64decode(path.read_text().strip(), validate=True)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+    return base64.b64decode(path.read_text().strip(), validate=True)
+
+
+@functools.cache
+def keys() -> PiiKeys:
+    if settings.GOVERNANCE_PII_KEY:
+        master = base64.b64decode(settings.GOVERNANCE_PII_KEY, validate=True)
+    else:
+        master = _key_file_master(Path(settings.PII_KEY_FILE))
+    if len(master) != 32:
+        raise ValueError("the personal-data key must be 32 bytes")
+    return PiiKeys(master)
+
+
+def _forget_keys(*, setting, **kwargs):
+    if setting in ("GOVERNANCE_PII_KEY", "PII_KEY_FILE"):
+        keys.cache_clear()
+
+
+setting_changed.connect(_forget_keys)
+
+
+def encrypt(value: str, *, field: str) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + keys().aead.encrypt(nonce, value.encode(), field.encode())
+
+
+def decrypt(blob: bytes, *, field: str) -> str:
+    blob = bytes(blob)
+    return keys().aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], field.encode()).decode()
+
+
+def lookup_hash(value: str, *, field: str) -> str:
+    """The keyed hash of a normalised value, as stored in the ``*_hash`` column."""
+    return hmac.digest(keys().hmac_key, f"{field}:{value}".encode(), hashlib.sha256).hex()
+
+
+def protect(value: str, *, field: str) -> tuple[bytes, str, str]:
+    """(cipher, hash, mask) of a normalised value; empty value → empty parts."""
+    if not value:
+        return b"", "", ""
+    return encrypt(value, field=field), lookup_hash(value, field=field), mask(value, field=field)
+
+
+# --- Masks ------------------------------------------------------------------------------
+
+
+def mask_id_number(value: str) -> str:
+    """``4313**********0012``: region prefix and last four, as public notices show."""
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """``138****0000`` for a mobile; landlines keep their area code and last two."""
+    if len(value) == 11 and value.isdigit():
+        return value[:3] + "****" + value[-4:]
+    if len(value) <= 4:
+        return "*" * len(value)
+    head = value.split("-")[0] + "-" if "-" in value else value[:3]
+    return head + "*" * (len(value) - len(head) - 2) + value[-2:]
+
+
+MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+def mask(value: str, *, field: str) -> str:
+    return MASKS[field](value)

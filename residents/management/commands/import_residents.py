@@ -1,0 +1,38 @@
+from pathlib import Path
+
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import User
+from residents.imports import resident_import_start
+from residents.models import ImportStatus
+
+
+class Command(BaseCommand):
+    help = "Import residents from a CSV or .xlsx file in the residents template layout (see docs/residents.md)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="CSV or .xlsx file (told apart by content)")
+        parser.add_argument("--user", help="import as this user, within their scope (default: the system, whole tree)")
+        parser.add_argument("--upgrade-ids", action="store_true", help="store 15-digit ID numbers in their 18-character form")
+        parser.add_argument("--language", default="zh-hans", help="language of the error report (zh-hans or en)")
+
+    def handle(self, *args, file, user, upgrade_ids, language, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+        actor = None
+        if user:
+            actor = User.objects.filter(username=user, is_active=True).first()
+            if actor is None:
+                raise CommandError(f"no active user {user}")
+        with path.open("rb") as handle:
+            job = resident_import_start(actor=actor, upload=File(handle), name=path.name, upgrade_ids=upgrade_ids,
+                                        language=language, run_inline=True)
+        if job.status == ImportStatus.FAILED:
+            raise CommandError(job.message)
+        self.stdout.write(
+            f"{job.rows} rows: {job.created} created, {job.updated} updated, {job.unchanged} unchanged, {job.errors} with errors"
+        )
+        if job.error_file:
+            self.stdout.write(f"Error report: {job.error_file.path}")

@@ -1,0 +1,152 @@
+"""Plain server-rendered pages for residents: search, detail with reveal, building
+notice board, import with progress and error report, template, export. Thin: every
+id goes through ``residents.selectors`` (out of scope → 404), every write through a
+service."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from residents.exports import residents_export
+from residents.imports import resident_import_start, template_workbook
+from residents.models import ResidenceType
+from residents.selectors import (
+    access_building,
+    access_import,
+    access_resident,
+    building_notice_board,
+    can_reveal,
+    imports_visible_to,
+    overdue_visits_by_grid,
+    overdue_visits_by_worker,
+    resident_search,
+)
+from residents.services import resident_reveal
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class RevealForm(forms.Form):
+    field = forms.ChoiceField(label=_("field"), choices=[("id_number", _("ID number")), ("phone", _("phone"))])
+    reason = forms.CharField(label=_("reason"), max_length=200)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV or .xlsx file"))
+    upgrade_ids = forms.BooleanField(label=_("Store 15-digit ID numbers in their 18-character form"), required=False)
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(label=_("format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")])
+    grid_code = forms.CharField(label=_("area code"), required=False, max_length=32)
+    residence_type = forms.ChoiceField(label=_("residence type"), required=False,
+                                       choices=[("", _("all"))] + list(ResidenceType.choices))
+    name = forms.CharField(label=_("name starts with"), required=False, max_length=50)
+    include_moved_out = forms.BooleanField(label=_("include people who moved out"), required=False)
+
+
+@login_required
+def search(request):
+    query = request.GET.get("q", "").strip()
+    hits = resident_search(request.user, query) if query else []
+    return render(request, "residents/search.html", {"query": query, "hits": hits})
+
+
+@login_required
+def detail(request, resident_id):
+    resident = access_resident(request.user, resident_id)
+    revealed = None
+    form = RevealForm()
+    if request.method == "POST":
+        form = RevealForm(request.POST)
+        if form.is_valid():
+            try:
+                value = resident_reveal(actor=request.user, resident=resident, field=form.cleaned_data["field"],
+                                        reason=form.cleaned_data["reason"])
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                revealed = {"field": dict(form.fields["field"].choices)[form.cleaned_data["field"]], "value": value}
+    context = {
+        "resident": resident,
+        "form": form,
+        "revealed": revealed,
+        "may_reveal": can_reveal(request.user, resident, "id_number") or can_reveal(request.user, resident, "phone"),
+        "tags": resident.tags.filter(ended_on__isnull=True),
+    }
+    response = render(request, "residents/detail.html", context)
+    response["Cache-Control"] = "no-store"  # a revealed value must not stay in a cache
+    return response
+
+
+@login_required
+def notice_board(request, building_id):
+    building = access_building(request.user, building_id)
+    return render(request, "residents/notice_board.html", {"board": building_notice_board(building)})
+
+
+@login_required
+def import_list(request):
+    form = ImportForm()
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
+                                        upgrade_ids=form.cleaned_data["upgrade_ids"], language=translation.get_language())
+            return redirect("residents:import_detail", job.pk)
+    jobs = imports_visible_to(request.user)[:20]
+    return render(request, "residents/import_list.html", {"form": form, "jobs": jobs})
+
+
+@login_required
+def import_detail(request, import_id):
+    job = access_import(request.user, import_id)
+    return render(request, "residents/import_detail.html", {"job": job})
+
+
+@login_required
+def import_errors(request, import_id):
+    job = access_import(request.user, import_id)
+    if not job.error_file:
+        return redirect("residents:import_detail", job.pk)
+    return FileResponse(job.error_file.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.xlsx", content_type=XLSX)
+
+
+@login_required
+def import_template(request):
+    response = HttpResponse(template_workbook(), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="residents-template.xlsx"'
+    return response
+
+
+@login_required
+def export(request):
+    form = ExportForm(request.GET or None)
+    if not request.GET or not form.is_valid():
+        return render(request, "residents/export.html", {"form": form})
+    filters = {key: value for key, value in form.cleaned_data.items() if key != "format"}
+    file_format = form.cleaned_data["format"]
+    _count, content = residents_export(actor=request.user, format=file_format, filters=filters)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if file_format == "csv":
+        response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="residents-{stamp}.csv"'
+        return response
+    return FileResponse(content, as_attachment=True, filename=f"residents-{stamp}.xlsx", content_type=XLSX)
+
+
+@login_required
+def overdue(request):
+    today = timezone.localdate()
+    return render(request, "residents/overdue.html", {
+        "by_grid": overdue_visits_by_grid(request.user, today=today),
+        "by_worker": overdue_visits_by_worker(request.user, today=today),
+        "today": today,
+    })
