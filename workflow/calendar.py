@@ -10,8 +10,8 @@ year the calendar holds no official data for falls back to its weekday periods
 import threading
 import time as monotonic_time
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Max
