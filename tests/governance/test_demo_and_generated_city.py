@@ -26,15 +26,22 @@ def assert_no_overlaps(grids):
 
 
 def test_demo_city_loads_and_loading_again_changes_nothing(db):
+    from events.models import Event
+
     out = StringIO()
     call_command("load_demo_city", stdout=out)
-    counts = (Area.objects.count(), User.objects.count(), Department.objects.count(), RoleAssignment.objects.count())
+    counts = (Area.objects.count(), User.objects.count(), Department.objects.count(), RoleAssignment.objects.count(),
+              Event.objects.count())
     paths = list(Area.objects.order_by("code").values_list("code", "path", "updated_at"))
 
     call_command("load_demo_city", stdout=StringIO())
 
     assert "60 grids" in out.getvalue() and "city_admin" in out.getvalue()
-    assert (Area.objects.count(), User.objects.count(), Department.objects.count(), RoleAssignment.objects.count()) == counts
+    assert "Demo events: 8" in out.getvalue()
+    assert (Area.objects.count(), User.objects.count(), Department.objects.count(), RoleAssignment.objects.count(),
+            Event.objects.count()) == counts
+    assert set(Event.objects.values_list("state", flat=True)) == {
+        "reported", "accepted", "dispatched", "handling", "handled", "verified", "closed"}
     assert list(Area.objects.order_by("code").values_list("code", "path", "updated_at")) == paths
 
 

@@ -8,10 +8,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         result = load_demo_city()
+        from events.demo import load_demo_events
+
+        events = load_demo_events()
         self.stdout.write(
             f"Demo city: {result['grids']} grids; areas {result['created']} created, "
             f"{result['updated']} updated, {result['unchanged']} unchanged."
         )
+        if events:
+            self.stdout.write(f"Demo events: {events} filed and walked through the workflow.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         self.stdout.write("  admin                 superuser")
         for username, full_name, role, code, _title in NAMED_LOGINS:
