@@ -106,31 +106,26 @@ def test_stopped_and_paused_timers_are_not_swept(file, walk, cast):
 
 
 def test_with_the_broker_down_filing_and_transitions_work_and_delivery_catches_up(
-        file, cast, settings, caplog, django_capture_on_commit_callbacks):
+        file, cast, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    from kombu import Connection
+
     from governance.celery import app
 
-    def reconnect():
-        """Drop the app's broker connections so the next publish uses the new URL."""
-        app.pool.force_close_all()
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    app.conf.task_publish_retry = False
-    reconnect()
-    try:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            event = file()
-            event = event_transition(actor=cast["dispatcher"], event_id=event.pk, name="accept")
-            assert event.state == State.ACCEPTED
-            report = sweep_at(Timer.objects.get(event=event, stage=Stage.DISPATCH).due_at)
-            assert report.overdue == 1
-        assert callbacks
-        assert "could not queue delivery" in caplog.text
-    finally:
-        app.conf.broker_url = settings.CELERY_BROKER_URL
-        app.conf.task_publish_retry = True
-        reconnect()
+    # Every publish goes to a broker nobody listens on (port 1), through a fresh pool;
+    # the real broker's pool is left alone for later tests.
+    monkeypatch.setattr(app, "connection_for_write", lambda *args, **kwargs: Connection(
+        "redis://127.0.0.1:1/0", connect_timeout=0.5, transport_options={"max_retries": 0}))
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    monkeypatch.setitem(app.conf, "task_publish_retry", False)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        event = file()
+        event = event_transition(actor=cast["dispatcher"], event_id=event.pk, name="accept")
+        assert event.state == State.ACCEPTED
+        report = sweep_at(Timer.objects.get(event=event, stage=Stage.DISPATCH).due_at)
+        assert report.overdue == 1
+    assert callbacks
+    assert "could not queue delivery" in caplog.text
     pending = Notification.objects.filter(email_state="pending").count()
     assert pending >= 1
     delivered = notifications_module.notifications_deliver()
