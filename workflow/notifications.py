@@ -114,11 +114,24 @@ def notification_mark_read(*, user, notification_ids=None) -> int:
 
 
 def email_reporter(*, address: str, subject: str, body: str) -> None:
-    """Mail a reporter without an account (e.g. their rating link), after commit."""
-    def send():
-        try:
-            send_mail(subject, body, None, [address])
-        except Exception:
-            logger.warning("email to reporter failed", exc_info=True)
+    """Mail a reporter without an account (e.g. their rating link), from the worker after
+    commit; if the broker is down, from this process."""
+    from workflow.tasks import email_reporter_task
 
-    transaction.on_commit(send)
+    def queue():
+        try:
+            email_reporter_task.delay(address, subject, body)
+        except Exception:
+            logger.warning("could not queue the reporter's email; sending it now", exc_info=True)
+            reporter_email_send(address=address, subject=subject, body=body)
+
+    transaction.on_commit(queue)
+
+
+def reporter_email_send(*, address: str, subject: str, body: str) -> bool:
+    try:
+        send_mail(subject, body, None, [address])
+    except Exception:
+        logger.warning("email to a reporter failed", exc_info=True)
+        return False
+    return True

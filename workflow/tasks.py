@@ -24,3 +24,12 @@ def deliver_pending_notifications_task() -> int:
     from workflow.notifications import notifications_deliver
 
     return notifications_deliver()
+
+
+@shared_task(name="workflow.tasks.email_reporter_task", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def email_reporter_task(address: str, subject: str, body: str) -> bool:
+    from workflow.notifications import reporter_email_send
+
+    if not reporter_email_send(address=address, subject=subject, body=body):
+        raise OSError("sending failed")
+    return True

@@ -219,3 +219,22 @@ def test_archive_freezes_the_dossier(file, walk, cast):
     event = walk(file(), State.ARCHIVED)
     assert event.dossier["code"] == event.code
     assert [row["transition"] for row in event.dossier["timeline"]][:3] == ["report", "accept", "dispatch"]
+
+
+def test_a_resident_reporter_gets_the_rating_link_by_email(cast, walk, reference_data, tree, mailoutbox,
+                                                          django_capture_on_commit_callbacks):
+    from events.services import event_file
+    from governance.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        event, _created = event_file(actor=None, channel="resident", category="0101", description="楼下垃圾",
+                                     latitude=27.705, longitude=112.005, reporter_contact="wang@example.org")
+        event = walk(event, State.HANDLED)
+        with django_capture_on_commit_callbacks(execute=True):
+            event = event_transition(actor=cast["worker"], event_id=event.pk, name="verify_pass")
+    finally:
+        app.conf.task_always_eager = False
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["wang@example.org"]
+    assert f"/events/rate/{event.rating_token}/" in mailoutbox[0].body
