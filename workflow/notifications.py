@@ -8,7 +8,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,24 +22,39 @@ SMS_KINDS = {"overdue", "escalated", "supervised"}
 MAX_ATTEMPTS = 5
 
 
-def notification_rows(*, user_ids, event, kind: str, title: str, body: str = "", url: str = "", phones=None) -> list[Notification]:
-    """Unsaved notification rows for a batch insert (``phones``: user id → phone)."""
-    rows = []
-    for user_id in sorted(set(user_ids)):
-        has_phone = bool(phones.get(user_id)) if phones is not None else False
-        rows.append(Notification(
-            user_id=user_id, event=event, kind=kind, title=title[:200], body=body, url=url,
-            sms_state=DeliveryState.PENDING if kind in SMS_KINDS and has_phone else DeliveryState.SKIPPED,
-        ))
-    return rows
+NOTIFICATION_COLUMNS = ("user_id", "event_id", "kind", "title", "body", "url", "created_at", "email_state", "sms_state",
+                        "attempts")
 
 
-def notifications_save(rows: list[Notification]) -> None:
-    """Insert the rows and queue their delivery once the transaction commits."""
+def notification_rows(*, user_ids, event, kind: str, title: str, body: str = "", url: str = "", phones=None) -> list[tuple]:
+    """Rows (``NOTIFICATION_COLUMNS``) for a batch insert (``phones``: user id → phone)."""
+    now = timezone.now()
+    sms = kind in SMS_KINDS and phones is not None
+    return [
+        (user_id, event.pk if event is not None else None, kind, title[:200], body, url, now, DeliveryState.PENDING,
+         DeliveryState.PENDING if sms and phones.get(user_id) else DeliveryState.SKIPPED, 0)
+        for user_id in sorted(set(user_ids))
+    ]
+
+
+def notifications_save(rows: list[tuple]) -> None:
+    """Insert the rows in one statement and queue their delivery once the transaction
+    commits (a sweep writes thousands; model instances would cost more than the sweep)."""
     if not rows:
         return
-    created = Notification.objects.bulk_create(rows)
-    ids = [row.pk for row in created if row.pk is not None]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            ids = [row[0] for row in execute_values(
+                cursor.cursor,
+                f"INSERT INTO workflow_notification ({', '.join(NOTIFICATION_COLUMNS)}) VALUES %s RETURNING id",
+                rows, page_size=1000, fetch=True,
+            )]
+        else:
+            created = Notification.objects.bulk_create(Notification(**dict(zip(NOTIFICATION_COLUMNS, row, strict=True)))
+                                                       for row in rows)
+            ids = [row.pk for row in created]
     transaction.on_commit(lambda: queue_delivery(ids))
 
 

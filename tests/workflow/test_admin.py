@@ -33,5 +33,5 @@ def test_city_admin_edits_and_street_admin_reads(client, city_admin, street_admi
 def test_the_calendar_admin_warns_about_a_year_without_data(client, city_admin):
     client.force_login(city_admin)
     with freeze_time("2026-11-22 10:00:00+08:00"):
-        page = client.get("/admin/workflow/workcalendar/", follow=True)
+        page = client.get("/admin/workflow/workcalendar/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "No official holidays for 2027" in page.content.decode()

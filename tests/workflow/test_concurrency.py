@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.utils import translation
 
 from events.models import EventDepartment
 from workflow.machine import State
@@ -19,7 +20,8 @@ def race(*calls):
     def run(index, call):
         try:
             barrier.wait()
-            results[index] = ("ok", call())
+            with translation.override("en"):  # threads do not inherit the test's language
+                results[index] = ("ok", call())
         except TransitionRefused as refusal:
             results[index] = ("refused", refusal)
         except Exception as error:  # noqa: BLE001 - reported by the assertion
