@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime
 
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm
 
 from accounts.models import Role
-from accounts.scoping import access_department, access_event
+from accounts.scoping import access_department, access_event, events_visible_to
 from events.models import ClosureType, DepartmentRole, Event, EventDepartment
 from grids.models import Area, AreaLevel
 from workflow import selectors
@@ -336,14 +337,18 @@ def event_transition(*, actor, event_id, name: str, token: str | None = None, at
     if transition is None or name in FILING:
         raise TransitionRefused("unknown", _("There is no action called “%(name)s”.") % {"name": name})
     with transaction.atomic():
+        # One query finds the event among those the actor may see and locks it.
         if actor is not None:
-            access_event(actor, event_id)
-        elif token is not None and not Event.objects.filter(pk=event_id, rating_token=token).exists():
-            from django.http import Http404
-
-            raise Http404("No such event")
-        event = (Event.objects.select_for_update(of=("self",)).select_related("grid", "command_area", "category")
-                 .get(pk=event_id))
+            candidates = events_visible_to(actor)
+        elif token is not None:
+            candidates = Event.objects.filter(rating_token=token)
+        else:
+            candidates = Event.objects.all()
+        try:
+            event = (candidates.select_for_update(of=("self",)).select_related("grid", "command_area", "category")
+                     .get(pk=event_id))
+        except (Event.DoesNotExist, ValueError, TypeError):
+            raise Http404("No such event") from None
         actors = actors_for(actor, event, token=token)
         if not actors & set(transition.actors):
             who = ", ".join(str(Actor(kind).label) for kind in transition.actors)
