@@ -71,3 +71,20 @@ def test_accept_and_reject_at_once(file, cast, make_user):
     assert sorted(kind for kind, _value in results) == ["ok", "refused"], results
     assert event.timeline.exclude(transition="report").count() == 1
     assert connection.vendor in ("postgresql", "sqlite")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_submission_sent_twice_at_once_files_one_event(cast, reference_data):
+    from events.models import Event
+    from events.services import event_file
+
+    def submit():
+        event, _created = event_file(actor=cast["worker"], channel="grid_worker", category="0101", description="垃圾",
+                                     latitude=27.705, longitude=112.005, idempotency_key="retry-from-a-flaky-phone")
+        return event.pk
+
+    results = race(submit, submit)
+
+    assert [kind for kind, _value in results] == ["ok", "ok"], results
+    assert results[0][1] == results[1][1]
+    assert Event.objects.count() == 1
