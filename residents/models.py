@@ -112,6 +112,32 @@ class Household(models.Model):
 # --- Residents ----------------------------------------------------------------------------
 
 
+class KeyedHashField(models.BinaryField):
+    """A keyed hash (``crypto.lookup_hash``): 64 hex characters in Python, as before,
+    stored as its 32 bytes (``bytea``). Half the size of the text in the table and in
+    its indexes, compared byte by byte, and no text-pattern index beside the unique one.
+    Lookups take the hex text (``filter(id_hash=crypto.lookup_hash(…))``)."""
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if isinstance(value, str):
+            value = bytes.fromhex(value)
+        return super().get_db_prep_value(value, connection, prepared)
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else bytes(value).hex()
+
+    def to_python(self, value):
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value).hex()
+        return value
+
+    def value_to_string(self, obj):
+        return self.value_from_object(obj)
+
+    def _check_str_default_value(self):
+        return []  # the default is hex text ("" for none), like every value in Python
+
+
 class Gender(models.TextChoices):
     MALE = "M", _("Male")
     FEMALE = "F", _("Female")
@@ -137,10 +163,10 @@ class Resident(models.Model):
     birth_date = models.DateField(_("birth date"))
     # ID number: encrypted, keyed hash (unique: the upsert key), mask.
     id_cipher = models.BinaryField(editable=False)
-    id_hash = models.CharField(max_length=64, unique=True, editable=False)
+    id_hash = KeyedHashField(unique=True)
     id_mask = models.CharField(_("ID number"), max_length=18, editable=False)
     phone_cipher = models.BinaryField(editable=False, blank=True, default=b"")
-    phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    phone_hash = KeyedHashField(blank=True, default="")
     phone_mask = models.CharField(_("phone"), max_length=20, blank=True, default="", editable=False)
     ethnicity = models.CharField(_("ethnicity"), max_length=20, blank=True)
     residence_type = models.CharField(_("residence type"), max_length=16, choices=ResidenceType.choices, default=ResidenceType.REGISTERED)

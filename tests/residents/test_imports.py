@@ -246,7 +246,7 @@ def test_the_command_imports_a_file(staff, write_csv, capsys):
 
 
 def test_a_long_import_keeps_its_housing_links_when_the_lookup_cache_is_trimmed(staff, write_csv, settings, monkeypatch):
-    monkeypatch.setattr("residents.imports._CACHE_LIMIT", 1)
+    monkeypatch.setattr("residents.imports.writing._CACHE_LIMIT", 1)
     settings.RESIDENT_IMPORT_BATCH = 2
 
     job = start(staff["worker"], write_csv(good_rows(count=7)))

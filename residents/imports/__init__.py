@@ -1,0 +1,265 @@
+"""Importing residents from the CSV and .xlsx files grid workers keep (docs/residents.md).
+
+The file is streamed: rows are read one at a time (``reading``: ``csv`` / openpyxl
+read-only), validated in plain Python against maps loaded once (``validation``: grid
+code → grid in the importer's scope), and written in batches (``writing``): buildings,
+units, rooms and households upserted on their natural keys, then residents upserted on
+the keyed hash of the ID number — on PostgreSQL through ``COPY``, elsewhere through
+``bulk_create`` — while the next batch is being validated. Memory stays bounded by the
+batch size (plus one small entry per ID number seen, for duplicates inside the file).
+
+A bad row never stops the good ones and is never dropped silently: each gets its row
+number, column and reason, and all of them go to an .xlsx error report with the
+original columns plus the reasons, to fix and import again. Importing the same file
+again changes nothing.
+"""
+
+import datetime
+import io
+import logging
+import tempfile
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from accounts.scoping import user_scope
+from residents.exports import safe_cell
+from residents.imports.reading import ERROR_HEADERS, HEADERS, ImportFileError, _text, column_positions, count_rows, read_table
+from residents.imports.validation import RowError, RowValidator
+from residents.imports.writing import BatchWriter, PlaceCache, write_batch
+from residents.models import ImportStatus, ResidentImport
+
+__all__ = ["HEADERS", "ImportFileError", "ImportResult", "PlaceCache", "import_file", "resident_import_run",
+           "resident_import_start", "template_workbook", "write_batch"]
+
+logger = logging.getLogger(__name__)
+SAMPLE_ERRORS = 100
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    error_sample: list[dict] = field(default_factory=list)
+
+
+
+# --- The error report ------------------------------------------------------------------------
+
+
+class ErrorReport:
+    """The bad rows with their original cells plus row number, column and reason,
+    written to a streamed .xlsx as they come."""
+
+    def __init__(self, header: list[str]):
+        self.header = header
+        self.workbook = None
+        self.count = 0
+        self.sample: list[dict] = []
+
+    def add(self, raw: list, errors: list[RowError]) -> None:
+        if self.workbook is None:
+            self.workbook = Workbook(write_only=True)
+            self.sheet = self.workbook.create_sheet("错误")
+            self.sheet.append([safe_cell(h) for h in self.header if h not in ERROR_HEADERS] + ERROR_HEADERS)
+        self.count += 1
+        for error in errors:
+            if len(self.sample) < SAMPLE_ERRORS:
+                self.sample.append({"row": error.row, "column": error.column, "reason": error.reason})
+        cells = [safe_cell(_text(cell)) for cell, name in zip(raw, self.header, strict=False) if name not in ERROR_HEADERS]
+        cells += [""] * (len([h for h in self.header if h not in ERROR_HEADERS]) - len(cells))
+        self.sheet.append(cells + [errors[0].row, "、".join(dict.fromkeys(e.column for e in errors)), "；".join(e.reason for e in errors)])
+
+    def save(self) -> File | None:
+        if self.workbook is None:
+            return None
+        handle = tempfile.TemporaryFile(suffix=".xlsx")
+        self.workbook.save(handle)
+        handle.seek(0)
+        return File(handle)
+
+
+
+# --- The import ---------------------------------------------------------------------------------
+
+
+def _blank(raw: list) -> bool:
+    try:
+        return not "".join(raw).strip()
+    except TypeError:  # typed .xlsx cells
+        return not any(cell not in (None, "") and str(cell).strip() for cell in raw)
+
+
+def import_file(*, actor, path, upgrade_ids: bool = False, on_progress=None) -> tuple[ImportResult, ErrorReport]:
+    """Import one file as ``actor`` (``None``: the system, whole tree). Raises
+    ``ImportFileError`` when the file as a whole cannot be read; otherwise every row is
+    imported or reported."""
+    header, rows = read_table(path)
+    positions = column_positions(header)
+    validator = RowValidator(actor=actor, positions=positions, upgrade_ids=upgrade_ids)
+    scope = user_scope(actor) if actor is not None else None
+    scope_paths = None if scope is None or scope.is_global else scope.area_paths
+    writer = BatchWriter(PlaceCache(), scope_paths)
+    report = ErrorReport(header)
+    result = ImportResult()
+    batch: list[list] = []
+    originals: dict[int, list] = {}  # the cells of the batch's rows, for those refused when written
+    batch_size = settings.RESIDENT_IMPORT_BATCH
+    validate, add_error = validator.validate, report.add
+
+    def written(finished):
+        for (created, updated, unchanged, refused), cells in finished:
+            result.created += created
+            result.updated += updated
+            result.unchanged += unchanged
+            for line in sorted(refused):
+                add_error(cells[line], [RowError(line, "公民身份号码", _("this person is registered as living in a grid outside your area"))])
+            if on_progress is not None:
+                on_progress(result, report)
+
+    try:
+        for number, raw in rows:
+            if _blank(raw):
+                continue
+            result.rows += 1
+            values, errors = validate(number, raw)
+            if errors:
+                add_error(raw, errors)
+                continue
+            batch.append(values)
+            originals[number] = raw
+            if len(batch) >= batch_size:
+                written(writer.submit(batch, originals))
+                batch, originals = [], {}
+        if batch:
+            written(writer.submit(batch, originals))
+        written(writer.finish())
+    finally:
+        writer.close()
+    if result.rows == 0:
+        raise ImportFileError(_("The file has headers but no rows."))
+    result.errors = report.count
+    result.error_sample = report.sample
+    return result, report
+
+
+def template_workbook() -> bytes:
+    """The blank template (.xlsx): the headers, and a sheet explaining each column."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "实有人口"
+    sheet.append(HEADERS)
+    for letter in ("D", "E", "I"):
+        for cell in sheet[letter][1:1000]:
+            cell.number_format = "@"
+    sheet.column_dimensions["D"].width = 22
+    help_sheet = workbook.create_sheet("说明")
+    help_sheet.append(["列", "必填", "说明"])
+    for header, required, note in TEMPLATE_NOTES:
+        help_sheet.append([header, "是" if required else "", note])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+TEMPLATE_NOTES = [
+    ("姓名", True, "最多 50 字"),
+    ("性别", False, "男 / 女；与身份证号第 17 位一致，可不填"),
+    ("出生日期", False, "1980-01-31；与身份证号一致，可不填"),
+    ("公民身份号码", True, "18 位（末位可为 X）或 15 位旧号；请设为文本格式"),
+    ("联系电话", False, "11 位手机号或带区号的固定电话"),
+    ("民族", False, "如 汉族"),
+    ("人员类型", False, "户籍 / 流动 / 寄住 / 境外 / 未落户；默认户籍"),
+    ("户籍地址", False, ""),
+    ("网格编码", True, "须为您管辖范围内的网格"),
+    ("楼栋", False, "如 3栋；不存在时自动建立"),
+    ("单元", False, "如 1单元"),
+    ("房号", False, "如 301；填写房号须填楼栋"),
+    ("户号", False, "同一网格内的户号相同即为同一户"),
+    ("与户主关系", False, "户主 / 配偶 / 子女 / 父母 / 其他"),
+    ("入住日期", False, "2020-05-01"),
+]
+
+
+# --- The import job (page, API, command, Celery task) ----------------------------------------
+
+STALE_AFTER = datetime.timedelta(minutes=10)
+
+
+def resident_import_start(*, actor, upload, name: str, upgrade_ids: bool = False, language: str = "zh-hans",
+                          run_inline: bool | None = None) -> ResidentImport:
+    """Record an import of ``upload`` (a Django ``File``) and run it: inline when the
+    file is small (or ``run_inline``), otherwise in the Celery worker once this
+    transaction commits."""
+    from residents.tasks import resident_import_task
+
+    job = ResidentImport(created_by=actor, original_name=name[:200], upgrade_ids=upgrade_ids, language=language)
+    job.file.save(name, upload, save=False)
+    job.save()
+    if run_inline is None:
+        run_inline = job.file.size <= settings.RESIDENT_IMPORT_INLINE_BYTES
+    if run_inline:
+        resident_import_run(import_id=job.pk)
+        job.refresh_from_db()
+    else:
+        transaction.on_commit(lambda: resident_import_task.delay(job.pk))
+    return job
+
+
+def _claim(import_id: int) -> ResidentImport | None:
+    """Mark the job running unless it is finished or running elsewhere (so a task
+    delivered twice runs once); a job whose runner went silent is taken over."""
+    with transaction.atomic():
+        job = ResidentImport.objects.select_for_update().filter(pk=import_id).first()
+        if job is None or job.is_finished:
+            return None
+        now = timezone.now()
+        if job.status == ImportStatus.RUNNING and job.heartbeat_at and now - job.heartbeat_at < STALE_AFTER:
+            return None
+        job.status = ImportStatus.RUNNING
+        job.started_at = job.heartbeat_at = now
+        job.save(update_fields=["status", "started_at", "heartbeat_at"])
+        return job
+
+
+def resident_import_run(*, import_id: int) -> None:
+    job = _claim(import_id)
+    if job is None:
+        return
+    actor = job.created_by
+    ResidentImport.objects.filter(pk=job.pk).update(total_rows=count_rows(job.file.path))
+
+    def progress(result: ImportResult, report: ErrorReport):
+        ResidentImport.objects.filter(pk=job.pk).update(
+            rows=result.rows, created=result.created, updated=result.updated, unchanged=result.unchanged,
+            errors=report.count, heartbeat_at=timezone.now(),
+        )
+
+    with translation.override(job.language):
+        try:
+            result, report = import_file(actor=actor, path=job.file.path, upgrade_ids=job.upgrade_ids, on_progress=progress)
+        except ImportFileError as error:
+            job.status, job.message, job.finished_at = ImportStatus.FAILED, str(error), timezone.now()
+            job.save(update_fields=["status", "message", "finished_at"])
+            return
+        except Exception:
+            logger.exception("resident import %s failed", job.pk)
+            job.status, job.finished_at = ImportStatus.FAILED, timezone.now()
+            job.message = _("The import stopped because of an internal error; the rows written so far stay. Try again or ask an administrator.")
+            job.save(update_fields=["status", "message", "finished_at"])
+            raise
+    error_file = report.save()
+    if error_file is not None:
+        job.error_file.save(f"import-{job.pk}-errors.xlsx", error_file, save=False)
+    job.status, job.finished_at = ImportStatus.DONE, timezone.now()
+    job.rows, job.created, job.updated, job.unchanged = result.rows, result.created, result.updated, result.unchanged
+    job.errors, job.error_sample = result.errors, result.error_sample
+    job.save(update_fields=["status", "finished_at", "rows", "created", "updated", "unchanged", "errors", "error_sample", "error_file"])

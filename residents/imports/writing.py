@@ -1,0 +1,350 @@
+"""Writing validated rows in batches, one transaction each (docs/residents.md, *Inside*).
+
+Buildings, units, rooms and households are upserted on their natural keys (a bounded
+cache of ids spares the lookups), then residents on the keyed hash of the ID number.
+On PostgreSQL a batch of people not in the table yet is ``COPY``-ed straight into it;
+a batch with people already there goes through a temporary staging table and one
+``INSERT … ON CONFLICT (id_hash) DO UPDATE`` that touches only the new and the changed
+rows. Elsewhere (SQLite) ``bulk_create``.
+"""
+
+import csv
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import IntegrityError, connection, connections, transaction
+from django.utils import timezone
+
+from residents.imports.validation import (
+    R_ADDRESS,
+    R_BIRTH,
+    R_BUILDING,
+    R_ETHNICITY,
+    R_GENDER,
+    R_GRID,
+    R_HOUSEHOLD,
+    R_ID_CIPHER,
+    R_ID_HASH,
+    R_ID_MASK,
+    R_LINE,
+    R_MOVED_IN,
+    R_NAME,
+    R_PHONE_CIPHER,
+    R_PHONE_HASH,
+    R_PHONE_MASK,
+    R_RELATION,
+    R_ROOM,
+    R_TYPE,
+    R_UNIT,
+)
+from residents.models import Building, Household, Resident, Room, Unit
+
+_CACHE_LIMIT = 200_000
+# Resident columns written, in the order of the staging table.
+RESIDENT_COLUMNS = (
+    "grid_id", "room_id", "household_id", "name", "gender", "birth_date", "id_cipher", "id_hash", "id_mask",
+    "phone_cipher", "phone_hash", "phone_mask", "ethnicity", "residence_type", "registered_address", "relation_to_head",
+    "moved_in_on",
+)
+# Columns whose change makes a row "updated" (the ciphers change with every encryption).
+COMPARED_COLUMNS = tuple(c for c in RESIDENT_COLUMNS if c not in ("id_cipher", "phone_cipher", "id_hash"))
+
+
+class PlaceCache:
+    """Ids of buildings, units, rooms and households by natural key, created when
+    missing. One or two queries per batch and kind; bounded in size."""
+
+    def __init__(self):
+        self.buildings: dict[tuple, int] = {}
+        self.units: dict[tuple, int] = {}
+        self.rooms: dict[tuple, int] = {}
+        self.households: dict[tuple, int] = {}
+
+    def resolve(self, rows: list[list]) -> list[tuple[int | None, int | None]]:
+        """(room id, household id) for each row, creating what is missing."""
+        building_keys = {(r[R_GRID], r[R_BUILDING]) for r in rows if r[R_BUILDING]}
+        self._ensure(self.buildings, Building, ("grid_id", "name"), {key: {} for key in building_keys})
+        unit_keys = {(self.buildings[(r[R_GRID], r[R_BUILDING])], r[R_UNIT]) for r in rows if r[R_BUILDING]}
+        self._ensure(self.units, Unit, ("building_id", "name"), {key: {} for key in unit_keys})
+        room_wanted = {}
+        for r in rows:
+            if r[R_ROOM]:
+                building_id = self.buildings[(r[R_GRID], r[R_BUILDING])]
+                room_wanted[(self.units[(building_id, r[R_UNIT])], r[R_ROOM])] = {"building_id": building_id}
+        self._ensure(self.rooms, Room, ("unit_id", "number"), room_wanted)
+        room_ids = [self._room_id(r) for r in rows]
+        household_wanted = {(r[R_GRID], r[R_HOUSEHOLD]): {"room_id": room_id} for r, room_id in zip(rows, room_ids, strict=True)
+                            if r[R_HOUSEHOLD]}
+        self._ensure(self.households, Household, ("grid_id", "number"), household_wanted)
+        return [
+            (room_id, self.households[(r[R_GRID], r[R_HOUSEHOLD])] if r[R_HOUSEHOLD] else None)
+            for r, room_id in zip(rows, room_ids, strict=True)
+        ]
+
+    def _room_id(self, r) -> int | None:
+        if not r[R_ROOM]:
+            return None
+        building_id = self.buildings[(r[R_GRID], r[R_BUILDING])]
+        return self.rooms[(self.units[(building_id, r[R_UNIT])], r[R_ROOM])]
+
+    @staticmethod
+    def _ensure(cache: dict, model, key_fields: tuple[str, str], wanted: dict[tuple, dict]) -> None:
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()  # before computing what is missing: the batch's keys are read back below
+        missing = [key for key in wanted if key not in cache]
+        if not missing:
+            return
+        first, second = key_fields
+        if connection.vendor == "postgresql":
+            _ensure_postgresql(cache, model, missing, wanted)
+            return
+
+        def load():
+            found = model.objects.filter(
+                **{f"{first}__in": {key[0] for key in missing}, f"{second}__in": {key[1] for key in missing}}
+            ).values_list(first, second, "id")
+            for a, b, pk in found:
+                cache[(a, b)] = pk
+
+        load()
+        new = [key for key in missing if key not in cache]
+        if new:
+            model.objects.bulk_create(
+                [model(**{first: key[0], second: key[1], **wanted[key]}) for key in new], ignore_conflicts=True, batch_size=2000
+            )
+            load()
+
+
+# Per model: the natural key, the one extra column a new row takes from the rows, and
+# the constant values of its other NOT NULL columns.
+_PLACE_INSERTS = {
+    Building: ("grid_id", "name", None, ("address", "leader_name", "leader_phone", "created_at"), "'', '', '', now()"),
+    Unit: ("building_id", "name", None, ("leader_name", "leader_phone"), "'', ''"),
+    Room: ("unit_id", "number", "building_id", ("use", "owner_name"), "'self', ''"),
+    Household: ("grid_id", "number", "room_id", (), ""),
+}
+
+
+def _ensure_postgresql(cache: dict, model, missing: list[tuple], wanted: dict[tuple, dict]) -> None:
+    """Insert the missing natural keys (ON CONFLICT DO NOTHING) and read the ids of all
+    of them: two statements for any number of keys."""
+    first, second, extra, constant_columns, constants = _PLACE_INSERTS[model]
+    table = model._meta.db_table
+    firsts = [key[0] for key in missing]
+    seconds = [key[1] for key in missing]
+    extras = [wanted[key].get(extra) for key in missing] if extra else [None] * len(missing)
+    columns = ", ".join([first, second] + ([extra] if extra else []) + list(constant_columns))
+    values = ", ".join(["k.a", "k.b"] + (["k.x"] if extra else []) + ([constants] if constants else []))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {values} FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS k(a, b, x) "
+            f"ON CONFLICT DO NOTHING RETURNING {first}, {second}, id",
+            [firsts, seconds, extras],
+        )
+        for a, b, pk in cursor.fetchall():
+            cache[(a, b)] = pk
+        rest = [key for key in missing if key not in cache]
+        if rest:
+            cursor.execute(
+                f"SELECT t.{first}, t.{second}, t.id FROM {table} t JOIN unnest(%s::bigint[], %s::text[]) AS k(a, b) "
+                f"ON t.{first} = k.a AND t.{second} = k.b",
+                [[key[0] for key in rest], [key[1] for key in rest]],
+            )
+            for a, b, pk in cursor.fetchall():
+                cache[(a, b)] = pk
+
+
+
+def write_batch(rows: list[list], places: PlaceCache, scope_paths: tuple[str, ...] | None) -> tuple[int, int, int, list[int]]:
+    """Write validated rows; (created, updated, unchanged, row numbers refused because
+    the person is a current resident outside the importer's scope)."""
+    with transaction.atomic():
+        links = places.resolve(rows)
+        if connection.vendor == "postgresql":
+            return _upsert_postgresql(rows, links, scope_paths)
+        return _upsert_portable(rows, links, scope_paths)
+
+
+def _resident_values(row: list, link: tuple) -> tuple:
+    return (
+        row[R_GRID], link[0], link[1], row[R_NAME], row[R_GENDER], row[R_BIRTH], row[R_ID_CIPHER], row[R_ID_HASH],
+        row[R_ID_MASK], row[R_PHONE_CIPHER], row[R_PHONE_HASH], row[R_PHONE_MASK], row[R_ETHNICITY], row[R_TYPE],
+        row[R_ADDRESS], row[R_RELATION], row[R_MOVED_IN],
+    )
+
+
+def _in_scope(path: str, scope_paths) -> bool:
+    return scope_paths is None or any(path.startswith(prefix) for prefix in scope_paths)
+
+
+_STAGE = "residents_import_stage"
+_TEXT_COLUMNS = ("name", "gender", "id_hash", "id_mask", "phone_hash", "phone_mask", "ethnicity", "residence_type",
+                 "registered_address", "relation_to_head")
+_COPY_OPTIONS = f"WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(_TEXT_COLUMNS)}))"
+
+
+def _copy_buffer(rows, links, *extra) -> io.StringIO:
+    """The rows' resident columns as COPY (CSV) reads them — bytea (ciphers, hashes) in hex, dates as
+    ISO text, ``None`` empty — with the row number first when ``extra`` is empty (the
+    staging table), else followed by ``extra`` (the timestamps)."""
+    buffer = io.StringIO()
+    if extra:
+        lines = ((row[R_GRID], room_id, household_id, row[R_NAME], row[R_GENDER], row[R_BIRTH], "\\x" + row[R_ID_CIPHER].hex(),
+                  "\\x" + row[R_ID_HASH], row[R_ID_MASK], "\\x" + row[R_PHONE_CIPHER].hex(), "\\x" + row[R_PHONE_HASH],
+                  row[R_PHONE_MASK],
+                  row[R_ETHNICITY], row[R_TYPE], row[R_ADDRESS], row[R_RELATION], row[R_MOVED_IN], *extra)
+                 for row, (room_id, household_id) in zip(rows, links, strict=True))
+    else:
+        lines = ((row[R_LINE], row[R_GRID], room_id, household_id, row[R_NAME], row[R_GENDER], row[R_BIRTH],
+                  "\\x" + row[R_ID_CIPHER].hex(), "\\x" + row[R_ID_HASH], row[R_ID_MASK], "\\x" + row[R_PHONE_CIPHER].hex(),
+                  "\\x" + row[R_PHONE_HASH], row[R_PHONE_MASK], row[R_ETHNICITY], row[R_TYPE], row[R_ADDRESS], row[R_RELATION],
+                  row[R_MOVED_IN])
+                 for row, (room_id, household_id) in zip(rows, links, strict=True))
+    csv.writer(buffer).writerows(lines)
+    buffer.seek(0)
+    return buffer
+
+
+def _upsert_postgresql(rows, links, scope_paths):
+    columns = ", ".join(RESIDENT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM residents_resident WHERE id_hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest(%s::text[]) AS h)) LIMIT 1",
+            [[row[R_ID_HASH] for row in rows]],
+        )
+        if cursor.fetchone() is None and _copy_new_rows(cursor, rows, links):
+            return len(rows), 0, 0, []
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (line integer, grid_id bigint, room_id bigint, household_id bigint, "
+            "name text, gender text, birth_date date, id_cipher bytea, id_hash bytea, id_mask text, phone_cipher bytea, "
+            "phone_hash bytea, phone_mask text, ethnicity text, residence_type text, registered_address text, "
+            "relation_to_head text, moved_in_on date) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"TRUNCATE {_STAGE}")  # a batch inside an outer transaction (tests) starts empty too
+        cursor.cursor.copy_expert(f"COPY {_STAGE} (line, {columns}) FROM STDIN {_COPY_OPTIONS}", _copy_buffer(rows, links))
+        refused = []
+        if scope_paths is not None:
+            # A current resident of a grid outside the importer's scope is not theirs to change.
+            inside = " OR ".join(["a.path LIKE %s"] * len(scope_paths)) or "FALSE"
+            cursor.execute(
+                f"SELECT s.line FROM {_STAGE} s JOIN residents_resident r ON r.id_hash = s.id_hash "
+                f"JOIN grids_area a ON a.id = r.grid_id WHERE r.moved_out_on IS NULL AND NOT ({inside})",
+                [f"{path}%" for path in scope_paths],
+            )
+            refused = [line for (line,) in cursor.fetchall()]
+            if refused:
+                cursor.execute(f"DELETE FROM {_STAGE} WHERE line = ANY(%s)", [refused])
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in RESIDENT_COLUMNS if c != "id_hash")
+        staged = ", ".join(f"s.{c}" for c in RESIDENT_COLUMNS)
+        compared = ", ".join(f"r.{c}" for c in COMPARED_COLUMNS)
+        compared_old = ", ".join(f"o.{c}" for c in COMPARED_COLUMNS)
+        compared_staged = ", ".join(f"s.{c}" for c in COMPARED_COLUMNS)
+        compared_new = ", ".join(f"EXCLUDED.{c}" for c in COMPARED_COLUMNS)
+        # Only the new and the changed rows reach the upsert: ON CONFLICT DO UPDATE locks
+        # every conflicting row, even one its WHERE then leaves alone, and a re-import of
+        # an unchanged file would rewrite the header of every row it names.
+        cursor.execute(
+            f"WITH up AS (INSERT INTO residents_resident AS r ({columns}, created_at, updated_at) "
+            f"SELECT {staged}, now(), now() FROM {_STAGE} s LEFT JOIN residents_resident o ON o.id_hash = s.id_hash "
+            f"WHERE o.id IS NULL OR ({compared_old}) IS DISTINCT FROM ({compared_staged}) "
+            f"ON CONFLICT (id_hash) DO UPDATE SET {updates}, updated_at = now(), "
+            # Imported into another grid: the person moved there, so the record is current again.
+            "moved_out_on = CASE WHEN r.grid_id = EXCLUDED.grid_id THEN r.moved_out_on END "
+            f"WHERE ({compared}) IS DISTINCT FROM ({compared_new}) "
+            "RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
+        )
+        created, updated = cursor.fetchone()
+    return created, updated, len(rows) - len(refused) - created - updated, refused
+
+
+def _copy_new_rows(cursor, rows, links) -> bool:
+    """COPY a batch of people not in the table yet straight into it (no staging);
+    False when a concurrent import added one of them meanwhile."""
+    now = timezone.now().isoformat()
+    buffer = _copy_buffer(rows, links, now, now)
+    try:
+        with transaction.atomic():
+            cursor.cursor.copy_expert(
+                f"COPY residents_resident ({', '.join(RESIDENT_COLUMNS)}, created_at, updated_at) FROM STDIN {_COPY_OPTIONS}", buffer
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _upsert_portable(rows, links, scope_paths):
+    existing = {
+        values["id_hash"]: values
+        for values in Resident.objects.filter(id_hash__in=[row[R_ID_HASH] for row in rows]).values(
+            *COMPARED_COLUMNS, "id_hash", "moved_out_on", "grid__path"
+        )
+    }
+    refused, write, created, unchanged = [], [], 0, 0
+    for row, link in zip(rows, links, strict=True):
+        values = dict(zip(RESIDENT_COLUMNS, _resident_values(row, link), strict=True))
+        old = existing.get(row[R_ID_HASH])
+        if old is None:
+            created += 1
+            write.append(Resident(**values))
+            continue
+        if old["moved_out_on"] is None and not _in_scope(old["grid__path"], scope_paths):
+            refused.append(row[R_LINE])
+            continue
+        if all(old[column] == values[column] for column in COMPARED_COLUMNS):
+            unchanged += 1
+            continue
+        values["moved_out_on"] = old["moved_out_on"] if old["grid_id"] == values["grid_id"] else None
+        write.append(Resident(**values))
+    Resident.objects.bulk_create(
+        write, batch_size=1000, update_conflicts=True, unique_fields=["id_hash"],
+        update_fields=[c for c in RESIDENT_COLUMNS if c != "id_hash"] + ["moved_out_on", "updated_at"],
+    )
+    return created, len(write) - created, unchanged, refused
+
+
+
+class BatchWriter:
+    """Writes the batches in order, one transaction each. On PostgreSQL outside a
+    transaction (the command, the Celery task, a page without an open transaction), in
+    a thread of its own with its own connection, one batch behind the caller: the
+    database writes batch N while Python validates batch N+1, so the import takes about
+    the longer of the two instead of their sum. Each batch stays all-or-nothing; a
+    failed batch raises in the caller at its next ``submit`` or ``finish``, and nothing
+    after it is written. Inside a transaction (tests, callers that want one) batches are
+    written in the caller's thread and transaction: another connection could not see
+    what the transaction has not committed."""
+
+    def __init__(self, places: PlaceCache, scope_paths):
+        self.places, self.scope_paths = places, scope_paths
+        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resident-import") if threaded else None
+        self.pending = None
+
+    def submit(self, rows: list[list], context) -> list[tuple]:
+        """Write ``rows``; the (outcome of ``write_batch``, context) of the batches
+        finished meanwhile, in order."""
+        if self.executor is None:
+            return [(write_batch(rows, self.places, self.scope_paths), context)]
+        finished = self.finish()
+        self.pending = (self.executor.submit(write_batch, rows, self.places, self.scope_paths), context)
+        return finished
+
+    def finish(self) -> list[tuple]:
+        """Wait for the batch being written; its (outcome, context), if any."""
+        if self.pending is None:
+            return []
+        future, context = self.pending
+        self.pending = None
+        return [(future.result(), context)]
+
+    def close(self) -> None:
+        """Let a batch still being written end (an error elsewhere stopped the import),
+        and close the thread's connection."""
+        if self.executor is None:
+            return
+        if self.pending is not None:
+            self.pending[0].exception()
+            self.pending = None
+        self.executor.submit(connections.close_all).result()
+        self.executor.shutdown()
