@@ -18,7 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Building(models.Model):
-    grid = models.ForeignKey("grids.Area", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="buildings")
+    # Lookups by grid alone use the unique (grid, name) index below; so do the units',
+    # rooms' and households' parents (their unique natural keys start with the parent).
+    grid = models.ForeignKey("grids.Area", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="buildings", db_index=False)
     # The name grid workers use inside the grid: 3栋, 月塘小区A座.
     name = models.CharField(_("building"), max_length=60)
     address = models.CharField(_("address"), max_length=200, blank=True)
@@ -47,7 +49,7 @@ class Unit(models.Model):
     """A unit (单元, a stairwell) of a building. A building without units has one unit
     with an empty name, so every room has a unit and natural keys stay simple."""
 
-    building = models.ForeignKey(Building, verbose_name=_("building"), on_delete=models.CASCADE, related_name="units")
+    building = models.ForeignKey(Building, verbose_name=_("building"), on_delete=models.CASCADE, related_name="units", db_index=False)
     name = models.CharField(_("unit"), max_length=30, blank=True)
     leader = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("unit leader"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -75,7 +77,7 @@ class RoomUse(models.TextChoices):
 class Room(models.Model):
     """A housing unit (房屋): one door number in a unit of a building."""
 
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="rooms")
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="rooms", db_index=False)
     # Denormalised from the unit, for queries that start at rooms.
     building = models.ForeignKey(Building, verbose_name=_("building"), on_delete=models.CASCADE, related_name="rooms")
     number = models.CharField(_("room"), max_length=20)
@@ -96,7 +98,7 @@ class Room(models.Model):
 class Household(models.Model):
     """A household (户), by its household number (户号) within the grid."""
 
-    grid = models.ForeignKey("grids.Area", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="households_set")
+    grid = models.ForeignKey("grids.Area", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="households_set", db_index=False)
     number = models.CharField(_("household number"), max_length=30)
     room = models.ForeignKey(Room, verbose_name=_("room"), null=True, blank=True, on_delete=models.SET_NULL, related_name="households")
 

@@ -33,6 +33,7 @@ RESIDENCE_WORDS = {
     "未落户": ResidenceType.UNREGISTERED, "未落户人员": ResidenceType.UNREGISTERED,
     **{value: value for value in ResidenceType.values},
 }
+RESIDENCE_WORDS = {word: str(value) for word, value in RESIDENCE_WORDS.items()}  # plain text, for COPY lines too
 _DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?")
 # The straight path's shapes; what they do not match goes through residents.ids.
 _ID18 = re.compile(r"[0-9]{17}[0-9X]")
@@ -44,9 +45,27 @@ _REQUIRED = tuple(index for index, column in enumerate(COLUMNS) if column[2])
 (C_NAME, C_GENDER, C_BIRTH, C_ID, C_PHONE, C_ETHNICITY, C_TYPE, C_ADDRESS, C_GRID, C_BUILDING, C_UNIT, C_ROOM,
  C_HOUSEHOLD, C_RELATION, C_MOVED_IN) = range(len(COLUMNS))
 
-# Positions in a validated row.
+# Positions in a validated row; R_COPY (optional) is ``copy_tail`` of the row.
 (R_LINE, R_GRID, R_BUILDING, R_UNIT, R_ROOM, R_HOUSEHOLD, R_NAME, R_GENDER, R_BIRTH, R_ID_CIPHER, R_ID_HASH, R_ID_MASK,
- R_PHONE_CIPHER, R_PHONE_HASH, R_PHONE_MASK, R_ETHNICITY, R_TYPE, R_ADDRESS, R_RELATION, R_MOVED_IN) = range(20)
+ R_PHONE_CIPHER, R_PHONE_HASH, R_PHONE_MASK, R_ETHNICITY, R_TYPE, R_ADDRESS, R_RELATION, R_MOVED_IN, R_COPY) = range(21)
+# COPY's text format: \N is NULL; backslash, tab, newline and CR in text are escaped.
+COPY_NULL = "\\N"
+_COPY_UNSAFE = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_tail(row: list) -> str:
+    """The resident columns from ``name`` to ``moved_in_on`` (``writing.RESIDENT_COLUMNS``
+    after grid, room and household) as one line of COPY's text format, without its
+    newline. The validator makes it while it has the values at hand, so that the
+    thread writing the batch only puts the three ids in front."""
+    name, ethnicity, address, relation = row[R_NAME], row[R_ETHNICITY], row[R_ADDRESS], row[R_RELATION]
+    if _COPY_UNSAFE.search(name + ethnicity + address + relation):
+        name, ethnicity, address, relation = (value.translate(_COPY_ESCAPES) for value in (name, ethnicity, address, relation))
+    moved_in = row[R_MOVED_IN]
+    return (f"{name}\t{row[R_GENDER]}\t{row[R_BIRTH].isoformat()}\t\\\\x{row[R_ID_CIPHER].hex()}\t\\\\x{row[R_ID_HASH]}\t"
+            f"{row[R_ID_MASK]}\t\\\\x{row[R_PHONE_CIPHER].hex()}\t\\\\x{row[R_PHONE_HASH]}\t{row[R_PHONE_MASK]}\t{ethnicity}\t"
+            f"{row[R_TYPE]}\t{address}\t{relation}\t{moved_in.isoformat() if moved_in else COPY_NULL}")
 
 
 @dataclass
@@ -217,7 +236,7 @@ class RowValidator:
                     phone = normalise_phone(phone_raw)
                 except InvalidNumber as error:
                     errors.append(RowError(number, "联系电话", str(error)))
-        residence_type = ResidenceType.REGISTERED
+        residence_type = RESIDENCE_WORDS["户籍"]
         if type_word:
             residence_type = RESIDENCE_WORDS.get(type_word)
             if residence_type is None:
@@ -243,10 +262,12 @@ class RowValidator:
             return None, [RowError(number, "公民身份号码", _("the same ID number is already in row %(row)s of this file") % {"row": first})]
         self.seen[key] = number
         phone_cipher, phone_hash, phone_mask = self.protect_phone(phone)
-        return [
+        values = [
             number, grid_id, building, unit, room, household, name, gender, birth, id_cipher, id_hash, id_mask,
             phone_cipher, phone_hash, phone_mask, ethnicity, residence_type, address, relation, moved_in_on,
-        ], []
+        ]
+        values.append(copy_tail(values))
+        return values, []
 
 
 def _all_grids():

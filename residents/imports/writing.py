@@ -8,7 +8,6 @@ a batch with people already there goes through a temporary staging table and one
 rows. Elsewhere (SQLite) ``bulk_create``.
 """
 
-import csv
 import io
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,9 +15,11 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from residents.imports.validation import (
+    COPY_NULL,
     R_ADDRESS,
     R_BIRTH,
     R_BUILDING,
+    R_COPY,
     R_ETHNICITY,
     R_GENDER,
     R_GRID,
@@ -36,6 +37,7 @@ from residents.imports.validation import (
     R_ROOM,
     R_TYPE,
     R_UNIT,
+    copy_tail,
 )
 from residents.models import Building, Household, Resident, Room, Unit
 
@@ -59,6 +61,9 @@ class PlaceCache:
         self.units: dict[tuple, int] = {}
         self.rooms: dict[tuple, int] = {}
         self.households: dict[tuple, int] = {}
+        # Per model: whether most keys looked up last time existed (a re-import): then
+        # look them up before inserting, rather than after.
+        self.mostly_existing: dict = {}
 
     def resolve(self, rows: list[list]) -> list[tuple[int | None, int | None]]:
         """(room id, household id) for each row, creating what is missing."""
@@ -87,8 +92,7 @@ class PlaceCache:
         building_id = self.buildings[(r[R_GRID], r[R_BUILDING])]
         return self.rooms[(self.units[(building_id, r[R_UNIT])], r[R_ROOM])]
 
-    @staticmethod
-    def _ensure(cache: dict, model, key_fields: tuple[str, str], wanted: dict[tuple, dict]) -> None:
+    def _ensure(self, cache: dict, model, key_fields: tuple[str, str], wanted: dict[tuple, dict]) -> None:
         if len(cache) > _CACHE_LIMIT:
             cache.clear()  # before computing what is missing: the batch's keys are read back below
         missing = [key for key in wanted if key not in cache]
@@ -96,7 +100,8 @@ class PlaceCache:
             return
         first, second = key_fields
         if connection.vendor == "postgresql":
-            _ensure_postgresql(cache, model, missing, wanted)
+            existing = _ensure_postgresql(cache, model, missing, wanted, select_first=self.mostly_existing.get(model, False))
+            self.mostly_existing[model] = existing * 2 > len(missing)
             return
 
         def load():
@@ -125,34 +130,44 @@ _PLACE_INSERTS = {
 }
 
 
-def _ensure_postgresql(cache: dict, model, missing: list[tuple], wanted: dict[tuple, dict]) -> None:
+def _ensure_postgresql(cache: dict, model, missing: list[tuple], wanted: dict[tuple, dict], *, select_first: bool) -> int:
     """Insert the missing natural keys (ON CONFLICT DO NOTHING) and read the ids of all
-    of them: two statements for any number of keys."""
+    of them: two statements for any number of keys, looking up before inserting when
+    ``select_first``. How many existed already."""
     first, second, extra, constant_columns, constants = _PLACE_INSERTS[model]
     table = model._meta.db_table
-    firsts = [key[0] for key in missing]
-    seconds = [key[1] for key in missing]
-    extras = [wanted[key].get(extra) for key in missing] if extra else [None] * len(missing)
     columns = ", ".join([first, second] + ([extra] if extra else []) + list(constant_columns))
     values = ", ".join(["k.a", "k.b"] + (["k.x"] if extra else []) + ([constants] if constants else []))
+    existing = 0
     with connection.cursor() as cursor:
+
+        def look_up(keys):
+            cursor.execute(
+                f"SELECT t.{first}, t.{second}, t.id FROM {table} t JOIN unnest(%s::bigint[], %s::text[]) AS k(a, b) "
+                f"ON t.{first} = k.a AND t.{second} = k.b",
+                [[key[0] for key in keys], [key[1] for key in keys]],
+            )
+            for a, b, pk in cursor.fetchall():
+                cache[(a, b)] = pk
+            return cursor.rowcount
+
+        if select_first:
+            existing = look_up(missing)
+            missing = [key for key in missing if key not in cache]
+            if not missing:
+                return existing
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {values} FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS k(a, b, x) "
             f"ON CONFLICT DO NOTHING RETURNING {first}, {second}, id",
-            [firsts, seconds, extras],
+            [[key[0] for key in missing], [key[1] for key in missing],
+             [wanted[key].get(extra) for key in missing] if extra else [None] * len(missing)],
         )
         for a, b, pk in cursor.fetchall():
             cache[(a, b)] = pk
         rest = [key for key in missing if key not in cache]
         if rest:
-            cursor.execute(
-                f"SELECT t.{first}, t.{second}, t.id FROM {table} t JOIN unnest(%s::bigint[], %s::text[]) AS k(a, b) "
-                f"ON t.{first} = k.a AND t.{second} = k.b",
-                [[key[0] for key in rest], [key[1] for key in rest]],
-            )
-            for a, b, pk in cursor.fetchall():
-                cache[(a, b)] = pk
-
+            existing += look_up(rest)
+    return existing
 
 
 def write_batch(rows: list[list], places: PlaceCache, scope_paths: tuple[str, ...] | None) -> tuple[int, int, int, list[int]]:
@@ -178,31 +193,22 @@ def _in_scope(path: str, scope_paths) -> bool:
 
 
 _STAGE = "residents_import_stage"
-_TEXT_COLUMNS = ("name", "gender", "id_hash", "id_mask", "phone_hash", "phone_mask", "ethnicity", "residence_type",
-                 "registered_address", "relation_to_head")
-_COPY_OPTIONS = f"WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(_TEXT_COLUMNS)}))"
 
 
-def _copy_buffer(rows, links, *extra) -> io.StringIO:
-    """The rows' resident columns as COPY (CSV) reads them — bytea (ciphers, hashes) in hex, dates as
-    ISO text, ``None`` empty — with the row number first when ``extra`` is empty (the
-    staging table), else followed by ``extra`` (the timestamps)."""
-    buffer = io.StringIO()
-    if extra:
-        lines = ((row[R_GRID], room_id, household_id, row[R_NAME], row[R_GENDER], row[R_BIRTH], "\\x" + row[R_ID_CIPHER].hex(),
-                  "\\x" + row[R_ID_HASH], row[R_ID_MASK], "\\x" + row[R_PHONE_CIPHER].hex(), "\\x" + row[R_PHONE_HASH],
-                  row[R_PHONE_MASK],
-                  row[R_ETHNICITY], row[R_TYPE], row[R_ADDRESS], row[R_RELATION], row[R_MOVED_IN], *extra)
-                 for row, (room_id, household_id) in zip(rows, links, strict=True))
-    else:
-        lines = ((row[R_LINE], row[R_GRID], room_id, household_id, row[R_NAME], row[R_GENDER], row[R_BIRTH],
-                  "\\x" + row[R_ID_CIPHER].hex(), "\\x" + row[R_ID_HASH], row[R_ID_MASK], "\\x" + row[R_PHONE_CIPHER].hex(),
-                  "\\x" + row[R_PHONE_HASH], row[R_PHONE_MASK], row[R_ETHNICITY], row[R_TYPE], row[R_ADDRESS], row[R_RELATION],
-                  row[R_MOVED_IN])
-                 for row, (room_id, household_id) in zip(rows, links, strict=True))
-    csv.writer(buffer).writerows(lines)
-    buffer.seek(0)
-    return buffer
+def _copy_buffer(rows, links, now=None) -> io.StringIO:
+    """The rows' resident columns in COPY's text format: with the row number first for
+    the staging table, or followed by the timestamps ``now`` for the table itself."""
+    lines = []
+    append = lines.append
+    for row, (room_id, household_id) in zip(rows, links, strict=True):
+        tail = row[R_COPY] if len(row) > R_COPY else copy_tail(row)
+        room = COPY_NULL if room_id is None else room_id
+        household = COPY_NULL if household_id is None else household_id
+        if now is None:
+            append(f"{row[R_LINE]}\t{row[R_GRID]}\t{room}\t{household}\t{tail}\n")
+        else:
+            append(f"{row[R_GRID]}\t{room}\t{household}\t{tail}\t{now}\t{now}\n")
+    return io.StringIO("".join(lines))
 
 
 def _upsert_postgresql(rows, links, scope_paths):
@@ -221,7 +227,7 @@ def _upsert_postgresql(rows, links, scope_paths):
             "relation_to_head text, moved_in_on date) ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"TRUNCATE {_STAGE}")  # a batch inside an outer transaction (tests) starts empty too
-        cursor.cursor.copy_expert(f"COPY {_STAGE} (line, {columns}) FROM STDIN {_COPY_OPTIONS}", _copy_buffer(rows, links))
+        cursor.cursor.copy_expert(f"COPY {_STAGE} (line, {columns}) FROM STDIN", _copy_buffer(rows, links))
         refused = []
         if scope_paths is not None:
             # A current resident of a grid outside the importer's scope is not theirs to change.
@@ -262,11 +268,11 @@ def _copy_new_rows(cursor, rows, links) -> bool:
     """COPY a batch of people not in the table yet straight into it (no staging);
     False when a concurrent import added one of them meanwhile."""
     now = timezone.now().isoformat()
-    buffer = _copy_buffer(rows, links, now, now)
+    buffer = _copy_buffer(rows, links, now)
     try:
         with transaction.atomic():
             cursor.cursor.copy_expert(
-                f"COPY residents_resident ({', '.join(RESIDENT_COLUMNS)}, created_at, updated_at) FROM STDIN {_COPY_OPTIONS}", buffer
+                f"COPY residents_resident ({', '.join(RESIDENT_COLUMNS)}, created_at, updated_at) FROM STDIN", buffer
             )
     except IntegrityError:
         return False

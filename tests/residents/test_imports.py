@@ -253,3 +253,35 @@ def test_a_long_import_keeps_its_housing_links_when_the_lookup_cache_is_trimmed(
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 7, 0), job.message
     assert Resident.objects.filter(room__isnull=False).count() == 7
+
+
+def test_text_with_tabs_backslashes_and_line_breaks_arrives_as_written(staff, write_csv):
+    address = "月塘路\t8号\\B座\r\n二楼"
+    rows = good_rows(count=2)
+    rows[0][HEADERS.index("户籍地址")] = address
+    rows[1][HEADERS.index("姓名")] = "李\\强"
+
+    job = start(staff["worker"], write_csv(rows))
+
+    assert (job.created, job.errors) == (2, 0), job.error_sample
+    assert Resident.objects.get(name="王秀英").registered_address == address
+    assert Resident.objects.filter(name="李\\强").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_batches_are_written_behind_validation_with_the_same_outcome(staff, write_csv, settings):
+    """On PostgreSQL a thread with its own connection writes each batch while the next
+    is validated (elsewhere batches are written in turn): same counts, same report."""
+    settings.RESIDENT_IMPORT_BATCH = 2
+    start(staff["other_worker"], write_csv([row(name="花山人", id_number=ID2, grid="43130200200101")], name="a.csv"))
+    rows = good_rows(count=7)
+    rows.insert(3, row(name="坏校验", id_number="110105194912310021", grid="43130200100102"))
+
+    first = start(staff["worker"], write_csv(rows, name="b.csv"))
+    again = start(staff["worker"], write_csv(rows, name="b.csv"))
+
+    assert (first.status, first.rows, first.created, first.updated, first.errors) == (ImportStatus.DONE, 8, 6, 0, 2)
+    assert {(e["row"], e["column"]) for e in first.error_sample} == {(3, "公民身份号码"), (5, "公民身份号码")}
+    assert (again.created, again.updated, again.unchanged, again.errors) == (0, 0, 6, 2)
+    assert Resident.objects.get(id_hash=crypto.lookup_hash(ID2, field="id_number")).name == "花山人"
+    assert Resident.objects.filter(room__isnull=False).count() == 6
