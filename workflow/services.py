@@ -323,6 +323,9 @@ def _notify(event, user_ids, kind, title, url=None):
 
 # --- The entry point -----------------------------------------------------------------------------
 
+# Transitions whose guard looks at the pending change requests.
+NEEDS_PENDING = {"request_postponement", "approve_postponement", "deny_postponement", "request_suspension",
+                 "approve_suspension", "deny_suspension"}
 REFUSED_ACTOR = gettext_lazy("Only %(who)s may do this.")
 REFUSED_STATE = gettext_lazy("“%(action)s” is not possible while the event is %(state)s.")
 
@@ -358,7 +361,7 @@ def event_transition(*, actor, event_id, name: str, token: str | None = None, at
         resolved = _resolve(name, actor=actor, event=event, params=params)
         pending = frozenset(
             ChangeRequest.objects.filter(event=event, status=RequestStatus.PENDING).values_list("kind", flat=True)
-        )
+        ) if name in NEEDS_PENDING else frozenset()
         reason = transition.guard(Context(event, resolved, pending))
         if reason:
             raise TransitionRefused("guard", reason)

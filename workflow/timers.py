@@ -8,7 +8,7 @@ from django.conf import settings
 
 from events.models import Light, Urgency
 from workflow.calendar import worktime
-from workflow.models import SLALimit, SLAPolicy, Stage, Timer, TimerPhase, TimerState, TimeUnit
+from workflow.models import SLALimit, Stage, Timer, TimerPhase, TimerState, TimeUnit
 
 
 class Limits:
@@ -21,19 +21,19 @@ class Limits:
 
 
 def sla_limits(*, category_id: int, urgency: str) -> Limits:
-    """The policy for the urgency, else the category's normal-urgency policy."""
-    policies = {
-        policy.urgency: policy
-        for policy in SLAPolicy.objects.filter(category_id=category_id, urgency__in={urgency, Urgency.NORMAL})
-    }
-    policy = policies.get(urgency) or policies.get(Urgency.NORMAL)
-    if policy is None:
-        return Limits({}, settings.SLA_WARNING_SHARE, settings.SLA_ESCALATION_SHARE)
-    stages = {limit.stage: (limit.amount, limit.unit) for limit in SLALimit.objects.filter(policy=policy)}
+    """The policy for the urgency, else the category's normal-urgency policy (one query)."""
+    rows = list(
+        SLALimit.objects.filter(policy__category_id=category_id, policy__urgency__in={urgency, Urgency.NORMAL})
+        .values_list("policy__urgency", "stage", "amount", "unit", "policy__warning_share", "policy__escalation_share")
+    )
+    chosen = urgency if any(row[0] == urgency for row in rows) else Urgency.NORMAL
+    rows = [row for row in rows if row[0] == chosen]
+    warning = next((row[4] for row in rows if row[4] is not None), None)
+    escalation = next((row[5] for row in rows if row[5] is not None), None)
     return Limits(
-        stages,
-        policy.warning_share if policy.warning_share is not None else settings.SLA_WARNING_SHARE,
-        policy.escalation_share if policy.escalation_share is not None else settings.SLA_ESCALATION_SHARE,
+        {stage: (amount, unit) for _urgency, stage, amount, unit, _warning, _escalation in rows},
+        warning if warning is not None else settings.SLA_WARNING_SHARE,
+        escalation if escalation is not None else settings.SLA_ESCALATION_SHARE,
     )
 
 
