@@ -55,15 +55,15 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 
 def copy_tail(row: list) -> str:
-    """The resident columns from ``name`` to ``moved_in_on`` (``writing.RESIDENT_COLUMNS``
-    after grid, room and household) as one line of COPY's text format, without its
+    """The resident columns from ``grid_id`` to ``moved_in_on`` but room and household
+    (``writing.RESIDENT_COLUMNS``) as one line of COPY's text format, without its
     newline. The validator makes it while it has the values at hand, so that the
-    thread writing the batch only puts the three ids in front."""
+    thread writing the batch only puts the room's and household's ids in front."""
     name, ethnicity, address, relation = row[R_NAME], row[R_ETHNICITY], row[R_ADDRESS], row[R_RELATION]
     if _COPY_UNSAFE.search(name + ethnicity + address + relation):
         name, ethnicity, address, relation = (value.translate(_COPY_ESCAPES) for value in (name, ethnicity, address, relation))
     moved_in = row[R_MOVED_IN]
-    return (f"{name}\t{row[R_GENDER]}\t{row[R_BIRTH].isoformat()}\t\\\\x{row[R_ID_CIPHER].hex()}\t\\\\x{row[R_ID_HASH]}\t"
+    return (f"{row[R_GRID]}\t{name}\t{row[R_GENDER]}\t{row[R_BIRTH].isoformat()}\t\\\\x{row[R_ID_CIPHER].hex()}\t\\\\x{row[R_ID_HASH]}\t"
             f"{row[R_ID_MASK]}\t\\\\x{row[R_PHONE_CIPHER].hex()}\t\\\\x{row[R_PHONE_HASH]}\t{row[R_PHONE_MASK]}\t{ethnicity}\t"
             f"{row[R_TYPE]}\t{address}\t{relation}\t{moved_in.isoformat() if moved_in else COPY_NULL}")
 

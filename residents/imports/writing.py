@@ -10,6 +10,7 @@ rows. Elsewhere (SQLite) ``bulk_create``.
 
 import io
 from concurrent.futures import ThreadPoolExecutor
+from operator import add, itemgetter
 
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
@@ -52,9 +53,13 @@ RESIDENT_COLUMNS = (
 COMPARED_COLUMNS = tuple(c for c in RESIDENT_COLUMNS if c not in ("id_cipher", "phone_cipher", "id_hash"))
 
 
+_PLACE = itemgetter(R_GRID, R_BUILDING, R_UNIT, R_ROOM, R_HOUSEHOLD)
+
+
 class PlaceCache:
     """Ids of buildings, units, rooms and households by natural key, created when
-    missing. One or two queries per batch and kind; bounded in size."""
+    missing. One or two queries per batch and kind; bounded in size. Also what the
+    last batches found, to pick the cheaper way for the next."""
 
     def __init__(self):
         self.buildings: dict[tuple, int] = {}
@@ -64,33 +69,35 @@ class PlaceCache:
         # Per model: whether most keys looked up last time existed (a re-import): then
         # look them up before inserting, rather than after.
         self.mostly_existing: dict = {}
+        # Whether most residents of the last batch were in the table already.
+        self.residents_existing = False
 
     def resolve(self, rows: list[list]) -> list[tuple[int | None, int | None]]:
-        """(room id, household id) for each row, creating what is missing."""
-        building_keys = {(r[R_GRID], r[R_BUILDING]) for r in rows if r[R_BUILDING]}
-        self._ensure(self.buildings, Building, ("grid_id", "name"), {key: {} for key in building_keys})
-        unit_keys = {(self.buildings[(r[R_GRID], r[R_BUILDING])], r[R_UNIT]) for r in rows if r[R_BUILDING]}
-        self._ensure(self.units, Unit, ("building_id", "name"), {key: {} for key in unit_keys})
+        """(room id, household id) for each row, creating what is missing. Works on
+        the batch's distinct places (a household's members share one), not its rows."""
+        row_places = list(map(_PLACE, rows))
+        places = list(dict.fromkeys(row_places))  # (grid, building, unit, room, household)
+        building_keys = {(grid, building) for grid, building, _u, _r, _h in places if building}
+        self._ensure(self.buildings, Building, ("grid_id", "name"), dict.fromkeys(building_keys, {}))
+        buildings, units, rooms, households = self.buildings, self.units, self.rooms, self.households
+        unit_keys = {(buildings[(grid, building)], unit) for grid, building, unit, _r, _h in places if building}
+        self._ensure(self.units, Unit, ("building_id", "name"), dict.fromkeys(unit_keys, {}))
         room_wanted = {}
-        for r in rows:
-            if r[R_ROOM]:
-                building_id = self.buildings[(r[R_GRID], r[R_BUILDING])]
-                room_wanted[(self.units[(building_id, r[R_UNIT])], r[R_ROOM])] = {"building_id": building_id}
+        for grid, building, unit, room, _h in places:
+            if room:
+                building_id = buildings[(grid, building)]
+                room_wanted[(units[(building_id, unit)], room)] = {"building_id": building_id}
         self._ensure(self.rooms, Room, ("unit_id", "number"), room_wanted)
-        room_ids = [self._room_id(r) for r in rows]
-        household_wanted = {(r[R_GRID], r[R_HOUSEHOLD]): {"room_id": room_id} for r, room_id in zip(rows, room_ids, strict=True)
-                            if r[R_HOUSEHOLD]}
+        room_ids = [rooms[(units[(buildings[(grid, building)], unit)], room)] if room else None
+                    for grid, building, unit, room, _h in places]
+        household_wanted = {(place[0], place[4]): {"room_id": room_id} for place, room_id in zip(places, room_ids, strict=True)
+                            if place[4]}
         self._ensure(self.households, Household, ("grid_id", "number"), household_wanted)
-        return [
-            (room_id, self.households[(r[R_GRID], r[R_HOUSEHOLD])] if r[R_HOUSEHOLD] else None)
-            for r, room_id in zip(rows, room_ids, strict=True)
-        ]
-
-    def _room_id(self, r) -> int | None:
-        if not r[R_ROOM]:
-            return None
-        building_id = self.buildings[(r[R_GRID], r[R_BUILDING])]
-        return self.rooms[(self.units[(building_id, r[R_UNIT])], r[R_ROOM])]
+        links = {
+            place: (room_id, households[(place[0], place[4])] if place[4] else None)
+            for place, room_id in zip(places, room_ids, strict=True)
+        }
+        return list(map(links.__getitem__, row_places))
 
     def _ensure(self, cache: dict, model, key_fields: tuple[str, str], wanted: dict[tuple, dict]) -> None:
         if len(cache) > _CACHE_LIMIT:
@@ -176,7 +183,7 @@ def write_batch(rows: list[list], places: PlaceCache, scope_paths: tuple[str, ..
     with transaction.atomic():
         links = places.resolve(rows)
         if connection.vendor == "postgresql":
-            return _upsert_postgresql(rows, links, scope_paths)
+            return _upsert_postgresql(rows, links, scope_paths, places)
         return _upsert_portable(rows, links, scope_paths)
 
 
@@ -193,32 +200,36 @@ def _in_scope(path: str, scope_paths) -> bool:
 
 
 _STAGE = "residents_import_stage"
+# The columns as COPY lines hold them: the ids known only when the batch is written first.
+_COPY_COLUMNS = ", ".join(RESIDENT_COLUMNS[1:3] + RESIDENT_COLUMNS[:1] + RESIDENT_COLUMNS[3:])
 
 
-def _copy_buffer(rows, links, now=None) -> io.StringIO:
-    """The rows' resident columns in COPY's text format: with the row number first for
-    the staging table, or followed by the timestamps ``now`` for the table itself."""
-    lines = []
-    append = lines.append
-    for row, (room_id, household_id) in zip(rows, links, strict=True):
-        tail = row[R_COPY] if len(row) > R_COPY else copy_tail(row)
-        room = COPY_NULL if room_id is None else room_id
-        household = COPY_NULL if household_id is None else household_id
-        if now is None:
-            append(f"{row[R_LINE]}\t{row[R_GRID]}\t{room}\t{household}\t{tail}\n")
-        else:
-            append(f"{row[R_GRID]}\t{room}\t{household}\t{tail}\t{now}\t{now}\n")
-    return io.StringIO("".join(lines))
+# psycopg2 reads the buffer in pieces of this size, taking Python's lock for each; with
+# its default (8 KB) the writing thread would queue for the lock behind the validating
+# one (up to 5 ms each time) hundreds of times a batch.
+_COPY_READ = 1 << 24
 
 
-def _upsert_postgresql(rows, links, scope_paths):
+def _copy_lines(rows, links, end: str | None = None) -> io.StringIO:
+    """The rows in COPY's text format, in the order of ``_COPY_COLUMNS``: the room's
+    and household's ids (made once per distinct pair; a household's members share one)
+    in front of the rest, which the validator made; then ``end`` (the timestamps) on
+    every line, or without ``end`` the row number (the staging table)."""
+    ids = {link: f"{COPY_NULL if link[0] is None else link[0]}\t{COPY_NULL if link[1] is None else link[1]}\t"
+           for link in set(links)}
+    lines = map(add, map(ids.__getitem__, links), [row[R_COPY] if len(row) > R_COPY else copy_tail(row) for row in rows])
+    if end is None:
+        return io.StringIO("".join(map(add, lines, [f"\t{row[R_LINE]}\n" for row in rows])))
+    return io.StringIO(end.join(lines) + end)
+
+
+def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache):
     columns = ", ".join(RESIDENT_COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM residents_resident WHERE id_hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest(%s::text[]) AS h)) LIMIT 1",
-            [[row[R_ID_HASH] for row in rows]],
-        )
-        if cursor.fetchone() is None and _copy_new_rows(cursor, rows, links):
+        # A batch of people not in the table yet goes straight in; one of them there
+        # already makes the COPY fail at once, and the batch goes through staging (and
+        # so do the next ones while batches are mostly of people already there).
+        if not places.residents_existing and _copy_new_rows(cursor, rows, links):
             return len(rows), 0, 0, []
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (line integer, grid_id bigint, room_id bigint, household_id bigint, "
@@ -227,7 +238,7 @@ def _upsert_postgresql(rows, links, scope_paths):
             "relation_to_head text, moved_in_on date) ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"TRUNCATE {_STAGE}")  # a batch inside an outer transaction (tests) starts empty too
-        cursor.cursor.copy_expert(f"COPY {_STAGE} (line, {columns}) FROM STDIN", _copy_buffer(rows, links))
+        cursor.cursor.copy_expert(f"COPY {_STAGE} ({_COPY_COLUMNS}, line) FROM STDIN", _copy_lines(rows, links), size=_COPY_READ)
         refused = []
         if scope_paths is not None:
             # A current resident of a grid outside the importer's scope is not theirs to change.
@@ -261,18 +272,19 @@ def _upsert_postgresql(rows, links, scope_paths):
             "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
         )
         created, updated = cursor.fetchone()
+    places.residents_existing = created * 2 < len(rows)
     return created, updated, len(rows) - len(refused) - created - updated, refused
 
 
 def _copy_new_rows(cursor, rows, links) -> bool:
-    """COPY a batch of people not in the table yet straight into it (no staging);
-    False when a concurrent import added one of them meanwhile."""
+    """COPY a batch straight into the table (no staging); False, and nothing written,
+    when one of its people is there already (a re-import, a concurrent import)."""
     now = timezone.now().isoformat()
-    buffer = _copy_buffer(rows, links, now)
+    buffer = _copy_lines(rows, links, f"\t{now}\t{now}\n")
     try:
-        with transaction.atomic():
+        with transaction.atomic(), connection.wrap_database_errors:  # psycopg2's error as Django's
             cursor.cursor.copy_expert(
-                f"COPY residents_resident ({', '.join(RESIDENT_COLUMNS)}, created_at, updated_at) FROM STDIN", buffer
+                f"COPY residents_resident ({_COPY_COLUMNS}, created_at, updated_at) FROM STDIN", buffer, size=_COPY_READ
             )
     except IntegrityError:
         return False
