@@ -12,8 +12,9 @@ when missing, and then, with the residents tables emptied before each import:
 1. writes ``--residents`` generated residents as a CSV import file and as .xlsx;
 2. imports the CSV (validation, encryption, housing upserts, COPY + ON CONFLICT) and
    reports rows/s; imports it again (every row unchanged) and reports rows/s;
-3. dumps the resident rows it wrote and COPYs them back into the emptied table: the
-   database's own ceiling for the same rows and indexes;
+3. dumps the resident rows it wrote and COPYs them back into the emptied table (the
+   database's own ceiling for the same rows, indexes and foreign keys), and into an
+   index-free copy of the table (no indexes, no constraints: the bare ceiling);
 4. imports the .xlsx and reports rows/s;
 5. writes ``--big`` residents as CSV and imports them with ``manage.py
    import_residents`` in a child process: rows/s and the child's peak RSS;
@@ -123,17 +124,25 @@ def main():
     timed_import(csv_path, "csv_import")
     timed_import(csv_path, "csv_reimport_unchanged")
 
-    # 3. Raw COPY of the same resident rows into the emptied table (same indexes).
+    # 3. Raw COPY of the same resident rows: into the emptied table (same indexes, the
+    #    foreign keys checked at the end of the statement) and into an index-free copy
+    #    of it (no indexes, no constraints): the database's ceilings for these rows.
     with tempfile.TemporaryFile() as dump, connection.cursor() as cursor:
         cursor.cursor.copy_expert("COPY residents_resident TO STDOUT", dump)
-        dump.seek(0)
-        cursor.execute("TRUNCATE residents_residenttag, residents_carevisit, residents_resident CASCADE")
-        started = time.perf_counter()
-        cursor.cursor.copy_expert("COPY residents_resident FROM STDIN", dump)
-        connection.commit() if not connection.get_autocommit() else None
-        seconds = time.perf_counter() - started
-    results["raw_copy"] = {"rows": args.residents, "seconds": round(seconds, 2), "rows_per_s": round(args.residents / seconds)}
-    print("raw_copy", results["raw_copy"], flush=True)
+        for label, table in (("raw_copy", "residents_resident"), ("raw_copy_no_indexes", "bench_resident_plain")):
+            dump.seek(0)
+            if table == "residents_resident":
+                cursor.execute("TRUNCATE residents_residenttag, residents_carevisit, residents_resident CASCADE")
+            else:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                cursor.execute(f"CREATE TABLE {table} (LIKE residents_resident INCLUDING DEFAULTS)")
+            started = time.perf_counter()
+            cursor.cursor.copy_expert(f"COPY {table} FROM STDIN", dump, size=1 << 24)
+            connection.commit() if not connection.get_autocommit() else None
+            seconds = time.perf_counter() - started
+            results[label] = {"rows": args.residents, "seconds": round(seconds, 2), "rows_per_s": round(args.residents / seconds)}
+            print(label, results[label], flush=True)
+        cursor.execute("DROP TABLE bench_resident_plain")
 
     # 4. .xlsx import.
     empty()
