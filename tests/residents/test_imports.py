@@ -285,3 +285,26 @@ def test_outside_a_transaction_batches_are_written_behind_validation_with_the_sa
     assert (again.created, again.updated, again.unchanged, again.errors) == (0, 0, 6, 2)
     assert Resident.objects.get(id_hash=crypto.lookup_hash(ID2, field="id_number")).name == "花山人"
     assert Resident.objects.filter(room__isnull=False).count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_fails_stops_the_import_and_the_batches_before_it_stay(staff, write_csv, settings, monkeypatch):
+    from residents.imports import writing
+
+    settings.RESIDENT_IMPORT_BATCH = 2
+    real, calls = writing.write_batch, []
+
+    def second_fails(rows, places, scope_paths):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return real(rows, places, scope_paths)
+
+    monkeypatch.setattr(writing, "write_batch", second_fails)
+
+    with pytest.raises(RuntimeError):
+        start(staff["worker"], write_csv(good_rows(count=7)))
+
+    job = ResidentImport.objects.get()
+    assert job.status == ImportStatus.FAILED and "internal error" in job.message
+    assert Resident.objects.count() == 2  # the first batch; nothing of the second or after
