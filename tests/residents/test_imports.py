@@ -2,6 +2,7 @@
 wrong type; re-import; the Celery task path; the command."""
 
 import datetime
+import sys
 
 import pytest
 from django.core.files import File
@@ -277,8 +278,12 @@ def test_outside_a_transaction_batches_are_written_behind_validation_with_the_sa
     rows = good_rows(count=7)
     rows.insert(3, row(name="坏校验", id_number="110105194912310021", grid="43130200100102"))
 
+    switch_interval = sys.getswitchinterval()
+
     first = start(staff["worker"], write_csv(rows, name="b.csv"))
     again = start(staff["worker"], write_csv(rows, name="b.csv"))
+
+    assert sys.getswitchinterval() == switch_interval  # lowered for the import only
 
     assert (first.status, first.rows, first.created, first.updated, first.errors) == (ImportStatus.DONE, 8, 6, 0, 2)
     assert {(e["row"], e["column"]) for e in first.error_sample} == {(3, "公民身份号码"), (5, "公民身份号码")}
