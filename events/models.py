@@ -183,6 +183,9 @@ class Event(models.Model):
             models.Index(fields=["reporter", "-reported_at"], name="events_by_reporter"),
             models.Index(fields=["latitude", "longitude"], name="events_by_position",
                          condition=Q(latitude__isnull=False)),
+            # The dashboard's closures per day and departments' results per period.
+            models.Index(fields=["closed_at"], name="events_by_closed", condition=Q(closed_at__isnull=False)),
+            models.Index(fields=["handled_at"], name="events_by_handled", condition=Q(handled_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(name="events_latitude_range", condition=Q(latitude__gte=-90, latitude__lte=90) | Q(latitude__isnull=True)),
