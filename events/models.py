@@ -154,6 +154,8 @@ class Event(models.Model):
     evaluation = models.TextField(_("evaluation"), blank=True)
     # Secret of the rating link sent to the reporter (no account needed).
     rating_token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    # What a resident who reported on the public page follows the case with (no account).
+    tracking_code = models.CharField(_("tracking code"), max_length=16, null=True, blank=True, unique=True, editable=False)
     # A client-chosen key: a retried submission returns the first event.
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
     # Frozen copy of the dossier, written when the event is archived.

@@ -4,11 +4,12 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, F, Q
 
 from accounts.models import Department
-from accounts.scoping import ancestor_paths
-from events.models import Category, Event
+from accounts.scoping import ancestor_paths, events_visible_to, grids_visible_to, user_scope
+from events.models import Category, Event, EventDepartment, Light
+from grids.models import Area
 
 # Degrees of latitude per metre (the Earth's meridian is about 20,004 km long).
 _DEG_PER_METRE = 180 / 20_004_000
@@ -96,3 +97,150 @@ def event_dossier(event: Event) -> dict:
         "reported_at": event.reported_at.isoformat(), "closed_at": event.closed_at.isoformat() if event.closed_at else None,
         "timeline": timeline, "attachments": attachments, "departments": departments,
     }
+
+
+# --- Page lists (scoped through accounts.scoping; keyset pages, never OFFSET) ----------------
+
+PAGE_SIZE = 50
+
+
+def _cursor_q(cursor: str) -> Q | None:
+    """Rows after the cursor ``<reported_at ISO>|<id>`` in (-reported_at, -id) order."""
+    from django.utils.dateparse import parse_datetime
+
+    stamp, _sep, pk = (cursor or "").rpartition("|")
+    moment = parse_datetime(stamp) if stamp else None
+    if moment is None or not pk.isdigit():
+        return None
+    return Q(reported_at__lt=moment) | Q(reported_at=moment, id__lt=int(pk))
+
+
+def keyset_page(events, cursor: str = "", size: int = PAGE_SIZE) -> tuple[list[Event], str]:
+    """One page of ``events`` newest first, and the cursor of the next page ("" at the end)."""
+    condition = _cursor_q(cursor)
+    if condition is not None:
+        events = events.filter(condition)
+    rows = list(events.order_by("-reported_at", "-id")[: size + 1])
+    if len(rows) <= size:
+        return rows, ""
+    last = rows[size - 1]
+    return rows[:size], f"{last.reported_at.isoformat()}|{last.pk}"
+
+
+def events_filtered(user, *, state: str = "", light: str = "", big_class: int | None = None, grid: str = "",
+                    query: str = "", channel: str = "", mine: bool = False, open_only: bool = False):
+    """The events ``user`` may see, narrowed by the inbox's filters."""
+    from workflow.machine import OPEN_STATES
+
+    events = events_visible_to(user).select_related("category", "category__parent", "grid")
+    if state:
+        events = events.filter(state=state)
+    if open_only:
+        events = events.filter(state__in=OPEN_STATES)
+    if light:
+        events = events.filter(light=light, state__in=OPEN_STATES)
+    if big_class:
+        events = events.filter(category__parent_id=big_class)
+    if grid:
+        events = events.filter(grid__code__startswith=grid)
+    if channel:
+        events = events.filter(channel=channel)
+    if mine:
+        events = events.filter(reporter=user)
+    if query:
+        events = events.filter(Q(code__startswith=query) | Q(address__contains=query) | Q(description__contains=query))
+    return events
+
+
+def department_queue(user):
+    """Open work of the user's departments (primary or assisting), deadline first."""
+    from workflow.machine import State
+
+    scope = user_scope(user)
+    assigned = EventDepartment.objects.filter(department_id__in=scope.department_ids, ended_at__isnull=True).values("event_id")
+    return (
+        events_visible_to(user)
+        .filter(Q(primary_department_id__in=scope.department_ids) | Q(pk__in=assigned))
+        .filter(state__in=(State.DISPATCHED, State.HANDLING, State.HANDLED))
+        .select_related("category", "grid", "primary_department")
+        .order_by(F("due_at").asc(nulls_last=True), "-reported_at")
+    )
+
+
+def verification_tasks(user, *, limit: int = 50) -> list[Event]:
+    """Handled events waiting for the user's verification on site."""
+    from workflow.machine import State
+    from workflow.permissions import is_verifier
+
+    candidates = (
+        events_visible_to(user).filter(state=State.HANDLED).select_related("category", "grid", "command_area")
+        .order_by("due_at")[: limit * 2]
+    )
+    return [event for event in candidates if is_verifier(user, event)][:limit]
+
+
+def overdue_board(user) -> dict:
+    """Red and yellow open events in scope: counts by primary department and by street,
+    and the red ones, longest overdue first."""
+    from workflow.machine import OPEN_STATES
+
+    late = events_visible_to(user).filter(state__in=OPEN_STATES, light__in=(Light.RED, Light.YELLOW)).order_by()
+    by_department: dict = {}
+    for row in late.values("primary_department_id", "primary_department__name", "light").annotate(count=Count("id")):
+        item = by_department.setdefault(row["primary_department_id"], {
+            "name": row["primary_department__name"] or "", "red": 0, "yellow": 0})
+        item[row["light"]] += row["count"]
+    per_grid = list(late.values("grid__path", "light").annotate(count=Count("id")))
+    prefixes = {ancestor for row in per_grid for ancestor in ancestor_paths(row["grid__path"])}
+    streets = dict(Area.objects.filter(level="street", path__in=prefixes).values_list("path", "name"))
+    by_street: dict = {}
+    for row in per_grid:
+        street = next((path for path in ancestor_paths(row["grid__path"]) if path in streets), "")
+        item = by_street.setdefault(street, {"name": streets.get(street, ""), "red": 0, "yellow": 0})
+        item[row["light"]] += row["count"]
+    ordering = lambda item: (-item["red"], -item["yellow"], item["name"])  # noqa: E731
+    red = (late.filter(light=Light.RED).select_related("category", "grid", "primary_department")
+           .order_by("due_at")[:100])
+    return {
+        "by_department": sorted(by_department.values(), key=ordering),
+        "by_street": sorted(by_street.values(), key=ordering),
+        "red": list(red),
+    }
+
+
+MAP_MAX_EVENTS = 5000
+MAP_MAX_GRIDS = 3000
+
+
+def map_events(user) -> list[dict]:
+    """Open events in scope with a position, newest first (capped), for the map."""
+    from workflow.machine import OPEN_STATES
+
+    rows = (
+        events_visible_to(user).filter(state__in=OPEN_STATES, latitude__isnull=False)
+        .order_by("-reported_at").values("id", "code", "latitude", "longitude", "light", "state", "category__name")
+    )[:MAP_MAX_EVENTS]
+    return [{"id": row["id"], "code": row["code"], "lat": row["latitude"], "lon": row["longitude"], "light": row["light"],
+             "state": row["state"], "category": row["category__name"]} for row in rows]
+
+
+def map_grids(user, *, bbox: tuple[float, float, float, float] | None = None) -> dict:
+    """Grid boundaries in scope as a GeoJSON FeatureCollection (within ``bbox`` =
+    west, south, east, north when given; capped)."""
+    grids = grids_visible_to(user).filter(boundary__isnull=False)
+    if bbox is not None:
+        west, south, east, north = bbox
+        grids = grids.filter(max_lon__gte=west, min_lon__lte=east, max_lat__gte=south, min_lat__lte=north)
+    rows = grids.order_by("path").values("id", "code", "name", "boundary")[:MAP_MAX_GRIDS]
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": row["boundary"], "properties": {"id": row["id"], "code": row["code"], "name": row["name"]}}
+        for row in rows
+    ]}
+
+
+def event_public_status(tracking_code: str) -> Event | None:
+    """The event a resident follows with the tracking code the public page gave them."""
+    code = (tracking_code or "").strip().upper()
+    if not code:
+        return None
+    return Event.objects.filter(tracking_code=code).select_related("category", "category__parent", "primary_department").first()

@@ -3,6 +3,7 @@ machine) and attachments. Every later change goes through
 ``workflow.services.event_transition``."""
 
 import os
+import secrets
 import uuid
 from datetime import date
 
@@ -33,6 +34,17 @@ def event_code_next(day: date) -> str:
     EventSequence.objects.filter(day=day).update(last=F("last") + 1)
     number = EventSequence.objects.filter(day=day).values_list("last", flat=True).get()
     return f"{day:%Y%m%d}-{number:06d}"
+
+
+# Tracking codes avoid letters and digits that people confuse when they type them (0/O, 1/I/L).
+_TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def tracking_code_new() -> str:
+    """A random code such as ``K7QM-3PXA-9RTW`` (60 bits): it cannot be guessed from
+    another report's code, unlike the event number."""
+    raw = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 def _category(category) -> Category:
@@ -166,6 +178,8 @@ def _create(*, actor, channel, category, description, grid, latitude, longitude,
         latitude=latitude, longitude=longitude, category=category, urgency=urgency, description=description,
         extra=extra, state=transition.target, is_onsite=resolved_on_site, reported_at=now,
         idempotency_key=idempotency_key or None,
+        # Residents on the public page follow their report with a code (no account).
+        tracking_code=tracking_code_new() if channel == Channel.RESIDENT else None,
     )
     if resolved_on_site:
         event.handler = actor

@@ -1,12 +1,20 @@
 from django.urls import path
 
-from events import views
+from events.views import cases, console, filing
 
 app_name = "events"
 urlpatterns = [
-    path("", views.event_list, name="list"),
-    path("<int:event_id>/", views.event_detail, name="detail"),
-    path("<int:event_id>/act/<str:name>/", views.event_act, name="act"),
-    path("rate/<str:token>/", views.event_rate, name="rate"),
-    path("notifications/", views.notification_list, name="notifications"),
+    path("", cases.event_list, name="list"),
+    path("new/", filing.event_file_page, name="file"),
+    path("queue/", console.queue, name="queue"),
+    path("map/", console.event_map, name="map"),
+    path("map/data/", console.map_data, name="map_data"),
+    path("overdue/", console.overdue, name="overdue"),
+    path("dashboard/", console.dashboard, name="dashboard"),
+    path("<int:event_id>/", cases.event_detail, name="detail"),
+    path("<int:event_id>/act/<str:name>/", cases.event_act, name="act"),
+    path("<int:event_id>/files/<int:attachment_id>/", cases.attachment, name="attachment"),
+    path("<int:event_id>/files/<int:attachment_id>/thumb/", cases.attachment, {"thumbnail": True}, name="thumbnail"),
+    path("rate/<str:token>/", cases.event_rate, name="rate"),
+    path("notifications/", cases.notification_list, name="notifications"),
 ]

@@ -19,3 +19,43 @@ def background_status() -> BackgroundStatus:
         return BackgroundStatus(last_seen=None, healthy=False)
     age = (timezone.now() - beat.last_seen).total_seconds()
     return BackgroundStatus(last_seen=beat.last_seen, healthy=age <= settings.HEARTBEAT_STALE_SECONDS)
+
+
+def home_panels(user, workplaces: dict) -> dict:
+    """What each role sees first on the home page: the grid worker's open events,
+    verification tasks, overdue care visits and unread notifications; the command
+    center's and the department's counts of waiting work. All scoped."""
+    from django.db.models import Count, Q
+
+    from accounts.scoping import events_visible_to
+    from events.selectors import department_queue, verification_tasks
+    from residents.selectors import overdue_tags
+    from workflow.machine import OPEN_STATES, State
+    from workflow.models import ChangeRequest, RequestStatus
+
+    panels: dict = {}
+    if workplaces["grid"]:
+        panels["my_events"] = list(
+            events_visible_to(user).filter(reporter=user, state__in=OPEN_STATES)
+            .select_related("category", "grid").order_by("due_at")[:20]
+        )
+        panels["verify"] = verification_tasks(user, limit=20)
+        panels["overdue_visits"] = list(
+            overdue_tags(user, today=timezone.localdate()).select_related("resident", "grid").order_by("next_visit_due")[:20]
+        )
+    if workplaces["command"] or workplaces["leader"]:
+        visible = events_visible_to(user).filter(state__in=OPEN_STATES).order_by()
+        panels["command"] = visible.aggregate(
+            reported=Count("id", filter=Q(state=State.REPORTED)), accepted=Count("id", filter=Q(state=State.ACCEPTED)),
+            red=Count("id", filter=Q(light="red")), yellow=Count("id", filter=Q(light="yellow")),
+            verified=Count("id", filter=Q(state=State.VERIFIED)),
+        )
+        panels["command"]["requests"] = ChangeRequest.objects.filter(
+            status=RequestStatus.PENDING, event__in=visible.values("pk")).count()
+    if workplaces["department"]:
+        queue = department_queue(user)
+        panels["department"] = {"to_sign": queue.filter(state=State.DISPATCHED).count(),
+                                "handling": queue.filter(state=State.HANDLING).count(),
+                                "red": queue.filter(light="red").exclude(state=State.HANDLED).count()}
+    panels["notifications"] = list(user.notifications.filter(read_at__isnull=True)[:5])
+    return panels

@@ -110,6 +110,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "governance.context_processors.navigation",
+                "governance.context_processors.map_tiles",
             ],
         },
     },
@@ -181,13 +183,16 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Behind the HTTPS reverse proxy, the client's address is the first X-Forwarded-For entry.
+BEHIND_HTTPS_PROXY = env.bool("BEHIND_HTTPS_PROXY", default=False)
+
 # --- Production hardening (only when DEBUG is off) ---------------------------------------
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_HTTPS_PROXY", default=False) else None
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_HTTPS_PROXY else None
 
 # --- Celery ---------------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: a queue in var/celery that the
@@ -270,6 +275,21 @@ WORK_CALENDAR_CHECK_SECONDS = env.float("WORK_CALENDAR_CHECK_SECONDS", default=3
 SMS_GATEWAY = env("SMS_GATEWAY", default="workflow.sms.LoggingSmsGateway")
 # Absolute address of the platform, for links in emails and SMS (rating links).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Web pages (docs/pages.md). Map tiles come from the city's own tile server on an
+# intranet; with an empty URL the maps draw grid boundaries and points on a plain
+# background. The default is OpenStreetMap's public pattern.
+MAP_TILE_URL = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+MAP_TILE_MAX_ZOOM = env.int("MAP_TILE_MAX_ZOOM", default=19)
+# The public report page (no account): reports accepted per client address and window.
+PUBLIC_REPORT_RATE = env("PUBLIC_REPORT_RATE", default="5/h")
+# Cache shared by every process (the public report's rate limit lives here): Redis in
+# production; the embedded mode uses files under var/cache, shared by the processes of
+# one machine.
+_default_cache = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis://") else f"filecache://{VAR_DIR / 'cache'}"
+CACHES = {"default": env.cache("CACHE_URL", default=_default_cache)}
+CACHES["default"].setdefault("KEY_PREFIX", "governance")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="grid-governance@localhost")

@@ -26,3 +26,4 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WORK_CALENDAR_CHECK_SECONDS = 0
+MAP_TILE_URL = ""  # tests never reach the internet

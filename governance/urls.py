@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from events.views import public
 from governance import views
 
 admin.site.site_header = _("Grid governance platform")
@@ -14,6 +15,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("grids/", include("grids.urls")),
     path("events/", include("events.urls")),
+    # Residents without an account: report, thanks with the tracking code, follow it.
+    path("report/", public.public_report, name="public_report"),
+    path("report/thanks/<str:code>/", public.public_thanks, name="public_thanks"),
+    path("report/track/", public.public_track, name="public_track"),
     path("residents/", include("residents.urls")),
     path("api/v1/residents/", include("residents.api.urls")),
     path("admin/", admin.site.urls),

@@ -3,7 +3,8 @@ from django.shortcuts import render
 
 from accounts.models import RoleAssignment
 from accounts.scoping import areas_visible_to, departments_visible_to, grids_visible_to, user_scope
-from governance.selectors import background_status
+from governance.context_processors import user_workplaces
+from governance.selectors import background_status, home_panels
 
 
 @login_required
@@ -14,7 +15,9 @@ def home(request):
         .select_related("area", "department")
         .order_by("role")
     )
+    workplaces = user_workplaces(request.user)
     context = {
+        "panels": home_panels(request.user, workplaces),
         "assignments": assignments,
         "is_global": scope.is_global,
         "area_count": areas_visible_to(request.user).count(),

@@ -256,3 +256,38 @@ def overdue_visits_by_worker(user, *, today: datetime.date) -> list[tuple[str, s
         for worker in workers:
             totals[(worker.username, worker.name)] += count
     return sorted(((username, name, count) for (username, name), count in totals.items()), key=lambda row: (-row[2], row[0]))
+
+
+# --- The grid worker's pages ---------------------------------------------------------------------
+
+
+def care_tags_to_visit(user, *, limit: int = 200) -> QuerySet[ResidentTag]:
+    """Active special-group tags in scope, the most urgent visit first."""
+    return (resident_tags_visible_to(user).filter(ended_on__isnull=True).select_related("resident", "grid")
+            .order_by("next_visit_due", "id")[:limit])
+
+
+@dataclass
+class GridSheet:
+    grid: object
+    residents: int
+    buildings: list
+    places: list
+
+
+def grid_sheets(user, *, limit: int = 20) -> list[GridSheet]:
+    """The grids in the user's scope (a worker's one or few) with their buildings and key
+    places and the number of current residents: four queries whatever the count."""
+    from accounts.scoping import grids_visible_to
+
+    grids = list(grids_visible_to(user).order_by("path")[:limit])
+    ids = [grid.pk for grid in grids]
+    counts = dict(Resident.objects.filter(grid_id__in=ids, moved_out_on__isnull=True).values("grid_id")
+                  .annotate(count=Count("id")).values_list("grid_id", "count"))
+    buildings = defaultdict(list)
+    for building in Building.objects.filter(grid_id__in=ids).order_by("name"):
+        buildings[building.grid_id].append(building)
+    places = defaultdict(list)
+    for place in KeyPlace.objects.filter(grid_id__in=ids).order_by("name"):
+        places[place.grid_id].append(place)
+    return [GridSheet(grid, counts.get(grid.pk, 0), buildings[grid.pk], places[grid.pk]) for grid in grids]

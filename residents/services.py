@@ -130,6 +130,10 @@ def care_visit_record(*, actor, tag: ResidentTag, visited_on: datetime.date, not
         raise PermissionDenied(_("Only the grid's workers record care visits."))
     with transaction.atomic():
         tag = ResidentTag.objects.select_for_update().get(pk=tag.pk)
+        # One visit per worker, person and day: a resubmitted form records nothing twice.
+        existing = CareVisit.objects.filter(tag=tag, visited_by=actor, visited_on=visited_on).first()
+        if existing is not None:
+            return existing
         visit = CareVisit.objects.create(tag=tag, visited_by=actor, visited_on=visited_on, note=note)
         if tag.last_visit_on is None or visited_on >= tag.last_visit_on:
             tag.last_visit_on = visited_on

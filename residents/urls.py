@@ -13,4 +13,6 @@ urlpatterns = [
     path("imports/<int:import_id>/errors.xlsx", views.import_errors, name="import_errors"),
     path("export/", views.export, name="export"),
     path("visits/overdue/", views.overdue, name="overdue"),
+    path("visits/", views.visits, name="visits"),
+    path("my-grid/", views.my_grid, name="my_grid"),
 ]

@@ -18,14 +18,17 @@ from residents.selectors import (
     access_building,
     access_import,
     access_resident,
+    access_resident_tag,
     building_notice_board,
     can_reveal,
+    care_tags_to_visit,
+    grid_sheets,
     imports_visible_to,
     overdue_visits_by_grid,
     overdue_visits_by_worker,
     resident_search,
 )
-from residents.services import resident_reveal
+from residents.services import care_visit_record, resident_reveal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -87,8 +90,62 @@ def detail(request, resident_id):
 
 @login_required
 def notice_board(request, building_id):
+    """The building's printable notice board (公示牌) with a QR code that opens the
+    public report page for this building."""
+    import segno
+    from django.urls import reverse
+
+    from events.views.public import building_link_token
+
     building = access_building(request.user, building_id)
-    return render(request, "residents/notice_board.html", {"board": building_notice_board(building)})
+    report_url = request.build_absolute_uri(reverse("public_report") + "?b=" + building_link_token(building.pk))
+    qr_svg = segno.make(report_url, error="m").svg_inline(scale=4, border=2, title=str(_("Report a problem here")))
+    return render(request, "residents/notice_board.html", {
+        "board": building_notice_board(building), "report_url": report_url, "qr_svg": qr_svg})
+
+
+@login_required
+def my_grid(request):
+    """The buildings, key places and resident counts of the user's grids."""
+    return render(request, "residents/my_grid.html", {"sheets": grid_sheets(request.user)})
+
+
+class VisitForm(forms.Form):
+    visited_on = forms.DateField(label=_("visited on"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("note"), max_length=1000, required=False)
+
+    def clean_visited_on(self):
+        day = self.cleaned_data["visited_on"]
+        if day > timezone.localdate():
+            raise ValidationError(_("A visit cannot be in the future."))
+        return day
+
+
+@login_required
+def visits(request):
+    """Care visits to record: the special-group people in scope, most urgent first; the
+    form records one visit (htmx swaps the row)."""
+    today = timezone.localdate()
+    if request.method == "POST":
+        tag = access_resident_tag(request.user, request.POST.get("tag"))
+        form = VisitForm(request.POST)
+        if form.is_valid():
+            try:
+                care_visit_record(actor=request.user, tag=tag, visited_on=form.cleaned_data["visited_on"],
+                                  note=form.cleaned_data["note"])
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                tag.refresh_from_db()
+                form = VisitForm(initial={"visited_on": today})
+                form.recorded = True
+        context = {"tag": tag, "form": form, "today": today}
+        if request.headers.get("HX-Request"):
+            return render(request, "residents/_visit_row.html", context)
+        if not form.errors:
+            return redirect("residents:visits")
+    rows = [{"tag": tag, "form": VisitForm(initial={"visited_on": today})} for tag in care_tags_to_visit(request.user)]
+    return render(request, "residents/visits.html", {"rows": rows, "today": today})
 
 
 @login_required

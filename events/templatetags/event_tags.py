@@ -1,0 +1,27 @@
+"""Small display helpers of the event pages: the time left on a stage, the traffic light."""
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def time_left(due):
+    """“2 hours, 5 minutes left” or “overdue by 1 day, 3 hours” (empty without a deadline)."""
+    if not due:
+        return ""
+    now = timezone.now()
+    if due >= now:
+        return _("%(time)s left") % {"time": timeuntil(due, now, depth=2)}
+    return _("overdue by %(time)s") % {"time": timesince(due, now, depth=2)}
+
+
+@register.simple_tag
+def light(event):
+    """The traffic-light dot with its label for screen readers."""
+    return format_html('<span class="light light-{}" role="img" aria-label="{}" title="{}"></span>',
+                       event.light, event.get_light_display(), event.get_light_display())

@@ -1,0 +1,167 @@
+"""Event pages: the inbox (list with filters), the detail with the actions allowed now,
+attachments, the rating link, notifications. Every page goes through the scoping
+selectors; an event out of scope is a 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.scoping import access_event, departments_visible_to, events_visible_to
+from events.models import Category, Channel, Event, Light, Rating
+from events.selectors import default_department_for, events_filtered, keyset_page
+from workflow.machine import State
+from workflow.models import ChangeRequest, RequestStatus, TimeUnit
+from workflow.selectors import transitions_available
+from workflow.services import TransitionRefused, event_transition
+
+
+def _int_or_none(value):
+    return int(value) if value and str(value).isdigit() else None
+
+
+@login_required
+def event_list(request):
+    """The inbox: events in scope, newest first, with filters; htmx swaps only the table."""
+    get = request.GET
+    filters = {
+        "state": get.get("state", "") if get.get("state", "") in State.values else "",
+        "light": get.get("light", "") if get.get("light", "") in Light.values else "",
+        "big_class": _int_or_none(get.get("big_class")),
+        "grid": get.get("grid", "").strip()[:32],
+        "query": get.get("q", "").strip()[:60],
+        "channel": get.get("channel", "") if get.get("channel", "") in Channel.values else "",
+        "mine": get.get("mine") == "1",
+    }
+    events, next_cursor = keyset_page(events_filtered(request.user, **filters), get.get("after", ""))
+    query = get.copy()
+    query.pop("after", None)
+    context = {
+        "events": events, "next_cursor": next_cursor, "filters": filters, "query_string": query.urlencode(),
+        "first_page": not get.get("after"), "states": State.choices, "lights": Light.choices, "channels": Channel.choices,
+        "big_classes": Category.objects.filter(parent__isnull=True, is_active=True).order_by("order", "code"),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "events/_event_rows.html", context)
+    return render(request, "events/event_list.html", context)
+
+
+@login_required
+def event_detail(request, event_id):
+    event = access_event(request.user, event_id)
+    actions = transitions_available(request.user, event)
+    attachments = list(event.attachments.all())
+    context = {
+        "event": event,
+        "timeline": event.timeline.select_related("actor"),
+        "photos": [item for item in attachments if item.is_image],
+        "documents": [item for item in attachments if not item.is_image],
+        "timers": event.timers.order_by("started_at", "id"),
+        "actions": actions,
+        "requests": ChangeRequest.objects.filter(event=event, status=RequestStatus.PENDING).select_related("requested_by"),
+        "units": TimeUnit.choices,
+        "ratings": Rating.choices,
+        "departments_now": event.assignments.filter(ended_at__isnull=True).select_related("department"),
+        "grid_boundary": event.grid.boundary,
+        "just_filed": request.GET.get("filed") == "1",
+    }
+    names = {transition.name for transition, _reason in actions}
+    if "dispatch" in names:
+        context["departments"] = departments_visible_to(request.user).filter(is_active=True).select_related("area").order_by(
+            "area__path", "code")
+        context["default_department"] = default_department_for(event)
+    if "merge" in names and event.duplicate_of_id:
+        duplicate = Event.objects.filter(pk=event.duplicate_of_id).first()
+        context["duplicate"] = duplicate if duplicate and duplicate.is_open else None
+    return render(request, "events/event_detail.html", context)
+
+
+def _params(name, post) -> dict:
+    params = {key: post.get(key, "").strip() for key in ("reason", "note", "result", "comment", "evaluation", "rating", "unit")}
+    params = {key: value for key, value in params.items() if value}
+    if name == "dispatch":
+        params["primary"] = post.get("primary") or None
+        params["assisting"] = [value for value in post.getlist("assisting") if value and value != params["primary"]]
+    if name == "merge":
+        params["into"] = post.get("into") or None
+    if name == "request_postponement":
+        params["amount"] = post.get("amount")
+    return params
+
+
+@login_required
+@require_POST
+def event_act(request, event_id, name):
+    event = access_event(request.user, event_id)
+    params = _params(name, request.POST)
+    if name == "merge" and params.get("into") and not str(params["into"]).isdigit():
+        # The form takes the event number people see (e.g. 20261201-000017).
+        params["into"] = events_visible_to(request.user).filter(code=params["into"].strip()).values_list("pk", flat=True).first()
+    try:
+        event_transition(actor=request.user, event_id=event.pk, name=name, attachments=request.FILES.getlist("photos"),
+                         **params)
+    except TransitionRefused as refusal:
+        messages.error(request, refusal.reason)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Done: %(action)s.") % {"action": _action_label(name)})
+    return redirect("events:detail", event_id=event.pk)
+
+
+def _action_label(name: str) -> str:
+    from workflow.machine import MACHINE
+
+    transition = MACHINE.get(name)
+    return str(transition.label) if transition else name
+
+
+@login_required
+def attachment(request, event_id, attachment_id, thumbnail=False):
+    """A photo or document of an event the user may see (files are never public)."""
+    event = access_event(request.user, event_id)
+    item = event.attachments.filter(pk=attachment_id).first()
+    if item is None:
+        raise Http404("No such attachment")
+    stored = item.thumbnail if thumbnail and item.thumbnail else item.file
+    response = FileResponse(stored.open("rb"), content_type="image/jpeg" if stored is item.thumbnail else item.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    if not item.is_image:
+        response["Content-Disposition"] = f'attachment; filename="{item.pk}{_extension(item)}"'
+    return response
+
+
+def _extension(item) -> str:
+    return {"application/pdf": ".pdf"}.get(item.content_type, "")
+
+
+def event_rate(request, token):
+    """The reporter's rating page, reached from the link they receive (no account)."""
+    event = Event.objects.filter(rating_token=token).select_related("category").first()
+    if event is None:
+        raise Http404("No such rating link")
+    error = None
+    if request.method == "POST":
+        try:
+            event_transition(actor=None, token=token, event_id=event.pk, name="assess",
+                             rating=request.POST.get("rating"), comment=request.POST.get("comment", "").strip()[:1000])
+        except TransitionRefused as refusal:
+            error = refusal.reason
+        else:
+            return render(request, "events/rate_thanks.html", {"event": event})
+    return render(request, "events/rate.html", {"event": event, "ratings": Rating.choices, "error": error,
+                                                "comment": request.POST.get("comment", "")})
+
+
+@login_required
+def notification_list(request):
+    from workflow.notifications import notification_mark_read
+
+    notes = list(request.user.notifications.select_related("event")[:100])
+    notification_mark_read(user=request.user, notification_ids=[note.pk for note in notes if note.read_at is None])
+    return render(request, "events/notification_list.html", {"notifications": notes})
+

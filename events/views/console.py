@@ -1,0 +1,74 @@
+"""The command center's desktop pages (map, overdue board, dashboard) and the
+department queue. Reads only, through scoped selectors."""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from events.dashboard import dashboard_figures
+from events.forms import PeriodForm
+from events.selectors import department_queue, map_events, map_grids, overdue_board
+from workflow.machine import State
+
+
+@login_required
+def queue(request):
+    """A department's dispatched work with its deadlines."""
+    events = list(department_queue(request.user)[:200])
+    return render(request, "events/queue.html", {
+        "to_sign": [event for event in events if event.state == State.DISPATCHED],
+        "handling": [event for event in events if event.state == State.HANDLING],
+        "handled": [event for event in events if event.state == State.HANDLED],
+    })
+
+
+@login_required
+def event_map(request):
+    return render(request, "events/map.html")
+
+
+def _bbox(value: str):
+    try:
+        west, south, east, north = (float(part) for part in value.split(","))
+    except ValueError:
+        return None
+    return west, south, east, north
+
+
+@login_required
+def map_data(request):
+    """Grid boundaries (GeoJSON) and open events of the user's area, for the map."""
+    return JsonResponse({"grids": map_grids(request.user, bbox=_bbox(request.GET.get("bbox", ""))),
+                         "events": map_events(request.user)})
+
+
+@login_required
+def overdue(request):
+    return render(request, "events/overdue.html", {"board": overdue_board(request.user)})
+
+
+@login_required
+def dashboard(request):
+    start, end = PeriodForm.default_period()
+    form = PeriodForm(request.GET or None, initial={"start": start, "end": end})
+    if request.GET and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    figures = dashboard_figures(user=request.user, start=start, end=end)
+    state_labels = dict(State.choices)
+    charts = {
+        "states": [{"name": str(state_labels[state]), "value": count} for state, count in figures["by_state"].items() if count],
+        "days": [row["day"].isoformat() for row in figures["per_day"]],
+        "new": [row["new"] for row in figures["per_day"]],
+        "closed": [row["closed"] for row in figures["per_day"]],
+        "categories": [{"name": row["name"], "value": row["count"]} for row in figures["top_categories"]],
+        "grids": [{"name": row["name"], "value": row["count"]} for row in figures["top_grids"]],
+        "departments": [{"name": row["name"], "value": round(row["rate"] * 100, 1) if row["rate"] is not None else None}
+                        for row in figures["departments"]],
+    }
+    return render(request, "events/dashboard.html", {
+        "form": form, "figures": figures, "start": start, "end": end,
+        "charts": json.loads(json.dumps(charts, cls=DjangoJSONEncoder)),
+    })

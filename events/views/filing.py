@@ -1,0 +1,60 @@
+"""Filing an event from a phone: category, description, photos from the camera, the
+location from GPS on a draggable pin, urgency, "resolved on site" with after-photos.
+
+The form's draft lives in the browser (localStorage, without the photos) and carries an
+idempotency key made once per draft, so a reload keeps the draft and a double submit
+files once (``events.services.event_file``)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.scoping import grids_visible_to
+from events.forms import EventFileForm
+from events.models import Category, Channel
+from events.services import event_file
+
+# Grids offered in the form's grid list (a worker serves one or a few).
+MAX_GRID_CHOICES = 200
+
+
+def put_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the fields it names (others on the form)."""
+    if hasattr(error, "error_dict"):
+        for field, problems in error.error_dict.items():
+            field = {"location": "latitude", "attachments": "photos"}.get(field, field)
+            target = field if field in form.fields else None
+            for problem in problems:
+                form.add_error(target, problem.messages if hasattr(problem, "messages") else problem)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+def event_file_page(request):
+    grids = list(grids_visible_to(request.user).order_by("path")[:MAX_GRID_CHOICES])
+    form = EventFileForm(request.POST or None, request.FILES or None, grids=grids)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            event, created = event_file(
+                actor=request.user, channel=Channel.GRID_WORKER, category=data["category"],
+                description=data["description"], latitude=data["latitude"], longitude=data["longitude"],
+                grid=data["grid"], address=data["address"], urgency=data["urgency"], attachments=data["photos"],
+                idempotency_key=data["idempotency_key"], resolved_on_site=data["resolved_on_site"],
+                result=data["result"], onsite_attachments=data["after_photos"] if data["resolved_on_site"] else (),
+            )
+        except ValidationError as error:
+            put_errors(form, error)
+        else:
+            if created:
+                messages.success(request, _("Event %(code)s filed.") % {"code": event.code})
+            else:
+                messages.info(request, _("This report was already filed as %(code)s.") % {"code": event.code})
+            return redirect(reverse("events:detail", args=[event.pk]) + "?filed=1")
+    onsite = list(Category.objects.filter(onsite_allowed=True, parent__isnull=False).values_list("pk", flat=True))
+    boundaries = [{"code": grid.code, "name": grid.name, "boundary": grid.boundary} for grid in grids[:50] if grid.boundary]
+    return render(request, "events/file.html", {"form": form, "onsite_categories": onsite, "boundaries": boundaries})

@@ -1,0 +1,85 @@
+"""Pages for residents without an account: report a problem, follow it by its tracking
+code. Rate-limited per client address through the shared cache; nothing about anyone
+else is ever shown (the tracking page shows the case's progress, not people)."""
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from events.forms import PublicReportForm, TrackForm
+from events.models import Channel
+from events.ratelimit import client_address, rate_limit_hit
+from events.selectors import event_public_status
+from events.services import event_file
+from events.views.filing import put_errors
+from residents.models import Building
+
+BUILDING_SALT = "events.public.building"
+
+
+def building_link_token(building_id: int) -> str:
+    """The signed building reference in a notice board's QR code (ids cannot be guessed)."""
+    return signing.dumps(building_id, salt=BUILDING_SALT)
+
+
+def _building(token: str) -> Building | None:
+    try:
+        building_id = signing.loads(token, salt=BUILDING_SALT)
+    except signing.BadSignature:
+        return None
+    return Building.objects.filter(pk=building_id).select_related("grid").first()
+
+
+def public_report(request):
+    building = _building(request.GET.get("b", "")) if request.GET.get("b") else None
+    initial = {}
+    if building is not None:
+        initial = {"address": f"{building.address or building.grid.name} {building.name}".strip(),
+                   "latitude": building.lat, "longitude": building.lon}
+    form = PublicReportForm(request.POST or None, request.FILES or None, initial=initial)
+    limited = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["website"]:
+            # A robot filled the trap field: answer as if it worked, file nothing.
+            return render(request, "events/public_thanks.html", {"code": ""})
+        if rate_limit_hit("public-report", client_address(request), settings.PUBLIC_REPORT_RATE):
+            limited = True
+            form.add_error(None, _("Too many reports from your network in a short time. Please try again later "
+                                   "or call the 12345 hotline."))
+        else:
+            try:
+                event, _created = event_file(
+                    actor=None, channel=Channel.RESIDENT, category=data["category"], description=data["description"],
+                    latitude=data["latitude"], longitude=data["longitude"], address=data["address"],
+                    attachments=data["photos"], idempotency_key=f"public-{data['idempotency_key']}",
+                    reporter_name=data["reporter_name"], reporter_contact=data["reporter_contact"],
+                )
+            except ValidationError as error:
+                put_errors(form, error)
+            else:
+                return redirect("public_thanks", code=event.tracking_code)
+    status = 429 if limited else 200
+    return render(request, "events/public_report.html", {"form": form, "building": building, "boundaries": []},
+                  status=status)
+
+
+def public_thanks(request, code):
+    event = event_public_status(code)
+    return render(request, "events/public_thanks.html", {"code": event.tracking_code if event else ""})
+
+
+def public_track(request):
+    form = TrackForm(request.GET or None)
+    event = None
+    searched = bool(request.GET.get("code"))
+    if searched and form.is_valid():
+        event = event_public_status(form.cleaned_data["code"])
+    timeline = []
+    if event is not None:
+        timeline = [entry for entry in event.timeline.order_by("at", "id") if entry.from_state != entry.to_state]
+    return render(request, "events/public_track.html", {
+        "form": form, "event": event, "searched": searched, "timeline": timeline,
+    }, status=404 if searched and event is None else 200)

@@ -1,0 +1,28 @@
+/* The command center's map: grid boundaries of the user's area, open events coloured by
+   traffic light, clustered when dense; a click opens the event. */
+(function () {
+  "use strict";
+  var node = document.getElementById("area-map");
+  var text = JSON.parse(document.getElementById("map-texts").textContent);
+  var status = document.getElementById("map-status");
+  var map = GovMap.create(node);
+  map.setView([35, 105], 4);
+  fetch(node.dataset.url, { credentials: "same-origin" }).then(function (response) {
+    if (!response.ok) { throw new Error(response.status); }
+    return response.json();
+  }).then(function (data) {
+    var grids = GovMap.boundaries(map, data.grids);
+    var cluster = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false });
+    data.events.forEach(function (item) {
+      var marker = GovMap.lightMarker(item.lat, item.lon, item.light);
+      marker.bindTooltip(item.code + " " + item.category);
+      marker.on("click", function () { window.location.href = node.dataset.eventUrl.replace("/0/", "/" + item.id + "/"); });
+      marker.options.eventId = item.id;
+      cluster.addLayer(marker);
+    });
+    map.addLayer(cluster);
+    status.textContent = data.events.length + " " + text.events + " · " + data.grids.features.length + " " + text.grids;
+    node.dataset.events = String(data.events.length);
+    if (grids.getLayers().length) { map.fitBounds(grids.getBounds(), { padding: [10, 10] }); }
+  }).catch(function () { status.textContent = text.failed; });
+})();
