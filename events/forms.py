@@ -45,8 +45,11 @@ def new_idempotency_key() -> str:
 
 
 class _ReportFields(forms.Form):
-    category = forms.TypedChoiceField(label=_("Category"), coerce=int, empty_value=None)
-    description = forms.CharField(label=_("Description"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    category = forms.TypedChoiceField(label=_("Category"), coerce=int, empty_value=None,
+                                      error_messages={"required": _("Choose a category from the list."),
+                                                      "invalid_choice": _("Choose a category from the list.")})
+    description = forms.CharField(label=_("Description"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                                  error_messages={"required": _("Describe the problem.")})
     latitude = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     longitude = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)

@@ -27,3 +27,4 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WORK_CALENDAR_CHECK_SECONDS = 0
 MAP_TILE_URL = ""  # tests never reach the internet
+PUBLIC_REPORT_RATE = "1000/m"  # tests that check the limit set their own
