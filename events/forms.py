@@ -99,8 +99,8 @@ class TrackForm(forms.Form):
 class PeriodForm(forms.Form):
     """A period of days (the dashboard's period picker)."""
 
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
 
     @staticmethod
     def default_period() -> tuple[datetime.date, datetime.date]:

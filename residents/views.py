@@ -111,7 +111,7 @@ def my_grid(request):
 
 
 class VisitForm(forms.Form):
-    visited_on = forms.DateField(label=_("visited on"), widget=forms.DateInput(attrs={"type": "date"}))
+    visited_on = forms.DateField(label=_("visited on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     note = forms.CharField(label=_("note"), max_length=1000, required=False)
 
     def clean_visited_on(self):

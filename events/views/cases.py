@@ -18,6 +18,8 @@ from workflow.models import ChangeRequest, RequestStatus, TimeUnit
 from workflow.selectors import transitions_available
 from workflow.services import TransitionRefused, event_transition
 
+DECISIONS = {"approve_postponement", "deny_postponement", "approve_suspension", "deny_suspension", "resume"}
+
 
 def _int_or_none(value):
     return int(value) if value and str(value).isdigit() else None
@@ -52,7 +54,9 @@ def event_list(request):
 @login_required
 def event_detail(request, event_id):
     event = access_event(request.user, event_id)
-    actions = transitions_available(request.user, event)
+    # Decisions on a request nobody made (and resuming what is not suspended) are left out.
+    actions = [(transition, reason) for transition, reason in transitions_available(request.user, event)
+               if not (reason and transition.name in DECISIONS)]
     attachments = list(event.attachments.all())
     context = {
         "event": event,

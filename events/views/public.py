@@ -14,6 +14,7 @@ from events.ratelimit import client_address, rate_limit_hit
 from events.selectors import event_public_status
 from events.services import event_file
 from events.views.filing import put_errors
+from grids.models import Area
 from residents.models import Building
 
 BUILDING_SALT = "events.public.building"
@@ -62,8 +63,15 @@ def public_report(request):
             else:
                 return redirect("public_thanks", code=event.tracking_code)
     status = 429 if limited else 200
-    return render(request, "events/public_report.html", {"form": form, "building": building, "boundaries": []},
+    return render(request, "events/public_report.html", {"form": form, "building": building, "boundaries": city_outlines()},
                   status=status)
+
+
+def city_outlines() -> list[dict]:
+    """The outlines of the top of the area tree (the city), so a resident's map shows
+    where the city is even without tiles. Public information, no grid detail."""
+    return [{"code": area.code, "name": area.name, "boundary": area.boundary}
+            for area in Area.objects.filter(depth=1, boundary__isnull=False).order_by("path")[:5]]
 
 
 def public_thanks(request, code):

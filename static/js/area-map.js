@@ -12,12 +12,22 @@
     return response.json();
   }).then(function (data) {
     var grids = GovMap.boundaries(map, data.grids);
-    var cluster = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false });
+    // A cluster takes the colour of its worst traffic light.
+    var rank = { green: 0, yellow: 1, red: 2 };
+    var cluster = L.markerClusterGroup({
+      maxClusterRadius: 40, showCoverageOnHover: false,
+      iconCreateFunction: function (group) {
+        var worst = "green";
+        group.getAllChildMarkers().forEach(function (m) { if (rank[m.options.light] > rank[worst]) { worst = m.options.light; } });
+        return L.divIcon({ html: "<div><span>" + group.getChildCount() + "</span></div>",
+          className: "marker-cluster light-cluster-" + worst, iconSize: L.point(40, 40) });
+      }
+    });
     data.events.forEach(function (item) {
       var marker = GovMap.lightMarker(item.lat, item.lon, item.light);
       marker.bindTooltip(item.code + " " + item.category);
       marker.on("click", function () { window.location.href = node.dataset.eventUrl.replace("/0/", "/" + item.id + "/"); });
-      marker.options.eventId = item.id;
+      marker.options.light = item.light;
       cluster.addLayer(marker);
     });
     map.addLayer(cluster);

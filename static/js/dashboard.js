@@ -22,7 +22,7 @@
   }, data.days.length === 0);
   chart("chart-states", {
     tooltip: { trigger: "item" },
-    series: [{ type: "pie", radius: ["35%", "65%"], data: data.states, label: { formatter: "{b}: {c}" } }]
+    series: [{ type: "pie", radius: ["30%", "55%"], data: data.states, label: { formatter: "{b}: {c}" } }]
   }, data.states.length === 0);
   function bars(id, rows, name, colour, max) {
     var reversed = rows.slice().reverse();

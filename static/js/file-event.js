@@ -105,6 +105,7 @@
   // --- Location -----------------------------------------------------------------------
   var mapNode = document.getElementById("file-map");
   var map = GovMap.create(mapNode);
+  map.setView([35, 105], 4);  // a view before any layer (Leaflet needs one to draw)
   var bounds = JSON.parse(document.getElementById("grid-boundaries").textContent);
   var layer = GovMap.boundaries(map, bounds.map(function (g) {
     return { type: "Feature", geometry: g.boundary, properties: { name: g.name, code: g.code } };
@@ -126,7 +127,7 @@
       marker.setLatLng([lat, lon]);
     }
   }
-  if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { padding: [10, 10] }); } else { map.setView([35, 105], 4); }
+  if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { padding: [10, 10] }); }
   map.on("click", function (e) { show(e.latlng.lat, e.latlng.lng, text.moved); map.panTo(e.latlng); saveDraft(); });
   var lat = parseFloat(value("latitude")), lon = parseFloat(value("longitude"));
   if (!isNaN(lat) && !isNaN(lon)) { show(lat, lon, ""); map.setView([lat, lon], 16); }

@@ -11,12 +11,17 @@ class Command(BaseCommand):
         from events.demo import load_demo_events
 
         events = load_demo_events()
+        from residents.demo import load_demo_residents
+
+        residents = load_demo_residents()
         self.stdout.write(
             f"Demo city: {result['grids']} grids; areas {result['created']} created, "
             f"{result['updated']} updated, {result['unchanged']} unchanged."
         )
         if events:
             self.stdout.write(f"Demo events: {events} filed and walked through the workflow.")
+        if residents:
+            self.stdout.write(f"Demo residents: {residents} people in grid 43130200100102, with buildings and key places.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         self.stdout.write("  admin                 superuser")
         for username, full_name, role, code, _title in NAMED_LOGINS:
