@@ -52,6 +52,8 @@ def home_panels(user, workplaces: dict) -> dict:
         )
         panels["command"]["requests"] = ChangeRequest.objects.filter(
             status=RequestStatus.PENDING, event__in=visible.values("pk")).count()
+        panels["waiting"] = list(visible.filter(state__in=(State.REPORTED, State.ACCEPTED))
+                                 .select_related("category", "grid").order_by("due_at")[:10])
     if workplaces["department"]:
         queue = department_queue(user)
         panels["department"] = {"to_sign": queue.filter(state=State.DISPATCHED).count(),
