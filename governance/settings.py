@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "treebeard",
     "governance",
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
     "events",
     "residents",
     "workflow",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -228,11 +231,52 @@ CELERY_BEAT_SCHEDULE = {
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# --- REST framework (the API itself arrives with its own issue) ---------------------------
+# --- Cache (API rate-limit counters) -----------------------------------------------------
+# Local memory by default; with several web processes set CACHE_URL (e.g.
+# redis://host:6379/1) so the rate limits count across them.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- REST API (docs/api.md) ----------------------------------------------------------------
+# Global defaults, so every app's DRF views get the same authentication, permissions,
+# error shape, pagination, filters, rate limits and schema.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials answers 401 with WWW-Authenticate.
+        "api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiClientRateThrottle", "api.throttling.SessionUserRateThrottle"],
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.GovernanceAutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per period for each API client (a client may have its own rate) and for each
+# signed-in user calling the API from the browser.
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/minute")
+API_USER_THROTTLE_RATE = env("API_USER_THROTTLE_RATE", default="600/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Grid governance platform API",
+    "DESCRIPTION": "REST API of the grid-governance platform (docs/api.md). Open311 GeoReport v2 lives at /open311/v2/.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the platform's own static files (no CDN on government intranets).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AreaLevelEnum": "grids.models.AreaLevel",
+        "DepartmentKindEnum": "accounts.models.DepartmentKind",
+        "ChannelEnum": "events.models.Channel",
+        "PlaceKindEnum": "residents.models.PlaceKind",
+        "EventStateEnum": "workflow.machine.State",
+    },
 }
 
 # --- Domain settings ------------------------------------------------------------------

@@ -15,6 +15,6 @@ urlpatterns = [
     path("grids/", include("grids.urls")),
     path("events/", include("events.urls")),
     path("residents/", include("residents.urls")),
-    path("api/v1/residents/", include("residents.api.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
