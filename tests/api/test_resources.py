@@ -4,6 +4,7 @@ notifications and the dashboard: each scoped, out of scope answering 404."""
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role, RoleAssignment
 from residents.models import KeyPlace
@@ -120,7 +121,7 @@ def test_dashboard_figures(as_user, cast, file):
     figures = http.get("/api/v1/dashboard/").json()
     assert figures["totals"]["new"] == 1 and len(figures["per_day"]) == 30
     assert as_user(cast["outsider"]).get("/api/v1/dashboard/").json()["totals"]["new"] == 0
-    today = datetime.date.today()
+    today = timezone.localdate()
     bad = http.get(f"/api/v1/dashboard/?start={today}&end={today - datetime.timedelta(days=1)}")
     assert bad.status_code == 400 and list(bad.json()["detail"]) == ["end"]
     assert http.get("/api/v1/dashboard/?start=2020-01-01&end=2026-01-01").json()["detail"].keys() == {"start"}
