@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "residents",
     "workflow",
     "api",
+    "open311",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,17 @@ SPECTACULAR_SETTINGS = {
         "EventStateEnum": "workflow.machine.State",
     },
 }
+
+# --- Open311 GeoReport v2 (docs/open311.md) ------------------------------------------------
+# When set, a request naming another jurisdiction_id is answered 404.
+OPEN311_JURISDICTION_ID = env("OPEN311_JURISDICTION_ID", default="")
+# Off: reading service requests needs an api_key and shows what its user may see (the
+# scoping rule). On: anyone may read every request (no reporter's personal data is shown).
+OPEN311_PUBLIC_READ = env.bool("OPEN311_PUBLIC_READ", default=False)
+OPEN311_CONTACT = env("OPEN311_CONTACT", default="")
+OPEN311_KEY_SERVICE = env("OPEN311_KEY_SERVICE", default="")
+# Date of the last change of this endpoint's behaviour, shown by discovery.
+OPEN311_CHANGESET = "2026-12-01T00:00:00+08:00"
 
 # --- Domain settings ------------------------------------------------------------------
 # Sizing rule for basic grids (DESIGN §2): warn above these counts.

@@ -16,5 +16,6 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("residents/", include("residents.urls")),
     path("api/", include("api.urls")),
+    path("open311/v2/", include("open311.urls")),
     path("admin/", admin.site.urls),
 ]
