@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "workflow",
     "api",
     "open311",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +229,9 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-timers": {"task": "workflow.tasks.sweep_timers_task", "schedule": env.float("TIMER_SWEEP_SECONDS", default=60.0)},
     # Email/SMS copies whose delivery could not be queued (broker outage).
     "deliver-pending-notifications": {"task": "workflow.tasks.deliver_pending_notifications_task", "schedule": 300.0},
+    # Webhook retries whose backoff has passed (deliveries are rows, docs/api.md).
+    "deliver-due-webhooks": {"task": "webhooks.tasks.deliver_due_webhooks_task",
+                             "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)},
 }
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -290,6 +294,14 @@ OPEN311_CONTACT = env("OPEN311_CONTACT", default="")
 OPEN311_KEY_SERVICE = env("OPEN311_KEY_SERVICE", default="")
 # Date of the last change of this endpoint's behaviour, shown by discovery.
 OPEN311_CHANGESET = "2026-12-01T00:00:00+08:00"
+
+# --- Webhooks (docs/api.md) -----------------------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Retries wait 30 s, 1 min, 2 min … up to an hour; after the last attempt the delivery is
+# marked failed (kept in the log, re-sendable from the admin).
+WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
+WEBHOOK_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=30)
 
 # --- Domain settings ------------------------------------------------------------------
 # Sizing rule for basic grids (DESIGN §2): warn above these counts.
