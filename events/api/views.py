@@ -85,10 +85,11 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         event = access_event(self.request.user, self.kwargs["pk"])
         return Event.objects.select_related("category", "grid", "primary_department").get(pk=event.pk)
 
-    @extend_schema(request=EventInput, responses={201: EventDetailOutput, 200: EventDetailOutput},
+    @extend_schema(request=EventInput, responses={201: EventOutput, 200: EventOutput},
                    parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)])
     def create(self, request):
-        """File an event. Sending the same idempotency key again returns the first event (200)."""
+        """File an event; answers 201 with the event and its address in Location (the detail
+        there has the timeline). Sending the same idempotency key again returns the first event (200)."""
         payload = EventInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -101,7 +102,7 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             onsite_attachments=data["onsite_photos"], reporter_name=data["reporter_name"],
             reporter_contact=data["reporter_contact"], extra=data["extra"],
         )
-        body = EventDetailOutput(self._fresh(event), context=self.get_serializer_context()).data
+        body = EventOutput(event, context=self.get_serializer_context()).data
         response = Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
         response["Location"] = f"/api/v1/events/{event.pk}/"
         return response
