@@ -10,8 +10,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,17 +21,25 @@ from events.models import Attachment, AttachmentStage, Category, Channel, Event,
 from grids.models import GRID_LEVELS, Area
 from grids.spatial import grid_id_at
 from workflow.machine import MACHINE, State
+from workflow.models import Timer
 from workflow.notifications import notify
 from workflow.services import command_center_for, timeline_write
-from workflow.timers import event_refresh_light, sla_limits, timers_start
+from workflow.timers import light_of, sla_limits, timers_build
 
 
 def event_code_next(day: date) -> str:
     """The next code of the day, e.g. ``20261122-000017``. The counter row is locked
-    until the filing commits, so codes are unique and gap-free per day."""
-    EventSequence.objects.get_or_create(day=day)
-    EventSequence.objects.filter(day=day).update(last=F("last") + 1)
-    number = EventSequence.objects.filter(day=day).values_list("last", flat=True).get()
+    until the filing commits, so codes are unique and gap-free per day; filing takes it
+    as late as it can, so concurrent filings wait for each other only for their writes.
+    One statement (an upsert returning the new value) on PostgreSQL and SQLite."""
+    table = connection.ops.quote_name(EventSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        number = cursor.fetchone()[0]
     return f"{day:%Y%m%d}-{number:06d}"
 
 
@@ -173,7 +180,7 @@ def _create(*, actor, channel, category, description, grid, latitude, longitude,
     now = reported_at or timezone.now()
     transition = MACHINE["report_onsite" if resolved_on_site else "report"]
     event = Event(
-        code=event_code_next(timezone.localdate(now)), channel=channel, reporter=actor, reporter_name=reporter_name[:60],
+        channel=channel, reporter=actor, reporter_name=reporter_name[:60],
         reporter_contact=reporter_contact[:120], grid=grid, command_area=command_center_for(grid), address=address[:200],
         latitude=latitude, longitude=longitude, category=category, urgency=urgency, description=description,
         extra=extra, state=transition.target, is_onsite=resolved_on_site, reported_at=now,
@@ -185,26 +192,30 @@ def _create(*, actor, channel, category, description, grid, latitude, longitude,
         event.handler = actor
         event.result = result.strip()
         event.handled_at = now
+    # Reads first (the duplicate hint, the deadlines, who to tell), then the day's
+    # counter, then the writes: the counter's row lock is held only for the writes.
     event.duplicate_of = selectors.duplicate_candidate(event)
+    timers = timers_build(event=event, stages=transition.starts, at=now, limits=sla_limits(category_id=category.pk, urgency=urgency))
+    event.light, event.due_at = light_of(timers)
+    from workflow import selectors as workflow_selectors
+
+    if resolved_on_site:
+        people = workflow_selectors.grid_verifiers(event) - {actor.pk}
+    else:
+        people = workflow_selectors.command_center_staff(event)
+    event.code = event_code_next(timezone.localdate(now))
     event.save()
-    timers_start(event=event, stages=transition.starts, at=now, limits=sla_limits(category_id=category.pk, urgency=urgency))
-    event_refresh_light(event)
-    event.save(update_fields=["light", "due_at"])
+    Timer.objects.bulk_create(timers)
     timeline_write(event=event, actor=actor, transition=transition.name, from_state="", to_state=event.state,
                    note=event.result if resolved_on_site else "", at=now,
                    actor_kind="user" if actor is not None else "reporter",
                    data={"channel": channel, "duplicate_of": event.duplicate_of_id})
     if resolved_on_site:
-        from workflow import selectors as workflow_selectors
-
-        people = workflow_selectors.grid_verifiers(event) - {actor.pk}
         notify(user_ids=people, event=event, kind="verify",
                title=_("Case %(code)s was resolved on site: please verify") % {"code": event.code},
                url=event.get_absolute_url())
     else:
-        from workflow import selectors as workflow_selectors
-
-        notify(user_ids=workflow_selectors.command_center_staff(event), event=event, kind="reported",
+        notify(user_ids=people, event=event, kind="reported",
                title=_("New case %(code)s: %(category)s") % {"code": event.code, "category": category.name},
                url=event.get_absolute_url())
     return event

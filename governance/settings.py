@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "treebeard",
     "governance",
@@ -83,6 +85,9 @@ INSTALLED_APPS = [
     "events",
     "residents",
     "workflow",
+    "api",
+    "open311",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -229,16 +234,74 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-timers": {"task": "workflow.tasks.sweep_timers_task", "schedule": env.float("TIMER_SWEEP_SECONDS", default=60.0)},
     # Email/SMS copies whose delivery could not be queued (broker outage).
     "deliver-pending-notifications": {"task": "workflow.tasks.deliver_pending_notifications_task", "schedule": 300.0},
+    # Webhook retries whose backoff has passed (deliveries are rows, docs/api.md).
+    "deliver-due-webhooks": {"task": "webhooks.tasks.deliver_due_webhooks_task",
+                             "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)},
 }
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# --- REST framework (the API itself arrives with its own issue) ---------------------------
+# --- REST API (docs/api.md) ----------------------------------------------------------------
+# Global defaults, so every app's DRF views get the same authentication, permissions,
+# error shape, pagination, filters, rate limits and schema.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials answers 401 with WWW-Authenticate.
+        "api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiClientRateThrottle", "api.throttling.SessionUserRateThrottle"],
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.GovernanceAutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Requests per period for each API client (a client may have its own rate) and for each
+# signed-in user calling the API from the browser.
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/minute")
+API_USER_THROTTLE_RATE = env("API_USER_THROTTLE_RATE", default="600/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Grid governance platform API",
+    "DESCRIPTION": "REST API of the grid-governance platform (docs/api.md). Open311 GeoReport v2 lives at /open311/v2/.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the platform's own static files (no CDN on government intranets).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AreaLevelEnum": "grids.models.AreaLevel",
+        "DepartmentKindEnum": "accounts.models.DepartmentKind",
+        "ChannelEnum": "events.models.Channel",
+        "PlaceKindEnum": "residents.models.PlaceKind",
+        "EventStateEnum": "workflow.machine.State",
+    },
+}
+
+# --- Open311 GeoReport v2 (docs/open311.md) ------------------------------------------------
+# When set, a request naming another jurisdiction_id is answered 404.
+OPEN311_JURISDICTION_ID = env("OPEN311_JURISDICTION_ID", default="")
+# Off: reading service requests needs an api_key and shows what its user may see (the
+# scoping rule). On: anyone may read every request (no reporter's personal data is shown).
+OPEN311_PUBLIC_READ = env.bool("OPEN311_PUBLIC_READ", default=False)
+OPEN311_CONTACT = env("OPEN311_CONTACT", default="")
+OPEN311_KEY_SERVICE = env("OPEN311_KEY_SERVICE", default="")
+# Date of the last change of this endpoint's behaviour, shown by discovery.
+OPEN311_CHANGESET = "2026-12-01T00:00:00+08:00"
+
+# --- Webhooks (docs/api.md) -----------------------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Retries wait 30 s, 1 min, 2 min … up to an hour; after the last attempt the delivery is
+# marked failed (kept in the log, re-sendable from the admin).
+WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
+WEBHOOK_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=30)
 
 # --- Domain settings ------------------------------------------------------------------
 # Sizing rule for basic grids (DESIGN §2): warn above these counts.

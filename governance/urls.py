@@ -20,6 +20,7 @@ urlpatterns = [
     path("report/thanks/<str:code>/", public.public_thanks, name="public_thanks"),
     path("report/track/", public.public_track, name="public_track"),
     path("residents/", include("residents.urls")),
-    path("api/v1/residents/", include("residents.api.urls")),
+    path("api/", include("api.urls")),
+    path("open311/v2/", include("open311.urls")),
     path("admin/", admin.site.urls),
 ]

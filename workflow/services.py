@@ -24,6 +24,7 @@ from workflow.machine import FILING, MACHINE, Actor, Context, State
 from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage, TimelineEntry
 from workflow.notifications import email_reporter, notify
 from workflow.permissions import actors_for
+from workflow.signals import timeline_recorded
 from workflow.timers import event_refresh_light, sla_limits, timers_extend, timers_pause, timers_resume, timers_start, timers_stop
 
 # Levels that have a command center, from the bottom up.
@@ -45,10 +46,12 @@ def timeline_write(*, event, actor, transition: str, from_state: str, to_state: 
     """The one helper that writes a timeline row."""
     if actor_kind is None:
         actor_kind = "user" if actor is not None else "system"
-    return TimelineEntry.objects.create(
+    entry = TimelineEntry.objects.create(
         event=event, at=at or timezone.now(), actor=actor, actor_kind=actor_kind, transition=transition,
         from_state=from_state, to_state=to_state, note=note or "", data=data or {},
     )
+    timeline_recorded.send(sender=TimelineEntry, entry=entry, event=event)
+    return entry
 
 
 def command_center_for(area: Area) -> Area:

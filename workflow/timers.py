@@ -69,13 +69,17 @@ def build_timer(*, event, stage: str, amount: int, unit: str, start: datetime, l
     return timer
 
 
-def timers_start(*, event, stages, at: datetime, limits: Limits) -> list[Timer]:
-    timers = [
+def timers_build(*, event, stages, at: datetime, limits: Limits) -> list[Timer]:
+    """The timers ``timers_start`` writes, not saved yet (filing computes them before it saves the event)."""
+    return [
         build_timer(event=event, stage=stage, amount=limits.stages[stage][0], unit=limits.stages[stage][1], start=at, limits=limits)
         for stage in stages
         if stage in limits.stages
     ]
-    return Timer.objects.bulk_create(timers)
+
+
+def timers_start(*, event, stages, at: datetime, limits: Limits) -> list[Timer]:
+    return Timer.objects.bulk_create(timers_build(event=event, stages=stages, at=at, limits=limits))
 
 
 def timers_stop(*, event, stages, at: datetime) -> None:

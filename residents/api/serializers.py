@@ -1,7 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from residents.models import Resident, ResidentImport
+from api.serializers import Ref
+from residents.models import Building, KeyPlace, Resident, ResidentImport, Room
 
 
 class ResidentOutput(serializers.ModelSerializer):
@@ -27,6 +28,11 @@ class RevealInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200, trim_whitespace=True)
 
 
+class RevealOutput(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField()
+
+
 class ImportInput(serializers.Serializer):
     file = serializers.FileField(help_text=_("CSV or .xlsx file"))
     upgrade_ids = serializers.BooleanField(default=False)
@@ -47,3 +53,30 @@ class ImportOutput(serializers.ModelSerializer):
         request = self.context.get("request")
         url = f"/api/v1/residents/imports/{job.pk}/errors/"
         return request.build_absolute_uri(url) if request else url
+
+
+class BuildingOutput(serializers.ModelSerializer):
+    grid = Ref()
+
+    class Meta:
+        model = Building
+        fields = ["id", "grid", "name", "address", "lat", "lon", "floors", "leader_name", "leader_phone", "created_at"]
+
+
+class HousingUnitOutput(serializers.ModelSerializer):
+    building = serializers.IntegerField(source="building_id")
+    building_name = serializers.CharField(source="building.name")
+    unit = serializers.CharField(source="unit.name")
+    grid = serializers.IntegerField(source="building.grid_id")
+
+    class Meta:
+        model = Room
+        fields = ["id", "building", "building_name", "unit", "number", "use", "owner_name", "grid"]
+
+
+class KeyPlaceOutput(serializers.ModelSerializer):
+    grid = Ref()
+
+    class Meta:
+        model = KeyPlace
+        fields = ["id", "grid", "name", "kind", "address", "lat", "lon", "contact_name", "contact_phone", "created_at"]

@@ -1,32 +1,46 @@
 """Residents API (``/api/v1/residents/``): scoped like the pages, masked always; a
 resident or import outside the caller's scope answers 404."""
 
+import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.utils import translation
-from rest_framework import exceptions, generics, status
-from rest_framework.pagination import CursorPagination
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from residents.api.serializers import ImportInput, ImportOutput, ResidentOutput, RevealInput
+from api.pagination import IdCursor
+from residents.api.serializers import (
+    BuildingOutput,
+    HousingUnitOutput,
+    ImportInput,
+    ImportOutput,
+    KeyPlaceOutput,
+    ResidentOutput,
+    RevealInput,
+    RevealOutput,
+)
 from residents.imports import resident_import_start
-from residents.selectors import access_import, access_resident, residents_visible_to
+from residents.models import Building, KeyPlace, PlaceKind, Room, RoomUse
+from residents.selectors import (
+    access_building,
+    access_import,
+    access_key_place,
+    access_resident,
+    buildings_visible_to,
+    key_places_visible_to,
+    residents_visible_to,
+)
 from residents.services import resident_reveal
-
-
-class ResidentCursor(CursorPagination):
-    ordering = "id"
-    page_size = 50
-    max_page_size = 500
-    page_size_query_param = "page_size"
 
 
 class ResidentList(generics.ListAPIView):
     serializer_class = ResidentOutput
-    pagination_class = ResidentCursor
+    pagination_class = IdCursor
     filter_backends = []
 
     def get_queryset(self):
@@ -44,6 +58,7 @@ class ResidentList(generics.ListAPIView):
 
 
 class ResidentDetail(APIView):
+    @extend_schema(responses=ResidentOutput)
     def get(self, request, resident_id):
         return Response(ResidentOutput(access_resident(request.user, resident_id)).data)
 
@@ -51,6 +66,7 @@ class ResidentDetail(APIView):
 class ResidentReveal(APIView):
     """POST {"field": "id_number" | "phone", "reason": "…"} → the clear value, logged."""
 
+    @extend_schema(request=RevealInput, responses=RevealOutput)
     def post(self, request, resident_id):
         resident = access_resident(request.user, resident_id)
         payload = RevealInput(data=request.data)
@@ -69,6 +85,7 @@ class ResidentReveal(APIView):
 class ImportCreate(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(request=ImportInput, responses={201: ImportOutput})
     def post(self, request):
         payload = ImportInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -79,13 +96,88 @@ class ImportCreate(APIView):
 
 
 class ImportDetail(APIView):
+    @extend_schema(responses=ImportOutput)
     def get(self, request, import_id):
         return Response(ImportOutput(access_import(request.user, import_id), context={"request": request}).data)
 
 
 class ImportErrors(APIView):
+    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY})
     def get(self, request, import_id):
         job = access_import(request.user, import_id)
         if not job.error_file:
             raise Http404("No error report")
         return FileResponse(job.error_file.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.xlsx")
+
+
+class BuildingFilter(django_filters.FilterSet):
+    grid = django_filters.NumberFilter(field_name="grid_id")
+    name = django_filters.CharFilter(lookup_expr="startswith")
+
+    class Meta:
+        model = Building
+        fields = ["grid", "name"]
+
+
+class BuildingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Buildings in the user's grids."""
+
+    serializer_class = BuildingOutput
+    filterset_class = BuildingFilter
+    pagination_class = IdCursor
+
+    def get_queryset(self):
+        return buildings_visible_to(self.request.user).select_related("grid")
+
+    def get_object(self):
+        return access_building(self.request.user, self.kwargs["pk"])
+
+
+class HousingUnitFilter(django_filters.FilterSet):
+    building = django_filters.NumberFilter(field_name="building_id")
+    use = django_filters.ChoiceFilter(choices=RoomUse.choices)
+
+    class Meta:
+        model = Room
+        fields = ["building", "use"]
+
+
+class HousingUnitViewSet(viewsets.ReadOnlyModelViewSet):
+    """Housing units (rooms, 房屋) in the user's grids, with their use and owner."""
+
+    serializer_class = HousingUnitOutput
+    filterset_class = HousingUnitFilter
+    pagination_class = IdCursor
+
+    def get_queryset(self):
+        return Room.objects.filter(building__in=buildings_visible_to(self.request.user).values("id")).select_related(
+            "building", "unit")
+
+    def get_object(self):
+        try:
+            return self.get_queryset().get(pk=self.kwargs["pk"])
+        except (Room.DoesNotExist, ValueError, TypeError):
+            raise Http404("No such housing unit") from None
+
+
+class KeyPlaceFilter(django_filters.FilterSet):
+    grid = django_filters.NumberFilter(field_name="grid_id")
+    kind = django_filters.ChoiceFilter(choices=PlaceKind.choices)
+
+    class Meta:
+        model = KeyPlace
+        fields = ["grid", "kind"]
+
+
+class KeyPlaceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Key places (重点场所) in the user's grids."""
+
+    serializer_class = KeyPlaceOutput
+    filterset_class = KeyPlaceFilter
+    pagination_class = IdCursor
+
+    def get_queryset(self):
+        return key_places_visible_to(self.request.user).select_related("grid")
+
+    def get_object(self):
+        return access_key_place(self.request.user, self.kwargs["pk"])

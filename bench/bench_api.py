@@ -1,0 +1,228 @@
+#!/usr/bin/env python
+"""Benchmark: the REST API under gunicorn on PostgreSQL.
+
+Run by hand (not part of the test suite) against a copy of the benchmark database
+(a generated city with 1,000,000 events; never the shared original):
+
+    createdb -h 127.0.0.1 -U postgres -T governance_bench governance_bench_h6
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_bench_h6 \\
+    BARE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_bench_bare_h6 \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/12 \\
+        .venv/bin/python bench/bench_api.py --user g4399_disp439901
+
+It migrates both databases (the baseline's one-field model goes into its own
+database, BARE_DATABASE_URL, created when missing), creates an API client for --user,
+starts gunicorn (--workers sync workers, settings bench/bench_settings.py, DEBUG off)
+and measures, in the same run:
+
+1. events filed per second through ``POST /api/v1/events/`` (JSON, a location inside
+   one of the user's grids, no photos) against a bare DRF create endpoint on a
+   one-field model (``POST /bench/bare/``, same middleware, authentication and
+   rate-limit classes), --concurrency clients for --seconds each, alternating
+   --rounds times. Target (issue 6): at least half the baseline's rate.
+2. the event list as the user: the first page and a deep page (a cursor positioned
+   past the --deep newest events, as a client paging there gets it), --requests
+   times each, one at a time. Target: p95 under 100 ms at 1,000,000 events.
+"""
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import random
+import secrets
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_grids import ensure_database, percentile  # noqa: E402
+
+
+def environment() -> dict:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "bench.bench_settings"
+    env["DEBUG"] = "0"
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    env.setdefault("GOVERNANCE_PII_KEY", base64.b64encode(os.urandom(32)).decode())
+    env["LOG_LEVEL"] = "WARNING"
+    return env
+
+
+def prepare(user: str, deep: int) -> dict:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from accounts.models import User
+    from accounts.scoping import grids_visible_to
+    from api.services import api_client_create
+    from events.models import Event
+
+    call_command("migrate", verbosity=0)
+    call_command("migrate", database="bare", verbosity=0)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # A database filled by COPY has no planner statistics until autovacuum gets to it
+        # (a copy made with createdb -T has none either): without them the planner reads
+        # every matching row of a filtered list instead of walking an index in order.
+        cursor.execute("ANALYZE")
+    account = User.objects.get(username=user)
+    _client, key = api_client_create(actor=None, name=f"bench {time.strftime('%H:%M:%S')}", user=account)
+    points = list(grids_visible_to(account).filter(label_lat__isnull=False).values_list("label_lat", "label_lon")[:1000])
+    position = Event.objects.order_by("-reported_at", "-id").values_list("reported_at", flat=True)[deep]
+    total = Event.objects.count()
+    cursor = base64.b64encode(urlencode({"p": str(position)}).encode()).decode()
+    return {"key": key, "points": points, "deep_cursor": cursor, "events": total}
+
+
+def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+               "--chdir", str(ROOT), "--log-level", "warning", "governance.wsgi"]
+    return subprocess.Popen(command, env=env)
+
+
+def wait_ready(port: int, key: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status, _body, _elapsed = request(port, "GET", "/api/v1/categories/", key)
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("gunicorn did not answer")
+
+
+def request(port: int, method: str, path: str, key: str, body=None, connection=None):
+    own = connection is None
+    connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
+    payload = None
+    if body is not None:
+        payload = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    started = time.perf_counter()
+    connection.request(method, path, body=payload, headers=headers)
+    response = connection.getresponse()
+    data = response.read()
+    elapsed = time.perf_counter() - started
+    if own:
+        connection.close()
+    return response.status, data, elapsed
+
+
+def load(port: int, key: str, path: str, make_body, seconds: float, concurrency: int, expect: int) -> dict:
+    """``concurrency`` clients (keep-alive connections) POST for ``seconds``."""
+    latencies, failures = [], []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(seed):
+        rng = random.Random(seed)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, bad = [], []
+        while time.monotonic() < deadline:
+            status, data, elapsed = request(port, "POST", path, key, make_body(rng), connection)
+            (mine if status == expect else bad).append(elapsed if status == expect else (status, data[:200]))
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            failures.extend(bad)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - started
+    return {"ok": len(latencies), "failed": len(failures), "first_failure": failures[0] if failures else None,
+            "rate": len(latencies) / wall, "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
+            "p95_ms": 1000 * percentile(latencies, 0.95) if latencies else None}
+
+
+def timed_gets(port: int, key: str, path: str, count: int) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times, rows = [], 0
+    for _ in range(count):
+        status, data, elapsed = request(port, "GET", path, key, connection=connection)
+        assert status == 200, (status, data[:300])
+        rows = len(json.loads(data)["results"])
+        times.append(elapsed)
+    connection.close()
+    return {"rows": rows, "p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * percentile(times, 0.95),
+            "max_ms": 1000 * max(times)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--user", required=True, help="the account the API client acts as (e.g. a district dispatcher)")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--deep", type=int, default=900_000, help="position of the deep page among the newest events")
+    parser.add_argument("--port", type=int, default=8766)
+    args = parser.parse_args()
+
+    env = environment()
+    os.environ.update(env)
+    ensure_database(env["BARE_DATABASE_URL"])
+    setup = prepare(args.user, args.deep)
+    server = start_gunicorn(env, args.port, args.workers)
+    try:
+        wait_ready(args.port, setup["key"])
+        points = setup["points"]
+
+        def event_body(rng):
+            lat, lon = rng.choice(points)
+            return {"category": rng.choice(["0101", "0102", "0901", "0904"]), "description": "基准测试：路面问题",
+                    "latitude": lat, "longitude": lon}
+
+        def bare_body(rng):
+            return {"text": "基准测试"}
+
+        for path, body in (("/bench/bare/", bare_body), ("/api/v1/events/", event_body)):  # warm every worker
+            load(args.port, setup["key"], path, body, 2, args.concurrency, 201)
+        results = {"bare": [], "events": []}
+        for _round in range(args.rounds):
+            results["bare"].append(load(args.port, setup["key"], "/bench/bare/", bare_body, args.seconds, args.concurrency, 201))
+            results["events"].append(load(args.port, setup["key"], "/api/v1/events/", event_body, args.seconds,
+                                          args.concurrency, 201))
+        lists = {
+            "first_page": timed_gets(args.port, setup["key"], "/api/v1/events/", args.requests),
+            "deep_page": timed_gets(args.port, setup["key"], f"/api/v1/events/?cursor={setup['deep_cursor']}", args.requests),
+            "filtered_first_page": timed_gets(args.port, setup["key"], "/api/v1/events/?state=handling&overdue=true",
+                                              args.requests),
+            "filtered_deep_page": timed_gets(args.port, setup["key"],
+                                             f"/api/v1/events/?state=closed&cursor={setup['deep_cursor']}", args.requests),
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    bare_rate = statistics.mean(run["rate"] for run in results["bare"])
+    events_rate = statistics.mean(run["rate"] for run in results["events"])
+    report = {"events_in_database": setup["events"], "user": args.user, "workers": args.workers,
+              "concurrency": args.concurrency, "create": results, "bare_rate": round(bare_rate, 1),
+              "events_rate": round(events_rate, 1), "ratio": round(events_rate / bare_rate, 3), "lists": lists}
+    print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    print(f"\nPOST /api/v1/events/: {events_rate:.1f}/s   bare DRF create: {bare_rate:.1f}/s   ratio {events_rate / bare_rate:.2f} "
+          f"(target ≥ 0.5)")
+    for name, figures in lists.items():
+        print(f"GET {name}: p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms ({figures['rows']} rows; target p95 < 100 ms)")
+
+
+if __name__ == "__main__":
+    main()

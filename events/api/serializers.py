@@ -1,0 +1,170 @@
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from api.serializers import Ref
+from events.models import Attachment, Category, Channel, Event, Rating, Urgency
+from workflow.machine import State
+from workflow.models import TimeUnit
+
+
+class DepartmentRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CategoryOutput(serializers.ModelSerializer):
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    extra_fields = serializers.JSONField(help_text="Extra fields asked when filing (Open311 attributes).")
+
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "name_en", "parent", "description", "default_department_kind",
+                  "default_department_level", "closing_standard", "onsite_allowed", "verification_by", "extra_fields",
+                  "is_active"]
+
+
+class EventOutput(serializers.ModelSerializer):
+    """An event in lists."""
+
+    state = serializers.ChoiceField(choices=State.choices)
+    category = Ref()
+    grid = Ref()
+    primary_department = DepartmentRef(allow_null=True)
+
+    class Meta:
+        model = Event
+        fields = ["id", "code", "state", "channel", "category", "urgency", "description", "address", "latitude", "longitude",
+                  "grid", "primary_department", "light", "due_at", "is_suspended", "is_supervised", "is_onsite",
+                  "duplicate_of", "merged_into", "escalation_level", "rework_count", "closure_type", "rating",
+                  "reported_at", "closed_at", "updated_at"]
+
+
+class TimelineOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    transition = serializers.CharField()
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    note = serializers.CharField()
+    data = serializers.JSONField()
+
+    def get_actor(self, entry) -> str:
+        return entry.actor.display_name if entry.actor_id else str(entry.actor_label)
+
+
+class AttachmentOutput(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "stage", "original_name", "content_type", "size", "is_image", "uploaded_at", "url"]
+
+    def get_url(self, attachment) -> str:
+        """Download address (same scoping as the event)."""
+        path = f"/api/v1/events/{attachment.event_id}/attachments/{attachment.pk}/"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class AssignmentOutput(serializers.Serializer):
+    department = DepartmentRef()
+    role = serializers.CharField()
+    assigned_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+
+class ActionOutput(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    allowed = serializers.BooleanField()
+    reason = serializers.CharField(allow_null=True)
+
+
+class EventDetailOutput(EventOutput):
+    """An event with its timeline, attachments, departments and the actions the caller may take."""
+
+    timeline = serializers.SerializerMethodField()
+    attachments = serializers.SerializerMethodField()
+    departments = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
+
+    class Meta(EventOutput.Meta):
+        fields = [*EventOutput.Meta.fields, "reporter_name", "reporter_contact", "result", "rating_comment", "evaluation",
+                  "extra", "postpone_count", "return_count", "supervise_count", "was_overdue", "accepted_at",
+                  "dispatched_at", "signed_at", "handled_at", "verified_at", "archived_at", "timeline", "attachments",
+                  "departments", "actions"]
+
+    def get_timeline(self, event) -> TimelineOutput(many=True):
+        entries = event.timeline.select_related("actor").order_by("at", "id")
+        return TimelineOutput(entries, many=True).data
+
+    def get_attachments(self, event) -> AttachmentOutput(many=True):
+        return AttachmentOutput(event.attachments.all(), many=True, context=self.context).data
+
+    def get_departments(self, event) -> AssignmentOutput(many=True):
+        return AssignmentOutput(event.assignments.select_related("department").order_by("assigned_at", "id"), many=True).data
+
+    def get_actions(self, event) -> ActionOutput(many=True):
+        from workflow.selectors import transitions_available
+
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return [{"name": transition.name, "label": str(transition.label), "allowed": reason is None,
+                 "reason": str(reason) if reason else None}
+                for transition, reason in transitions_available(request.user, event)]
+
+
+class EventInput(serializers.Serializer):
+    category = serializers.CharField(max_length=20, help_text=_("a small class's code, e.g. 0101"))
+    description = serializers.CharField(max_length=5000)
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
+    grid = serializers.IntegerField(required=False, allow_null=True, help_text=_("a grid's id, when no location is given"))
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+    channel = serializers.ChoiceField(choices=[choice for choice in Channel.choices if choice[0] != Channel.RESIDENT],
+                                      required=False)
+    idempotency_key = serializers.CharField(max_length=80, required=False, allow_blank=True,
+                                            help_text=_("also accepted as the Idempotency-Key header"))
+    extra = serializers.JSONField(required=False, default=dict, help_text=_("values of the small class's extra fields"))
+    reporter_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    reporter_contact = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    resolved_on_site = serializers.BooleanField(default=False)
+    result = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
+                                   max_length=settings.EVENT_ATTACHMENT_MAX_COUNT)
+    onsite_photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
+                                          max_length=settings.EVENT_ATTACHMENT_MAX_COUNT)
+
+    def validate_extra(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(_("Give the extra fields as an object."))
+        return value
+
+    def validate(self, data):
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise serializers.ValidationError({"longitude" if data.get("latitude") is not None else "latitude":
+                                               _("Give both latitude and longitude.")})
+        return data
+
+
+class TransitionInput(serializers.Serializer):
+    """Parameters of a workflow action; which ones an action needs is in docs/workflow.md."""
+
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    result = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    evaluation = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    rating = serializers.ChoiceField(choices=Rating.choices, required=False)
+    primary = serializers.IntegerField(required=False, help_text=_("dispatch: the primary department's id"))
+    assisting = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+                                      help_text=_("dispatch: assisting departments' ids"))
+    into = serializers.IntegerField(required=False, help_text=_("merge: the open event's id"))
+    amount = serializers.IntegerField(min_value=1, max_value=10000, required=False,
+                                      help_text=_("request_postponement: extra time"))
+    unit = serializers.ChoiceField(choices=TimeUnit.choices, required=False)
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
+                                   max_length=settings.EVENT_ATTACHMENT_MAX_COUNT)

@@ -1,0 +1,196 @@
+"""Events (``/api/v1/events/``): the scoped list with filters, filing with photos and an
+idempotency key, the detail with its timeline, every workflow transition as an action
+(``POST /api/v1/events/{id}/{transition}/``), attachments; categories; the dashboard."""
+
+import datetime
+
+import django_filters
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.scoping import access_event, areas_visible_to, events_visible_to
+from api.models import ApiClient
+from api.pagination import Cursor
+from events.api.serializers import CategoryOutput, EventDetailOutput, EventInput, EventOutput, TransitionInput
+from events.dashboard import MAX_DAYS, dashboard_figures
+from events.models import Category, Channel, Event, Light, Urgency
+from events.services import event_file
+from workflow.machine import FILING, TRANSITIONS, State
+from workflow.services import event_transition
+
+
+class EventCursor(Cursor):
+    ordering = ("-reported_at", "-id")
+
+
+class EventFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=State.choices)
+    category = django_filters.CharFilter(method="filter_category", label=gettext_lazy("a small or big class's code"))
+    area = django_filters.NumberFilter(method="filter_area", label=gettext_lazy("events in this area's subtree (id)"))
+    department = django_filters.NumberFilter(field_name="primary_department_id")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=gettext_lazy("red light (overdue) now"))
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
+    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+
+    class Meta:
+        model = Event
+        fields = ["state", "category", "area", "department", "overdue", "urgency", "channel"]
+
+    def filter_category(self, queryset, name, value):
+        ids = Category.objects.filter(Q(code=value) | Q(parent__code=value)).values("id")
+        return queryset.filter(category_id__in=ids)
+
+    def filter_area(self, queryset, name, value):
+        area = areas_visible_to(self.request.user).filter(pk=value).values_list("path", flat=True).first()
+        if area is None:
+            # An area outside the user's scope selects nothing (and reveals nothing).
+            return queryset.none()
+        return queryset.filter(grid_id__in=areas_visible_to(self.request.user).filter(path__startswith=area).values("id"))
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(light=Light.RED) if value else queryset.exclude(light=Light.RED)
+
+
+def _client_channel(request) -> str:
+    return Channel.API if isinstance(request.auth, ApiClient) else Channel.GRID_WORKER
+
+
+class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Events the user may see: in their subtrees, dispatched to their departments, or filed by them."""
+
+    filterset_class = EventFilter
+    pagination_class = EventCursor
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    transition_actions = tuple(f"transition_{transition.name}" for transition in TRANSITIONS if transition.name not in FILING)
+
+    def get_queryset(self):
+        return events_visible_to(self.request.user).select_related("category", "grid", "primary_department")
+
+    def get_serializer_class(self):
+        return EventOutput if self.action == "list" else EventDetailOutput
+
+    def get_object(self):
+        event = access_event(self.request.user, self.kwargs["pk"])
+        return Event.objects.select_related("category", "grid", "primary_department").get(pk=event.pk)
+
+    @extend_schema(request=EventInput, responses={201: EventOutput, 200: EventOutput},
+                   parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)])
+    def create(self, request):
+        """File an event; answers 201 with the event and its address in Location (the detail
+        there has the timeline). Sending the same idempotency key again returns the first event (200)."""
+        payload = EventInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        key = data.get("idempotency_key") or request.headers.get("Idempotency-Key") or None
+        event, created = event_file(
+            actor=request.user, channel=data.get("channel") or _client_channel(request), category=data["category"],
+            description=data["description"], latitude=data.get("latitude"), longitude=data.get("longitude"),
+            grid=data.get("grid"), address=data["address"], urgency=data["urgency"], attachments=data["photos"],
+            idempotency_key=key, resolved_on_site=data["resolved_on_site"], result=data["result"],
+            onsite_attachments=data["onsite_photos"], reporter_name=data["reporter_name"],
+            reporter_contact=data["reporter_contact"], extra=data["extra"],
+        )
+        body = EventOutput(event, context=self.get_serializer_context()).data
+        response = Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        response["Location"] = f"/api/v1/events/{event.pk}/"
+        return response
+
+    def _fresh(self, event):
+        return Event.objects.select_related("category", "grid", "primary_department").get(pk=event.pk)
+
+    def _transition(self, request, pk, name):
+        payload = TransitionInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        params = {key: value for key, value in payload.validated_data.items() if value not in ("", None)}
+        photos = params.pop("photos", [])
+        if name != "dispatch":
+            params.pop("assisting", None)
+        event = event_transition(actor=request.user, event_id=pk, name=name, attachments=photos, **params)
+        return Response(EventDetailOutput(self._fresh(event), context=self.get_serializer_context()).data)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>\d+)", pagination_class=None,
+            filterset_class=None)
+    def attachment(self, request, pk=None, attachment_id=None):
+        """Download one photo or document of the event."""
+        event = access_event(request.user, pk)
+        item = event.attachments.filter(pk=attachment_id).first()
+        if item is None:
+            raise Http404("No such attachment")
+        return FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
+
+
+def _transition_action(transition):
+    def act(self, request, pk=None):
+        return self._transition(request, pk, transition.name)
+
+    act.__name__ = f"transition_{transition.name}"
+    act.__doc__ = (f"{transition.label}: from {', '.join(transition.sources)}. Answers 409 with the reason when the "
+                   f"event's state or the guard refuses it, 403 when the caller is not {', '.join(transition.actors)}.")
+    act = action(detail=True, methods=["post"], url_path=transition.name, url_name=transition.name.replace("_", "-"),
+                 pagination_class=None, filterset_class=None)(act)
+    return extend_schema(request=TransitionInput, responses=EventDetailOutput, operation_id=f"events_{transition.name}",
+                         summary=str(transition.label))(act)
+
+
+for _transition_declared in TRANSITIONS:
+    if _transition_declared.name not in FILING:
+        setattr(EventViewSet, f"transition_{_transition_declared.name}", _transition_action(_transition_declared))
+
+
+class CategoryFilter(django_filters.FilterSet):
+    parent = django_filters.CharFilter(field_name="parent__code", label=gettext_lazy("the big class's code"))
+    big = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label=gettext_lazy("big classes only"))
+
+    class Meta:
+        model = Category
+        fields = ["parent", "big", "is_active"]
+
+
+class CategoryCursor(Cursor):
+    ordering = ("order", "id")
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The category catalogue: big classes (大类) and small classes (小类)."""
+
+    serializer_class = CategoryOutput
+    filterset_class = CategoryFilter
+    pagination_class = CategoryCursor
+    queryset = Category.objects.all()
+
+
+class DashboardInput(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, data):
+        end = data.get("end") or timezone.localdate()
+        start = data.get("start") or end - datetime.timedelta(days=29)
+        if end < start:
+            raise serializers.ValidationError({"end": _("The period ends before it starts.")})
+        if (end - start).days + 1 > MAX_DAYS:
+            raise serializers.ValidationError({"start": _("The period is longer than %(days)d days.") % {"days": MAX_DAYS}})
+        return {"start": start, "end": end}
+
+
+class DashboardView(APIView):
+    """The command center's figures for a period (default: the last 30 days), over the events the user may see."""
+
+    @extend_schema(parameters=[DashboardInput], responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        period = DashboardInput(data=request.query_params)
+        period.is_valid(raise_exception=True)
+        return Response(dashboard_figures(user=request.user, **period.validated_data))
