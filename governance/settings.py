@@ -9,6 +9,7 @@ Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "events",
     "residents",
     "workflow",
+    "assessment",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-timers": {"task": "workflow.tasks.sweep_timers_task", "schedule": env.float("TIMER_SWEEP_SECONDS", default=60.0)},
     # Email/SMS copies whose delivery could not be queued (broker outage).
     "deliver-pending-notifications": {"task": "workflow.tasks.deliver_pending_notifications_task", "schedule": 300.0},
+    # Freeze the previous month's assessment once it has ended and award points for it and
+    # for the month so far. Daily, so a beat that was down on the 1st catches up; a month
+    # already frozen is left as it is (docs/assessment.md).
+    "assessment-snapshot": {"task": "assessment.tasks.assessment_snapshot_task",
+                            "schedule": crontab(minute=30, hour=1)},
 }
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
