@@ -16,5 +16,7 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("residents/", include("residents.urls")),
     path("api/v1/residents/", include("residents.api.urls")),
+    path("assessment/", include("assessment.urls")),
+    path("api/v1/assessment/", include("assessment.api.urls")),
     path("admin/", admin.site.urls),
 ]
