@@ -45,6 +45,9 @@ class Period:
         if self.kind == PeriodKind.QUARTER:
             last = self.start - timedelta(days=1)
             return period_parse(f"{last.year}-Q{(last.month - 1) // 3 + 1}")
+        if self.kind == PeriodKind.WEEK:
+            year, week, _day = (self.start - timedelta(days=7)).isocalendar()
+            return period_parse(f"{year}-W{week:02d}")
         length = (self.end - self.start).days + 1
         start = self.start - timedelta(days=length)
         return period_from_days(start, start + timedelta(days=length - 1))
