@@ -20,9 +20,12 @@ from django.views.decorators.http import require_POST
 from assessment import analytics
 from assessment.exports import formula_text, results_workbook
 from assessment.models import EvaluationGrade, TwoWayEvaluation, UnitKind
-from assessment.periods import PeriodError, last_month, period_parse
+from assessment.periods import PeriodError, last_month, month_period, period_parse
 from assessment.selectors import counted_events, points_ranking, results_for, unit_access
 from assessment.services import AssessmentError, evaluation_counterparts, evaluation_record, hotspot_task_create
+
+# How many grid workers and grids the points page names outstanding (优秀网格员, 星级网格).
+STARS = 10
 
 
 def _period(request, name="period"):
@@ -139,9 +142,12 @@ def export(request):
 def points(request):
     period, error = _period(request)
     month = period.start.replace(day=1)
+    ranking = points_ranking(user=request.user, month=month)
+    grids, _ratios, _formula, _snapshot = results_for(user=request.user, kind=UnitKind.GRID,
+                                                      period=month_period(month.year, month.month))
     return render(request, "assessment/points.html", {
-        "ranking": points_ranking(user=request.user, month=month), "month": month, "error": error,
-        "star": points_ranking(user=request.user, month=month)[:10],
+        "ranking": ranking, "month": month, "error": error, "star": ranking[:STARS],
+        "star_grids": [grid for grid in grids if grid.score is not None][:STARS],
     })
 
 

@@ -72,6 +72,9 @@ def test_rankings_compare_and_points_pages(october, leader, tree):
         assert response.status_code == 200, url
     ranking = leader.get(f"/assessment/?kind=street&{PERIOD}").content.decode()
     assert tree["S1"].name in ranking and tree["S2"].name not in ranking
+    # Star grids: G11 scored 72.62; G12 had nothing to count and is not listed.
+    points = leader.get(f"/assessment/points/?{PERIOD}")
+    assert [(grid.code, grid.score) for grid in points.context["star_grids"]] == [(tree["G11"].code, 72.62)]
 
 
 @pytest.mark.django_db
