@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = "Generate a synthetic city of N grids (areas, polygons, departments, staff), reproducibly from a seed."
 
     def add_arguments(self, parser):
-        parser.add_argument("--grids", type=int, required=True, help="number of grids")
+        parser.add_argument("--grids", type=int, help="number of grids (not with --add-events)")
         parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same city)")
         parser.add_argument("--city-code", default="439900000000", help="12-digit city code (default 439900000000)")
         parser.add_argument("--city-name", default="示范市")
@@ -38,6 +38,8 @@ class Command(BaseCommand):
                 raise CommandError(f"There is no city with the code {city_code}.")
             self._events(city, events, seed, open_events, span_days, until)
             return
+        if grids is None:
+            raise CommandError("--grids is required (unless --add-events adds events to an existing city)")
         if replace:
             city_delete(city_code)
         try:
