@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.scoping import access_area, areas_visible_to
 from assessment import analytics
 from assessment.exports import formula_text, results_workbook
 from assessment.models import EvaluationGrade, TwoWayEvaluation, UnitKind
@@ -181,18 +182,26 @@ def evaluation(request):
     })
 
 
+def _area(request):
+    """The optional area (``?area=<id>``) to narrow analytics to; 404 if out of scope."""
+    value = request.GET.get("area")
+    return access_area(request.user, value) if value else None
+
+
 @login_required
 def problems(request):
     period, error = _period(request)
     order = request.GET.get("order", "count")
-    trends = analytics.trends(user=request.user, period=period)
+    area = _area(request)
+    trends = analytics.trends(user=request.user, period=period, area=area)
     chart = {"days": [row["day"].isoformat() for row in trends["per_day"]],
              "created": [row["created"] for row in trends["per_day"]],
              "closed": [row["closed"] for row in trends["per_day"]],
              "overdue": [row["overdue"] for row in trends["per_day"]]}
     return render(request, "assessment/problems.html", {
         "period": period, "error": error, "order": order,
-        "rows": analytics.problems(user=request.user, period=period, order=order),
+        "rows": analytics.problems(user=request.user, period=period, order=order, area=area), "area": area,
+        "areas": areas_visible_to(request.user).filter(level__in=("district", "street", "community")).order_by("path")[:300],
         "durations": trends["durations"], "chart": chart,
     })
 

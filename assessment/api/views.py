@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scoping import access_area
 from assessment import analytics
 from assessment.api.serializers import EvaluationInput, HotspotTaskInput, RatioOutput, results_data, unit_data
 from assessment.models import RatioDefinition, UnitKind
@@ -25,6 +26,12 @@ def period_from(request):
         return period_parse(text) if text else last_month()
     except PeriodError as error:
         raise exceptions.ValidationError({"period": [str(error)]}) from None
+
+
+def area_from(request):
+    """The optional ``area`` (an id) to narrow analytics to: 404 if out of scope."""
+    value = request.query_params.get("area")
+    return access_area(request.user, value) if value else None
 
 
 def kind_from(value) -> str:
@@ -95,7 +102,8 @@ class Problems(APIView):
         period = period_from(request)
         order = request.query_params.get("order", "count")
         return Response({"period": period.label, "order": order,
-                         "categories": analytics.problems(user=request.user, period=period, order=order)})
+                         "categories": analytics.problems(user=request.user, period=period, order=order,
+                                                          area=area_from(request))})
 
 
 class Trends(APIView):
@@ -103,7 +111,8 @@ class Trends(APIView):
 
     def get(self, request):
         period = period_from(request)
-        return Response({"period": period.label, **analytics.trends(user=request.user, period=period)})
+        return Response({"period": period.label,
+                         **analytics.trends(user=request.user, period=period, area=area_from(request))})
 
 
 class Hotspots(APIView):
@@ -119,7 +128,7 @@ class Hotspots(APIView):
         radius, minimum = min(max(radius, 10), 5000), max(minimum, 2)
         return Response({"period": period.label, "radius": radius, "min": minimum,
                          "hotspots": analytics.hotspots(user=request.user, period=period, radius_metres=radius,
-                                                        min_events=minimum)})
+                                                        min_events=minimum, area=area_from(request))})
 
     def post(self, request):
         payload = HotspotTaskInput(data=request.data)

@@ -106,11 +106,16 @@ def test_xlsx_export_in_the_meeting_layout(october, client, cast, tree):
 
 
 @pytest.mark.django_db
-def test_problems_and_trends(october, leader):
+def test_problems_and_trends(october, leader, tree):
     problems = leader.get(f"/api/v1/assessment/problems/?{PERIOD}").json()["categories"]
     garbage = problems[0]
     # E1–E10 and E12 in S1; rated: E1 E2 E3 E9 E10, dissatisfied: E2.
     assert (garbage["category__code"], garbage["count"], garbage["rated"], garbage["dissatisfied"]) == ("0101", 11, 5, 1)
+    # Narrowed to street S2 (outside the leader's scope): 404; to grid G11: the same 11.
+    assert leader.get(f"/api/v1/assessment/problems/?{PERIOD}&area={tree['S2'].pk}").status_code == 404
+    narrowed = leader.get(f"/api/v1/assessment/problems/?{PERIOD}&area={tree['G11'].pk}").json()["categories"]
+    assert narrowed[0]["count"] == 11
+    assert leader.get(f"/assessment/problems/?{PERIOD}&area={tree['C1'].pk}").status_code == 200
     trends = leader.get(f"/api/v1/assessment/trends/?{PERIOD}").json()
     day13 = next(row for row in trends["per_day"] if row["day"] == "2026-10-13")
     # E1, E2 reported and closed on the 13th; E2's handle stage missed its deadline.
@@ -180,3 +185,10 @@ def test_two_way_evaluation(october, client, cast, tree, make_user):
 def test_anonymous_gets_nothing(client):
     assert client.get("/api/v1/assessment/results/").status_code in (401, 403)
     assert client.get("/assessment/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_results_query_count_does_not_grow_with_units(october, leader, django_assert_max_num_queries):
+    with django_assert_max_num_queries(16):
+        grids = leader.get(f"/api/v1/assessment/results/?kind=grid&{PERIOD}")
+    assert len(grids.json()["units"]) == 2
