@@ -197,6 +197,25 @@ def departments_visible_to(user) -> QuerySet[Department]:
     return Department.objects.filter(condition)
 
 
+def departments_assessable_by(user) -> QuerySet[Department]:
+    """Departments whose assessment the user may read: those they work in and those at
+    a node inside their subtrees (not those above them, whose work lies mostly
+    elsewhere)."""
+    scope = user_scope(user)
+    if scope.is_global:
+        return Department.objects.all()
+    condition = Q(pk__in=scope.department_ids)
+    condition |= subtree_q(scope.area_paths, "area__path")
+    return Department.objects.filter(condition)
+
+
+def access_assessable_department(user, department_id) -> Department:
+    try:
+        return departments_assessable_by(user).get(pk=department_id)
+    except (Department.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such department") from None
+
+
 def access_department(user, department_id) -> Department:
     try:
         return departments_visible_to(user).get(pk=department_id)
@@ -255,6 +274,29 @@ def users_manageable_by(user) -> QuerySet[User]:
     outside = RoleAssignment.objects.filter(revoked_at__isnull=True).exclude(pk__in=manageable).values("user_id")
     inside = role_assignments_manageable_by(user).filter(revoked_at__isnull=True).values("user_id")
     return User.objects.filter(pk__in=inside, is_superuser=False).exclude(pk__in=outside)
+
+
+# Roles whose holders are assessed as grid workers (points, rankings).
+GRID_WORKER_ROLES = (Role.GRID_WORKER, Role.PARTTIME_WORKER, Role.GRID_LEADER)
+
+
+def grid_workers_visible_to(user) -> QuerySet[User]:
+    """Users holding a grid worker's role (full-time, part-time or grid leader) on a
+    grid or community inside the user's subtrees."""
+    scope = user_scope(user)
+    holders = RoleAssignment.objects.filter(revoked_at__isnull=True, role__in=GRID_WORKER_ROLES)
+    if not scope.is_global:
+        if not scope.area_paths:
+            return User.objects.none()
+        holders = holders.filter(subtree_q(scope.area_paths, "area__path"))
+    return User.objects.filter(pk__in=holders.values("user_id"))
+
+
+def access_grid_worker(user, worker_id) -> User:
+    try:
+        return grid_workers_visible_to(user).get(pk=worker_id)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such grid worker") from None
 
 
 # --- Events ------------------------------------------------------------------------------

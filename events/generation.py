@@ -49,6 +49,11 @@ OPEN = [(State.REPORTED, 10), (State.ACCEPTED, 8), (State.DISPATCHED, 12), (Stat
 UNIT_SECONDS = {"minutes": 60, "work_hours": 3 * 3600, "work_days": 36 * 3600, "days": 86400}
 RATINGS = ["satisfied"] * 80 + ["basically_satisfied"] * 15 + ["dissatisfied"] * 5
 BATCH = 20_000
+# Shares of events that had a postponement approved, failed verification once (返工),
+# or are suspended (挂起) now, so assessment ratios see every case.
+POSTPONE_SHARE = 0.05
+REWORK_SHARE = 0.06
+SUSPEND_SHARE = 0.03
 
 EVENT_COLUMNS = (
     "id", "code", "channel", "reporter_id", "reporter_name", "reporter_contact", "grid_id", "command_area_id", "address",
@@ -127,11 +132,16 @@ class _Context:
 
 
 def events_generate(*, city: Area, count: int, seed: int = 1, days: int = 365, open_only: bool = False,
-                    now=None) -> GeneratedEvents:
-    """Write ``count`` events in ``city`` (with ``open_only`` every one is still open)."""
+                    now=None, until=None) -> GeneratedEvents:
+    """Write ``count`` events in ``city`` (with ``open_only`` every one is still open).
+
+    Events are reported over the ``days`` before ``until`` (default: now); how far each
+    got through the workflow depends on its age at ``now``. ``until`` in the past puts a
+    whole period's events (e.g. one month, for the assessment benchmark) behind us."""
     started = time.monotonic()
     rng = random.Random(seed)
     now = now or timezone.now()
+    until = min(until or now, now)
     context = _Context(city)
     calendar = worktime()
     sequences = dict(EventSequence.objects.values_list("day", "last"))
@@ -151,7 +161,7 @@ def events_generate(*, city: Area, count: int, seed: int = 1, days: int = 365, o
             size = min(BATCH, count - done)
             events, timers, timeline = [], [], []
             for _ in range(size):
-                _one(rng, context, calendar, now, days, open_only, next_id, sequences, events, timers, timeline)
+                _one(rng, context, calendar, now, until, days, open_only, next_id, sequences, events, timers, timeline)
                 next_id += 1
             _write("events_event", EVENT_COLUMNS, events)
             _write("workflow_timer", TIMER_COLUMNS, timers)
@@ -168,7 +178,7 @@ def events_generate(*, city: Area, count: int, seed: int = 1, days: int = 365, o
     return GeneratedEvents(totals["events"], totals["timers"], totals["timeline"], time.monotonic() - started)
 
 
-def _one(rng, context, calendar, now, days, open_only, event_id, sequences, events, timers, timeline):
+def _one(rng, context, calendar, now, until, days, open_only, event_id, sequences, events, timers, timeline):
     grid_id, _path, lat, lon, grid_name = rng.choice(context.grids)
     category_id, kind, category_name = rng.choice(context.categories)
     limits = context.limits.get(category_id, {})
@@ -176,7 +186,7 @@ def _one(rng, context, calendar, now, days, open_only, event_id, sequences, even
         reported = now - timedelta(seconds=rng.uniform(0, 20 * 86400))
         state = _weighted(rng, OPEN)
     else:
-        reported = now - timedelta(seconds=rng.uniform(0, days * 86400))
+        reported = until - timedelta(seconds=rng.uniform(0, days * 86400))
         state = _weighted(rng, OLD_STATES if now - reported > timedelta(days=30) else RECENT_STATES)
     day = timezone.localdate(reported)
     sequences[day] = sequences.get(day, 0) + 1
@@ -190,7 +200,8 @@ def _one(rng, context, calendar, now, days, open_only, event_id, sequences, even
     stamps = {"reported_at": reported}
     moment = reported
     was_overdue = False
-    rework = 0
+    rework = postponed = 0
+    suspended = False
     entries = [(event_id, reported, worker, "user" if worker else "reporter", "report", "", State.REPORTED)]
     live = []  # (stage, start)
 
@@ -234,6 +245,29 @@ def _one(rng, context, calendar, now, days, open_only, event_id, sequences, even
                     "verify_pass": "verified_at", "assess": "closed_at", "archive": "archived_at"}[name]] = moment
             current = reached
             stage_start = moment
+            if name == "sign" and rng.random() < POSTPONE_SHARE:
+                # The department asked for more time and the command center approved.
+                postponed += 1
+                entries.append((event_id, moment + timedelta(minutes=5), None, "system", "request_postponement",
+                                State.HANDLING, State.HANDLING))
+                entries.append((event_id, moment + timedelta(minutes=30), dispatcher, "user" if dispatcher else "system",
+                                "approve_postponement", State.HANDLING, State.HANDLING))
+            if name == "feedback" and target_depth > DEPTH[State.HANDLED] and rng.random() < REWORK_SHARE \
+                    and moment + timedelta(hours=22) < now:
+                # Verification failed once (返工): back to the department, handled again.
+                rework += 1
+                failed = moment + timedelta(hours=rng.uniform(0.2, 1.5))
+                stopped_timer("verify", moment, failed)
+                redone = failed + timedelta(hours=rng.uniform(1, 20))
+                was_overdue |= stopped_timer("handle", failed, redone)
+                entries.append((event_id, failed, worker, "user" if worker else "system", "verify_fail", State.HANDLED,
+                                State.HANDLING))
+                entries.append((event_id, redone, None, "system", "feedback", State.HANDLING, State.HANDLED))
+                moment = stage_start = stamps["handled_at"] = redone
+        suspended = state in (State.ACCEPTED, State.DISPATCHED, State.HANDLING) and rng.random() < SUSPEND_SHARE
+        if suspended:
+            entries.append((event_id, stage_start + timedelta(minutes=10), dispatcher, "user" if dispatcher else "system",
+                            "approve_suspension", state, state))
         next_stage = {State.REPORTED: "accept", State.ACCEPTED: "dispatch", State.DISPATCHED: "sign",
                       State.HANDLING: "handle", State.HANDLED: "verify"}.get(state)
         if next_stage:
@@ -252,8 +286,13 @@ def _one(rng, context, calendar, now, days, open_only, event_id, sequences, even
         was_overdue |= phase >= 2
 
         probe = SimpleNamespace(phase=phase, warn_at=warn, due_at=due, escalate_at=escalate)
-        timers.append((event_id, stage, "running", phase, amount, unit, start, warn, due, escalate, next_check(probe), None,
-                       None, phase >= 2))
+        if suspended:
+            # An approved suspension pauses every live timer (no checks until resumed).
+            timers.append((event_id, stage, "paused", phase, amount, unit, start, warn, due, escalate, None,
+                           stage_start + timedelta(minutes=10), None, phase >= 2))
+        else:
+            timers.append((event_id, stage, "running", phase, amount, unit, start, warn, due, escalate,
+                           next_check(probe), None, None, phase >= 2))
         light = max(light, {0: "green", 1: "yellow", 2: "red"}[phase], key=["green", "yellow", "red"].index)
         if stage != "total":
             due_at = due
@@ -262,8 +301,8 @@ def _one(rng, context, calendar, now, days, open_only, event_id, sequences, even
     handled = DEPTH.get(state, 0) >= DEPTH[State.HANDLED] and not final
     events.append((
         event_id, code, "grid_worker" if worker else "resident", worker, "", "", grid_id, street, f"{grid_name}附近",
-        latitude, longitude, category_id, "normal", f"{category_name}（生成数据）", "{}", state, False, False, False, 0,
-        rework, 0, 0, 0, was_overdue, light if not closed and not final else "green", due_at,
+        latitude, longitude, category_id, "normal", f"{category_name}（生成数据）", "{}", state, False, suspended, False, 0,
+        rework, postponed, 0, 0, was_overdue, light if not closed and not final else "green", due_at,
         department if DEPTH.get(state, 0) >= DEPTH[State.DISPATCHED] and not final else None, None,
         "已按标准处置" if handled else "", ("overdue" if was_overdue else "normal") if closed else "", rating, "", "",
         stamps["reported_at"], stamps.get("accepted_at"), stamps.get("dispatched_at"), stamps.get("signed_at"),

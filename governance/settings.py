@@ -9,6 +9,7 @@ Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
     "api",
     "open311",
     "webhooks",
+    "assessment",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +239,11 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook retries whose backoff has passed (deliveries are rows, docs/api.md).
     "deliver-due-webhooks": {"task": "webhooks.tasks.deliver_due_webhooks_task",
                              "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)},
+    # Freeze the previous month's assessment once it has ended and award points for it and
+    # for the month so far. Daily, so a beat that was down on the 1st catches up; a month
+    # already frozen is left as it is (docs/assessment.md).
+    "assessment-snapshot": {"task": "assessment.tasks.assessment_snapshot_task",
+                            "schedule": crontab(minute=30, hour=1)},
 }
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -22,5 +22,7 @@ urlpatterns = [
     path("residents/", include("residents.urls")),
     path("api/", include("api.urls")),
     path("open311/v2/", include("open311.urls")),
+    path("assessment/", include("assessment.urls")),
+    path("api/v1/assessment/", include("assessment.api.urls")),
     path("admin/", admin.site.urls),
 ]

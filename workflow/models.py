@@ -256,6 +256,9 @@ class Timer(models.Model):
         indexes = [
             models.Index(fields=["next_check_at"], condition=Q(state="running"), name="workflow_timer_due"),
             models.Index(fields=["event", "stage"], name="workflow_timer_by_event"),
+            # Assessment: the late stages of a period's events (stage conditions of ratios).
+            models.Index(fields=["stage", "started_at"], condition=Q(breached=True), include=["event"],
+                         name="workflow_timer_late_stages"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["event", "stage"], condition=~Q(state="stopped"), name="workflow_one_live_timer_per_stage"),

@@ -1,5 +1,6 @@
 """Generated events: every state, consistent timelines and timers, usable by the sweep."""
 
+import pytest
 from django.core.management import call_command
 
 from events.models import Event
@@ -28,3 +29,30 @@ def test_generate_city_with_events(db, reference_data, capsys):
             assert live.filter(stage="total").count() == 1
         else:
             assert not live.exists()
+
+
+def test_add_a_month_of_events_to_an_existing_city(db, reference_data, capsys):
+    from datetime import date
+
+    from django.core.management import CommandError
+    from django.utils import timezone
+
+    call_command("generate_city", "--grids", "24", "--seed", "3")
+    call_command("generate_city", "--add-events", "--events", "800", "--span-days", "31", "--until", "2026-11-01",
+                 "--seed", "5")
+    assert "800 events" in capsys.readouterr().out
+    events = Event.objects.all()
+    days = {timezone.localdate(moment) for moment in events.values_list("reported_at", flat=True)}
+    assert min(days) >= date(2026, 10, 1) and max(days) <= date(2026, 10, 31)
+    # Variety for the assessment ratios: reworked, postponed and suspended events.
+    assert events.filter(rework_count__gt=0).exists()
+    assert events.filter(postpone_count__gt=0).exists()
+    assert events.filter(is_suspended=True).exists()
+    for event in events.filter(rework_count__gt=0)[:10]:
+        entries = list(TimelineEntry.objects.filter(event=event).order_by("at", "id"))
+        assert "verify_fail" in [entry.transition for entry in entries]
+        assert all(a.to_state == b.from_state for a, b in zip(entries, entries[1:], strict=False))
+    for event in events.filter(is_suspended=True)[:10]:
+        assert not Timer.objects.filter(event=event, state="running").exists()
+    with pytest.raises(CommandError, match="no city"):
+        call_command("generate_city", "--add-events", "--events", "5", "--city-code", "439800000000")

@@ -1,13 +1,18 @@
+import argparse
+from datetime import date, datetime, time
+
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from governance.generation import GenerationError, city_delete, generate_city
+from grids.models import Area
 
 
 class Command(BaseCommand):
     help = "Generate a synthetic city of N grids (areas, polygons, departments, staff), reproducibly from a seed."
 
     def add_arguments(self, parser):
-        parser.add_argument("--grids", type=int, required=True, help="number of grids")
+        parser.add_argument("--grids", type=int, help="number of grids (not with --add-events)")
         parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same city)")
         parser.add_argument("--city-code", default="439900000000", help="12-digit city code (default 439900000000)")
         parser.add_argument("--city-name", default="示范市")
@@ -17,9 +22,24 @@ class Command(BaseCommand):
         parser.add_argument("--residents-file", help="also write the residents as a CSV import file to this path")
         parser.add_argument("--events", type=int, default=0, help="also generate N events over the past year")
         parser.add_argument("--open-events", action="store_true", help="make every generated event an open one")
+        parser.add_argument("--span-days", type=int, default=365, help="spread the events over this many days (default 365)")
+        parser.add_argument("--until", type=_local_day, help="the events' span ends at the start of this local day "
+                            "(YYYY-MM-DD; default now), e.g. --span-days 31 --until 2026-11-01 for October 2026")
+        parser.add_argument("--add-events", action="store_true",
+                            help="add the events to the existing city with this code instead of generating a city")
 
     def handle(self, *args, grids, seed, city_code, city_name, password, replace, residents, residents_file, events,
-               open_events, **options):
+               open_events, span_days, until, add_events, **options):
+        if span_days < 1:
+            raise CommandError("--span-days must be at least 1")
+        if add_events:
+            city = Area.objects.filter(code=city_code).first()
+            if city is None:
+                raise CommandError(f"There is no city with the code {city_code}.")
+            self._events(city, events, seed, open_events, span_days, until)
+            return
+        if grids is None:
+            raise CommandError("--grids is required (unless --add-events adds events to an existing city)")
         if replace:
             city_delete(city_code)
         try:
@@ -33,9 +53,21 @@ class Command(BaseCommand):
             f"{city.assignments} role assignments, {city.residents} residents in {city.seconds:.1f} s"
         )
         if events:
-            from events.generation import events_generate
+            self._events(city.city, events, seed, open_events, span_days, until)
 
-            made = events_generate(city=city.city, count=events, seed=seed, open_only=open_events)
-            self.stdout.write(
-                f"{made.events} events, {made.timers} timers, {made.timeline} timeline entries in {made.seconds:.1f} s"
-            )
+    def _events(self, city, events, seed, open_events, span_days, until):
+        from events.generation import events_generate
+
+        made = events_generate(city=city, count=events, seed=seed, open_only=open_events, days=span_days, until=until)
+        self.stdout.write(
+            f"{made.events} events, {made.timers} timers, {made.timeline} timeline entries in {made.seconds:.1f} s"
+        )
+
+
+def _local_day(text):
+    """A YYYY-MM-DD day as the aware start of that day in the platform's time zone."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text}") from None
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())

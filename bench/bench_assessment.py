@@ -1,0 +1,89 @@
+#!/usr/bin/env python
+"""Benchmark: every seeded assessment ratio for every street and every department of a
+generated city, for one month with 1,000,000 events.
+
+Run by hand (not part of the test suite), on PostgreSQL, against a copy of a benchmark
+database with a generated city:
+
+    createdb -T governance_bench governance_bench_h7          # a copy; never the original
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_bench_h7 .venv/bin/python manage.py migrate
+    DATABASE_URL=… .venv/bin/python manage.py generate_city --add-events --events 1000000 \
+        --span-days 31 --until 2026-11-01 --seed 7          # October 2026: 1,000,000 events
+    DATABASE_URL=… .venv/bin/python bench/bench_assessment.py --period 2026-10 --repeat 5
+
+For each unit kind (streets, departments, and with --all also communities, grids and
+grid workers) it times ``results_compute`` — one aggregate query per unit kind with two
+``Count("id", filter=Q(...))`` per ratio, grouped by the unit in the database — and
+prints each run, the median, the number of events in the period and of units, and
+PostgreSQL's plan of the street query (--explain).
+
+Target (issue 7): all seeded ratios for every street and department in under 10 s.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+os.environ.setdefault("DEBUG", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--period", default="2026-10")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--all", action="store_true", help="also communities, grids and grid workers")
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the street query")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from assessment.periods import period_parse
+    from assessment.selectors import _aggregates, formula_current, ratios_current, results_compute
+    from events.models import Event
+
+    if connection.vendor != "postgresql":
+        sys.exit("The benchmark runs on PostgreSQL (set DATABASE_URL).")
+    period = period_parse(args.period)
+    ratios, formula = ratios_current(), formula_current()
+    events = Event.objects.filter(reported_at__gte=period.since, reported_at__lt=period.until).count()
+    total = Event.objects.count()
+    print(f"period {period.label}: {events:,} events reported in it ({total:,} in the database); "
+          f"{len(ratios)} ratios, formula {formula['code']}")
+    kinds = ["street", "department"] + (["community", "grid", "worker"] if args.all else [])
+    runs = []
+    for attempt in range(args.repeat):
+        started = time.monotonic()
+        sizes = {}
+        for kind in kinds:
+            kind_started = time.monotonic()
+            units = results_compute(user=None, kind=kind, period=period, ratios=ratios, formula=formula)
+            sizes[kind] = (len(units), time.monotonic() - kind_started)
+        elapsed = time.monotonic() - started
+        runs.append(elapsed)
+        detail = ", ".join(f"{kind} {count} units {seconds:.2f} s" for kind, (count, seconds) in sizes.items())
+        print(f"run {attempt + 1}: {elapsed:.2f} s ({detail})")
+    print(f"median of {len(runs)}: {statistics.median(runs):.2f} s (min {min(runs):.2f}, max {max(runs):.2f})")
+
+    if args.explain:
+        from django.db.models.functions import Substr
+
+        from grids.models import Area
+
+        where, aggregates = _aggregates(ratios, period)
+        depth = Area.objects.filter(level="street").values_list("depth", flat=True).first()
+        query = (Event.objects.filter(where).order_by().annotate(unit=Substr("grid__path", 1, depth * Area.steplen))
+                 .values("unit").annotate(**aggregates))
+        print(query.explain(analyze=True, buffers=True))
+
+
+if __name__ == "__main__":
+    main()
