@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -46,9 +47,11 @@ def event_list(request):
         "first_page": not get.get("after"), "states": State.choices, "lights": Light.choices, "channels": Channel.choices,
         "big_classes": Category.objects.filter(parent__isnull=True, is_active=True).order_by("order", "code"),
     }
-    if request.headers.get("HX-Request"):
-        return render(request, "events/_event_rows.html", context)
-    return render(request, "events/event_list.html", context)
+    # htmx asks for the rows only; a history restore after a cache miss needs the page.
+    partial = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
+    response = render(request, "events/_event_rows.html" if partial else "events/event_list.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required

@@ -20,7 +20,9 @@ def state_of(page) -> str:
 
 def act(page, name, *, fields=None, files=None, checks=()):
     """Open the action's panel on the event page, fill it and submit it."""
+    page.wait_for_load_state()
     item = page.locator(f'[data-action="{name}"]')
+    item.wait_for()
     panel = page.locator(f"#act-{name}")
     if not panel.is_visible():
         item.locator(".accordion-button").click()
@@ -70,7 +72,8 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     desk = open_context(DESKTOP)
     dispatcher = login(desk, "s1_dispatcher")
     dispatcher.goto("/events/")
-    dispatcher.click(f"text={event.code}")
+    with dispatcher.expect_navigation():
+        dispatcher.click(f"text={event.code}")
     act(dispatcher, "accept")
     assert state_of(dispatcher) == "accepted"
     primary = dispatcher.locator('[data-action="dispatch"] select[name=primary] option:checked')
@@ -82,7 +85,8 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     handler_context = open_context(DESKTOP)
     handler = login(handler_context, "s1_handler")
     handler.goto("/events/queue/")
-    handler.locator("#queue-to-sign").get_by_text(event.code).click()
+    with handler.expect_navigation():
+        handler.locator("#queue-to-sign").get_by_text(event.code).click()
     act(handler, "sign")
     assert state_of(handler) == "handling"
     act(handler, "feedback", fields={"result": "已清运"}, files=[photo_file("after.png", (40, 160, 40))])
@@ -90,7 +94,8 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
 
     # --- The worker's verification on site fails (rework), then passes -------------------------
     worker.goto("/")
-    worker.locator("#home-verify").get_by_text(event.code).click()
+    with worker.expect_navigation():
+        worker.locator("#home-verify").get_by_text(event.code).click()
     act(worker, "verify_fail", fields={"reason": "仍有垃圾残留"}, files=[photo_file("still.png", (90, 90, 90))])
     assert state_of(worker) == "handling"
     handler.reload()
