@@ -8,6 +8,7 @@ files once (``events.services.event_file``)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -36,6 +37,9 @@ def put_errors(form, error: ValidationError) -> None:
 @login_required
 def event_file_page(request):
     grids = list(grids_visible_to(request.user).order_by("path")[:MAX_GRID_CHOICES])
+    if not grids:
+        # Filing is for staff who serve grids; residents use the public page.
+        raise Http404("No grid to file in")
     form = EventFileForm(request.POST or None, request.FILES or None, grids=grids)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -277,3 +277,24 @@ def test_rating_link_needs_a_rating_and_says_so(client, cast, file, walk):
     assert "Choose a rating" in response.content.decode() and "还行" in response.content.decode()
     event.refresh_from_db()
     assert event.state == "verified"
+
+
+def test_the_filing_page_is_for_staff_who_serve_grids(client, cast):
+    client.force_login(cast["handler"])
+
+    assert client.get(reverse("events:file")).status_code == 404
+    client.force_login(cast["worker"])
+    assert client.get(reverse("events:file")).status_code == 200
+
+
+def test_map_data_says_when_the_grids_were_cut_short(client, cast, file, settings, monkeypatch):
+    from events import selectors
+
+    monkeypatch.setattr(selectors, "MAP_MAX_GRIDS", 1)
+    client.force_login(cast["dispatcher"])
+
+    data = client.get(reverse("events:map_data")).json()
+    part = client.get(reverse("events:map_data"), {"grids_only": "1", "bbox": "112.011,27.701,112.019,27.709"}).json()
+
+    assert data["grids"]["truncated"] is True and len(data["grids"]["features"]) == 1
+    assert "events" not in part and [f["properties"]["code"] for f in part["grids"]["features"]] == ["43130200100102"]
