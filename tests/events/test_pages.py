@@ -298,3 +298,41 @@ def test_map_data_says_when_the_grids_were_cut_short(client, cast, file, setting
 
     assert data["grids"]["truncated"] is True and len(data["grids"]["features"]) == 1
     assert "events" not in part and [f["properties"]["code"] for f in part["grids"]["features"]] == ["43130200100102"]
+
+
+def test_inbox_and_queue_queries_do_not_grow_with_the_events(client, cast, file, walk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(user, url):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    walk(file(), "dispatched")
+    few = (count(cast["dispatcher"], reverse("events:list")), count(cast["handler"], reverse("events:queue")))
+    for _ in range(4):
+        walk(file(), "dispatched")
+    many = (count(cast["dispatcher"], reverse("events:list")), count(cast["handler"], reverse("events:queue")))
+
+    assert many == few
+
+
+def test_postponement_is_asked_by_the_department_and_decided_by_the_command_center(client, cast, file, walk):
+    event = walk(file(), "handling")
+
+    def action_names(user):
+        client.force_login(user)
+        return [transition.name for transition, _reason in client.get(reverse("events:detail", args=[event.pk])).context["actions"]]
+
+    assert "approve_postponement" not in action_names(cast["dispatcher"])
+    client.force_login(cast["handler"])
+    client.post(reverse("events:act", args=[event.pk, "request_postponement"]), {"amount": "2", "unit": "work_days",
+                                                                                  "reason": "需要协调物业"})
+    assert {"approve_postponement", "deny_postponement"} <= set(action_names(cast["dispatcher"]))
+    response = client.post(reverse("events:act", args=[event.pk, "approve_postponement"]), {"note": "同意"}, follow=True)
+
+    event.refresh_from_db()
+    assert event.postpone_count == 1
+    assert "Done: Approve the postponement." in response.content.decode()
