@@ -24,7 +24,7 @@
       }
     });
     data.events.forEach(function (item) {
-      var marker = GovMap.lightMarker(item.lat, item.lon, item.light);
+      var marker = GovMap.lightMarker(item.lat, item.lon, item.light, "event-marker event-" + item.id);
       marker.bindTooltip(item.code + " " + item.category);
       marker.on("click", function () { window.location.href = node.dataset.eventUrl.replace("/0/", "/" + item.id + "/"); });
       marker.options.light = item.light;
