@@ -336,3 +336,14 @@ def test_postponement_is_asked_by_the_department_and_decided_by_the_command_cent
     event.refresh_from_db()
     assert event.postpone_count == 1
     assert "Done: Approve the postponement." in response.content.decode()
+
+
+def test_behind_the_proxy_the_limit_counts_the_address_the_proxy_saw(client, tree, reference_data, category_id, settings):
+    settings.PUBLIC_REPORT_RATE = "1/h"
+    settings.BEHIND_HTTPS_PROXY = True
+    real = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.9"
+
+    first = client.post(reverse("public_report"), public_form(category_id), HTTP_X_FORWARDED_FOR=f"1.1.1.1, {real}")
+    forged = client.post(reverse("public_report"), public_form(category_id), HTTP_X_FORWARDED_FOR=f"2.2.2.2, {real}")
+
+    assert (first.status_code, forged.status_code) == (302, 429)
