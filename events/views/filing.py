@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.scoping import grids_visible_to
-from events.forms import EventFileForm
+from events.forms import EventFileForm, draft_texts
 from events.models import Category, Channel
 from events.services import event_file
 
@@ -61,4 +61,5 @@ def event_file_page(request):
             return redirect(reverse("events:detail", args=[event.pk]) + "?filed=1")
     onsite = list(Category.objects.filter(onsite_allowed=True, parent__isnull=False).values_list("pk", flat=True))
     boundaries = [{"code": grid.code, "name": grid.name, "boundary": grid.boundary} for grid in grids[:50] if grid.boundary]
-    return render(request, "events/file.html", {"form": form, "onsite_categories": onsite, "boundaries": boundaries})
+    return render(request, "events/file.html", {"form": form, "onsite_categories": onsite, "boundaries": boundaries,
+                                                "texts": draft_texts()})

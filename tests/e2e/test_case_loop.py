@@ -55,7 +55,10 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     assert worker.locator("#id_description").input_value() == "小区门口有一堆暴露垃圾"
     assert worker.locator("[name=idempotency_key]").input_value() == key
     worker.fill("#id_address", "月塘路12号")
+    # Two photos taken one after the other (a phone's camera gives one per pick): both are kept.
     worker.locator("#id_photos").set_input_files([photo_file("before.png")])
+    worker.locator("#id_photos").set_input_files([photo_file("before-2.png", (10, 10, 200))])
+    assert worker.evaluate("document.getElementById('id_photos').files.length") == 2
     # Submitting twice files once.
     with worker.expect_navigation(url=re.compile(r"/events/\d+/\?filed=1")):
         worker.evaluate("const f = document.getElementById('file-form'); f.requestSubmit(); f.requestSubmit();")
@@ -64,7 +67,7 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     event = Event.objects.get(pk=event_id)
     assert (event.latitude, event.longitude, event.grid.code) == (27.705, 112.005, "43130200100101")
     assert state_of(worker) == "reported"
-    assert worker.locator(".photos img").count() == 1
+    assert worker.locator(".photos img").count() == 2
     assert worker.evaluate("localStorage.getItem('governance:event-draft')") is None
     assert worker.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -105,7 +108,7 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     assert state_of(worker) == "verified"
     event.refresh_from_db()
     assert event.rework_count == 1
-    assert Attachment.objects.filter(event=event).count() == 4
+    assert Attachment.objects.filter(event=event).count() == 5
 
     # --- The reporter rates through the link, without an account --------------------------------
     worker.goto("/events/notifications/")
