@@ -347,3 +347,20 @@ def test_behind_the_proxy_the_limit_counts_the_address_the_proxy_saw(client, tre
     forged = client.post(reverse("public_report"), public_form(category_id), HTTP_X_FORWARDED_FOR=f"2.2.2.2, {real}")
 
     assert (first.status_code, forged.status_code) == (302, 429)
+
+
+def test_the_tracking_page_offers_the_rating_once_verified(client, cast, walk, category_id):
+    from events.services import event_file
+
+    event, _created = event_file(actor=None, channel="resident", category=category_id, description="路灯坏了",
+                                 reporter_name="李四", **INSIDE_G11)
+    track = reverse("public_track")
+    assert "/events/rate/" not in client.get(track, {"code": event.tracking_code}).content.decode()
+
+    event = walk(event, "verified")
+    html = client.get(track, {"code": event.tracking_code}).content.decode()
+    assert reverse("events:rate", args=[event.rating_token]) in html
+
+    client.post(reverse("events:rate", args=[event.rating_token]), {"rating": "satisfied"})
+    html = client.get(track, {"code": event.tracking_code}).content.decode()
+    assert "Satisfied" in html and "/events/rate/" not in html
