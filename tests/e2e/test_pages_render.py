@@ -49,4 +49,9 @@ def test_grid_worker_pages_fit_a_phone(open_context, cast, file, walk):
     page.click(".navbar-toggler")
     page.wait_for_selector("#site-nav.show")
     assert page.locator("#site-nav").get_by_text("事件上报").is_visible()
+    # The English switch in the collapsed navbar.
+    with page.expect_navigation():
+        page.click("#site-nav button[name=language]")
+    assert page.locator("h1").first.inner_text().strip() == "Notifications"
+    assert "please verify on site" in page.inner_text("main")
     assert errors == []
