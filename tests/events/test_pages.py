@@ -364,3 +364,19 @@ def test_the_tracking_page_offers_the_rating_once_verified(client, cast, walk, c
     client.post(reverse("events:rate", args=[event.rating_token]), {"rating": "satisfied"})
     html = client.get(track, {"code": event.tracking_code}).content.decode()
     assert "Satisfied" in html and "/events/rate/" not in html
+
+
+def test_a_refused_action_shows_its_form_again_with_what_was_typed(client, cast, file, walk):
+    event = walk(file(), "handling")
+    client.force_login(cast["handler"])
+
+    response = client.post(reverse("events:act", args=[event.pk, "request_postponement"]),
+                           {"amount": "0", "unit": "work_days", "reason": "需要协调物业，等待业主回复"})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Give the extra time as a positive whole number." in html
+    assert "需要协调物业，等待业主回复</textarea>" in html
+    assert 'id="act-request_postponement" class="accordion-collapse collapse show"' in html
+    event.refresh_from_db()
+    assert event.postpone_count == 0
