@@ -20,8 +20,11 @@ class MultiplePhotoField(forms.FileField):
     """Several photos in one input (the services check each one by its content)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "capture": "environment",
-                                                             "class": "form-control"}))
+        from django.conf import settings
+
+        kwargs.setdefault("widget", MultipleFileInput(attrs={
+            "accept": "image/*", "capture": "environment", "class": "form-control", "data-photos": "",
+            "data-max": settings.EVENT_ATTACHMENT_MAX_COUNT, "data-remove-label": _("Remove this photo")}))
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 
@@ -38,6 +41,17 @@ def small_class_choices():
             "parent__order", "parent__code", "order", "code"):
         groups.setdefault(category.parent.name, []).append((category.pk, category.name))
     return [("", _("Choose a category")), *groups.items()]
+
+
+def draft_texts() -> dict:
+    """What the report forms' script says (draft, location), in the user's language."""
+    return {
+        "saved": _("Draft saved"), "restored": _("Your unsent draft was restored (choose the photos again)."),
+        "sending": _("Sending…"), "dragPin": _("Drag me to the place of the problem"), "moved": _("set by hand"),
+        "gps": _("GPS"), "locating": _("Finding your location…"),
+        "gpsFailed": _("Could not get the location: tap the map to set it."),
+        "noGps": _("This browser gives no location: tap the map to set it."),
+    }
 
 
 def new_idempotency_key() -> str:

@@ -29,9 +29,11 @@ def rate_limit_hit(scope: str, key: str, rate: str) -> bool:
 
 
 def client_address(request) -> str:
-    """The client's address; behind the HTTPS proxy, the first X-Forwarded-For entry."""
+    """The client's address. Behind the HTTPS proxy it is the last X-Forwarded-For
+    entry, the one our proxy added (earlier entries come from the client and can be
+    made up to dodge the limit)."""
     if getattr(settings, "BEHIND_HTTPS_PROXY", False):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            return forwarded.split(",")[0].strip()
+            return forwarded.split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -226,15 +226,16 @@ def map_events(user) -> list[dict]:
 
 def map_grids(user, *, bbox: tuple[float, float, float, float] | None = None) -> dict:
     """Grid boundaries in scope as a GeoJSON FeatureCollection (within ``bbox`` =
-    west, south, east, north when given; capped)."""
+    west, south, east, north when given), at most ``MAP_MAX_GRIDS``; ``truncated`` tells
+    the map to ask again for the part in view when zoomed in."""
     grids = grids_visible_to(user).filter(boundary__isnull=False)
     if bbox is not None:
         west, south, east, north = bbox
         grids = grids.filter(max_lon__gte=west, min_lon__lte=east, max_lat__gte=south, min_lat__lte=north)
-    rows = grids.order_by("path").values("id", "code", "name", "boundary")[:MAP_MAX_GRIDS]
-    return {"type": "FeatureCollection", "features": [
+    rows = list(grids.order_by("path").values("id", "code", "name", "boundary")[: MAP_MAX_GRIDS + 1])
+    return {"type": "FeatureCollection", "truncated": len(rows) > MAP_MAX_GRIDS, "features": [
         {"type": "Feature", "geometry": row["boundary"], "properties": {"id": row["id"], "code": row["code"], "name": row["name"]}}
-        for row in rows
+        for row in rows[:MAP_MAX_GRIDS]
     ]}
 
 

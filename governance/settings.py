@@ -190,7 +190,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# Behind the HTTPS reverse proxy, the client's address is the first X-Forwarded-For entry.
+# Behind the HTTPS reverse proxy, the client's address is the X-Forwarded-For entry it adds (the last).
 BEHIND_HTTPS_PROXY = env.bool("BEHIND_HTTPS_PROXY", default=False)
 
 # --- Production hardening (only when DEBUG is off) ---------------------------------------

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -46,14 +47,22 @@ def event_list(request):
         "first_page": not get.get("after"), "states": State.choices, "lights": Light.choices, "channels": Channel.choices,
         "big_classes": Category.objects.filter(parent__isnull=True, is_active=True).order_by("order", "code"),
     }
-    if request.headers.get("HX-Request"):
-        return render(request, "events/_event_rows.html", context)
-    return render(request, "events/event_list.html", context)
+    # htmx asks for the rows only; a history restore after a cache miss needs the page.
+    partial = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
+    response = render(request, "events/_event_rows.html" if partial else "events/event_list.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
 def event_detail(request, event_id):
     event = access_event(request.user, event_id)
+    return render(request, "events/event_detail.html", _detail_context(request, event))
+
+
+def _detail_context(request, event, *, failed: dict | None = None) -> dict:
+    """The event page's context; ``failed`` ({"name", "error", "values"}) shows a refused
+    action's form again, open, with what was typed and the reason under it."""
     # Decisions on a request nobody made (and resuming what is not suspended) are left out.
     actions = [(transition, reason) for transition, reason in transitions_available(request.user, event)
                if not (reason and transition.name in DECISIONS)]
@@ -71,6 +80,7 @@ def event_detail(request, event_id):
         "departments_now": event.assignments.filter(ended_at__isnull=True).select_related("department"),
         "grid_boundary": event.grid.boundary,
         "just_filed": request.GET.get("filed") == "1",
+        "failed": failed or {},
     }
     names = {transition.name for transition, _reason in actions}
     if "dispatch" in names:
@@ -80,7 +90,7 @@ def event_detail(request, event_id):
     if "merge" in names and event.duplicate_of_id:
         duplicate = Event.objects.filter(pk=event.duplicate_of_id).first()
         context["duplicate"] = duplicate if duplicate and duplicate.is_open else None
-    return render(request, "events/event_detail.html", context)
+    return context
 
 
 def _params(name, post) -> dict:
@@ -107,12 +117,13 @@ def event_act(request, event_id, name):
     try:
         event_transition(actor=request.user, event_id=event.pk, name=name, attachments=request.FILES.getlist("photos"),
                          **params)
-    except TransitionRefused as refusal:
-        messages.error(request, refusal.reason)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Done: %(action)s.") % {"action": _action_label(name)})
+    except (TransitionRefused, ValidationError) as problem:
+        # Show the form again with what was typed (photos must be chosen again).
+        error = problem.reason if isinstance(problem, TransitionRefused) else " ".join(problem.messages)
+        event = access_event(request.user, event.pk)
+        failed = {"name": name, "error": error, "values": request.POST}
+        return render(request, "events/event_detail.html", _detail_context(request, event, failed=failed), status=400)
+    messages.success(request, _("Done: %(action)s.") % {"action": _action_label(name)})
     return redirect("events:detail", event_id=event.pk)
 
 

@@ -40,9 +40,12 @@ def _bbox(value: str):
 
 @login_required
 def map_data(request):
-    """Grid boundaries (GeoJSON) and open events of the user's area, for the map."""
-    return JsonResponse({"grids": map_grids(request.user, bbox=_bbox(request.GET.get("bbox", ""))),
-                         "events": map_events(request.user)})
+    """Grid boundaries (GeoJSON) and open events of the user's area, for the map
+    (``grids_only=1``: the boundaries in ``bbox`` only, when the map zooms in)."""
+    grids = map_grids(request.user, bbox=_bbox(request.GET.get("bbox", "")))
+    if request.GET.get("grids_only") == "1":
+        return JsonResponse({"grids": grids})
+    return JsonResponse({"grids": grids, "events": map_events(request.user)})
 
 
 @login_required

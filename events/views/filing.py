@@ -8,12 +8,13 @@ files once (``events.services.event_file``)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.scoping import grids_visible_to
-from events.forms import EventFileForm
+from events.forms import EventFileForm, draft_texts
 from events.models import Category, Channel
 from events.services import event_file
 
@@ -36,6 +37,9 @@ def put_errors(form, error: ValidationError) -> None:
 @login_required
 def event_file_page(request):
     grids = list(grids_visible_to(request.user).order_by("path")[:MAX_GRID_CHOICES])
+    if not grids:
+        # Filing is for staff who serve grids; residents use the public page.
+        raise Http404("No grid to file in")
     form = EventFileForm(request.POST or None, request.FILES or None, grids=grids)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -57,4 +61,5 @@ def event_file_page(request):
             return redirect(reverse("events:detail", args=[event.pk]) + "?filed=1")
     onsite = list(Category.objects.filter(onsite_allowed=True, parent__isnull=False).values_list("pk", flat=True))
     boundaries = [{"code": grid.code, "name": grid.name, "boundary": grid.boundary} for grid in grids[:50] if grid.boundary]
-    return render(request, "events/file.html", {"form": form, "onsite_categories": onsite, "boundaries": boundaries})
+    return render(request, "events/file.html", {"form": form, "onsite_categories": onsite, "boundaries": boundaries,
+                                                "texts": draft_texts()})

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from events.forms import PublicReportForm, TrackForm
+from events.forms import PublicReportForm, TrackForm, draft_texts
 from events.models import Channel
 from events.ratelimit import client_address, rate_limit_hit
 from events.selectors import event_public_status
@@ -63,7 +63,8 @@ def public_report(request):
             else:
                 return redirect("public_thanks", code=event.tracking_code)
     status = 429 if limited else 200
-    return render(request, "events/public_report.html", {"form": form, "building": building, "boundaries": city_outlines()},
+    return render(request, "events/public_report.html", {"form": form, "building": building, "boundaries": city_outlines(),
+                                                         "texts": draft_texts()},
                   status=status)
 
 

@@ -24,7 +24,7 @@
       }
     });
     data.events.forEach(function (item) {
-      var marker = GovMap.lightMarker(item.lat, item.lon, item.light);
+      var marker = GovMap.lightMarker(item.lat, item.lon, item.light, "event-marker event-" + item.id);
       marker.bindTooltip(item.code + " " + item.category);
       marker.on("click", function () { window.location.href = node.dataset.eventUrl.replace("/0/", "/" + item.id + "/"); });
       marker.options.light = item.light;
@@ -32,6 +32,21 @@
     });
     map.addLayer(cluster);
     status.textContent = data.events.length + " " + text.events + " · " + data.grids.features.length + " " + text.grids;
+    if (data.grids.truncated) {
+      // Too many grids to draw at once: when zoomed in, draw those in view.
+      var inView = null;
+      map.on("moveend", function () {
+        if (map.getZoom() < 13) { return; }
+        var b = map.getBounds();
+        var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+        fetch(node.dataset.url + "?grids_only=1&bbox=" + bbox, { credentials: "same-origin" })
+          .then(function (r) { return r.json(); })
+          .then(function (part) {
+            if (inView) { map.removeLayer(inView); }
+            inView = GovMap.boundaries(map, part.grids, { color: "#7f1d1d" });
+          });
+      });
+    }
     node.dataset.events = String(data.events.length);
     if (grids.getLayers().length) { map.fitBounds(grids.getBounds(), { padding: [10, 10] }); }
   }).catch(function () { status.textContent = text.failed; });

@@ -31,9 +31,10 @@
         }
       }).addTo(map);
     },
-    lightMarker: function (lat, lon, light) {
+    lightMarker: function (lat, lon, light, className) {
       return L.circleMarker([lat, lon], {
-        radius: 8, weight: 2, color: "#fff", fillOpacity: 0.95, fillColor: LIGHT_COLOURS[light] || "#6b7280"
+        radius: 8, weight: 2, color: "#fff", fillOpacity: 0.95, fillColor: LIGHT_COLOURS[light] || "#6b7280",
+        className: className || ""
       });
     }
   };

@@ -20,7 +20,9 @@ def state_of(page) -> str:
 
 def act(page, name, *, fields=None, files=None, checks=()):
     """Open the action's panel on the event page, fill it and submit it."""
+    page.wait_for_load_state()
     item = page.locator(f'[data-action="{name}"]')
+    item.wait_for()
     panel = page.locator(f"#act-{name}")
     if not panel.is_visible():
         item.locator(".accordion-button").click()
@@ -53,7 +55,10 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     assert worker.locator("#id_description").input_value() == "小区门口有一堆暴露垃圾"
     assert worker.locator("[name=idempotency_key]").input_value() == key
     worker.fill("#id_address", "月塘路12号")
+    # Two photos taken one after the other (a phone's camera gives one per pick): both are kept.
     worker.locator("#id_photos").set_input_files([photo_file("before.png")])
+    worker.locator("#id_photos").set_input_files([photo_file("before-2.png", (10, 10, 200))])
+    assert worker.evaluate("document.getElementById('id_photos').files.length") == 2
     # Submitting twice files once.
     with worker.expect_navigation(url=re.compile(r"/events/\d+/\?filed=1")):
         worker.evaluate("const f = document.getElementById('file-form'); f.requestSubmit(); f.requestSubmit();")
@@ -62,7 +67,7 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     event = Event.objects.get(pk=event_id)
     assert (event.latitude, event.longitude, event.grid.code) == (27.705, 112.005, "43130200100101")
     assert state_of(worker) == "reported"
-    assert worker.locator(".photos img").count() == 1
+    assert worker.locator(".photos img").count() == 2
     assert worker.evaluate("localStorage.getItem('governance:event-draft')") is None
     assert worker.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -70,7 +75,8 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     desk = open_context(DESKTOP)
     dispatcher = login(desk, "s1_dispatcher")
     dispatcher.goto("/events/")
-    dispatcher.click(f"text={event.code}")
+    with dispatcher.expect_navigation():
+        dispatcher.click(f"text={event.code}")
     act(dispatcher, "accept")
     assert state_of(dispatcher) == "accepted"
     primary = dispatcher.locator('[data-action="dispatch"] select[name=primary] option:checked')
@@ -82,7 +88,8 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     handler_context = open_context(DESKTOP)
     handler = login(handler_context, "s1_handler")
     handler.goto("/events/queue/")
-    handler.locator("#queue-to-sign").get_by_text(event.code).click()
+    with handler.expect_navigation():
+        handler.locator("#queue-to-sign").get_by_text(event.code).click()
     act(handler, "sign")
     assert state_of(handler) == "handling"
     act(handler, "feedback", fields={"result": "已清运"}, files=[photo_file("after.png", (40, 160, 40))])
@@ -90,7 +97,8 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
 
     # --- The worker's verification on site fails (rework), then passes -------------------------
     worker.goto("/")
-    worker.locator("#home-verify").get_by_text(event.code).click()
+    with worker.expect_navigation():
+        worker.locator("#home-verify").get_by_text(event.code).click()
     act(worker, "verify_fail", fields={"reason": "仍有垃圾残留"}, files=[photo_file("still.png", (90, 90, 90))])
     assert state_of(worker) == "handling"
     handler.reload()
@@ -100,7 +108,7 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     assert state_of(worker) == "verified"
     event.refresh_from_db()
     assert event.rework_count == 1
-    assert Attachment.objects.filter(event=event).count() == 4
+    assert Attachment.objects.filter(event=event).count() == 5
 
     # --- The reporter rates through the link, without an account --------------------------------
     worker.goto("/events/notifications/")

@@ -33,7 +33,8 @@ def test_a_resident_reports_and_follows_the_report(open_context, cast, reference
     event = Event.objects.get(tracking_code=code)
     assert (event.channel, event.grid.code, event.reporter_name) == ("resident", "43130200100101", "李四")
 
-    page.click("text=" + page.locator("a.btn-brand").inner_text())
+    with page.expect_navigation(url=re.compile(r"/report/track/")):
+        page.click("main a.btn-brand")
     assert page.inner_text("#public-state") == "已上报"
     text = page.inner_text("main")
     assert "李四" not in text and "13900001111" not in text and event.code not in text

@@ -277,3 +277,106 @@ def test_rating_link_needs_a_rating_and_says_so(client, cast, file, walk):
     assert "Choose a rating" in response.content.decode() and "还行" in response.content.decode()
     event.refresh_from_db()
     assert event.state == "verified"
+
+
+def test_the_filing_page_is_for_staff_who_serve_grids(client, cast):
+    client.force_login(cast["handler"])
+
+    assert client.get(reverse("events:file")).status_code == 404
+    client.force_login(cast["worker"])
+    assert client.get(reverse("events:file")).status_code == 200
+
+
+def test_map_data_says_when_the_grids_were_cut_short(client, cast, file, settings, monkeypatch):
+    from events import selectors
+
+    monkeypatch.setattr(selectors, "MAP_MAX_GRIDS", 1)
+    client.force_login(cast["dispatcher"])
+
+    data = client.get(reverse("events:map_data")).json()
+    part = client.get(reverse("events:map_data"), {"grids_only": "1", "bbox": "112.011,27.701,112.019,27.709"}).json()
+
+    assert data["grids"]["truncated"] is True and len(data["grids"]["features"]) == 1
+    assert "events" not in part and [f["properties"]["code"] for f in part["grids"]["features"]] == ["43130200100102"]
+
+
+def test_inbox_and_queue_queries_do_not_grow_with_the_events(client, cast, file, walk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(user, url):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    walk(file(), "dispatched")
+    few = (count(cast["dispatcher"], reverse("events:list")), count(cast["handler"], reverse("events:queue")))
+    for _ in range(4):
+        walk(file(), "dispatched")
+    many = (count(cast["dispatcher"], reverse("events:list")), count(cast["handler"], reverse("events:queue")))
+
+    assert many == few
+
+
+def test_postponement_is_asked_by_the_department_and_decided_by_the_command_center(client, cast, file, walk):
+    event = walk(file(), "handling")
+
+    def action_names(user):
+        client.force_login(user)
+        return [transition.name for transition, _reason in client.get(reverse("events:detail", args=[event.pk])).context["actions"]]
+
+    assert "approve_postponement" not in action_names(cast["dispatcher"])
+    client.force_login(cast["handler"])
+    client.post(reverse("events:act", args=[event.pk, "request_postponement"]), {"amount": "2", "unit": "work_days",
+                                                                                  "reason": "需要协调物业"})
+    assert {"approve_postponement", "deny_postponement"} <= set(action_names(cast["dispatcher"]))
+    response = client.post(reverse("events:act", args=[event.pk, "approve_postponement"]), {"note": "同意"}, follow=True)
+
+    event.refresh_from_db()
+    assert event.postpone_count == 1
+    assert "Done: Approve the postponement." in response.content.decode()
+
+
+def test_behind_the_proxy_the_limit_counts_the_address_the_proxy_saw(client, tree, reference_data, category_id, settings):
+    settings.PUBLIC_REPORT_RATE = "1/h"
+    settings.BEHIND_HTTPS_PROXY = True
+    real = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.9"
+
+    first = client.post(reverse("public_report"), public_form(category_id), HTTP_X_FORWARDED_FOR=f"1.1.1.1, {real}")
+    forged = client.post(reverse("public_report"), public_form(category_id), HTTP_X_FORWARDED_FOR=f"2.2.2.2, {real}")
+
+    assert (first.status_code, forged.status_code) == (302, 429)
+
+
+def test_the_tracking_page_offers_the_rating_once_verified(client, cast, walk, category_id):
+    from events.services import event_file
+
+    event, _created = event_file(actor=None, channel="resident", category=category_id, description="路灯坏了",
+                                 reporter_name="李四", **INSIDE_G11)
+    track = reverse("public_track")
+    assert "/events/rate/" not in client.get(track, {"code": event.tracking_code}).content.decode()
+
+    event = walk(event, "verified")
+    html = client.get(track, {"code": event.tracking_code}).content.decode()
+    assert reverse("events:rate", args=[event.rating_token]) in html
+
+    client.post(reverse("events:rate", args=[event.rating_token]), {"rating": "satisfied"})
+    html = client.get(track, {"code": event.tracking_code}).content.decode()
+    assert "Satisfied" in html and "/events/rate/" not in html
+
+
+def test_a_refused_action_shows_its_form_again_with_what_was_typed(client, cast, file, walk):
+    event = walk(file(), "handling")
+    client.force_login(cast["handler"])
+
+    response = client.post(reverse("events:act", args=[event.pk, "request_postponement"]),
+                           {"amount": "0", "unit": "work_days", "reason": "需要协调物业，等待业主回复"})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Give the extra time as a positive whole number." in html
+    assert "需要协调物业，等待业主回复</textarea>" in html
+    assert 'id="act-request_postponement" class="accordion-collapse collapse show"' in html
+    event.refresh_from_db()
+    assert event.postpone_count == 0
