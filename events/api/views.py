@@ -34,7 +34,8 @@ class EventCursor(Cursor):
 
 
 class EventFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=State.choices)
+    # distinct=False: the filter's default DISTINCT would make PostgreSQL sort every matching row.
+    state = django_filters.MultipleChoiceFilter(choices=State.choices, distinct=False)
     category = django_filters.CharFilter(method="filter_category", label=gettext_lazy("a small or big class's code"))
     area = django_filters.NumberFilter(method="filter_area", label=gettext_lazy("events in this area's subtree (id)"))
     department = django_filters.NumberFilter(field_name="primary_department_id")
@@ -76,7 +77,9 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     transition_actions = tuple(f"transition_{transition.name}" for transition in TRANSITIONS if transition.name not in FILING)
 
     def get_queryset(self):
-        return events_visible_to(self.request.user).select_related("category", "grid", "primary_department")
+        # The grid's boundary and the archived dossier are large and not shown in lists.
+        return (events_visible_to(self.request.user).select_related("category", "grid", "primary_department")
+                .defer("dossier", "grid__boundary"))
 
     def get_serializer_class(self):
         return EventOutput if self.action == "list" else EventDetailOutput
