@@ -33,6 +33,19 @@ class EventCursor(Cursor):
     ordering = ("-reported_at", "-id")
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 datetime, compared in UTC: PostgreSQL refuses offsets beyond ±15:59,
+    which Python accepts (e.g. +23:35)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(datetime.UTC)
+            except (OverflowError, ValueError):
+                raise serializers.ValidationError({self.field_name: [_("Enter a valid date/time.")]}) from None
+        return super().filter(qs, value)
+
+
 class EventFilter(django_filters.FilterSet):
     # distinct=False: the filter's default DISTINCT would make PostgreSQL sort every matching row.
     state = django_filters.MultipleChoiceFilter(choices=State.choices, distinct=False)
@@ -42,8 +55,8 @@ class EventFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=gettext_lazy("red light (overdue) now"))
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
-    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+    reported_after = UtcDateTimeFilter(field_name="reported_at", lookup_expr="gte")
+    reported_before = UtcDateTimeFilter(field_name="reported_at", lookup_expr="lt")
 
     class Meta:
         model = Event
