@@ -5,9 +5,11 @@ language, ``detail`` carries the specifics: for ``invalid`` a map of field → m
 for ``transition_refused`` the refused transition's kind of refusal."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -51,6 +53,9 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many fields, a body over the size limit, a malformed multipart body.
+        exc = exceptions.ParseError(str(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -67,3 +72,12 @@ def api_exception_handler(exc, context):
         extra["retry_after"] = int(exc.wait)
     response.data = error_body(code, message, extra)
     return response
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """Any address under /api/v1/ that no route matches (an id that is not a number, a
+    path that does not exist) answers 404 in the API's error shape, not an HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse(error_body("not_found", exceptions.NotFound.default_detail), status=404)

@@ -1,11 +1,12 @@
 """``/api/v1/``: one router over the apps' API views (each app keeps its serializers and
 views in its own ``api/`` package), the OpenAPI schema and the Swagger UI."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import DepartmentViewSet, RoleAssignmentViewSet
+from api.exceptions import api_not_found
 from events.api.views import CategoryViewSet, DashboardView, EventViewSet
 from grids.api.views import AreaViewSet, GridViewSet
 from residents.api.views import BuildingViewSet, HousingUnitViewSet, KeyPlaceViewSet
@@ -32,4 +33,5 @@ urlpatterns = [
     path("v1/residents/", include("residents.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^v1/", api_not_found),
 ]

@@ -3,7 +3,7 @@ and ``attribute[CODE][]``, W3C datetimes, comma lists. Each problem becomes a cl
 400 naming the parameter."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -25,7 +25,11 @@ def w3c_datetime(params, name: str) -> datetime | None:
     moment = parse_datetime(raw.replace(" ", "+"))  # a "+" in a query string arrives as a space
     if moment is None:
         raise Open311Error(400, _("%(name)s must be a W3C datetime, e.g. 2026-01-01T00:00:00+08:00.") % {"name": name})
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    try:
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59, which Python accepts.
+        return (moment if timezone.is_aware(moment) else timezone.make_aware(moment)).astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise Open311Error(400, _("%(name)s must be a W3C datetime, e.g. 2026-01-01T00:00:00+08:00.") % {"name": name}) from None
 
 
 def coordinate(params, name: str, limit: float) -> float | None:

@@ -33,16 +33,30 @@ class EventCursor(Cursor):
     ordering = ("-reported_at", "-id")
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 datetime, compared in UTC: PostgreSQL refuses offsets beyond ±15:59,
+    which Python accepts (e.g. +23:35)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(datetime.UTC)
+            except (OverflowError, ValueError):
+                raise serializers.ValidationError({self.field_name: [_("Enter a valid date/time.")]}) from None
+        return super().filter(qs, value)
+
+
 class EventFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=State.choices)
+    # distinct=False: the filter's default DISTINCT would make PostgreSQL sort every matching row.
+    state = django_filters.MultipleChoiceFilter(choices=State.choices, distinct=False)
     category = django_filters.CharFilter(method="filter_category", label=gettext_lazy("a small or big class's code"))
     area = django_filters.NumberFilter(method="filter_area", label=gettext_lazy("events in this area's subtree (id)"))
     department = django_filters.NumberFilter(field_name="primary_department_id")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=gettext_lazy("red light (overdue) now"))
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
-    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+    reported_after = UtcDateTimeFilter(field_name="reported_at", lookup_expr="gte")
+    reported_before = UtcDateTimeFilter(field_name="reported_at", lookup_expr="lt")
 
     class Meta:
         model = Event
@@ -76,7 +90,9 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     transition_actions = tuple(f"transition_{transition.name}" for transition in TRANSITIONS if transition.name not in FILING)
 
     def get_queryset(self):
-        return events_visible_to(self.request.user).select_related("category", "grid", "primary_department")
+        # The grid's boundary and the archived dossier are large and not shown in lists.
+        return (events_visible_to(self.request.user).select_related("category", "grid", "primary_department")
+                .defer("dossier", "grid__boundary"))
 
     def get_serializer_class(self):
         return EventOutput if self.action == "list" else EventDetailOutput

@@ -196,3 +196,12 @@ def test_the_whole_loop_through_the_api(as_user, cast, departments, file):
         assert response.status_code == 200, (name, response.json())
         assert response.json()["state"] == state
     assert response.json()["postpone_count"] == 1 and response.json()["rating"] == "satisfied"
+
+
+def test_datetimes_with_any_offset_python_accepts_are_answered(as_user, cast, file):
+    file()
+    http = as_user(cast["dispatcher"])
+    response = http.get("/api/v1/events/?reported_before=0238-10-13T13%3A47%3A00.7437%2B23%3A35")
+    assert response.status_code == 200 and response.json()["results"] == []
+    assert http.get("/api/v1/events/?reported_after=0001-01-01T00:00:00%2B05:00").status_code == 400
+    assert http.post("/api/v1/events/1/accept-it/", {}, format="json").status_code == 404

@@ -33,3 +33,18 @@ def test_swagger_ui_is_served_from_local_files(api):
     page = response.content.decode()
     assert "swagger-ui" in page
     assert "cdn." not in page and "https://" not in page.replace("https://swagger.io", "")
+
+
+def test_unrouted_api_addresses_answer_404_in_the_error_shape(as_user, cast):
+    http = as_user(cast["dispatcher"])
+    for path in ("/api/v1/residents/abc/", "/api/v1/events/1/attachments/x/", "/api/v1/nothing/"):
+        response = http.get(path)
+        assert response.status_code == 404 and response.json()["code"] == "not_found", path
+
+
+def test_too_many_form_fields_is_a_parse_error(as_user, cast, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    body = "&".join(f"ids={number}" for number in range(10))
+    response = as_user(cast["dispatcher"]).post("/api/v1/notifications/read/", body,
+                                                content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and response.json()["code"] == "parse_error"

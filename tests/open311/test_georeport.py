@@ -358,3 +358,10 @@ def test_unknown_resource_answers_the_error_body(http):
 def test_error_descriptions_follow_the_request_language(reference_data):
     response = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").post("/open311/v2/requests.json", {})
     assert response.status_code == 403 and errors(response, "json")[0][1] != "api_key is missing."
+
+
+def test_extreme_offsets_are_answered(http, hotline, filed):
+    response = http.get(f"/open311/v2/requests.json?api_key={hotline}&start_date=0238-10-13T13:47:00%2B23:35")
+    assert response.status_code == 200
+    bad = http.get(f"/open311/v2/requests.json?api_key={hotline}&start_date=0001-01-01T00:00:00%2B05:00")
+    assert bad.status_code == 400
