@@ -23,9 +23,10 @@ urlpatterns = [
     path("report/thanks/<str:code>/", public.public_thanks, name="public_thanks"),
     path("report/track/", public.public_track, name="public_track"),
     path("residents/", include("residents.urls")),
+    # Before api/: its last pattern answers every other /api/v1/ path with the JSON 404.
+    path("api/v1/assessment/", include("assessment.api.urls")),
     path("api/", include("api.urls")),
     path("open311/v2/", include("open311.urls")),
     path("assessment/", include("assessment.urls")),
-    path("api/v1/assessment/", include("assessment.api.urls")),
     path("admin/", admin.site.urls),
 ]
