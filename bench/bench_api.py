@@ -26,6 +26,8 @@ and measures, in the same run:
 2. the event list as the user: the first page and a deep page (a cursor positioned
    past the --deep newest events, as a client paging there gets it), --requests
    times each, one at a time. Target: p95 under 100 ms at 1,000,000 events.
+
+Figures and what they depend on: docs/api.md (Benchmark).
 """
 
 import argparse

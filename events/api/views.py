@@ -77,6 +77,13 @@ class EventFilter(django_filters.FilterSet):
         return queryset.filter(light=Light.RED) if value else queryset.exclude(light=Light.RED)
 
 
+LIST_COLUMNS = (
+    *(name if name not in ("category", "grid", "primary_department", "duplicate_of", "merged_into") else f"{name}_id"
+      for name in EventOutput.Meta.fields),
+    "category__code", "category__name", "grid__code", "grid__name", "primary_department__name",
+)
+
+
 def _client_channel(request) -> str:
     return Channel.API if isinstance(request.auth, ApiClient) else Channel.GRID_WORKER
 
@@ -90,9 +97,11 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     transition_actions = tuple(f"transition_{transition.name}" for transition in TRANSITIONS if transition.name not in FILING)
 
     def get_queryset(self):
-        # The grid's boundary and the archived dossier are large and not shown in lists.
-        return (events_visible_to(self.request.user).select_related("category", "grid", "primary_department")
-                .defer("dossier", "grid__boundary"))
+        events = events_visible_to(self.request.user).select_related("category", "grid", "primary_department")
+        if self.action == "list":
+            # Only the columns a list shows: fewer bytes, and cheaper rows to build.
+            return events.only(*LIST_COLUMNS)
+        return events.defer("dossier", "grid__boundary")
 
     def get_serializer_class(self):
         return EventOutput if self.action == "list" else EventDetailOutput

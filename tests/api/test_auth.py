@@ -114,3 +114,18 @@ def test_an_administrator_may_bind_only_users_they_manage(cast, street_admin, ma
     api_client_create(actor=street_admin, name="ok", user=inside)
     with pytest.raises(PermissionDenied):
         api_client_create(actor=street_admin, name="no", user=cast["outsider"])
+
+
+def test_admin_creates_a_client_shows_the_key_once_and_revokes_it(client, cast):
+    client.force_login(cast["admin"])
+    response = client.post("/admin/api/apiclient/add/", {"name": "12345 hotline", "user": cast["dispatcher"].pk,
+                                                         "throttle_rate": ""}, follow=True)
+    created = ApiClient.objects.get()
+    page = response.content.decode()
+    key = page[page.index(created.prefix + "."):].split("<")[0].split()[0]
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert http.get("/api/v1/events/").status_code == 200
+    assert key not in client.get(f"/admin/api/apiclient/{created.pk}/change/").content.decode()
+    client.post("/admin/api/apiclient/", {"action": "revoke", "_selected_action": [created.pk]})
+    assert http.get("/api/v1/events/").status_code == 401
