@@ -25,10 +25,9 @@ from assessment.models import (
     Snapshot,
     SnapshotRow,
     TwoWayEvaluation,
-    UnitKind,
 )
 from assessment.periods import Period
-from assessment.selectors import formula_current, ratios_as_data, ratios_current, results_compute
+from assessment.selectors import formula_current, ratios_as_data, ratios_current, results_compute_all
 from events.models import Event
 from events.services import event_file
 from workflow.models import Stage, TimelineEntry, Timer
@@ -53,8 +52,7 @@ def assessment_snapshot(*, actor, period: Period) -> tuple[Snapshot, bool]:
         return existing, False
     started = time.monotonic()
     ratios, formula = ratios_current(), formula_current()
-    results = {kind: results_compute(user=None, kind=kind, period=period, ratios=ratios, formula=formula)
-               for kind in UnitKind.values}
+    results = results_compute_all(period=period, ratios=ratios, formula=formula)
     try:
         with transaction.atomic():
             snapshot = Snapshot.objects.create(

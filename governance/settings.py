@@ -278,6 +278,10 @@ SMS_GATEWAY = env("SMS_GATEWAY", default="workflow.sms.LoggingSmsGateway")
 # Absolute address of the platform, for links in emails and SMS (rating links).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
+# Memory PostgreSQL may use per sort or hash in an assessment query (docs/assessment.md):
+# enough to hash a month's late stage timers once (about 60 bytes each).
+ASSESSMENT_WORK_MEM = env("ASSESSMENT_WORK_MEM", default="64MB")
+
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="grid-governance@localhost")
 
