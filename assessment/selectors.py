@@ -256,15 +256,9 @@ def results_compute(*, user, kind: str, period: Period, ratios: list[Ratio] | No
     (``user=None``: the platform, every unit)."""
     ratios = ratios_current() if ratios is None else ratios
     formula = formula_current() if formula is None else formula
-    grouped = _grouped(_scoped_events(user, kind), kind, ratios, period)
-    counts_by_key = dict(grouped)
+    counts_by_key = dict(_grouped(_scoped_events(user, kind), kind, ratios, period))
     units = _units(user, kind, None if include_empty else counts_by_key.keys())
-    empty = {ratio.code: (0, 0) for ratio in ratios}
-    results = []
-    for key, (pk, code, name) in units.items():
-        counts = counts_by_key.get(key, empty)
-        results.append(UnitResult(kind, pk, code, name, counts, score_of(counts, formula)))
-    return ranked(results)
+    return _results(kind, counts_by_key, units, ratios, formula)
 
 
 def _results(kind: str, counts_by_key: dict, units: dict, ratios: list[Ratio], formula: dict) -> list[UnitResult]:
