@@ -10,8 +10,10 @@ sit inside their subtrees, grid workers of their grids.
 """
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
@@ -34,10 +36,6 @@ from assessment.periods import Period
 from assessment.specs import spec_q, timer_floor
 from events.models import Event
 from grids.models import Area
-
-# PostgreSQL memory for one assessment query, so the stage conditions' id sets are
-# hashed once instead of probed per event.
-WORK_MEM = "64MB"
 
 
 @dataclass
@@ -130,6 +128,18 @@ def _aggregates(ratios: list[Ratio], period: Period) -> tuple[Q, dict]:
     return where, aggregates
 
 
+@contextmanager
+def assessment_transaction():
+    """A transaction in which PostgreSQL may use ``ASSESSMENT_WORK_MEM`` per sort or hash
+    (``SET LOCAL``), so each stage condition's id set is hashed once; with too little
+    memory PostgreSQL would probe the set once per event instead."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.ASSESSMENT_WORK_MEM])
+        yield
+
+
 def _level_depths(level: str) -> list[int]:
     return sorted(set(Area.objects.filter(level=level).values_list("depth", flat=True)))
 
@@ -153,10 +163,7 @@ def _grouped(events: QuerySet, kind: str, ratios: list[Ratio], period: Period) -
     else:
         raise ValueError(kind)
     rows = []
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    with assessment_transaction():
         for query in queries:
             for row in query.annotate(**aggregates):
                 key = row.get("unit", row.get("primary_department_id", row.get("reporter_id")))
@@ -249,15 +256,59 @@ def results_compute(*, user, kind: str, period: Period, ratios: list[Ratio] | No
     (``user=None``: the platform, every unit)."""
     ratios = ratios_current() if ratios is None else ratios
     formula = formula_current() if formula is None else formula
-    grouped = _grouped(_scoped_events(user, kind), kind, ratios, period)
-    counts_by_key = dict(grouped)
+    counts_by_key = dict(_grouped(_scoped_events(user, kind), kind, ratios, period))
     units = _units(user, kind, None if include_empty else counts_by_key.keys())
+    return _results(kind, counts_by_key, units, ratios, formula)
+
+
+def _results(kind: str, counts_by_key: dict, units: dict, ratios: list[Ratio], formula: dict) -> list[UnitResult]:
     empty = {ratio.code: (0, 0) for ratio in ratios}
-    results = []
-    for key, (pk, code, name) in units.items():
-        counts = counts_by_key.get(key, empty)
-        results.append(UnitResult(kind, pk, code, name, counts, score_of(counts, formula)))
-    return ranked(results)
+    return ranked([UnitResult(kind, pk, code, name, counts_by_key.get(key, empty),
+                              score_of(counts_by_key.get(key, empty), formula))
+                   for key, (pk, code, name) in units.items()])
+
+
+def results_compute_all(*, period: Period, ratios: list[Ratio] | None = None,
+                        formula: dict | None = None) -> dict[str, list[UnitResult]]:
+    """Every unit of every kind, for the platform (snapshots): **one** aggregate query
+    grouped by (grid, primary department, reporter), whose few thousand rows of counts
+    are then added up per street, community, grid, department and grid worker (counts
+    add up; no event is looked at in Python). Gives the same figures as
+    ``results_compute`` per kind with a fifth of the scans."""
+    ratios = ratios_current() if ratios is None else ratios
+    formula = formula_current() if formula is None else formula
+    totals: dict = {kind: {} for kind in UnitKind.values}
+    if ratios:
+        where, aggregates = _aggregates(ratios, period)
+        query = (Event.objects.filter(where).order_by()
+                 .values("grid_id", "primary_department_id", "reporter_id").annotate(**aggregates))
+        with assessment_transaction():
+            rows = list(query)
+        grid_paths = dict(Area.objects.filter(pk__in={row["grid_id"] for row in rows}).values_list("id", "path"))
+        lengths = {kind: [depth * Area.steplen for depth in _level_depths(kind)] for kind in AREA_UNIT_KINDS}
+
+        def add(kind, key, row):
+            if key is None:
+                return
+            counts = totals[kind].setdefault(key, [[0, 0] for _ratio in ratios])
+            for index, pair in enumerate(counts):
+                pair[0] += row[f"n{index}"]
+                pair[1] += row[f"d{index}"]
+
+        for row in rows:
+            path = grid_paths.get(row["grid_id"], "")
+            for kind, lengths_of_kind in lengths.items():
+                for length in lengths_of_kind:
+                    if len(path) >= length:
+                        add(kind, path[:length], row)
+            add(UnitKind.DEPARTMENT, row["primary_department_id"], row)
+            add(UnitKind.WORKER, row["reporter_id"], row)
+    results = {}
+    for kind in UnitKind.values:
+        counts_by_key = {key: {ratio.code: tuple(pair) for ratio, pair in zip(ratios, counts, strict=True)}
+                         for key, counts in totals[kind].items()}
+        results[kind] = _results(kind, counts_by_key, _units(None, kind, None), ratios, formula)
+    return results
 
 
 # --- Snapshots ------------------------------------------------------------------------------------

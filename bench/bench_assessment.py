@@ -12,10 +12,12 @@ database with a generated city:
     DATABASE_URL=… .venv/bin/python bench/bench_assessment.py --period 2026-10 --repeat 5
 
 For each unit kind (streets, departments, and with --all also communities, grids and
-grid workers) it times ``results_compute`` — one aggregate query per unit kind with two
-``Count("id", filter=Q(...))`` per ratio, grouped by the unit in the database — and
-prints each run, the median, the number of events in the period and of units, and
-PostgreSQL's plan of the street query (--explain).
+grid workers) it times ``results_compute`` — what the pages run: one aggregate query per
+unit kind with two ``Count("id", filter=Q(...))`` per ratio, grouped by the unit in the
+database — then ``results_compute_all`` — what a snapshot runs: one query grouped by
+(grid, department, reporter) added up per unit of every kind — and prints each run, the
+median, the number of events in the period and of units, and PostgreSQL's plan of the
+street query (--explain).
 
 Target (issue 7): all seeded ratios for every street and department in under 10 s.
 """
@@ -47,7 +49,14 @@ def main() -> None:
     from django.db import connection
 
     from assessment.periods import period_parse
-    from assessment.selectors import _aggregates, formula_current, ratios_current, results_compute
+    from assessment.selectors import (
+        _aggregates,
+        assessment_transaction,
+        formula_current,
+        ratios_current,
+        results_compute,
+        results_compute_all,
+    )
     from events.models import Event
 
     if connection.vendor != "postgresql":
@@ -73,6 +82,16 @@ def main() -> None:
         print(f"run {attempt + 1}: {elapsed:.2f} s ({detail})")
     print(f"median of {len(runs)}: {statistics.median(runs):.2f} s (min {min(runs):.2f}, max {max(runs):.2f})")
 
+    # The snapshot's way: one query for every unit of every kind, added up per unit.
+    every = []
+    for attempt in range(args.repeat):
+        started = time.monotonic()
+        results = results_compute_all(period=period, ratios=ratios, formula=formula)
+        every.append(time.monotonic() - started)
+        sizes = ", ".join(f"{kind} {len(units)}" for kind, units in results.items())
+        print(f"all kinds in one query, run {attempt + 1}: {every[-1]:.2f} s ({sizes} units)")
+    print(f"median of {len(every)}: {statistics.median(every):.2f} s (min {min(every):.2f}, max {max(every):.2f})")
+
     if args.explain:
         from django.db.models.functions import Substr
 
@@ -82,7 +101,8 @@ def main() -> None:
         depth = Area.objects.filter(level="street").values_list("depth", flat=True).first()
         query = (Event.objects.filter(where).order_by().annotate(unit=Substr("grid__path", 1, depth * Area.steplen))
                  .values("unit").annotate(**aggregates))
-        print(query.explain(analyze=True, buffers=True))
+        with assessment_transaction():
+            print(query.explain(analyze=True, buffers=True))
 
 
 if __name__ == "__main__":

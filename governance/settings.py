@@ -360,6 +360,9 @@ PUBLIC_REPORT_RATE = env("PUBLIC_REPORT_RATE", default="5/h")
 _default_cache = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis://") else f"filecache://{VAR_DIR / 'cache'}"
 CACHES = {"default": env.cache("CACHE_URL", default=_default_cache)}
 CACHES["default"].setdefault("KEY_PREFIX", "governance")
+# Memory PostgreSQL may use per sort or hash in an assessment query (docs/assessment.md):
+# enough to hash a month's late stage timers once (about 60 bytes each).
+ASSESSMENT_WORK_MEM = env("ASSESSMENT_WORK_MEM", default="64MB")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="grid-governance@localhost")

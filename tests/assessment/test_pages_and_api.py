@@ -192,3 +192,16 @@ def test_results_query_count_does_not_grow_with_units(october, leader, django_as
     with django_assert_max_num_queries(16):
         grids = leader.get(f"/api/v1/assessment/results/?kind=grid&{PERIOD}")
     assert len(grids.json()["units"]) == 2
+
+
+@pytest.mark.django_db
+def test_frozen_results_are_scoped_too(october, leader, tree):
+    from assessment.periods import period_parse
+    from assessment.services import assessment_snapshot
+
+    with freeze_time(at(11, 2, 8)):
+        assessment_snapshot(actor=None, period=period_parse("2026-10"))
+    streets = leader.get(f"/api/v1/assessment/results/?kind=street&{PERIOD}").json()
+    assert streets["frozen"] is True
+    assert [(unit["code"], unit["score"], unit["rank"]) for unit in streets["units"]] == [(tree["S1"].code, 72.62, 1)]
+    assert leader.get(f"/api/v1/assessment/results/street/{tree['S2'].pk}/?{PERIOD}").status_code == 404

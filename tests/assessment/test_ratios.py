@@ -127,3 +127,15 @@ def test_same_period_twice_gives_the_same_figures(october):
     first = [(unit.code, unit.counts, unit.score) for unit in results_compute(user=None, kind="street", period=OCTOBER)]
     second = [(unit.code, unit.counts, unit.score) for unit in results_compute(user=None, kind="street", period=OCTOBER)]
     assert first == second
+
+
+@pytest.mark.django_db
+def test_one_query_for_every_kind_gives_the_same_figures(october, django_assert_max_num_queries):
+    from assessment.selectors import results_compute_all
+
+    with django_assert_max_num_queries(20):
+        every = results_compute_all(period=OCTOBER)
+    for kind in ("department", "street", "community", "grid", "worker"):
+        one_kind = results_compute(user=None, kind=kind, period=OCTOBER)
+        expected = [(unit.id, unit.counts, unit.score, unit.rank) for unit in one_kind]
+        assert [(unit.id, unit.counts, unit.score, unit.rank) for unit in every[kind]] == expected, kind
