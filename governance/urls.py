@@ -1,8 +1,6 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 
 from events.views import public
 from governance import views
@@ -13,7 +11,7 @@ admin.site.index_title = _("Configuration")
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("grids/", include("grids.urls")),

@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from accounts.models import RoleAssignment
 from accounts.scoping import areas_visible_to, departments_visible_to, grids_visible_to, user_scope
@@ -26,3 +27,10 @@ def home(request):
         "background": background_status() if request.user.is_staff else None,
     }
     return render(request, "home.html", context)
+
+
+def favicon(request):
+    """/favicon.ico → the SVG icon's static address, looked up per request: with the
+    manifest storage that address exists only after collectstatic, so it must not be
+    computed when the URLconf is imported."""
+    return redirect(static("favicon.svg"), permanent=True)
