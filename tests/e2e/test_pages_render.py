@@ -5,6 +5,7 @@ through to the event."""
 import re
 
 import pytest
+from django.utils import timezone
 
 from events.models import Event
 from tests.e2e.conftest import DESKTOP, PHONE, login
@@ -54,4 +55,25 @@ def test_grid_worker_pages_fit_a_phone(open_context, cast, file, walk):
         page.click("#site-nav button[name=language]")
     assert page.locator("h1").first.inner_text().strip() == "Notifications"
     assert "please verify on site" in page.inner_text("main")
+    assert errors == []
+
+
+def test_leader_assessment_pages(open_context, cast, file, walk):
+    walk(file(), "closed")
+    page = login(open_context(DESKTOP), "s1_leader")
+    errors = watch_errors(page)
+
+    page.goto("/")
+    page.click("#site-nav >> text=考核评价")
+    page.wait_for_url(re.compile(r"/assessment/$"))
+    # This month so far: the closed case gives the street a score, so the chart is drawn.
+    page.goto(f"/assessment/?period={timezone.localdate():%Y-%m}")
+    page.wait_for_selector("#score-chart canvas, #score-chart svg")
+    # The hotspot map draws the street's grids even when there is no hotspot.
+    page.goto("/assessment/hotspots/")
+    page.wait_for_selector("#hotspot-map path.leaflet-interactive")
+    for url in ("/assessment/", "/assessment/points/", "/assessment/problems/"):
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"], url
     assert errors == []
