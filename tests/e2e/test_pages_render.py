@@ -7,6 +7,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from assessment.seed import ratio_seed
 from events.models import Event
 from tests.e2e.conftest import DESKTOP, PHONE, login
 
@@ -59,6 +60,9 @@ def test_grid_worker_pages_fit_a_phone(open_context, cast, file, walk):
 
 
 def test_leader_assessment_pages(open_context, cast, file, walk):
+    # The seeded ratios come from a data migration, which the live server's flush after
+    # an earlier browser test removes: put them back as a fresh database has them.
+    ratio_seed()
     walk(file(), "closed")
     page = login(open_context(DESKTOP), "s1_leader")
     errors = watch_errors(page)
