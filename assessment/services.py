@@ -11,12 +11,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Role
-from accounts.scoping import access_event, grid_workers_visible_to, user_scope
+from accounts.scoping import events_visible_to, grid_workers_visible_to, user_scope
 from assessment.models import (
     HotspotLink,
     HotspotTask,
@@ -223,7 +224,11 @@ def hotspot_task_create(*, actor, event_ids: list[int], radius_metres: int, desc
     """File a root-cause event (溯源治理) for a hotspot through ``events.services.event_file``
     and link it to the repeated events. The events must be ones the actor may see, of
     one small class; the new event lies at their centre."""
-    events = [access_event(actor, event_id) for event_id in dict.fromkeys(event_ids)]
+    ids = list(dict.fromkeys(event_ids))
+    found = events_visible_to(actor).filter(pk__in=ids).select_related("category").in_bulk()
+    if len(found) != len(ids):
+        raise Http404("No such event")  # missing and out of scope answer the same
+    events = [found[event_id] for event_id in ids]
     if len(events) < 2:
         raise AssessmentError(_("A hotspot needs at least two events."))
     if len({event.category_id for event in events}) != 1:

@@ -16,7 +16,7 @@ from accounts.scoping import filter_by_area_scope, user_scope
 from accounts.selectors import TeamMember, grid_teams
 from residents import crypto
 from residents.ids import InvalidNumber, normalise_phone, parse_id_number
-from residents.models import Building, KeyPlace, Resident, ResidentImport, ResidentTag
+from residents.models import Building, KeyPlace, Resident, ResidentImport, ResidentTag, Room
 
 # Who may reveal which protected field of a resident in their subtree (DESIGN §3, §4):
 # the grid's own full-time staff and police, and administrators. Part-time workers
@@ -54,6 +54,15 @@ def buildings_visible_to(user) -> QuerySet[Building]:
 
 def access_building(user, building_id) -> Building:
     return _object_or_404(buildings_visible_to(user).select_related("grid", "leader"), building_id)
+
+
+def rooms_visible_to(user) -> QuerySet[Room]:
+    """Housing units (房屋) in buildings of the user's grids."""
+    return filter_by_area_scope(Room.objects.all(), user, path_field="building__grid__path")
+
+
+def access_room(user, room_id) -> Room:
+    return _object_or_404(rooms_visible_to(user).select_related("building", "unit"), room_id)
 
 
 def key_places_visible_to(user) -> QuerySet[KeyPlace]:

@@ -88,7 +88,8 @@ def _detail_context(request, event, *, failed: dict | None = None) -> dict:
             "area__path", "code")
         context["default_department"] = default_department_for(event)
     if "merge" in names and event.duplicate_of_id:
-        duplicate = Event.objects.filter(pk=event.duplicate_of_id).first()
+        # Offered only when the user may see it (a hint may point across a boundary).
+        duplicate = events_visible_to(request.user).filter(pk=event.duplicate_of_id).first()
         context["duplicate"] = duplicate if duplicate and duplicate.is_open else None
     return context
 

@@ -31,9 +31,11 @@ from residents.selectors import (
     access_import,
     access_key_place,
     access_resident,
+    access_room,
     buildings_visible_to,
     key_places_visible_to,
     residents_visible_to,
+    rooms_visible_to,
 )
 from residents.services import resident_reveal
 
@@ -150,14 +152,10 @@ class HousingUnitViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = IdCursor
 
     def get_queryset(self):
-        return Room.objects.filter(building__in=buildings_visible_to(self.request.user).values("id")).select_related(
-            "building", "unit")
+        return rooms_visible_to(self.request.user).select_related("building", "unit")
 
     def get_object(self):
-        try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
-        except (Room.DoesNotExist, ValueError, TypeError):
-            raise Http404("No such housing unit") from None
+        return access_room(self.request.user, self.kwargs["pk"])
 
 
 class KeyPlaceFilter(django_filters.FilterSet):
