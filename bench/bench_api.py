@@ -4,9 +4,9 @@
 Run by hand (not part of the test suite) against a copy of the benchmark database
 (a generated city with 1,000,000 events; never the shared original):
 
-    createdb -h 127.0.0.1 -U postgres -T governance_bench governance_bench_h6
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_bench_h6 \\
-    BARE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_bench_bare_h6 \\
+    createdb -h 127.0.0.1 -U postgres -T governance_bench governance_bench_api
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_bench_api \\
+    BARE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_bench_bare \\
     CELERY_BROKER_URL=redis://127.0.0.1:6379/12 \\
         .venv/bin/python bench/bench_api.py --user g4399_disp439901
 

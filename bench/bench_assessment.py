@@ -5,8 +5,8 @@ generated city, for one month with 1,000,000 events.
 Run by hand (not part of the test suite), on PostgreSQL, against a copy of a benchmark
 database with a generated city:
 
-    createdb -T governance_bench governance_bench_h7          # a copy; never the original
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_bench_h7 .venv/bin/python manage.py migrate
+    createdb -T governance_bench governance_bench_assess          # a copy; never the original
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_bench_assess .venv/bin/python manage.py migrate
     DATABASE_URL=… .venv/bin/python manage.py generate_city --add-events --events 1000000 \
         --span-days 31 --until 2026-11-01 --seed 7          # October 2026: 1,000,000 events
     DATABASE_URL=… .venv/bin/python bench/bench_assessment.py --period 2026-10 --repeat 5
