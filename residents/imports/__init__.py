@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
@@ -29,10 +30,12 @@ from openpyxl import Workbook
 
 from accounts.scoping import user_scope
 from residents.exports import safe_cell
+from residents.files import clear_path
 from residents.imports.reading import ERROR_HEADERS, HEADERS, ImportFileError, _text, column_positions, count_rows, read_table
 from residents.imports.validation import RowError, RowValidator
 from residents.imports.writing import BatchWriter, PlaceCache, write_batch
 from residents.models import ImportStatus, ResidentImport
+from residents.privacy import can_import, refused_row_reason
 
 __all__ = ["HEADERS", "ImportFileError", "ImportResult", "PlaceCache", "import_file", "resident_import_run",
            "resident_import_start", "template_workbook", "write_batch"]
@@ -121,7 +124,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, on_progress=None) -> 
             result.updated += updated
             result.unchanged += unchanged
             for line in sorted(refused):
-                add_error(cells[line], [RowError(line, "公民身份号码", _("this person is registered as living in a grid outside your area"))])
+                add_error(cells[line], [RowError(line, "公民身份号码", refused_row_reason())])
             if on_progress is not None:
                 on_progress(result, report)
 
@@ -201,6 +204,8 @@ def resident_import_start(*, actor, upload, name: str, upgrade_ids: bool = False
     transaction commits."""
     from residents.tasks import resident_import_task
 
+    if actor is not None and not can_import(actor):
+        raise PermissionDenied(_("Your role may not import residents."))
     job = ResidentImport(created_by=actor, original_name=name[:200], upgrade_ids=upgrade_ids, language=language)
     job.file.save(name, upload, save=False)
     job.save()
@@ -235,7 +240,13 @@ def resident_import_run(*, import_id: int) -> None:
     if job is None:
         return
     actor = job.created_by
-    ResidentImport.objects.filter(pk=job.pk).update(total_rows=count_rows(job.file.path))
+    # The stored file is encrypted (residents.files): the reader gets a private clear copy.
+    with clear_path(job.file) as path:
+        _run(job, actor, path)
+
+
+def _run(job: ResidentImport, actor, path: str) -> None:
+    ResidentImport.objects.filter(pk=job.pk).update(total_rows=count_rows(path))
 
     def progress(result: ImportResult, report: ErrorReport):
         ResidentImport.objects.filter(pk=job.pk).update(
@@ -245,7 +256,7 @@ def resident_import_run(*, import_id: int) -> None:
 
     with translation.override(job.language):
         try:
-            result, report = import_file(actor=actor, path=job.file.path, upgrade_ids=job.upgrade_ids, on_progress=progress)
+            result, report = import_file(actor=actor, path=path, upgrade_ids=job.upgrade_ids, on_progress=progress)
         except ImportFileError as error:
             job.status, job.message, job.finished_at = ImportStatus.FAILED, str(error), timezone.now()
             job.save(update_fields=["status", "message", "finished_at"])
