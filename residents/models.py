@@ -464,3 +464,20 @@ class ResidentImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+
+class PiiRotation(models.Model):
+    """Progress of ``manage.py rotate_pii_key`` to one key (``residents.rotation``): the
+    last id done per table, so that a rotation that died goes on where it stopped."""
+
+    key_id = models.CharField(_("key id"), max_length=16, unique=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    progress = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal-data key rotation")
+        verbose_name_plural = _("personal-data key rotations")
+
+    def __str__(self):
+        return self.key_id

@@ -125,7 +125,9 @@ class SearchHit:
 
 
 def search_kind(query: str) -> tuple[str, str]:
-    """What the query is: ("id_number", hash), ("phone", hash) or ("name", prefix)."""
+    """What the query is: ("id_number", hashes), ("phone", hashes) or ("name", prefix).
+    The hashes are the value's under the current key and, during a key rotation, the
+    old ones (``crypto.lookup_hashes``)."""
     query = query.strip()
     compact = query.replace(" ", "").replace("-", "")
     if len(compact) in (15, 18) and compact[:15].isdigit():
@@ -134,10 +136,10 @@ def search_kind(query: str) -> tuple[str, str]:
         except InvalidNumber:
             pass
         else:
-            return "id_number", crypto.lookup_hash(number.value, field="id_number")
+            return "id_number", crypto.lookup_hashes(number.value, field="id_number")
     if compact.lstrip("+").isdigit() and len(compact) >= 7:
         try:
-            return "phone", crypto.lookup_hash(normalise_phone(query), field="phone")
+            return "phone", crypto.lookup_hashes(normalise_phone(query), field="phone")
         except InvalidNumber:
             pass
     return "name", query
@@ -153,9 +155,9 @@ def resident_search(user, query: str, *, limit: int = 50, include_moved_out: boo
     kind, value = search_kind(query)
     residents = residents_visible_to(user)
     if kind == "id_number":
-        residents = residents.filter(id_hash=value)
+        residents = residents.filter(id_hash__in=value)
     elif kind == "phone":
-        residents = residents.filter(phone_hash=value)
+        residents = residents.filter(phone_hash__in=value)
     else:
         residents = residents.filter(name__startswith=value)
     if not include_moved_out:

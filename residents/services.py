@@ -35,6 +35,7 @@ from residents.models import (
     ResidentTag,
     Room,
 )
+from residents.rotation import rekeying_pending
 from residents.selectors import (
     SearchHit,
     access_key_place,
@@ -94,8 +95,10 @@ def resident_register(*, actor, grid, name: str, id_number: str, phone: str = ""
         phone = normalise_phone(phone) if phone else ""
     except InvalidNumber as error:
         raise ValidationError({"phone": str(error)}) from None
+    if rekeying_pending():
+        raise ValidationError({"id_number": _("ID numbers are being re-keyed; register this person again in a few minutes.")})
     id_cipher, id_hash, id_mask = crypto.protect(number.value, field="id_number")
-    if Resident.objects.filter(id_hash=id_hash).exists():
+    if Resident.objects.filter(id_hash__in=crypto.lookup_hashes(number.value, field="id_number")).exists():
         raise ValidationError({"id_number": _("A resident with this ID number is registered already.")})
     phone_cipher, phone_hash, phone_mask = crypto.protect(phone, field="phone")
     with transaction.atomic():

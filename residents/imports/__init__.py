@@ -36,6 +36,7 @@ from residents.imports.validation import RowError, RowValidator
 from residents.imports.writing import BatchWriter, PlaceCache, write_batch
 from residents.models import ImportStatus, ResidentImport
 from residents.privacy import can_import, refused_row_reason
+from residents.rotation import rekeying_pending
 
 __all__ = ["HEADERS", "ImportFileError", "ImportResult", "PlaceCache", "import_file", "resident_import_run",
            "resident_import_start", "template_workbook", "write_batch"]
@@ -235,7 +236,18 @@ def _claim(import_id: int) -> ResidentImport | None:
         return job
 
 
+REKEYING_RETRY_SECONDS = 60
+
+
 def resident_import_run(*, import_id: int) -> None:
+    if rekeying_pending():
+        # People are matched by the ID hash, which is being re-keyed: wait for the rotation.
+        from residents.tasks import resident_import_task
+
+        ResidentImport.objects.filter(pk=import_id, status=ImportStatus.PENDING).update(
+            message=_("Waiting: ID numbers are being re-keyed; the import starts when that is done."))
+        transaction.on_commit(lambda: resident_import_task.apply_async((import_id,), countdown=REKEYING_RETRY_SECONDS))
+        return
     job = _claim(import_id)
     if job is None:
         return
