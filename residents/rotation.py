@@ -21,6 +21,7 @@ matches people by the ID hash, and until every row carries the new hash it could
 find a person stored under the old one. Everything else keeps working.
 """
 
+import time
 from dataclasses import dataclass
 
 from django.db import models, transaction
@@ -73,13 +74,13 @@ def _rewrite(value_blob: bytes, column: ProtectedColumn, row_hash: str | None) -
 
 
 def rotate_table(model: type[models.Model], columns: tuple[ProtectedColumn, ...], *, start_after: int,
-                 on_batch=None) -> int:
+                 on_batch=None, batch: int = BATCH, pause: float = 0.0) -> int:
     """Rewrite the table's protected values under the current key, in batches of ids after
     ``start_after``; ``on_batch(last_id)`` after each committed batch. Returns rows changed."""
     names = ["pk", *(c.cipher for c in columns), *(c.hash for c in columns if c.hash)]
     changed, last = 0, start_after
     while True:
-        rows = list(model.objects.filter(pk__gt=last).order_by("pk").values(*names)[:BATCH])
+        rows = list(model.objects.filter(pk__gt=last).order_by("pk").values(*names)[:batch])
         if not rows:
             return changed
         with transaction.atomic():
@@ -95,6 +96,8 @@ def rotate_table(model: type[models.Model], columns: tuple[ProtectedColumn, ...]
         last = rows[-1]["pk"]
         if on_batch is not None:
             on_batch(last)
+        if pause:
+            time.sleep(pause)  # leave the database to the users between batches
 
 
 def rotate_files(model: type[models.Model], fields: tuple[str, ...], *, start_after: int, on_batch=None) -> int:
@@ -115,7 +118,7 @@ def rotate_files(model: type[models.Model], fields: tuple[str, ...], *, start_af
             on_batch(last)
 
 
-def pii_key_rotate(*, log=None) -> dict[str, int]:
+def pii_key_rotate(*, log=None, batch: int = BATCH, pause: float = 0.0) -> dict[str, int]:
     """Move every protected value and file to the current key; resumable and idempotent.
     Returns the number of values (or files) rewritten per table."""
     from django.apps import apps
@@ -132,7 +135,7 @@ def pii_key_rotate(*, log=None) -> dict[str, int]:
             PiiRotation.objects.filter(pk=rotation.pk).update(progress={**_progress(rotation.pk), label: last})
 
         start = _progress(rotation.pk).get(label, 0)
-        done[label] = rotate_table(model, columns, start_after=start, on_batch=save)
+        done[label] = rotate_table(model, columns, start_after=start, on_batch=save, batch=batch, pause=pause)
         if log:
             log(f"{label}: {done[label]} rows rewritten")
     for label, fields in FILE_TABLES.items():
