@@ -61,16 +61,15 @@ def test_the_budget_is_per_user_and_per_window(client, staff, tree, settings):
     assert client.get(reverse("residents:search"), {"q": NUMBER}).status_code == 200
 
 
-def test_administrators_find_refusals_in_the_access_log(client, staff, tree, settings, django_user_model):
+def test_administrators_find_refusals_in_the_access_log(client, staff, tree, settings, django_user_model, make_user):
     settings.RESIDENT_EXACT_SEARCH_BUDGET = 0
     client.force_login(staff["parttime"])
     client.get(reverse("residents:search"), {"q": "13800138000"})
     superuser = django_user_model.objects.create_superuser("root", password="pass-12345")
-    client.force_login(superuser)
-
-    page = client.get("/admin/residents/personaldataaccess/", {"action__exact": "refused"})
-
-    assert page.status_code == 200 and "yuetang_parttime" in page.content.decode()
+    for admin, sees in ((superuser, True), (staff["admin"], True), (make_user(Role.ADMIN, area=tree["S2"]), False)):
+        client.force_login(admin)
+        page = client.get("/admin/residents/personaldataaccess/", {"action__exact": "refused"})
+        assert page.status_code == 200 and ("yuetang_parttime" in page.content.decode()) is sees
 
 
 # --- Need-to-know special groups -----------------------------------------------------------------
