@@ -102,7 +102,7 @@ def test_special_group_tags_follow_need_to_know_on_every_page(client, staff, tag
 
     drug_pages, elderly_pages = _surfaces(client, drug), _surfaces(client, elderly)
     tags = {tag.group for tag in care_tags_to_visit(staff[role])}
-    overdue = {tag.group for tag in overdue_tags(staff[role], today=datetime.date.today())}
+    overdue = {tag.group for tag in overdue_tags(staff[role], today=timezone.localdate())}
 
     assert ("吸毒人员" in drug_pages) is sees_drug
     assert ("独居/空巢老人" in elderly_pages) is sees_elderly
@@ -222,5 +222,5 @@ def test_a_file_stored_in_clear_before_is_still_read(staff, tree):
     name = private_storage().save("residents/imports/legacy.csv", ContentFile("姓名\n".encode()))
     os.chmod(private_storage().path(name), 0o644)
     with open(private_storage().path(name), "wb") as handle:
-        handle.write("clear".encode())
+        handle.write(b"clear")
     assert private_storage().open(name).read() == b"clear"
