@@ -85,19 +85,31 @@ def rotate_table(model: type[models.Model], columns: tuple[ProtectedColumn, ...]
             return changed
         with transaction.atomic():
             for row in rows:
-                changes = {}
-                for column in columns:
-                    changes.update(_rewrite(row[column.cipher], column, row.get(column.hash)) or {})
-                if not changes:
-                    continue
-                # Compare and swap: only if nobody rewrote the row since it was read.
-                unchanged = {column.cipher: bytes(row[column.cipher] or b"") for column in columns}
-                changed += model.objects.filter(pk=row["pk"], **unchanged).update(**changes)
+                changed += _rotate_row(model, columns, row)
         last = rows[-1]["pk"]
         if on_batch is not None:
             on_batch(last)
         if pause:
             time.sleep(pause)  # leave the database to the users between batches
+
+
+def _rotate_row(model, columns, row) -> int:
+    """Rewrite one row's values that are not current. Compare and swap: a value is
+    replaced only if it still holds what was read; a value a user wrote meanwhile is
+    theirs, under the current key already, and stays."""
+    per_column = []
+    for column in columns:
+        changes = _rewrite(row[column.cipher], column, row.get(column.hash))
+        if changes:
+            per_column.append(({column.cipher: bytes(row[column.cipher] or b"")}, changes))
+    if not per_column:
+        return 0
+    rows = model.objects.filter(pk=row["pk"])
+    together = {key: value for read, _changes in per_column for key, value in read.items()}
+    if rows.filter(**together).update(**{k: v for _read, changes in per_column for k, v in changes.items()}):
+        return 1
+    # Someone changed the row since it was read: column by column, keep what they wrote.
+    return int(any([rows.filter(**read).update(**changes) for read, changes in per_column]))
 
 
 def rotate_files(model: type[models.Model], fields: tuple[str, ...], *, start_after: int, on_batch=None) -> int:

@@ -34,9 +34,10 @@ from residents.files import clear_path
 from residents.imports.reading import ERROR_HEADERS, HEADERS, ImportFileError, _text, column_positions, count_rows, read_table
 from residents.imports.validation import RowError, RowValidator
 from residents.imports.writing import BatchWriter, PlaceCache, write_batch
-from residents.models import ImportStatus, ResidentImport
+from residents.models import AccessAction, ImportStatus, ResidentImport
 from residents.privacy import can_import, refused_row_reason
 from residents.rotation import rekeying_pending
+from residents.services import access_log_record
 
 __all__ = ["HEADERS", "ImportFileError", "ImportResult", "PlaceCache", "import_file", "resident_import_run",
            "resident_import_start", "template_workbook", "write_batch"]
@@ -53,6 +54,8 @@ class ImportResult:
     unchanged: int = 0
     errors: int = 0
     error_sample: list[dict] = field(default_factory=list)
+    # Rows refused because the person is not the importer's to write (see refused_row_reason).
+    refused: int = 0
 
 
 
@@ -124,6 +127,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, on_progress=None) -> 
             result.created += created
             result.updated += updated
             result.unchanged += unchanged
+            result.refused += len(refused)
             for line in sorted(refused):
                 add_error(cells[line], [RowError(line, "公民身份号码", refused_row_reason())])
             if on_progress is not None:
@@ -286,3 +290,8 @@ def _run(job: ResidentImport, actor, path: str) -> None:
     job.rows, job.created, job.updated, job.unchanged = result.rows, result.created, result.updated, result.unchanged
     job.errors, job.error_sample = result.errors, result.error_sample
     job.save(update_fields=["status", "finished_at", "rows", "created", "updated", "unchanged", "errors", "error_sample", "error_file"])
+    if result.refused and actor is not None:
+        # A refusal tells the importer that the number belongs to someone: logged, and
+        # counted against the exact-search budget like a search that matched.
+        access_log_record(actor=actor, action=AccessAction.SEARCH, field="import", row_count=result.refused,
+                          filters={"import": job.pk})

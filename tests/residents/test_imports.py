@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from residents import crypto
 from residents.imports import HEADERS, resident_import_start
-from residents.models import Building, Household, ImportStatus, Resident, ResidentImport, Room
+from residents.models import Building, Household, ImportStatus, PersonalDataAccess, Resident, ResidentImport, Room
 from residents.tasks import resident_import_task
 from tests.residents.conftest import row
 from tests.residents.factories import id_number
@@ -152,6 +152,9 @@ def test_a_current_resident_of_another_area_is_not_overwritten(staff, write_csv)
     reason = job.error_sample[0]["reason"]
     assert "may not register or change this person" in reason
     assert "outside" not in reason and "another" not in reason
+    # The refusal still tells that the number is someone's: it is logged and budgeted.
+    logged = PersonalDataAccess.objects.get(actor=staff["worker"], action="search")
+    assert (logged.field, logged.row_count, logged.filters) == ("import", 1, {"import": job.pk})
     assert Resident.objects.get().name == "花山人"
 
 
