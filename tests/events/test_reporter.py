@@ -44,6 +44,7 @@ def test_pages_and_the_api_show_masks_to_everyone_who_sees_the_event(client, cas
 @pytest.mark.parametrize("who", ["dispatcher", "worker", "grid_leader", "admin"])
 def test_roles_that_call_back_reveal_with_a_reason_and_it_is_logged(client, cast, reported, who):
     client.force_login(cast[who])
+    assert reverse("events:reporter", args=[reported.pk]) in client.get(reverse("events:detail", args=[reported.pk])).content.decode()
 
     page = client.post(reverse("events:reporter", args=[reported.pk]), {"reason": "回访核实"})
     api = client.post(f"/api/v1/events/{reported.pk}/reporter/", {"reason": "回访核实"}, content_type="application/json")
