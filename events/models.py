@@ -104,9 +104,13 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("reporter"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="reported_events",
     )
-    # For reports without an account (public page, hotline): shown to staff only.
+    # For reports without an account (public page, hotline, Open311): personal data
+    # (events.reporter). These two hold the masks (张**, 138****1001); the clear values
+    # are only in the ciphers, revealed per event with a reason and logged.
     reporter_name = models.CharField(_("reporter's name"), max_length=60, blank=True)
     reporter_contact = models.CharField(_("reporter's contact"), max_length=120, blank=True)
+    reporter_name_cipher = models.BinaryField(editable=False, blank=True, default=b"", db_default=b"")
+    reporter_contact_cipher = models.BinaryField(editable=False, blank=True, default=b"", db_default=b"")
     grid = models.ForeignKey("grids.Area", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="events")
     # The command center responsible now: the grid's street, or higher after escalation.
     command_area = models.ForeignKey(

@@ -18,6 +18,7 @@ from accounts.scoping import area_is_visible
 from events import selectors
 from events.attachments import attachment_check, thumbnail_of
 from events.models import Attachment, AttachmentStage, Category, Channel, Event, EventSequence, Urgency
+from events.reporter import reporter_fields
 from grids.models import GRID_LEVELS, Area
 from grids.spatial import grid_id_at
 from workflow.machine import MACHINE, State
@@ -180,8 +181,7 @@ def _create(*, actor, channel, category, description, grid, latitude, longitude,
     now = reported_at or timezone.now()
     transition = MACHINE["report_onsite" if resolved_on_site else "report"]
     event = Event(
-        channel=channel, reporter=actor, reporter_name=reporter_name[:60],
-        reporter_contact=reporter_contact[:120], grid=grid, command_area=command_center_for(grid), address=address[:200],
+        channel=channel, reporter=actor, **reporter_fields(name=reporter_name, contact=reporter_contact), grid=grid, command_area=command_center_for(grid), address=address[:200],
         latitude=latitude, longitude=longitude, category=category, urgency=urgency, description=description,
         extra=extra, state=transition.target, is_onsite=resolved_on_site, reported_at=now,
         idempotency_key=idempotency_key or None,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("dashboard/", console.dashboard, name="dashboard"),
     path("<int:event_id>/", cases.event_detail, name="detail"),
     path("<int:event_id>/act/<str:name>/", cases.event_act, name="act"),
+    path("<int:event_id>/reporter/", cases.event_reporter, name="reporter"),
     path("<int:event_id>/files/<int:attachment_id>/", cases.attachment, name="attachment"),
     path("<int:event_id>/files/<int:attachment_id>/thumb/", cases.attachment, {"thumbnail": True}, name="thumbnail"),
     path("rate/<str:token>/", cases.event_rate, name="rate"),

@@ -63,6 +63,10 @@ elif not DEBUG:
         "Keep it outside the database backups; losing it makes those fields unreadable."
     )
 
+# Previous keys, readable while `manage.py rotate_pii_key` moves everything to the
+# current one (comma-separated, base64); remove them once the rotation has finished.
+GOVERNANCE_PII_OLD_KEYS = env.list("GOVERNANCE_PII_OLD_KEYS", default=[])
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if not DEBUG else ["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -183,6 +187,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Files under var/ hold personal data (imports, error reports, attachments): owner only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -247,6 +254,8 @@ CELERY_BEAT_SCHEDULE = {
     # already frozen is left as it is (docs/assessment.md).
     "assessment-snapshot": {"task": "assessment.tasks.assessment_snapshot_task",
                             "schedule": crontab(minute=30, hour=1)},
+    # Delete import files and error reports older than RESIDENT_FILE_RETENTION_DAYS.
+    "purge-resident-files": {"task": "residents.tasks.resident_files_purge_task", "schedule": crontab(minute=10, hour=2)},
 }
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -327,6 +336,17 @@ GRID_INDEX_CHECK_SECONDS = env.float("GRID_INDEX_CHECK_SECONDS", default=2.0)
 # larger ones in the Celery worker; rows written per batch.
 RESIDENT_IMPORT_INLINE_BYTES = env.int("RESIDENT_IMPORT_INLINE_BYTES", default=256 * 1024)
 RESIDENT_IMPORT_BATCH = env.int("RESIDENT_IMPORT_BATCH", default=5000)
+# Personal-data protection (residents.privacy, docs/residents.md). Roles that may import
+# residents (a city adds its own: e.g. "parttime_worker").
+RESIDENT_IMPORT_ROLES = env.list("RESIDENT_IMPORT_ROLES", default=["admin", "grid_leader", "grid_worker"])
+# Exact searches by ID number or phone a user may make per window (seconds).
+RESIDENT_EXACT_SEARCH_BUDGET = env.int("RESIDENT_EXACT_SEARCH_BUDGET", default=30)
+RESIDENT_EXACT_SEARCH_WINDOW = env.int("RESIDENT_EXACT_SEARCH_WINDOW", default=3600)
+# Days an import file and its error report are kept before the purge task deletes them.
+RESIDENT_FILE_RETENTION_DAYS = env.int("RESIDENT_FILE_RETENTION_DAYS", default=30)
+# Which roles see which special-group tags, over residents.privacy.DEFAULT_GROUP_ROLES:
+# {"veteran": ["grid_leader", "grid_worker", "police", "admin", "liaison"], …}.
+SPECIAL_GROUP_ROLES = env.json("SPECIAL_GROUP_ROLES", default={})
 # Seconds after which the background-task heartbeat counts as stale.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
 

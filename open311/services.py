@@ -35,9 +35,10 @@ def open311_request_file(*, client, category: Category, lat, lon, address_string
                          attributes: dict, description: str = "", email: str = "", phone: str = "", first_name: str = "",
                          last_name: str = "", device_id: str = "", account_id: str = "", media_url: str = "") -> Event:
     location = _location(user=client.user, lat=lat, lon=lon, address_string=address_string, address_id=address_id)
+    # The person's name, email, phone and device go only into the reporter's encrypted
+    # identity (events.reporter), never into ``extra`` where the API would show them.
     submitted = {key: value for key, value in {
-        "email": email, "phone": phone, "first_name": first_name, "last_name": last_name, "device_id": device_id,
-        "account_id": account_id, "media_url": media_url, "address_id": address_id, "client": client.prefix,
+        "media_url": media_url, "address_id": address_id, "client": client.prefix,
     }.items() if value}
     try:
         event, _created = event_file(

@@ -5,8 +5,10 @@ from django.contrib import admin
 from django.db.models import Q
 
 from accounts.admin import ReadOnlyAdminMixin
+from accounts.models import RoleAssignment
 from accounts.scoping import subtree_q, user_scope
 from residents.models import KeyPlace, PersonalDataAccess, PlaceInspection, ResidentImport
+from residents.selectors import imports_visible_to
 
 
 @admin.register(PersonalDataAccess)
@@ -15,7 +17,7 @@ class PersonalDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     change or delete a row; an administrator sees the rows about residents of their
     subtree and their own."""
 
-    list_display = ["at", "actor", "action", "resident", "field", "reason", "row_count"]
+    list_display = ["at", "actor", "action", "resident", "field", "reason", "row_count", "filters"]
     list_filter = ["action", "field"]
     search_fields = ["actor__username", "actor__full_name", "reason"]
     date_hierarchy = "at"
@@ -26,7 +28,11 @@ class PersonalDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         scope = user_scope(request.user)
         if scope.is_global:
             return rows
-        return rows.filter(subtree_q(scope.admin_paths, "resident__grid__path") | Q(actor=request.user))
+        # Searches, refused searches, downloads and reporters' reveals name no resident:
+        # those of the staff who hold a role in the administrator's subtree.
+        staff = RoleAssignment.objects.filter(revoked_at__isnull=True).filter(subtree_q(scope.admin_paths, "area__path"))
+        return rows.filter(subtree_q(scope.admin_paths, "resident__grid__path") | Q(actor=request.user)
+                           | (Q(resident__isnull=True) & Q(actor__in=staff.values("user_id"))))
 
 
 @admin.register(ResidentImport)
@@ -35,8 +41,7 @@ class ResidentImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status"]
 
     def get_queryset(self, request):
-        rows = super().get_queryset(request)
-        return rows if user_scope(request.user).is_global else rows.filter(created_by=request.user)
+        return imports_visible_to(request.user)
 
 
 class PlaceInspectionInline(admin.TabularInline):

@@ -12,7 +12,12 @@ Each protected value is stored three ways:
 
 The encryption and HMAC keys are derived (HKDF-SHA256) from one master key: the
 environment's ``GOVERNANCE_PII_KEY``, or in the embedded mode a key file created under
-the var directory on first use (mode 0600). Rotation is described in docs/residents.md.
+the var directory on first use (mode 0600).
+
+Rotation (``manage.py rotate_pii_key``, docs/residents.md): the previous master keys
+listed in ``GOVERNANCE_PII_OLD_KEYS`` stay readable — ``decrypt`` tries the current key
+first, then each old one (AES-GCM's tag tells a wrong key) — and lookups match the
+keyed hash under every key (``lookup_hashes``) until the command has moved every value.
 """
 
 import base64
@@ -22,6 +27,7 @@ import hmac
 import os
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -35,6 +41,8 @@ class PiiKeys:
     def __init__(self, master: bytes):
         self.aead = AESGCM(_derive(master, b"governance residents aes-gcm v1"))
         self.hmac_key = _derive(master, b"governance residents hmac-sha256 v1")
+        # A public name of the key (for logs and the rotation's progress), not a secret.
+        self.key_id = _derive(master, b"governance key id v1")[:6].hex()
 
 
 def _derive(master: bytes, info: bytes) -> bytes:
@@ -64,9 +72,23 @@ def keys() -> PiiKeys:
     return PiiKeys(master)
 
 
+@functools.cache
+def old_keys() -> tuple[PiiKeys, ...]:
+    """The previous keys still readable during a rotation (``GOVERNANCE_PII_OLD_KEYS``)."""
+    masters = [base64.b64decode(item.strip(), validate=True) for item in getattr(settings, "GOVERNANCE_PII_OLD_KEYS", []) or []
+               if item.strip()]
+    current = keys().key_id
+    return tuple(item for item in (PiiKeys(master) for master in masters) if item.key_id != current)
+
+
+def all_keys() -> tuple[PiiKeys, ...]:
+    return (keys(), *old_keys())
+
+
 def _forget_keys(*, setting, **kwargs):
-    if setting in ("GOVERNANCE_PII_KEY", "PII_KEY_FILE"):
+    if setting in ("GOVERNANCE_PII_KEY", "PII_KEY_FILE", "GOVERNANCE_PII_OLD_KEYS"):
         keys.cache_clear()
+        old_keys.cache_clear()
 
 
 setting_changed.connect(_forget_keys)
@@ -77,14 +99,29 @@ def encrypt(value: str, *, field: str) -> bytes:
     return nonce + keys().aead.encrypt(nonce, value.encode(), field.encode())
 
 
-def decrypt(blob: bytes, *, field: str) -> str:
+def decrypt_with(blob: bytes, *, field: str) -> tuple[str, PiiKeys]:
+    """The clear value and the key that opened it (the current key first)."""
     blob = bytes(blob)
-    return keys().aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], field.encode()).decode()
+    for candidate in all_keys():
+        try:
+            return candidate.aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], field.encode()).decode(), candidate
+        except InvalidTag:
+            continue
+    raise InvalidTag("no configured personal-data key opens this value")
 
 
-def lookup_hash(value: str, *, field: str) -> str:
+def decrypt(blob: bytes, *, field: str) -> str:
+    return decrypt_with(blob, field=field)[0]
+
+
+def lookup_hash(value: str, *, field: str, key: PiiKeys | None = None) -> str:
     """The keyed hash of a normalised value, as stored in the ``*_hash`` column."""
-    return hmac.digest(keys().hmac_key, f"{field}:{value}".encode(), hashlib.sha256).hex()
+    return hmac.digest((key or keys()).hmac_key, f"{field}:{value}".encode(), hashlib.sha256).hex()
+
+
+def lookup_hashes(value: str, *, field: str) -> list[str]:
+    """The value's hash under the current key and, during a rotation, the old ones."""
+    return [lookup_hash(value, field=field, key=item) for item in all_keys()]
 
 
 def protect(value: str, *, field: str) -> tuple[bytes, str, str]:

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from residents.files import private_storage
+
 # --- Housing ------------------------------------------------------------------------------
 
 
@@ -356,6 +358,12 @@ class PlaceInspection(models.Model):
 class AccessAction(models.TextChoices):
     REVEAL = "reveal", _("Reveal")
     EXPORT = "export", _("Export")
+    # An exact search by ID number or phone (``field``; ``row_count``: how many matched).
+    SEARCH = "search", _("Exact search")
+    # An exact search refused because the user's search budget was spent.
+    REFUSED = "refused", _("Search refused (over budget)")
+    # An import file or error report downloaded (``filters``: the import).
+    DOWNLOAD = "download", _("File download")
 
 
 class PersonalDataAccess(models.Model):
@@ -380,6 +388,8 @@ class PersonalDataAccess(models.Model):
         verbose_name_plural = _("personal-data access log")
         ordering = ["-at", "-id"]
         default_permissions = ("view",)
+        # The search budget counts a user's recent exact searches.
+        indexes = [models.Index(fields=["actor", "action", "at"], name="residents_access_by_actor")]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()}"
@@ -411,7 +421,8 @@ class ResidentImport(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("imported by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    file = models.FileField(_("file"), upload_to="residents/imports/%Y/%m/")
+    # Stored encrypted (residents.files) and deleted after the retention (files_purged_at).
+    file = models.FileField(_("file"), upload_to="residents/imports/%Y/%m/", storage=private_storage, blank=True)
     original_name = models.CharField(_("file name"), max_length=200)
     upgrade_ids = models.BooleanField(_("upgrade 15-digit ID numbers"), default=False)
     # The uploader's language: the error report is written in it.
@@ -428,7 +439,8 @@ class ResidentImport(models.Model):
     errors = models.PositiveIntegerField(_("rows with errors"), default=0)
     # The first errors (row, column, reason) for the page; all of them are in error_file.
     error_sample = models.JSONField(default=list, blank=True)
-    error_file = models.FileField(_("error report"), upload_to="residents/import-errors/%Y/%m/", blank=True)
+    error_file = models.FileField(_("error report"), upload_to="residents/import-errors/%Y/%m/", blank=True, storage=private_storage)
+    files_purged_at = models.DateTimeField(_("files deleted at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -452,3 +464,20 @@ class ResidentImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+
+class PiiRotation(models.Model):
+    """Progress of ``manage.py rotate_pii_key`` to one key (``residents.rotation``): the
+    last id done per table, so that a rotation that died goes on where it stopped."""
+
+    key_id = models.CharField(_("key id"), max_length=16, unique=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    progress = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal-data key rotation")
+        verbose_name_plural = _("personal-data key rotations")
+
+    def __str__(self):
+        return self.key_id

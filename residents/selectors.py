@@ -8,24 +8,17 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Role, RoleAssignment
-from accounts.scoping import filter_by_area_scope, user_scope
+from accounts.scoping import filter_by_area_scope, subtree_q, user_scope
 from accounts.selectors import TeamMember, grid_teams
 from residents import crypto
 from residents.ids import InvalidNumber, normalise_phone, parse_id_number
 from residents.models import Building, KeyPlace, Resident, ResidentImport, ResidentTag, Room
+from residents.privacy import may_see_clear, visible_tags_q
 
-# Who may reveal which protected field of a resident in their subtree (DESIGN §3, §4):
-# the grid's own full-time staff and police, and administrators. Part-time workers
-# (building leaders, volunteers, property staff), leaders and liaisons may not; family
-# doctors and dispatchers may reveal a phone number to reach the person, not the ID.
-REVEAL_ROLES = {
-    "id_number": (Role.GRID_LEADER, Role.GRID_WORKER, Role.POLICE, Role.ADMIN),
-    "phone": (Role.GRID_LEADER, Role.GRID_WORKER, Role.POLICE, Role.ADMIN, Role.DOCTOR, Role.DISPATCHER),
-}
 # Who records care visits: the grid's workers (full- and part-time) and its leader.
 VISIT_ROLES = (Role.GRID_LEADER, Role.GRID_WORKER, Role.PARTTIME_WORKER)
 
@@ -74,7 +67,11 @@ def access_key_place(user, place_id) -> KeyPlace:
 
 
 def resident_tags_visible_to(user) -> QuerySet[ResidentTag]:
-    return filter_by_area_scope(ResidentTag.objects.all(), user, path_field="grid__path")
+    """Special-group tags in scope, of the groups the user's roles may see there
+    (``residents.privacy``: need to know)."""
+    tags = filter_by_area_scope(ResidentTag.objects.all(), user, path_field="grid__path")
+    condition = visible_tags_q(user)
+    return tags if condition is None else tags.filter(condition)
 
 
 def access_resident_tag(user, tag_id) -> ResidentTag:
@@ -82,12 +79,18 @@ def access_resident_tag(user, tag_id) -> ResidentTag:
 
 
 def imports_visible_to(user) -> QuerySet[ResidentImport]:
-    """An import is seen by the user who started it (and superusers)."""
-    if user_scope(user).is_global:
+    """An import (its file and error report) is seen by the user who started it, by
+    the administrators of a node above that user's areas, and by superusers."""
+    scope = user_scope(user)
+    if scope.is_global:
         return ResidentImport.objects.all()
     if not user.is_authenticated:
         return ResidentImport.objects.none()
-    return ResidentImport.objects.filter(created_by=user)
+    condition = Q(created_by=user)
+    if scope.admin_paths:
+        importers = RoleAssignment.objects.filter(revoked_at__isnull=True).filter(subtree_q(scope.admin_paths, "area__path"))
+        condition |= Q(created_by__in=importers.values("user_id"))
+    return ResidentImport.objects.filter(condition)
 
 
 def access_import(user, import_id) -> ResidentImport:
@@ -104,10 +107,7 @@ def _holds_role_over(user, grid, roles) -> bool:
 
 def can_reveal(user, resident: Resident, field_name: str) -> bool:
     """May ``user`` see ``field_name`` of ``resident`` in clear?"""
-    roles = REVEAL_ROLES.get(field_name)
-    if roles is None:
-        return False
-    return _holds_role_over(user, resident.grid, roles)
+    return may_see_clear(user, resident.grid.path, field_name)
 
 
 def can_record_visit(user, grid) -> bool:
@@ -125,7 +125,9 @@ class SearchHit:
 
 
 def search_kind(query: str) -> tuple[str, str]:
-    """What the query is: ("id_number", hash), ("phone", hash) or ("name", prefix)."""
+    """What the query is: ("id_number", hashes), ("phone", hashes) or ("name", prefix).
+    The hashes are the value's under the current key and, during a key rotation, the
+    old ones (``crypto.lookup_hashes``)."""
     query = query.strip()
     compact = query.replace(" ", "").replace("-", "")
     if len(compact) in (15, 18) and compact[:15].isdigit():
@@ -134,10 +136,10 @@ def search_kind(query: str) -> tuple[str, str]:
         except InvalidNumber:
             pass
         else:
-            return "id_number", crypto.lookup_hash(number.value, field="id_number")
+            return "id_number", crypto.lookup_hashes(number.value, field="id_number")
     if compact.lstrip("+").isdigit() and len(compact) >= 7:
         try:
-            return "phone", crypto.lookup_hash(normalise_phone(query), field="phone")
+            return "phone", crypto.lookup_hashes(normalise_phone(query), field="phone")
         except InvalidNumber:
             pass
     return "name", query
@@ -153,9 +155,9 @@ def resident_search(user, query: str, *, limit: int = 50, include_moved_out: boo
     kind, value = search_kind(query)
     residents = residents_visible_to(user)
     if kind == "id_number":
-        residents = residents.filter(id_hash=value)
+        residents = residents.filter(id_hash__in=value)
     elif kind == "phone":
-        residents = residents.filter(phone_hash=value)
+        residents = residents.filter(phone_hash__in=value)
     else:
         residents = residents.filter(name__startswith=value)
     if not include_moved_out:

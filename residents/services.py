@@ -7,12 +7,16 @@ exports in ``residents.exports``.
 """
 
 import datetime
+import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.models import User
 from accounts.scoping import access_area
 from residents import crypto
 from residents.ids import InvalidNumber, normalise_phone, parse_id_number
@@ -27,12 +31,28 @@ from residents.models import (
     PlaceInspection,
     ResidenceType,
     Resident,
+    ResidentImport,
     ResidentTag,
     Room,
 )
-from residents.selectors import access_key_place, access_resident, access_resident_tag, can_record_visit, can_reveal
+from residents.rotation import rekeying_pending
+from residents.selectors import (
+    SearchHit,
+    access_key_place,
+    access_resident,
+    access_resident_tag,
+    can_record_visit,
+    can_reveal,
+    resident_search,
+    search_kind,
+)
 
 PROTECTED_FIELDS = {"id_number": "id_cipher", "phone": "phone_cipher"}
+logger = logging.getLogger(__name__)
+
+
+class SearchBudgetExceeded(PermissionDenied):
+    """The user has spent their budget of exact searches for the window."""
 
 
 def access_log_record(*, actor, action: str, resident: Resident | None = None, field: str = "", reason: str = "",
@@ -75,8 +95,10 @@ def resident_register(*, actor, grid, name: str, id_number: str, phone: str = ""
         phone = normalise_phone(phone) if phone else ""
     except InvalidNumber as error:
         raise ValidationError({"phone": str(error)}) from None
+    if rekeying_pending():
+        raise ValidationError({"id_number": _("ID numbers are being re-keyed; register this person again in a few minutes.")})
     id_cipher, id_hash, id_mask = crypto.protect(number.value, field="id_number")
-    if Resident.objects.filter(id_hash=id_hash).exists():
+    if Resident.objects.filter(id_hash__in=crypto.lookup_hashes(number.value, field="id_number")).exists():
         raise ValidationError({"id_number": _("A resident with this ID number is registered already.")})
     phone_cipher, phone_hash, phone_mask = crypto.protect(phone, field="phone")
     with transaction.atomic():
@@ -161,3 +183,74 @@ def place_inspection_record(*, actor, place: KeyPlace, inspected_on: datetime.da
         raise ValidationError({"result": _("Unknown inspection result.")})
     with transaction.atomic():
         return PlaceInspection.objects.create(place=place, inspected_by=actor, inspected_on=inspected_on, result=result, note=note)
+
+
+# --- Exact searches: a budget and a log, so that a search is not an oracle ------------------------
+
+
+def resident_find(*, actor, query: str, limit: int = 50) -> list[SearchHit]:
+    """Search residents in scope. A name prefix search is free; an exact search by ID
+    number or phone counts against the user's budget (``RESIDENT_EXACT_SEARCH_BUDGET``
+    per ``RESIDENT_EXACT_SEARCH_WINDOW`` seconds) and is written to the access log with
+    its kind and whether it matched. Over the budget it is refused (and the refusal
+    logged, for administrators) with ``SearchBudgetExceeded``."""
+    kind, _value = search_kind((query or "").strip())
+    if kind == "name":
+        return resident_search(actor, query, limit=limit)
+    since = timezone.now() - datetime.timedelta(seconds=settings.RESIDENT_EXACT_SEARCH_WINDOW)
+    with transaction.atomic():
+        # One search at a time per user, so that parallel requests cannot overspend.
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        spent = PersonalDataAccess.objects.filter(actor=actor, action=AccessAction.SEARCH, at__gte=since).count()
+        if spent >= settings.RESIDENT_EXACT_SEARCH_BUDGET:
+            access_log_record(actor=actor, action=AccessAction.REFUSED, field=kind)
+            refused = True
+        else:
+            refused = False
+            hits = resident_search(actor, query, limit=limit)
+            access_log_record(actor=actor, action=AccessAction.SEARCH, field=kind, row_count=len(hits))
+    if refused:
+        logger.warning("exact-search budget spent: user %s", actor.pk)
+        raise SearchBudgetExceeded(
+            _("You have made %(count)d searches by ID number or phone in the last %(minutes)d minutes, the most allowed. "
+              "Search by name, or try again later; administrators can see this in the access log.")
+            % {"count": settings.RESIDENT_EXACT_SEARCH_BUDGET, "minutes": settings.RESIDENT_EXACT_SEARCH_WINDOW // 60}
+        )
+    return hits
+
+
+# --- Import files: downloads logged, deleted after the retention ------------------------------------
+
+
+def import_file_download(*, actor, job: ResidentImport, which: str = "error_file"):
+    """Open an import's stored file (``file``) or error report (``error_file``) for
+    ``actor`` (who must see the import: ``access_import``), logging the download."""
+    stored = getattr(job, which)
+    if not stored:
+        return None
+    with transaction.atomic():
+        access_log_record(actor=actor, action=AccessAction.DOWNLOAD, field=which,
+                          filters={"import": job.pk, "file": job.original_name})
+    return stored.open("rb")
+
+
+def resident_files_purge(*, now=None) -> int:
+    """Delete the import files and error reports older than
+    ``RESIDENT_FILE_RETENTION_DAYS``; the import rows (who, when, counts) and the access
+    log stay. Safe to run twice. Returns how many imports lost their files."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.RESIDENT_FILE_RETENTION_DAYS)
+    purged = 0
+    for job_id in ResidentImport.objects.filter(created_at__lt=cutoff, files_purged_at__isnull=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            job = ResidentImport.objects.select_for_update(skip_locked=True).filter(pk=job_id, files_purged_at__isnull=True).first()
+            if job is None or (job.status == "running" and job.heartbeat_at and now - job.heartbeat_at < datetime.timedelta(days=1)):
+                continue
+            for stored in (job.file, job.error_file):
+                if stored:
+                    stored.storage.delete(stored.name)
+            job.file, job.error_file, job.files_purged_at = "", "", now
+            job.save(update_fields=["file", "error_file", "files_purged_at"])
+            audit_record(actor=None, action="resident_files_purge", obj=job, changes={"retention_days": settings.RESIDENT_FILE_RETENTION_DAYS})
+            purged += 1
+    return purged

@@ -4,6 +4,7 @@ id goes through ``residents.selectors`` (out of scope → 404), every write thro
 service."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from residents.exports import residents_export
 from residents.imports import resident_import_start, template_workbook
 from residents.models import ResidenceType
+from residents.privacy import can_import, present
 from residents.selectors import (
     access_building,
     access_import,
@@ -26,9 +28,9 @@ from residents.selectors import (
     imports_visible_to,
     overdue_visits_by_grid,
     overdue_visits_by_worker,
-    resident_search,
+    resident_tags_visible_to,
 )
-from residents.services import care_visit_record, resident_reveal
+from residents.services import SearchBudgetExceeded, care_visit_record, import_file_download, resident_find, resident_reveal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -55,8 +57,18 @@ class ExportForm(forms.Form):
 @login_required
 def search(request):
     query = request.GET.get("q", "").strip()
-    hits = resident_search(request.user, query) if query else []
-    return render(request, "residents/search.html", {"query": query, "hits": hits})
+    hits, refusal = [], None
+    if query:
+        try:
+            hits = resident_find(actor=request.user, query=query)
+        except SearchBudgetExceeded as error:
+            refusal = str(error)
+    for hit in hits:
+        present(request.user, hit.resident)
+    response = render(request, "residents/search.html", {"query": query, "hits": hits, "refusal": refusal},
+                      status=429 if refusal else 200)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -76,12 +88,13 @@ def detail(request, resident_id):
                 form.add_error(None, error)
             else:
                 revealed = {"field": dict(form.fields["field"].choices)[form.cleaned_data["field"]], "value": value}
+    present(request.user, resident)
     context = {
         "resident": resident,
         "form": form,
         "revealed": revealed,
         "may_reveal": can_reveal(request.user, resident, "id_number") or can_reveal(request.user, resident, "phone"),
-        "tags": resident.tags.filter(ended_on__isnull=True),
+        "tags": resident_tags_visible_to(request.user).filter(resident=resident, ended_on__isnull=True),
     }
     response = render(request, "residents/detail.html", context)
     response["Cache-Control"] = "no-store"  # a revealed value must not stay in a cache
@@ -150,16 +163,23 @@ def visits(request):
 
 @login_required
 def import_list(request):
-    form = ImportForm()
+    form, status = ImportForm(), 200
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
-                                        upgrade_ids=form.cleaned_data["upgrade_ids"], language=translation.get_language())
-            return redirect("residents:import_detail", job.pk)
+            try:
+                job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
+                                            upgrade_ids=form.cleaned_data["upgrade_ids"], language=translation.get_language())
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+                status = 403
+            else:
+                return redirect("residents:import_detail", job.pk)
     jobs = imports_visible_to(request.user)[:20]
-    return render(request, "residents/import_list.html", {"form": form, "jobs": jobs})
+    return render(request, "residents/import_list.html", {"form": form, "jobs": jobs, "may_import": can_import(request.user),
+                                                              "retention_days": settings.RESIDENT_FILE_RETENTION_DAYS},
+                  status=status)
 
 
 @login_required
@@ -171,9 +191,12 @@ def import_detail(request, import_id):
 @login_required
 def import_errors(request, import_id):
     job = access_import(request.user, import_id)
-    if not job.error_file:
+    handle = import_file_download(actor=request.user, job=job)
+    if handle is None:
         return redirect("residents:import_detail", job.pk)
-    return FileResponse(job.error_file.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.xlsx", content_type=XLSX)
+    response = FileResponse(handle, as_attachment=True, filename=f"import-{job.pk}-errors.xlsx", content_type=XLSX)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

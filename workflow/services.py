@@ -253,10 +253,14 @@ def _verify_pass(event, actor, params, now):
     # The reporter rates; for staff reports that is the grid worker who filed it.
     if event.reporter_id:
         _notify(event, {event.reporter_id}, "rate", subject, url=link)
-    elif "@" in event.reporter_contact:
+    elif event.reporter_contact_cipher:
         from django.conf import settings
 
-        email_reporter(address=event.reporter_contact, subject=subject, body=f"{settings.SITE_URL.rstrip('/')}{link}")
+        from events.reporter import reporter_identity
+
+        contact = reporter_identity(event).contact
+        if "@" in contact:
+            email_reporter(address=contact, subject=subject, body=f"{settings.SITE_URL.rstrip('/')}{link}")
     return ["verified_at", "rating_token"]
 
 

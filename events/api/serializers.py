@@ -81,6 +81,15 @@ class ActionOutput(serializers.Serializer):
     reason = serializers.CharField(allow_null=True)
 
 
+class ReporterRevealInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, trim_whitespace=True)
+
+
+class ReporterRevealOutput(serializers.Serializer):
+    name = serializers.CharField()
+    contact = serializers.CharField()
+
+
 class EventDetailOutput(EventOutput):
     """An event with its timeline, attachments, departments and the actions the caller may take."""
 

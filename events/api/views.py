@@ -21,9 +21,18 @@ from rest_framework.views import APIView
 from accounts.scoping import access_event, areas_visible_to, events_visible_to
 from api.models import ApiClient
 from api.pagination import Cursor
-from events.api.serializers import CategoryOutput, EventDetailOutput, EventInput, EventOutput, TransitionInput
+from events.api.serializers import (
+    CategoryOutput,
+    EventDetailOutput,
+    EventInput,
+    EventOutput,
+    ReporterRevealInput,
+    ReporterRevealOutput,
+    TransitionInput,
+)
 from events.dashboard import MAX_DAYS, dashboard_figures
 from events.models import Category, Channel, Event, Light, Urgency
+from events.reporter import event_reporter_reveal
 from events.services import event_file
 from workflow.machine import FILING, TRANSITIONS, State
 from workflow.services import event_transition
@@ -144,6 +153,19 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             params.pop("assisting", None)
         event = event_transition(actor=request.user, event_id=pk, name=name, attachments=photos, **params)
         return Response(EventDetailOutput(self._fresh(event), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=ReporterRevealInput, responses=ReporterRevealOutput)
+    @action(detail=True, methods=["post"], url_path="reporter", pagination_class=None, filterset_class=None)
+    def reporter(self, request, pk=None):
+        """The reporter's name and contact in clear, with a reason, for the roles that call
+        reporters back; every reveal is written to the access log (answers 403 to others)."""
+        event = access_event(request.user, pk)
+        payload = ReporterRevealInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        identity = event_reporter_reveal(actor=request.user, event=event, reason=payload.validated_data["reason"])
+        response = Response(ReporterRevealOutput(identity).data)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>\d+)", pagination_class=None,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.scoping import access_event, departments_visible_to, events_visible_to
 from events.models import Category, Channel, Event, Light, Rating
+from events.reporter import can_reveal_reporter, event_reporter_reveal
 from events.selectors import default_department_for, events_filtered, keyset_page
 from workflow.machine import State
 from workflow.models import ChangeRequest, RequestStatus, TimeUnit
@@ -81,6 +82,7 @@ def _detail_context(request, event, *, failed: dict | None = None) -> dict:
         "grid_boundary": event.grid.boundary,
         "just_filed": request.GET.get("filed") == "1",
         "failed": failed or {},
+        "may_reveal_reporter": can_reveal_reporter(request.user, event),
     }
     names = {transition.name for transition, _reason in actions}
     if "dispatch" in names:
@@ -181,3 +183,26 @@ def notification_list(request):
     notification_mark_read(user=request.user, notification_ids=[note.pk for note in notes if note.read_at is None])
     return render(request, "events/notification_list.html", {"notifications": notes})
 
+
+
+@login_required
+def event_reporter(request, event_id):
+    """The reporter's name and contact in clear, for a role allowed to call them back,
+    with a reason (written to the access log); the event page shows only the masks."""
+    from django import forms
+
+    class RevealForm(forms.Form):
+        reason = forms.CharField(label=_("reason"), max_length=200)
+
+    event = access_event(request.user, event_id)
+    if not can_reveal_reporter(request.user, event):
+        raise Http404("Nothing to reveal")
+    form, identity = RevealForm(request.POST or None), None
+    if request.method == "POST" and form.is_valid():
+        try:
+            identity = event_reporter_reveal(actor=request.user, event=event, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+    response = render(request, "events/event_reporter.html", {"event": event, "form": form, "identity": identity})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -3,13 +3,18 @@ from rest_framework import serializers
 
 from api.serializers import Ref
 from residents.models import Building, KeyPlace, Resident, ResidentImport, Room
+from residents.privacy import shown_values
 
 
 class ResidentOutput(serializers.ModelSerializer):
-    """A resident as the API shows it: ID and phone numbers masked, always."""
+    """A resident as the API shows it: ID and phone numbers masked, always, and as
+    ``residents.privacy`` decides for the caller: without the right to reveal the ID
+    number, the stricter ID mask and the birth year only (``birth_date`` is null)."""
 
-    id_number = serializers.CharField(source="id_mask")
-    phone = serializers.CharField(source="phone_mask")
+    id_number = serializers.SerializerMethodField()
+    phone = serializers.SerializerMethodField()
+    birth_date = serializers.SerializerMethodField()
+    birth_year = serializers.SerializerMethodField()
     grid = serializers.CharField(source="grid.code")
     building = serializers.CharField(source="room.building.name", default=None)
     unit = serializers.CharField(source="room.unit.name", default=None)
@@ -18,9 +23,32 @@ class ResidentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Resident
-        fields = ["id", "name", "gender", "birth_date", "id_number", "phone", "ethnicity", "residence_type",
+        fields = ["id", "name", "gender", "birth_date", "birth_year", "id_number", "phone", "ethnicity", "residence_type",
                   "registered_address", "grid", "building", "unit", "room", "household", "relation_to_head",
                   "moved_in_on", "moved_out_on"]
+
+
+    def _shown(self, resident) -> dict:
+        cache = self.context.setdefault("_shown", {})
+        if resident.pk not in cache:
+            request = self.context.get("request")
+            cache[resident.pk] = shown_values(request.user if request else None, grid_path=resident.grid.path,
+                                              id_mask=resident.id_mask, phone_mask=resident.phone_mask,
+                                              birth_date=resident.birth_date)
+        return cache[resident.pk]
+
+    def get_id_number(self, resident) -> str:
+        return self._shown(resident)["id_number"]
+
+    def get_phone(self, resident) -> str:
+        return self._shown(resident)["phone"]
+
+    def get_birth_date(self, resident) -> str | None:
+        shown = self._shown(resident)
+        return shown["birth"] if shown["full_view"] else None
+
+    def get_birth_year(self, resident) -> int:
+        return resident.birth_date.year
 
 
 class RevealInput(serializers.Serializer):

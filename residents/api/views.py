@@ -37,7 +37,7 @@ from residents.selectors import (
     residents_visible_to,
     rooms_visible_to,
 )
-from residents.services import resident_reveal
+from residents.services import import_file_download, resident_reveal
 
 
 class ResidentList(generics.ListAPIView):
@@ -62,7 +62,7 @@ class ResidentList(generics.ListAPIView):
 class ResidentDetail(APIView):
     @extend_schema(responses=ResidentOutput)
     def get(self, request, resident_id):
-        return Response(ResidentOutput(access_resident(request.user, resident_id)).data)
+        return Response(ResidentOutput(access_resident(request.user, resident_id), context={"request": request}).data)
 
 
 class ResidentReveal(APIView):
@@ -92,8 +92,11 @@ class ImportCreate(APIView):
         payload = ImportInput(data=request.data)
         payload.is_valid(raise_exception=True)
         upload = payload.validated_data["file"]
-        job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
-                                    upgrade_ids=payload.validated_data["upgrade_ids"], language=translation.get_language())
+        try:
+            job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
+                                        upgrade_ids=payload.validated_data["upgrade_ids"], language=translation.get_language())
+        except PermissionDenied as error:
+            raise exceptions.PermissionDenied(str(error)) from None
         return Response(ImportOutput(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -107,9 +110,12 @@ class ImportErrors(APIView):
     @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY})
     def get(self, request, import_id):
         job = access_import(request.user, import_id)
-        if not job.error_file:
+        handle = import_file_download(actor=request.user, job=job)
+        if handle is None:
             raise Http404("No error report")
-        return FileResponse(job.error_file.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.xlsx")
+        response = FileResponse(handle, as_attachment=True, filename=f"import-{job.pk}-errors.xlsx")
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class BuildingFilter(django_filters.FilterSet):

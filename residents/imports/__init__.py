@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
@@ -29,10 +30,14 @@ from openpyxl import Workbook
 
 from accounts.scoping import user_scope
 from residents.exports import safe_cell
+from residents.files import clear_path
 from residents.imports.reading import ERROR_HEADERS, HEADERS, ImportFileError, _text, column_positions, count_rows, read_table
 from residents.imports.validation import RowError, RowValidator
 from residents.imports.writing import BatchWriter, PlaceCache, write_batch
-from residents.models import ImportStatus, ResidentImport
+from residents.models import AccessAction, ImportStatus, ResidentImport
+from residents.privacy import can_import, refused_row_reason
+from residents.rotation import rekeying_pending
+from residents.services import access_log_record
 
 __all__ = ["HEADERS", "ImportFileError", "ImportResult", "PlaceCache", "import_file", "resident_import_run",
            "resident_import_start", "template_workbook", "write_batch"]
@@ -49,6 +54,8 @@ class ImportResult:
     unchanged: int = 0
     errors: int = 0
     error_sample: list[dict] = field(default_factory=list)
+    # Rows refused because the person is not the importer's to write (see refused_row_reason).
+    refused: int = 0
 
 
 
@@ -120,8 +127,9 @@ def import_file(*, actor, path, upgrade_ids: bool = False, on_progress=None) -> 
             result.created += created
             result.updated += updated
             result.unchanged += unchanged
+            result.refused += len(refused)
             for line in sorted(refused):
-                add_error(cells[line], [RowError(line, "公民身份号码", _("this person is registered as living in a grid outside your area"))])
+                add_error(cells[line], [RowError(line, "公民身份号码", refused_row_reason())])
             if on_progress is not None:
                 on_progress(result, report)
 
@@ -201,6 +209,8 @@ def resident_import_start(*, actor, upload, name: str, upgrade_ids: bool = False
     transaction commits."""
     from residents.tasks import resident_import_task
 
+    if actor is not None and not can_import(actor):
+        raise PermissionDenied(_("Your role may not import residents."))
     job = ResidentImport(created_by=actor, original_name=name[:200], upgrade_ids=upgrade_ids, language=language)
     job.file.save(name, upload, save=False)
     job.save()
@@ -230,12 +240,29 @@ def _claim(import_id: int) -> ResidentImport | None:
         return job
 
 
+REKEYING_RETRY_SECONDS = 60
+
+
 def resident_import_run(*, import_id: int) -> None:
+    if rekeying_pending():
+        # People are matched by the ID hash, which is being re-keyed: wait for the rotation.
+        from residents.tasks import resident_import_task
+
+        ResidentImport.objects.filter(pk=import_id, status=ImportStatus.PENDING).update(
+            message=_("Waiting: ID numbers are being re-keyed; the import starts when that is done."))
+        transaction.on_commit(lambda: resident_import_task.apply_async((import_id,), countdown=REKEYING_RETRY_SECONDS))
+        return
     job = _claim(import_id)
     if job is None:
         return
     actor = job.created_by
-    ResidentImport.objects.filter(pk=job.pk).update(total_rows=count_rows(job.file.path))
+    # The stored file is encrypted (residents.files): the reader gets a private clear copy.
+    with clear_path(job.file) as path:
+        _run(job, actor, path)
+
+
+def _run(job: ResidentImport, actor, path: str) -> None:
+    ResidentImport.objects.filter(pk=job.pk).update(total_rows=count_rows(path))
 
     def progress(result: ImportResult, report: ErrorReport):
         ResidentImport.objects.filter(pk=job.pk).update(
@@ -245,7 +272,7 @@ def resident_import_run(*, import_id: int) -> None:
 
     with translation.override(job.language):
         try:
-            result, report = import_file(actor=actor, path=job.file.path, upgrade_ids=job.upgrade_ids, on_progress=progress)
+            result, report = import_file(actor=actor, path=path, upgrade_ids=job.upgrade_ids, on_progress=progress)
         except ImportFileError as error:
             job.status, job.message, job.finished_at = ImportStatus.FAILED, str(error), timezone.now()
             job.save(update_fields=["status", "message", "finished_at"])
@@ -263,3 +290,8 @@ def resident_import_run(*, import_id: int) -> None:
     job.rows, job.created, job.updated, job.unchanged = result.rows, result.created, result.updated, result.unchanged
     job.errors, job.error_sample = result.errors, result.error_sample
     job.save(update_fields=["status", "finished_at", "rows", "created", "updated", "unchanged", "errors", "error_sample", "error_file"])
+    if result.refused and actor is not None:
+        # A refusal tells the importer that the number belongs to someone: logged, and
+        # counted against the exact-search budget like a search that matched.
+        access_log_record(actor=actor, action=AccessAction.SEARCH, field="import", row_count=result.refused,
+                          filters={"import": job.pk})

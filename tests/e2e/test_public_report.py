@@ -6,6 +6,7 @@ import re
 import pytest
 
 from events.models import Event
+from events.reporter import ReporterIdentity, reporter_identity
 from tests.e2e.conftest import G11_POSITION, PHONE, photo_file
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +32,8 @@ def test_a_resident_reports_and_follows_the_report(open_context, cast, reference
     code = page.inner_text("#tracking-code").strip()
     assert re.fullmatch(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}", code)
     event = Event.objects.get(tracking_code=code)
-    assert (event.channel, event.grid.code, event.reporter_name) == ("resident", "43130200100101", "李四")
+    assert (event.channel, event.grid.code, event.reporter_name) == ("resident", "43130200100101", "李*")
+    assert reporter_identity(event) == ReporterIdentity(name="李四", contact="13900001111")  # encrypted at rest
 
     with page.expect_navigation(url=re.compile(r"/report/track/")):
         page.click("main a.btn-brand")

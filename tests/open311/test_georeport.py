@@ -13,6 +13,7 @@ from django.utils import timezone
 from api.models import ApiClient
 from api.services import api_client_create, api_client_revoke
 from events.models import Event
+from events.reporter import ReporterIdentity, reporter_identity
 from tests.conftest import INSIDE_G11
 from tests.residents.factories import BuildingFactory
 
@@ -147,8 +148,12 @@ def test_post_a_request_files_an_event_through_the_workflow(http, hotline, cast,
     event = Event.objects.get(code=request_id)
     assert isinstance(request_id, str)
     assert event.channel == "api" and event.reporter == cast["dispatcher"] and event.state == "reported"
-    assert event.extra["stall"] == "mobile" and event.extra["_open311"]["device_id"] == "dev-1"
-    assert event.reporter_name == "张伟" and event.reporter_contact == "citizen@example.org"
+    assert event.extra["stall"] == "mobile" and event.extra["_open311"]["media_url"] == "http://example.org/p.jpg"
+    # The person's identity is kept encrypted, shown masked, and kept out of ``extra``.
+    assert event.reporter_name == "张*" and event.reporter_contact == "c***@example.org"
+    assert reporter_identity(event) == ReporterIdentity(name="张伟", contact="citizen@example.org")
+    for personal in ("citizen@example.org", "13900000000", "dev-1", "acc-9", "张伟"):
+        assert personal not in json.dumps(event.extra, ensure_ascii=False)
     assert event.timeline.get().transition == "report"
 
 

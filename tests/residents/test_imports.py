@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from residents import crypto
 from residents.imports import HEADERS, resident_import_start
-from residents.models import Building, Household, ImportStatus, Resident, ResidentImport, Room
+from residents.models import Building, Household, ImportStatus, PersonalDataAccess, Resident, ResidentImport, Room
 from residents.tasks import resident_import_task
 from tests.residents.conftest import row
 from tests.residents.factories import id_number
@@ -106,7 +106,7 @@ def test_bad_rows_are_reported_and_good_rows_still_import(staff, write_csv):
     assert "no such grid" in reasons[(9, "网格编码")]
     assert "does not match" in reasons[(10, "出生日期")]
     # The error report: original columns plus row, column and reason, re-importable once fixed.
-    sheet = load_workbook(job.error_file.path, read_only=True).worksheets[0]
+    sheet = load_workbook(job.error_file.open("rb"), read_only=True).worksheets[0]
     report = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert report[0] == HEADERS + ["行号", "错误列", "错误原因"]
     assert len(report) == 1 + 7
@@ -148,7 +148,13 @@ def test_a_current_resident_of_another_area_is_not_overwritten(staff, write_csv)
     job = start(staff["worker"], write_csv([row(name="冒名", id_number=ID1, grid="43130200100102")], name="b.csv"))
 
     assert (job.created, job.updated, job.errors) == (0, 0, 1)
-    assert "outside your area" in job.error_sample[0]["reason"]
+    # One neutral reason: it does not tell that the person is registered elsewhere.
+    reason = job.error_sample[0]["reason"]
+    assert "may not register or change this person" in reason
+    assert "outside" not in reason and "another" not in reason
+    # The refusal still tells that the number is someone's: it is logged and budgeted.
+    logged = PersonalDataAccess.objects.get(actor=staff["worker"], action="search")
+    assert (logged.field, logged.row_count, logged.filters) == ("import", 1, {"import": job.pk})
     assert Resident.objects.get().name == "花山人"
 
 

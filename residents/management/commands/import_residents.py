@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
@@ -27,12 +28,15 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"no active user {user}")
         with path.open("rb") as handle:
-            job = resident_import_start(actor=actor, upload=File(handle), name=path.name, upgrade_ids=upgrade_ids,
-                                        language=language, run_inline=True)
+            try:
+                job = resident_import_start(actor=actor, upload=File(handle), name=path.name, upgrade_ids=upgrade_ids,
+                                            language=language, run_inline=True)
+            except PermissionDenied as error:
+                raise CommandError(str(error)) from None
         if job.status == ImportStatus.FAILED:
             raise CommandError(job.message)
         self.stdout.write(
             f"{job.rows} rows: {job.created} created, {job.updated} updated, {job.unchanged} unchanged, {job.errors} with errors"
         )
         if job.error_file:
-            self.stdout.write(f"Error report: {job.error_file.path}")
+            self.stdout.write(f"Error report (encrypted at rest): /residents/imports/{job.pk}/errors.xlsx")
