@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "open311",
     "webhooks",
     "assessment",
+    "campaigns",
 ]
 
 MIDDLEWARE = [
