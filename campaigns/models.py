@@ -227,3 +227,6 @@ class Reminder(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "worker", "day"], name="campaigns_reminder_once")]
+
+    def __str__(self):
+        return f"{self.campaign_id} {self.worker_id} {self.day}"

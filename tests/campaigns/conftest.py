@@ -12,6 +12,7 @@ Street S1 (乐坪街道) ─ community C1 ─ grids G11 and G12; G31 lies in ano
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role
 from residents.models import Building, Household, KeyPlace, ResidentTag, Room, Unit
@@ -76,7 +77,7 @@ def make_campaign(tree, crew):
     from campaigns.services import campaign_create, campaign_publish
 
     def make(*, kind="household", area="S1", form=None, publish=True, actor="dispatcher", **extra):
-        today = datetime.date.today()
+        today = timezone.localdate()
         values = {"starts_on": today - datetime.timedelta(days=1), "ends_on": today + datetime.timedelta(days=9),
                   "problem_category": "0101", **extra}
         campaign = campaign_create(actor=crew[actor], area=tree[area], name="冬季燃气安全排查", target_kind=kind,

@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from campaigns.answers import target_answer, target_event_file
 from campaigns.counters import progress_drift
@@ -93,7 +94,7 @@ def test_offline_replay_applies_once(registry, make_campaign, crew, tree):
 
 @pytest.mark.django_db
 def test_the_late_rule(registry, make_campaign, crew):
-    today = datetime.date.today()
+    today = timezone.localdate()
     past = {"starts_on": today - datetime.timedelta(days=10), "ends_on": today - datetime.timedelta(days=1)}
     strict = make_campaign(**past)
     assert campaigns_close_due(today=today) == 1 and campaigns_close_due(today=today) == 0
