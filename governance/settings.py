@@ -248,6 +248,8 @@ CELERY_BEAT_SCHEDULE = {
     # already frozen is left as it is (docs/assessment.md).
     "assessment-snapshot": {"task": "assessment.tasks.assessment_snapshot_task",
                             "schedule": crontab(minute=30, hour=1)},
+    # Close campaigns past their end date; remind workers behind schedule (docs/campaigns.md).
+    "campaigns-daily": {"task": "campaigns.tasks.campaigns_daily_task", "schedule": crontab(minute=0, hour=8)},
 }
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -165,3 +165,24 @@ def test_counters_never_drift_under_concurrent_answers(registry, make_campaign, 
     assert progress_drift(campaign) == []
     street = Progress.objects.get(campaign=campaign, area=tree["S1"], worker=None)
     assert street.visited == Target.objects.filter(campaign=campaign, status="done").count() > 0
+
+
+@pytest.mark.django_db
+def test_workers_behind_schedule_are_reminded_once_a_day(registry, make_campaign, crew, tree):
+    from campaigns.reminders import campaign_reminders_send
+    from campaigns.selectors import grids_behind
+    from campaigns.tasks import campaigns_daily_task
+    from workflow.models import Notification
+
+    today = timezone.localdate()
+    # Half the period gone: G11's worker has visited one of two targets (on schedule),
+    # G12's worker none of one (behind).
+    campaign = make_campaign(starts_on=today - datetime.timedelta(days=4), ends_on=today + datetime.timedelta(days=5))
+    target_answer(actor=crew["worker"], target=target(campaign, "1栋1单元101 #H1"), outcome="visited",
+                  idempotency_key="r1", values={"has_gas": "no"})
+    assert campaign_reminders_send(today=today) == 1
+    assert campaign_reminders_send(today=today) == 0
+    assert campaigns_daily_task() == {"closed": 0, "reminded": 0}
+    note = Notification.objects.get(kind="campaign_behind")
+    assert note.user == crew["g12_worker"] and "0 of 1" in note.title
+    assert [row.area for row in grids_behind(crew["dispatcher"], campaign, today)] == [tree["G12"]]
