@@ -22,8 +22,8 @@ class CampaignForm(forms.Form):
                                             required=False, widget=forms.CheckboxSelectMultiple)
     groups = forms.MultipleChoiceField(label=gettext_lazy("Special groups"), choices=SpecialGroup.choices, required=False,
                                        widget=forms.CheckboxSelectMultiple)
-    starts_on = forms.DateField(label=gettext_lazy("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=gettext_lazy("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=gettext_lazy("Starts on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    ends_on = forms.DateField(label=gettext_lazy("Ends on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     allow_late = forms.BooleanField(label=gettext_lazy("Accept late answers after the end date"), required=False)
     problem_category = forms.ModelChoiceField(label=gettext_lazy("Problems are filed as"), required=False, queryset=None)
     description = forms.CharField(label=gettext_lazy("Instructions for grid workers"), required=False,

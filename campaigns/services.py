@@ -6,7 +6,7 @@ keeps the progress counters in the same transaction."""
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -122,7 +122,17 @@ def campaign_publish(*, actor, campaign: Campaign) -> int:
         campaign.state, campaign.published_at, campaign.published_by = CampaignState.PUBLISHED, now, actor
         campaign.save(update_fields=["state", "published_at", "published_by"])
         audit_record(actor=actor, action="campaign_publish", obj=campaign, changes={"targets": created})
+        transaction.on_commit(_statistics_refresh)
     return created
+
+
+def _statistics_refresh() -> None:
+    """Planner statistics for the rows publishing just wrote: without them PostgreSQL
+    plans the first answers as if the targets table were as small as before (autovacuum
+    catches up only later)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE campaigns_target, campaigns_progress")
 
 
 def campaign_refresh(*, actor, campaign: Campaign) -> dict[str, int]:

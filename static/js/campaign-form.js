@@ -25,6 +25,7 @@
       return [event.clientX - box.left, event.clientY - box.top];
     }
     size();
+    canvas.style.touchAction = "none";  // a finger draws instead of scrolling the page
     context.lineWidth = 2;
     canvas.addEventListener("pointerdown", function (event) {
       drawing = true;
