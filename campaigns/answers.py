@@ -86,7 +86,9 @@ def target_answer(*, actor, target: Target, outcome: str, idempotency_key: str, 
         raise ValidationError({"outcome": _("Say whether the target was visited or nobody was home.")})
     if (latitude is None) != (longitude is None) or (latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180)):
         raise ValidationError({"location": _("The position is not a valid latitude and longitude.")})
-    campaign = Campaign.objects.select_related("area").get(pk=target.campaign_id)
+    # The campaign as the caller read it with the target (``access_target``), else fetched.
+    cached = Target.campaign.is_cached(target)
+    campaign = target.campaign if cached else Campaign.objects.select_related("area").get(pk=target.campaign_id)
     if not can_answer(actor, target):
         raise PermissionDenied(_("Only the grid's workers answer this target."))
     late = late_check(campaign, timezone.localdate())
