@@ -30,7 +30,7 @@ def test_dispatcher_creates_and_publishes_on_the_page(registry, crew, tree, clie
         "name": "燃气排查", "area": tree["S1"].pk, "target_kind": "household", "starts_on": "2026-01-01",
         "ends_on": "2030-01-01", "problem_category": "", "form_json": json.dumps(GAS_FORM)})
     # Problems need a small class to be filed as: a clear error, nothing created.
-    assert response.status_code == 200 and "Choose the small class" in response.content.decode()
+    assert response.status_code == 200 and "请选择问题上报时使用的事件小类" in response.content.decode()
     assert not Campaign.objects.exists()
     from events.models import Category
 
@@ -60,7 +60,7 @@ def test_worker_answers_on_the_phone_pages(registry, make_campaign, crew, tree, 
     assert "*" in member.id_mask
     # A missing required answer: 400 with the field's message, nothing recorded.
     response = client.post(f"/campaigns/targets/{h1.pk}/", {"idempotency_key": "p1", "outcome": "visited", "has_gas": "yes"})
-    assert response.status_code == 400 and "是否有泄漏: this answer is required" in response.content.decode()
+    assert response.status_code == 400 and "是否有泄漏：此项为必填" in response.content.decode()
     assert not Answer.objects.exists()
     for _ in range(2):  # sent twice (offline replay): recorded once
         response = client.post(f"/campaigns/targets/{h1.pk}/", {"idempotency_key": "p2", "outcome": "not_home"})
