@@ -25,6 +25,7 @@ LEDGER_HEADERS = ["序号", "街道", "社区", "网格", "网格员", "排查�
 STATUS_TEXT = {TargetStatus.PENDING: "未走访", TargetStatus.NOT_HOME: "无人在家", TargetStatus.DONE: "已走访",
                TargetStatus.MOVED_OUT: "已迁出"}
 BATCH = 2000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _summary_row(row: Progress | None, name: str, code: str) -> list:

@@ -3,6 +3,7 @@ with their results, answers (idempotent: an ``Idempotency-Key`` header or an
 ``idempotency_key`` field), events filed from a target. Scoped like the pages
 (``campaigns.selectors``); out of scope answers 404."""
 
+from django.http import FileResponse
 from rest_framework import exceptions, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -13,6 +14,7 @@ from accounts.scoping import access_area
 from api.pagination import Cursor, IdCursor
 from campaigns import selectors, services
 from campaigns.answers import target_answer, target_event_file
+from campaigns.exports import XLSX, ledger_export
 from campaigns.api.serializers import (
     AnswerInput,
     AnswerOutput,
@@ -79,6 +81,21 @@ class CampaignProgress(APIView):
         own, children = selectors.progress_rows(campaign, area)
         return Response({"campaign": campaign.pk, "node": progress_data(own),
                          "children": [progress_data(row) for row in children]})
+
+
+class CampaignLedger(APIView):
+    """GET ?area=<id>: the results ledger as .xlsx (managers; masked and logged like the
+    page's export)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, pk):
+        campaign = selectors.access_campaign(request.user, pk)
+        if not selectors.can_manage(request.user, campaign):
+            raise exceptions.NotFound()
+        area = selectors.progress_root(request.user, campaign, request.query_params.get("area"))
+        handle, filename = ledger_export(actor=request.user, campaign=campaign, area=area)
+        return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX)
 
 
 class TargetList(ListAPIView):

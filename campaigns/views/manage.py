@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.scoping import ancestor_paths
 from campaigns import selectors, services
-from campaigns.exports import ledger_export
+from campaigns.exports import XLSX, ledger_export
 from campaigns.forms import CampaignForm, preset_initial
 from campaigns.models import Campaign, CampaignState, Target
 from grids.models import GRID_LEVELS, Area
@@ -152,5 +152,4 @@ def export(request, pk):
     campaign = _managed(request, pk)
     area = selectors.progress_root(request.user, campaign, request.GET.get("area"))
     handle, filename = ledger_export(actor=request.user, campaign=campaign, area=area)
-    return FileResponse(handle, as_attachment=True, filename=filename,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX)

@@ -163,3 +163,10 @@ def test_export_layout_masking_and_log(registry, make_campaign, crew, tree, clie
     assert h2_row[-4:-1] == ("是", "是", "2")  # the ledger is in the language of the request (Chinese)
     log = PersonalDataAccess.objects.get(action="export")
     assert log.actor == crew["dispatcher"] and log.row_count == 3 and log.filters["campaign"] == campaign.pk
+    # The same ledger through the API, for the G11 grid only; logged too. Grid workers get 404.
+    response = client.get(f"/api/v1/campaigns/{campaign.pk}/ledger.xlsx?area={tree['G11'].pk}")
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content)))["排查台账"].values)
+    assert response.status_code == 200 and len(rows) == 3
+    assert PersonalDataAccess.objects.filter(action="export").count() == 2
+    client_for(client, crew["worker"])
+    assert client.get(f"/api/v1/campaigns/{campaign.pk}/ledger.xlsx").status_code == 404
