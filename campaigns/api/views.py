@@ -14,7 +14,6 @@ from accounts.scoping import access_area
 from api.pagination import Cursor, IdCursor
 from campaigns import selectors, services
 from campaigns.answers import target_answer, target_event_file
-from campaigns.exports import XLSX, ledger_export
 from campaigns.api.serializers import (
     AnswerInput,
     AnswerOutput,
@@ -23,6 +22,7 @@ from campaigns.api.serializers import (
     TargetOutput,
     progress_data,
 )
+from campaigns.exports import XLSX, ledger_export
 
 
 class CampaignList(ListAPIView):

@@ -29,7 +29,7 @@ def open_target(page, campaign, label):
     page.wait_for_selector("#answer-form")
 
 
-def test_campaign_from_creation_to_export(open_context, registry, crew, tree, reference_data):
+def test_campaign_from_creation_to_export(open_context, registry, crew, tree, reference_data):  # noqa: F811
     _household(tree["G11"], "H5", _room(tree["G11"], "1栋", "2单元", "301"), 1)
     # --- The dispatcher creates and publishes the campaign on the street -------------------
     desk = open_context(DESKTOP)
