@@ -114,6 +114,9 @@ def test_api_answers_are_idempotent_and_progress_rolls_up(registry, make_campaig
     tree_rows = client.get(f"/api/v1/campaigns/{campaign.pk}/progress/?tree=1").json()["nodes"]
     assert {row["area"]["code"]: row["visited"] for row in tree_rows} == {
         "431302001000": 1, "431302001001": 1, "43130200100101": 1, "43130200100102": 0}
+    features = client.get(f"/campaigns/{campaign.pk}/map.json").json()["features"]
+    assert {f["properties"]["code"]: f["properties"]["share"] for f in features} == {
+        "43130200100101": 0.5, "43130200100102": 0.0}
     grid = client.get(f"/api/v1/campaigns/{campaign.pk}/progress/?area={tree['G11'].pk}").json()
     assert [(child["worker"]["name"], child["visited"]) for child in grid["children"]] == [("g11_worker", 1)]
 
