@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TargetKind(models.TextChoices):
-    HOUSEHOLD = "household", _("Households")  # 每户
-    BUILDING = "building", _("Buildings")  # 每栋楼
-    RENTAL_ROOM = "rental_room", _("Rental rooms")  # 出租房屋
-    KEY_PLACE = "key_place", _("Key places")  # 重点场所
-    SPECIAL_GROUP = "special_group", _("Special-group members")  # 特殊人群
+    HOUSEHOLD = "household", _("Every household")  # 每户
+    BUILDING = "building", _("Every building")  # 每栋楼
+    RENTAL_ROOM = "rental_room", _("Every rental room")  # 出租房屋
+    KEY_PLACE = "key_place", _("Key places of the chosen kinds")  # 重点场所
+    SPECIAL_GROUP = "special_group", _("Members of the chosen special groups")  # 特殊人群
 
 
 class CampaignState(models.TextChoices):
