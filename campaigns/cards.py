@@ -6,7 +6,6 @@ on the resident's own page, through ``residents.services.resident_reveal`` (logg
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from campaigns.models import Campaign, Target, TargetKind
 from residents import crypto
@@ -35,7 +34,7 @@ def _people(residents) -> list[Person]:
 def _room_facts(room: Room | None) -> list[tuple[str, str]]:
     if room is None:
         return []
-    return [(_("Building"), room.building.name), (pgettext("housing", "Unit"), room.unit.name), (_("Room"), room.number),
+    return [(_("Building"), room.building.name), (_("Unit (stairwell)"), room.unit.name), (_("Room"), room.number),
             (_("Use"), room.get_use_display())]
 
 

@@ -13,7 +13,7 @@ class CampaignOutput(serializers.ModelSerializer):
         fields = ["id", "name", "description", "area", "target_kind", "place_kinds", "groups", "state", "starts_on",
                   "ends_on", "allow_late", "form", "form_version", "published_at", "closed_at"]
 
-    def get_area(self, campaign):
+    def get_area(self, campaign) -> dict:
         return {"id": campaign.area_id, "code": campaign.area.code, "name": campaign.area.name}
 
 
@@ -67,7 +67,7 @@ class TargetOutput(serializers.ModelSerializer):
         fields = ["id", "campaign_id", "label", "grid", "worker_id", "building_id", "status", "attempts", "problem", "late",
                   "event", "answered_at", "last_answer"]
 
-    def get_grid(self, target):
+    def get_grid(self, target) -> dict:
         return {"id": target.grid_id, "code": target.grid.code, "name": target.grid.name}
 
 
