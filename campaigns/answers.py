@@ -180,15 +180,17 @@ def target_event_file(*, actor, target: Target, idempotency_key: str, descriptio
         raise ValidationError(_("No problem was recorded at this target."))
     campaign = target.campaign
     with transaction.atomic():
+        # The target is locked first (as answers do), so two taps from two phones file
+        # one event: the second waits here and then finds the first.
+        locked = Target.objects.select_for_update().get(pk=target.pk)
+        if locked.event_id:
+            return locked.event, False
         event, created = event_file(
             actor=actor, channel=Channel.GRID_WORKER, category=_problem_category(campaign, answer),
             description=(description or "").strip() or problem_description(campaign, target, answer),
             grid=target.grid, latitude=answer.latitude, longitude=answer.longitude, address=target.label,
             attachments=attachments, idempotency_key=f"campaign-{(idempotency_key or '').strip()[:50]}" if idempotency_key else None,
         )
-        locked = Target.objects.select_for_update().get(pk=target.pk)
-        if locked.event_id:
-            return locked.event, False
         before = counters.target_counts(locked.status, locked.problem, locked.event_id)
         locked.event = event
         locked.save(update_fields=["event"])

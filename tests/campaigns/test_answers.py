@@ -186,3 +186,30 @@ def test_workers_behind_schedule_are_reminded_once_a_day(registry, make_campaign
     note = Notification.objects.get(kind="campaign_behind")
     assert note.user == crew["g12_worker"] and "0 of 1" in note.title
     assert [row.area for row in grids_behind(crew["dispatcher"], campaign, today)] == [tree["G12"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_phones_tapping_at_once_file_one_event(registry, make_campaign, crew, reference_data):
+    campaign = make_campaign()
+    h1 = target(campaign, "1栋1单元101 #H1")
+    target_answer(actor=crew["worker"], target=h1, outcome="visited", idempotency_key="v",
+                  values={"has_gas": "yes", "leak": "yes"})
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def tap(actor, key):
+        try:
+            barrier.wait()
+            results.append(target_event_file(actor=actor, target=h1, idempotency_key=key))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap, args=(crew[who], who)) for who in ("worker", "g11_parttime")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and Event.objects.count() == 1
+    assert sorted(created for _event, created in results) == [False, True]
+    assert progress_drift(campaign) == []
