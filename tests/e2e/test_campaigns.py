@@ -114,3 +114,10 @@ def test_campaign_from_creation_to_export(open_context, registry, crew, tree, re
     assert len(ledger) == 4 and {row[9] for row in ledger[1:]} == {"无人在家", "已走访"}
     assert next(row for row in ledger[1:] if row[5] == "1栋2单元301 #H5")[13] == event.code
     assert Target.objects.filter(campaign=campaign, status="done").count() == 2
+
+    # The map colours the street's two grids by progress; a click opens the grid's progress.
+    errors = []
+    dispatcher.on("pageerror", lambda error: errors.append(error))
+    dispatcher.goto(f"/campaigns/{campaign.pk}/map")
+    dispatcher.wait_for_function("document.getElementById('map-status').textContent === '2'")
+    assert dispatcher.locator("#campaign-map path.leaflet-interactive").count() == 2 and errors == []
