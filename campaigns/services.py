@@ -150,7 +150,9 @@ def campaign_refresh(*, actor, campaign: Campaign) -> dict[str, int]:
         current = population.population_now(campaign)
         gone, moved = [], []
         # Targets first, counters after: the same lock order as an answer.
-        for target in Target.objects.select_for_update().filter(campaign=campaign).order_by("pk"):
+        targets = (Target.objects.select_for_update().filter(campaign=campaign).order_by("pk")
+                   .only("pk", "object_id", "grid_id", "status", "building_id", "label", "worker_id"))
+        for target in targets.iterator(chunk_size=5000):
             found = current.get(target.object_id)
             if target.status in (TargetStatus.DONE, TargetStatus.MOVED_OUT):
                 continue
