@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "open311",
     "webhooks",
     "assessment",
+    "campaigns",
 ]
 
 MIDDLEWARE = [
@@ -256,6 +257,8 @@ CELERY_BEAT_SCHEDULE = {
                             "schedule": crontab(minute=30, hour=1)},
     # Delete import files and error reports older than RESIDENT_FILE_RETENTION_DAYS.
     "purge-resident-files": {"task": "residents.tasks.resident_files_purge_task", "schedule": crontab(minute=10, hour=2)},
+    # Close campaigns past their end date; remind workers behind schedule (docs/campaigns.md).
+    "campaigns-daily": {"task": "campaigns.tasks.campaigns_daily_task", "schedule": crontab(minute=0, hour=8)},
 }
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
