@@ -14,6 +14,7 @@ from campaigns.formspec import display_value
 from campaigns.models import Campaign, Outcome, Progress, Target, TargetKind, TargetStatus
 from campaigns.selectors import progress_rows, targets_visible_to
 from grids.models import Area
+from residents import privacy
 from residents.exports import safe_cell
 from residents.models import AccessAction, Resident
 from residents.services import access_log_record
@@ -39,12 +40,12 @@ def _contacts(campaign: Campaign, targets: list[Target]) -> dict[int, Resident]:
     """object id → the resident to show (the member for special groups, the head or first
     member for households)."""
     ids = [target.object_id for target in targets]
-    fields = ("pk", "name", "id_mask", "phone_mask", "household_id", "relation_to_head")
+    fields = ("pk", "name", "id_mask", "phone_mask", "household_id", "relation_to_head", "grid__path")
     if campaign.target_kind == TargetKind.SPECIAL_GROUP:
-        return {r.pk: r for r in Resident.objects.filter(pk__in=ids).only(*fields)}
+        return {r.pk: r for r in Resident.objects.filter(pk__in=ids).select_related("grid").only(*fields)}
     if campaign.target_kind == TargetKind.HOUSEHOLD:
         found = {}
-        members = Resident.objects.filter(household_id__in=ids, moved_out_on__isnull=True).only(*fields).order_by("id")
+        members = Resident.objects.filter(household_id__in=ids, moved_out_on__isnull=True).select_related("grid").only(*fields).order_by("id")
         for member in members:
             if member.household_id not in found or member.relation_to_head == "户主":
                 found[member.household_id] = member
@@ -58,21 +59,21 @@ def _ancestors(paths) -> dict[str, Area]:
     return {area.path: area for area in Area.objects.filter(path__in=wanted).only("path", "name", "level", "code")}
 
 
-def _ledger_rows(campaign: Campaign, targets):
+def _ledger_rows(actor, campaign: Campaign, targets):
     specs = campaign.form
     number = 0
     batch = []
     for target in targets.iterator(chunk_size=BATCH):
         batch.append(target)
         if len(batch) == BATCH:
-            yield from _batch_rows(campaign, specs, batch, number)
+            yield from _batch_rows(actor, campaign, specs, batch, number)
             number += len(batch)
             batch = []
     if batch:
-        yield from _batch_rows(campaign, specs, batch, number)
+        yield from _batch_rows(actor, campaign, specs, batch, number)
 
 
-def _batch_rows(campaign, specs, batch, number):
+def _batch_rows(actor, campaign, specs, batch, number):
     contacts = _contacts(campaign, batch)
     areas = _ancestors({target.grid.path for target in batch})
     for offset, target in enumerate(batch, start=1):
@@ -80,10 +81,12 @@ def _batch_rows(campaign, specs, batch, number):
         answer = target.last_answer
         visit = answer if answer is not None and answer.outcome == Outcome.VISITED else None
         person = contacts.get(target.object_id)
+        shown = privacy.shown_values(actor, grid_path=person.grid.path, id_mask=person.id_mask, phone_mask=person.phone_mask,
+                                     birth_date=None) if person else {}
         row = [
             number + offset, names.get("street", ""), names.get("community", ""), target.grid.name,
             target.worker.display_name if target.worker else "", target.label,
-            person.name if person else "", person.id_mask if person else "", person.phone_mask if person else "",
+            person.name if person else "", shown.get("id_number", ""), shown.get("phone", ""),
             STATUS_TEXT.get(target.status, target.status), target.attempts, "是" if target.problem else "否",
             "；".join(spec["label"] for spec in specs if visit and spec["code"] in visit.problems),
             target.event.code if target.event else "",
@@ -118,7 +121,7 @@ def ledger_export(*, actor, campaign: Campaign, area: Area):
     summary.append(_summary_row(own, f"合计：{area.name}", area.code))
     ledger = workbook.create_sheet("排查台账")
     ledger.append(LEDGER_HEADERS + [safe_cell(spec["label"]) for spec in campaign.form])
-    for row in _ledger_rows(campaign, targets):
+    for row in _ledger_rows(actor, campaign, targets):
         ledger.append(row)
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(handle)

@@ -58,7 +58,7 @@ def _target_page(request, target, *, values=None, errors=None, general=None, sta
         workers = (RoleAssignment.objects.filter(area=target.grid, role__in=GRID_WORKER_ROLES, revoked_at__isnull=True)
                    .select_related("user").order_by("user__username"))
     return render(request, "campaigns/target.html", {
-        "campaign": campaign, "target": target, "card": target_card(campaign, target),
+        "campaign": campaign, "target": target, "card": target_card(campaign, target, user=request.user),
         "fields": _fields(campaign, values, errors), "errors": general or [],
         "key": uuid.uuid4().hex if values is None else request.POST.get("idempotency_key", uuid.uuid4().hex),
         "not_home_key": uuid.uuid4().hex, "event_key": uuid.uuid4().hex,
