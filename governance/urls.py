@@ -23,8 +23,10 @@ urlpatterns = [
     path("residents/", include("residents.urls")),
     # Before api/: its last pattern answers every other /api/v1/ path with the JSON 404.
     path("api/v1/assessment/", include("assessment.api.urls")),
+    path("api/v1/patrols/", include("patrols.api.urls")),
     path("api/", include("api.urls")),
     path("open311/v2/", include("open311.urls")),
     path("assessment/", include("assessment.urls")),
+    path("patrols/", include("patrols.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -32,7 +32,8 @@ def _day(moment) -> date:
 def objects_of(*, grid, target: str, kinds=()) -> list[PatrolObject]:
     """The objects of ``target`` in ``grid`` (``kinds``: key-place kinds or special groups)."""
     if target == Target.GRID:
-        return [PatrolObject(Target.GRID, grid.pk, grid.name, _day(grid.created_at), grid.label_lat, grid.label_lon)]
+        # The grid itself is always there (its row may have been imported later).
+        return [PatrolObject(Target.GRID, grid.pk, grid.name, date.min, grid.label_lat, grid.label_lon)]
     if target == Target.BUILDING:
         return [PatrolObject(target, b.pk, b.name, _day(b.created_at), b.lat, b.lon)
                 for b in Building.objects.filter(grid=grid).order_by("name")]
@@ -74,8 +75,7 @@ def object_counts(*, target: str, kinds=(), grid_ids=None) -> list[tuple[int, da
         grids = Area.objects.filter(level__in=("grid", "subgrid"))
         if grid_ids is not None:
             grids = grids.filter(pk__in=grid_ids)
-        rows = grids.annotate(day=TruncDate("created_at")).values_list("id", "day")
-        return [(grid_id, day, 1) for grid_id, day in rows]
+        return [(grid_id, date.min, 1) for grid_id in grids.values_list("id", flat=True)]
     if target == Target.BUILDING:
         rows = Building.objects.all()
         grid_field, day_field = "grid_id", "created_at"

@@ -187,3 +187,22 @@ def overdue_slots(*, grids, day: date | None = None) -> list[tuple[object, Patro
         for item in plan.items:
             rows += [(grid, item.version, slot) for slot in item.slots if slot.status == "overdue"]
     return rows
+
+
+def plans_as_data(plans: list[GridPlan]) -> list[dict]:
+    """Plans as JSON for the API and the phone page."""
+    return [
+        {"grid": plan.grid.pk, "grid_code": plan.grid.code, "grid_name": plan.grid.name, "day": plan.day.isoformat(),
+         "counts": plan.counts,
+         "items": [
+             {"item": item.version.item_id, "code": item.version.item.code, "name": item.version.label,
+              "class": item.version.item.patrol_class.label, "guidance": item.version.guidance,
+              "target": item.version.target, "frequency": item.version.frequency,
+              "frequency_label": str(item.version.get_frequency_display()),
+              "default_category": item.version.default_category_id, "counts": item.counts,
+              "slots": [{"kind": slot.object.kind, "id": slot.object.id, "label": slot.object.label,
+                         "status": slot.status, "period": [slot.period[0].isoformat(), slot.period[1].isoformat()],
+                         "lat": slot.object.lat, "lon": slot.object.lon} for slot in item.slots]}
+             for item in plan.items]}
+        for plan in plans
+    ]

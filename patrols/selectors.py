@@ -92,3 +92,24 @@ def coverage_for(*, user, kind: str, first, last) -> list:
         return (value is None, value if value is not None else 0, unit.code, unit.name)
 
     return sorted(results, key=behind)
+
+
+def round_map_data(round: PatrolRound) -> dict:
+    """A round for the map: the grid's boundary, the track in segments (split at gaps),
+    the checked objects and the findings."""
+    from patrols.track import track_segments
+
+    checks = round.checks.select_related("version").order_by("checked_at")
+    findings = round.findings.select_related("event", "event__category").order_by("created_at")
+    return {
+        "round": {"id": round.pk, "status": round.status, "worker": round.worker.display_name,
+                  "started_at": round.started_at.isoformat(), "ended_at": round.ended_at.isoformat() if round.ended_at else None,
+                  "distance_m": round.distance_m, "point_count": round.point_count},
+        "grid": {"type": "Feature", "geometry": round.grid.boundary,
+                 "properties": {"name": round.grid.name, "code": round.grid.code}},
+        "segments": track_segments(round),
+        "checks": [{"id": c.pk, "item": c.version.name, "object": c.object_label, "result": c.result,
+                    "lat": c.lat, "lon": c.lon, "at": c.checked_at.isoformat()} for c in checks],
+        "findings": [{"id": f.pk, "event": f.event_id, "code": f.event.code, "category": f.event.category.name,
+                      "state": f.event.state, "lat": f.event.latitude, "lon": f.event.longitude} for f in findings],
+    }

@@ -93,6 +93,8 @@ def patrol_item_create(*, actor, patrol_class, code: str, order: int = 0, **valu
     """A new item with its first version (audited)."""
     values = _version_values({key: values.get(key) for key in REVISABLE})
     values["kinds"] = values.get("kinds") or []
+    values["name_en"] = values.get("name_en") or ""
+    values["guidance"] = values.get("guidance") or ""
     with transaction.atomic():
         item = PatrolItem.objects.create(patrol_class=patrol_class, code=code, order=order)
         version = PatrolItemVersion.objects.create(item=item, number=1, created_by=actor, **values)
@@ -115,6 +117,7 @@ def patrol_item_revise(*, actor, item_id: int, **changes) -> PatrolItemVersion:
         values.update(changes)
         values = _version_values(values)
         values["kinds"] = values.get("kinds") or []
+        values["name_en"] = values.get("name_en") or ""
         differing = {key: str(value) for key, value in values.items() if getattr(current, key) != value}
         if not differing:
             return current
@@ -259,7 +262,7 @@ def check_record(*, actor, round_id: int, key: str, item, object_kind: str, obje
 # --- Findings --------------------------------------------------------------------------------
 
 
-def finding_file(*, actor, round_id: int, key: str, description: str, category=None, check_id=None, latitude=None,
+def finding_file(*, actor, round_id: int, key: str, description: str, category=None, check_id=None, check_key=None, latitude=None,
                  longitude=None, photos=(), urgency: str = "normal", at=None) -> tuple[PatrolFinding, bool]:
     """File a problem found on the round as an event through the normal filing entry
     point (channel ``patrol``, its SLA and notifications). The small class defaults to
@@ -269,7 +272,11 @@ def finding_file(*, actor, round_id: int, key: str, description: str, category=N
     with transaction.atomic():
         round = _lock_own_round(actor, round_id, at=_when(at))
     check = None
-    if check_id not in (None, ""):
+    if check_key:
+        check = PatrolCheck.objects.filter(client_key=check_key, round=round).select_related("version").first()
+        if check is None:
+            raise ValidationError({"check": _("This check is not part of the round.")})
+    elif check_id not in (None, ""):
         check = PatrolCheck.objects.filter(pk=check_id, round=round).select_related("version").first() if str(check_id).isdigit() else None
         if check is None:
             raise ValidationError({"check": _("This check is not part of the round.")})
