@@ -111,7 +111,7 @@ def patrol_item_revise(*, actor, item_id: int, **changes) -> PatrolItemVersion:
     if unknown:
         raise ValidationError(_("These fields cannot be revised: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     with transaction.atomic():
-        item = PatrolItem.objects.select_for_update().select_related("current").get(pk=item_id)
+        item = PatrolItem.objects.select_for_update(of=("self",)).select_related("current").get(pk=item_id)
         current = item.current
         values = {key: getattr(current, key) for key in REVISABLE}
         values.update(changes)

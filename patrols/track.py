@@ -9,7 +9,7 @@ does not bridge gaps longer than ``PATROL_TRACK_GAP_SECONDS`` (the worker may ha
 walked anywhere in between)."""
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,7 +37,7 @@ def _time(value) -> datetime | None:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        moment = datetime.fromtimestamp(value / 1000, tz=timezone.utc)  # epoch milliseconds (the browser's)
+        moment = datetime.fromtimestamp(value / 1000, tz=UTC)  # epoch milliseconds (the browser's)
     elif isinstance(value, str):
         moment = parse_datetime(value)
     else:
