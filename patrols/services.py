@@ -269,8 +269,9 @@ def finding_file(*, actor, round_id: int, key: str, description: str, category=N
     the checked item's; the position to the check's, else the round's last fix; the grid
     is the one at the position, else the round's. Returns ``(finding, created)``."""
     key = _key(key)
+    at = _when(at)
     with transaction.atomic():
-        round = _lock_own_round(actor, round_id, at=_when(at))
+        round = _lock_own_round(actor, round_id, at=at)
     check = None
     if check_key:
         check = PatrolCheck.objects.filter(client_key=check_key, round=round).select_related("version").first()
@@ -295,7 +296,7 @@ def finding_file(*, actor, round_id: int, key: str, description: str, category=N
                                  urgency=urgency, idempotency_key=key, reported_at=None)
     finding, created = PatrolFinding.objects.get_or_create(
         event=event, defaults={"round": round, "item_check": check, "grid_id": event.grid_id, "worker": actor,
-                               "created_at": event.reported_at})
+                               "created_at": at})
     if finding.round_id != round.pk:
         raise ValidationError({"key": _("This idempotency key was already used for another round.")})
     return finding, created

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from accounts.scoping import grids_visible_to
@@ -26,6 +27,7 @@ from patrols.plans import grid_plan, overdue_slots, plans_as_data, worker_plan
 from patrols.services import round_start
 
 OVERDUE_GRID_LIMIT = 300
+KIND_LABELS = {"grid": _lazy("Grids"), "worker": _lazy("Grid workers"), "community": _lazy("Communities"), "street": _lazy("Streets")}
 
 
 @login_required
@@ -90,9 +92,12 @@ def patrol_coverage(request):
         raise Http404("No such unit kind")
     first, last = _period(request)
     units = selectors.coverage_for(user=request.user, kind=kind, first=first, last=last)
+    ratios = selectors.ratios_current()
+    for unit in units:
+        unit.ratio_values = [unit.ratios.get(ratio.code) for ratio in ratios]
     return render(request, "patrols/coverage.html", {
-        "kind": kind, "kinds": UNIT_KINDS, "first": first, "last": last, "units": units,
-        "ratios": selectors.ratios_current(),
+        "kind": kind, "kinds": [(k, KIND_LABELS[k]) for k in UNIT_KINDS], "first": first, "last": last, "units": units,
+        "ratios": ratios,
         "map_data": [{"id": u.id, "code": u.code, "name": u.name, "ratios": u.ratios} for u in units] if kind == "grid" else [],
     })
 
