@@ -199,7 +199,8 @@ def plans_as_data(plans: list[GridPlan]) -> list[dict]:
               "class": item.version.item.patrol_class.label, "guidance": item.version.guidance,
               "target": item.version.target, "frequency": item.version.frequency,
               "frequency_label": str(item.version.get_frequency_display()),
-              "default_category": item.version.default_category_id, "counts": item.counts,
+              "default_category": item.version.default_category.code if item.version.default_category_id else None,
+              "counts": item.counts,
               "slots": [{"kind": slot.object.kind, "id": slot.object.id, "label": slot.object.label,
                          "status": slot.status, "period": [slot.period[0].isoformat(), slot.period[1].isoformat()],
                          "lat": slot.object.lat, "lon": slot.object.lon} for slot in item.slots]}

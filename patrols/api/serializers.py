@@ -84,6 +84,7 @@ class CheckInput(serializers.Serializer):
 class FindingInput(serializers.Serializer):
     key = serializers.CharField(max_length=64)
     description = serializers.CharField()
+    # The small class's code (e.g. "0801"); default: the checked item's.
     category = serializers.CharField(required=False, allow_blank=True)
     check = serializers.IntegerField(required=False)
     # The key of a check sent earlier from the phone (its id may not be known offline).
