@@ -267,8 +267,16 @@ def finding_file(*, actor, round_id: int, key: str, description: str, category=N
     """File a problem found on the round as an event through the normal filing entry
     point (channel ``patrol``, its SLA and notifications). The small class defaults to
     the checked item's; the position to the check's, else the round's last fix; the grid
-    is the one at the position, else the round's. Returns ``(finding, created)``."""
+    is the one at the position, else the round's. The event is reported when it reaches
+    the server (its SLA runs from then); the finding keeps when it was found (``at``).
+    Returns ``(finding, created)``; a replay (same key) returns the first finding, even
+    after the round ended."""
     key = _key(key)
+    existing = PatrolFinding.objects.filter(event__idempotency_key=key).select_related("event").first()
+    if existing is not None:
+        if existing.worker_id != actor.pk or existing.round_id != int(round_id):
+            raise ValidationError({"key": _("This idempotency key was already used for another round.")})
+        return existing, False
     at = _when(at)
     with transaction.atomic():
         round = _lock_own_round(actor, round_id, at=at)

@@ -14,7 +14,7 @@ D = datetime.date.fromisoformat
 @pytest.mark.django_db
 def test_coverage_figures_for_a_fixed_week(cast, tree, small_checklist, housing, walk_event):
     g11, worker = tree["G11"], cast["worker"]
-    daily, weekly, monthly = small_checklist["daily"], small_checklist["weekly"], small_checklist["monthly"]
+    daily, weekly = small_checklist["daily"], small_checklist["weekly"]
     b1, b2 = housing["b1"], housing["b2"]
     # Week of Monday 2 March 2026. Monday: grid + 1号楼; Thursday: grid + 1号楼 again (the
     # same weekly slot: counts once) + 2号楼; the rental room is never checked.

@@ -29,7 +29,7 @@ def walk(worker, grid, day, checks):
 def test_due_done_and_overdue_by_frequency_and_object(cast, tree, small_checklist, housing):
     g11, worker = tree["G11"], cast["worker"]
     daily, weekly, monthly = small_checklist["daily"], small_checklist["weekly"], small_checklist["monthly"]
-    b1, b2, rental = housing["b1"], housing["b2"], housing["rental"]
+    b1, rental = housing["b1"], housing["rental"]
 
     # Monday: the grid's daily item and 1号楼's weekly item are checked.
     walk(worker, g11, "2026-03-02", [(daily, "grid", g11.pk), (weekly, "building", b1.pk)])

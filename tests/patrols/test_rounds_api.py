@@ -60,6 +60,14 @@ def test_a_round_replayed_twice_applies_once(cast, tree, small_checklist, housin
         assert response.status_code == (201 if attempt == 0 else 200), response.content
         assert api.post(f"{API}/rounds/{round_id}/end/", {"key": "end-1"}, format="json").json()["status"] == "ended"
 
+    # An hour later the queue replays the finding once more: the same finding comes back.
+    PatrolRound.objects.filter(pk=round_id).update(started_at=timezone.now() - timezone.timedelta(hours=3),
+                                                   ended_at=timezone.now() - timezone.timedelta(hours=1))
+    finding["photos"] = [photo("f.png")]
+    assert api.post(f"{API}/rounds/{round_id}/findings/", finding, format="multipart").status_code == 200
+    check["photos"] = [photo()]
+    assert api.post(f"{API}/rounds/{round_id}/checks/", check, format="multipart").status_code == 200
+
     assert PatrolRound.objects.count() == 1
     assert TrackPoint.objects.filter(round_id=round_id).count() == 10
     assert PatrolCheck.objects.count() == 1 and PatrolSlot.objects.count() == 1
@@ -97,7 +105,7 @@ def test_track_keeps_gaps_and_poor_fixes_refuses_bad_points(cast, tree, checklis
     answer = api.post(f"{API}/rounds/{round_id}/track/", {"points": first + bad}, format="json").json()
     assert answer["accepted"] == 3
     assert [r["index"] for r in answer["refused"]] == [3, 4]
-    assert "position" in answer["refused"][1]["reason"]
+    assert answer["refused"][1]["reason"] == "位置缺失或超出范围。"  # Chinese first
     round = PatrolRound.objects.get(pk=round_id)
     assert round.point_count == 6
     # Two good steps before the gap, one after (the poor fix is left out): ≈ 3 × 11 m.
@@ -148,3 +156,15 @@ def test_catalogue_is_versioned_and_past_checks_keep_their_text(cast, tree, chec
     from accounts.models import AuditEntry
 
     assert AuditEntry.objects.filter(action="patrol_item_revise", object_id=str(item["item"])).count() == 1
+
+
+@pytest.mark.django_db
+def test_round_list_query_count_is_pinned(cast, tree, checklist, django_assert_max_num_queries):
+    api = client_for(cast["worker"])
+    for n in range(3):
+        round_id = api.post(f"{API}/rounds/", {"key": f"r{n}", "grid": tree["G11"].pk}, format="json").json()["id"]
+        api.post(f"{API}/rounds/{round_id}/end/", {}, format="json")
+    dispatcher = client_for(cast["dispatcher"])
+    with django_assert_max_num_queries(6):
+        response = dispatcher.get(f"{API}/rounds/")
+    assert len(response.json()["results"]) == 3
