@@ -156,6 +156,10 @@ class PatrolRound(models.Model):
         return reverse("patrols:round", args=[self.pk])
 
     @property
+    def distance_km(self) -> float:
+        return self.distance_m / 1000
+
+    @property
     def duration_seconds(self) -> float:
         if self.ended_at is None:
             return 0.0

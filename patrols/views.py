@@ -27,6 +27,7 @@ from patrols.plans import grid_plan, overdue_slots, plans_as_data, worker_plan
 from patrols.services import round_start
 
 OVERDUE_GRID_LIMIT = 300
+ROUND_LIST_LIMIT = 100
 KIND_LABELS = {"grid": _lazy("Grids"), "worker": _lazy("Grid workers"), "community": _lazy("Communities"), "street": _lazy("Streets")}
 
 
@@ -71,6 +72,19 @@ def patrol_round(request, round_id):
         context["checks"] = round.checks.select_related("version").order_by("checked_at")
         context["findings"] = round.findings.select_related("event", "event__category").order_by("created_at")
     return render(request, "patrols/round.html", context)
+
+
+@login_required
+def patrol_rounds(request):
+    """Recent rounds in the user's area (newest first), optionally of one grid or worker."""
+    rounds = selectors.rounds_visible_to(request.user).select_related("grid", "worker").order_by("-started_at", "-id")
+    grid = request.GET.get("grid", "")
+    if grid.isdigit():
+        rounds = rounds.filter(grid_id=grid)
+    worker = request.GET.get("worker", "")
+    if worker.isdigit():
+        rounds = rounds.filter(worker_id=worker)
+    return render(request, "patrols/rounds.html", {"rounds": rounds[:ROUND_LIST_LIMIT], "limit": ROUND_LIST_LIMIT})
 
 
 def _period(request) -> tuple[date, date]:

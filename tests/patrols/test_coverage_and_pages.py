@@ -79,5 +79,8 @@ def test_pages_for_the_worker_and_the_command_center(client, cast, tree, checkli
     assert client.get("/patrols/coverage/?kind=grid").status_code == 200
     assert client.get("/patrols/coverage/?kind=street").status_code == 200
     assert client.get("/patrols/overdue/").status_code == 200
+    listed = client.get(f"/patrols/rounds/?grid={tree['G11'].pk}")
+    assert listed.status_code == 200 and round_url.encode() in listed.content
     client.force_login(cast["outsider"])
     assert client.get(round_url).status_code == 404
+    assert round_url.encode() not in client.get("/patrols/rounds/").content
