@@ -98,14 +98,22 @@ def _insert(round_id: int, points: list[tuple]) -> list[tuple]:
         for offset in range(0, len(points), 500):
             chunk = points[offset:offset + 500]
             values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
-            params = [value for at, lat, lon, accuracy in chunk for value in (round_id, at, lat, lon, accuracy)]
+            params = [value for at, lat, lon, accuracy in chunk
+                      for value in (round_id, connection.ops.adapt_datetimefield_value(at), lat, lon, accuracy)]
             cursor.execute(
                 f"INSERT INTO {table} (round_id, at, lat, lon, accuracy) VALUES {values} "
                 f"ON CONFLICT (round_id, at) DO NOTHING RETURNING at, lat, lon, accuracy",
                 params,
             )
-            new += [(_time(row[0]) if not isinstance(row[0], datetime) else row[0], *row[1:]) for row in cursor.fetchall()]
+            new += [(_stored_time(row[0]), *row[1:]) for row in cursor.fetchall()]
     return new
+
+
+def _stored_time(value) -> datetime:
+    """A time as the database returns it from a raw query (SQLite: UTC text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 def _good(point) -> bool:
