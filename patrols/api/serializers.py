@@ -65,7 +65,8 @@ class RoundEndInput(serializers.Serializer):
 
 class TrackInput(serializers.Serializer):
     key = serializers.CharField(max_length=64, required=False)
-    points = serializers.ListField(child=serializers.DictField(), allow_empty=True)
+    # Checked point by point by patrols.track.points_check (a bad point costs only itself).
+    points = serializers.JSONField()
 
 
 class CheckInput(serializers.Serializer):

@@ -13,6 +13,9 @@ from tests.patrols.test_plans import walk as walk_a_round
 
 @pytest.mark.django_db
 def test_rounds_and_valid_findings_earn_points(cast, tree, small_checklist, walk):
+    from assessment.seed import ratio_seed
+
+    ratio_seed()  # migrations seed the rules; browser tests' flushes remove them
     worker = cast["worker"]
     monday = walk_a_round(worker, tree["G11"], "2026-03-02", [])
     walk_round = walk_a_round(worker, tree["G11"], "2026-03-03", [])
