@@ -12,6 +12,8 @@ Run by hand (not part of the test suite) against a benchmark database of its own
     psql "$DATABASE_URL" -c "INSERT INTO residents_building (grid_id, name, address, lat, lon, leader_name,
         leader_phone, created_at) SELECT g.id, n || '号楼', '', g.label_lat, g.label_lon, '', '', '2026-01-01'
         FROM grids_area g CROSS JOIN generate_series(1, 10) n WHERE g.level = 'grid'"
+    # the checklist is due from the day it was published: publish the seeded one in January
+    psql "$DATABASE_URL" -c "UPDATE patrols_patrolitemversion SET created_at = '2026-01-01 00:00+08'"
     # October 2026: 10 rounds per grid, 133 fixes and 7 checks each → ~20 M points, ~1 M checks
     .venv/bin/python manage.py generate_city --add-patrols --patrol-days 31 --until 2026-11-01 \\
         --patrol-rounds-per-week 2.3 --patrol-points 133 --patrol-checks 7 --seed 16
