@@ -4,9 +4,9 @@ district's 网格巡查任务 "15类84项" and the patrol lists streets publish 
 食品安全、环境保护、民生服务、疫情防控).
 
 Each item: (code, name, English name, what to look at, checked at, how often, default
-event small class, kinds of key place or special group it applies to — empty: all). Frequencies follow common practice: whole-grid
-street-scene items daily, rental rooms and shops monthly, key places weekly, high-risk
-special groups weekly. Admins edit all of it afterwards (a revision is a new version);
+event small class, kinds of key place or special group it applies to — empty: all).
+Frequencies follow common practice: whole-grid street-scene items daily, rental rooms
+and shops monthly, key places weekly, high-risk special groups weekly. Admins edit all of it afterwards (a revision is a new version);
 loading again adds what is missing and never overwrites an edit.
 """
 
