@@ -171,6 +171,8 @@ class PointSource(models.TextChoices):
     VERIFICATION = "verification", _("Verification")  # 核查
     CARE_VISIT = "care_visit", _("Care visit")  # 走访关爱对象
     PATROL = "patrol", _("Patrol of a key place")  # 重点场所巡查
+    PATROL_ROUND = "patrol_round", _("Patrol round")  # 网格巡查 (an ended round)
+    PATROL_FINDING = "patrol_finding", _("Valid patrol finding")  # 有效巡查发现
     REJECTED_REPORT = "rejected_report", _("Rejected report")  # 无效上报
     LATE_VERIFICATION = "late_verification", _("Late verification")  # 超时核查
 

@@ -114,6 +114,18 @@ def _sources(source: str, since: datetime, until: datetime):
 
         return (PlaceInspection.objects.filter(created_at__gte=since, created_at__lt=until)
                 .values_list("inspected_by_id", "id", "created_at"))
+    if source == PointSource.PATROL_ROUND:
+        from patrols.models import PatrolRound, RoundStatus
+
+        return (PatrolRound.objects.filter(status=RoundStatus.ENDED, started_at__gte=since, started_at__lt=until)
+                .values_list("worker_id", "id", "started_at"))
+    if source == PointSource.PATROL_FINDING:
+        from patrols.models import PatrolFinding
+
+        # Valid as the assessment counts it: accepted as a case (立案) or resolved on site.
+        return (PatrolFinding.objects.filter(created_at__gte=since, created_at__lt=until)
+                .exclude(event__accepted_at__isnull=True, event__is_onsite=False)
+                .values_list("worker_id", "id", "created_at"))
     raise ValueError(source)
 
 

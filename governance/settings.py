@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "webhooks",
     "assessment",
     "campaigns",
+    "patrols",
 ]
 
 MIDDLEWARE = [
@@ -389,6 +390,11 @@ CACHES["default"].setdefault("KEY_PREFIX", "governance")
 # Memory PostgreSQL may use per sort or hash in an assessment query (docs/assessment.md):
 # enough to hash a month's late stage timers once (about 60 bytes each).
 ASSESSMENT_WORK_MEM = env("ASSESSMENT_WORK_MEM", default="64MB")
+
+# Patrol tracks (docs/patrols.md): fixes worse than this many metres and gaps longer than
+# this many seconds do not count towards a round's distance (the points are kept).
+PATROL_TRACK_MAX_ACCURACY_M = env.float("PATROL_TRACK_MAX_ACCURACY_M", default=100.0)
+PATROL_TRACK_GAP_SECONDS = env.float("PATROL_TRACK_GAP_SECONDS", default=300.0)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="grid-governance@localhost")

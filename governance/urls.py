@@ -24,9 +24,11 @@ urlpatterns = [
     # Before api/: its last pattern answers every other /api/v1/ path with the JSON 404.
     path("api/v1/assessment/", include("assessment.api.urls")),
     path("api/v1/campaigns/", include("campaigns.api.urls")),
+    path("api/v1/patrols/", include("patrols.api.urls")),
     path("api/", include("api.urls")),
     path("open311/v2/", include("open311.urls")),
     path("assessment/", include("assessment.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("patrols/", include("patrols.urls")),
     path("admin/", admin.site.urls),
 ]

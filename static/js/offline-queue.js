@@ -1,112 +1,166 @@
-/* Offline queue for field forms (campaign answers; meant for every form a grid worker
-   sends from the street). A form marked data-offline-queue is sent with fetch; when the
-   network fails, its fields (photos included, as Blobs) are kept in IndexedDB and sent
-   again when the browser is back online or the next page loads. Each form carries an
-   idempotency_key field drawn by the server, so a form sent twice is applied once.
-   No inline script: texts come from data- attributes of #offline-status. */
+/* A queue of writes for field work that must survive a lost connection or a closed tab
+   (DESIGN §7b). Each request is stored in IndexedDB (photos as Blobs) with its
+   idempotency key before it is sent, sent in order, and removed only when the server
+   has answered; a request the server refuses (4xx) is kept aside as "failed" so nothing
+   is silently lost. The server applies a key once, so sending again is always safe.
+
+   Shared by the patrol round page and, through offline-forms.js, the campaigns' forms:
+
+     var queue = OfflineQueue.open("patrol", { csrf: token });
+     queue.add({ url: "/api/v1/...", json: {...} })                       // JSON body
+     queue.add({ url: "/api/v1/...", fields: [["note", "x"]], files: [["photos", blob, "a.jpg"]] })
+     queue.onchange(function (state) { state.waiting, state.failed, state.online, state.lastError });
+     queue.flush();   // also on "online", on add, and every 15 s
+
+   Every request carries its key in the body ("key") and in an Idempotency-Key header. */
 (function () {
   "use strict";
-  var DB = "governance-offline", STORE = "queue";
+  var DB_VERSION = 1;
 
-  function db() {
+  function uuid() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID().replace(/-/g, ""); }
+    var s = "";
+    for (var i = 0; i < 32; i += 1) { s += Math.floor(Math.random() * 16).toString(16); }
+    return s;
+  }
+
+  function openDb(name) {
     return new Promise(function (resolve, reject) {
-      var request = indexedDB.open(DB, 1);
-      request.onupgradeneeded = function () { request.result.createObjectStore(STORE, { keyPath: "key" }); };
+      var request = indexedDB.open("offline-queue-" + name, DB_VERSION);
+      request.onupgradeneeded = function () {
+        var db = request.result;
+        if (!db.objectStoreNames.contains("pending")) { db.createObjectStore("pending", { keyPath: "seq", autoIncrement: true }); }
+        if (!db.objectStoreNames.contains("failed")) { db.createObjectStore("failed", { keyPath: "seq", autoIncrement: true }); }
+      };
       request.onsuccess = function () { resolve(request.result); };
       request.onerror = function () { reject(request.error); };
     });
   }
-  function withStore(mode, action) {
-    return db().then(function (database) {
-      return new Promise(function (resolve, reject) {
-        var transaction = database.transaction(STORE, mode);
-        var request = action(transaction.objectStore(STORE));
-        transaction.oncomplete = function () { resolve(request ? request.result : undefined); };
-        transaction.onerror = function () { reject(transaction.error); };
-      });
+
+  function tx(db, store, mode, work) {
+    return new Promise(function (resolve, reject) {
+      var t = db.transaction(store, mode);
+      var result;
+      t.oncomplete = function () { resolve(result); };
+      t.onerror = function () { reject(t.error); };
+      result = work(t.objectStore(store));
     });
   }
-  var queue = {
-    put: function (item) { return withStore("readwrite", function (store) { return store.put(item); }); },
-    all: function () { return withStore("readonly", function (store) { return store.getAll(); }); },
-    remove: function (key) { return withStore("readwrite", function (store) { return store.delete(key); }); }
+
+  function all(db, store) {
+    return new Promise(function (resolve, reject) {
+      var request = db.transaction(store, "readonly").objectStore(store).getAll();
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function Queue(name, options) {
+    this.name = name;
+    this.csrf = (options && options.csrf) || "";
+    this.listeners = [];
+    this.sending = false;
+    this.lastError = "";
+    this.ready = openDb(name);
+    var self = this;
+    window.addEventListener("online", function () { self.flush(); });
+    window.addEventListener("offline", function () { self.notify(); });
+    window.setInterval(function () { self.flush(); }, 15000);
+    this.ready.then(function () { self.flush(); });
+  }
+
+  /* The requests still waiting to be sent. */
+  Queue.prototype.pending = function () {
+    return this.ready.then(function (db) { return all(db, "pending"); });
   };
 
-  function status(text) {
-    var node = document.getElementById("offline-status");
-    if (!node) { return; }
-    node.textContent = text || "";
-    node.classList.toggle("d-none", !text);
-  }
-  function texts() {
-    var node = document.getElementById("offline-status");
-    return node ? node.dataset : {};
-  }
+  Queue.prototype.onchange = function (listener) { this.listeners.push(listener); this.notify(); };
 
-  function fieldsOf(form) {
-    var list = [];
-    new FormData(form).forEach(function (value, name) {
-      if (value instanceof File && !value.size) { return; }  // an empty file input
-      list.push([name, value]);
+  Queue.prototype.notify = function () {
+    var self = this;
+    return this.ready.then(function (db) {
+      return Promise.all([all(db, "pending"), all(db, "failed")]);
+    }).then(function (lists) {
+      var state = { waiting: lists[0].length, failed: lists[1], online: navigator.onLine, sending: self.sending,
+        lastError: self.lastError };
+      self.listeners.forEach(function (listener) { listener(state); });
+      return state;
     });
-    return list;
-  }
-  function post(item) {
-    var data = new FormData();
-    item.fields.forEach(function (pair) {
-      if (pair[1] instanceof Blob) { data.append(pair[0], pair[1], pair[1].name || "photo.jpg"); }
-      else { data.append(pair[0], pair[1]); }
-    });
-    return fetch(item.url, { method: "POST", body: data, credentials: "same-origin" });
-  }
+  };
 
-  var flushing = false;
-  function flush() {
-    if (flushing || !window.indexedDB) { return Promise.resolve(); }
-    flushing = true;
-    return queue.all().then(function (items) {
-      if (!items.length) { return; }
-      status(texts().pending + " " + items.length);
-      return items.reduce(function (previous, item) {
-        return previous.then(function () {
-          return post(item).then(function (response) {
-            // Accepted, or refused for good (an answer that is no longer possible): done.
-            // Server errors and lost connections stay queued.
-            if (response.status < 500) { return queue.remove(item.key); }
+  /* Store a request; resolves with its key once it is safely in IndexedDB. */
+  Queue.prototype.add = function (request) {
+    var self = this;
+    var record = { url: request.url, method: request.method || "POST", key: request.key || uuid(),
+      json: request.json || null, fields: request.fields || null, files: request.files || null,
+      queuedAt: new Date().toISOString() };
+    if (record.json) { record.json.key = record.key; }
+    if (record.fields) { record.fields.push(["key", record.key]); }
+    return this.ready.then(function (db) {
+      return tx(db, "pending", "readwrite", function (store) { store.add(record); });
+    }).then(function () { self.notify(); self.flush(); return record.key; });
+  };
+
+  Queue.prototype.send = function (record) {
+    var headers = { "X-CSRFToken": this.csrf, "Idempotency-Key": record.key, "Accept": "application/json" };
+    var body;
+    if (record.json) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(record.json);
+    } else {
+      body = new FormData();
+      (record.fields || []).forEach(function (pair) { body.append(pair[0], pair[1]); });
+      (record.files || []).forEach(function (file) { body.append(file[0], file[1], file[2]); });
+    }
+    return fetch(record.url, { method: record.method, headers: headers, body: body, credentials: "same-origin" });
+  };
+
+  /* Send what waits, in order; stop at the first network error or server trouble. */
+  Queue.prototype.flush = function () {
+    var self = this;
+    if (this.sending) { return this.current; }
+    this.sending = true;
+    this.current = this.ready.then(function (db) {
+      function next() {
+        return all(db, "pending").then(function (pending) {
+          if (!pending.length) { return true; }
+          var record = pending[0];
+          return self.send(record).then(function (response) {
+            if (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429)) {
+              return response.text().then(function (text) {
+                return tx(db, "pending", "readwrite", function (store) { store.delete(record.seq); }).then(function () {
+                  if (!response.ok) {
+                    record.status = response.status;
+                    record.answer = text.slice(0, 2000);
+                    return tx(db, "failed", "readwrite", function (store) { delete record.seq; store.add(record); });
+                  }
+                });
+              }).then(function () { self.lastError = ""; self.notify(); return next(); });
+            }
+            self.lastError = "HTTP " + response.status;
+            return false;
+          }, function (error) {
+            self.lastError = String(error && error.message || error);
+            return false;
           });
         });
-      }, Promise.resolve()).then(function () {
-        return queue.all().then(function (left) {
-          status(left.length ? texts().pending + " " + left.length : texts().sent);
-        });
-      });
-    }).catch(function () { /* still offline */ }).then(function () { flushing = false; });
-  }
-
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.matches || !form.matches("form[data-offline-queue]") || !window.fetch || !window.indexedDB) { return; }
-    event.preventDefault();
-    if (form.dataset.sending) { return; }
-    form.dataset.sending = "1";
-    var fields = fieldsOf(form);
-    var key = (fields.filter(function (pair) { return pair[0] === "idempotency_key"; })[0] || [])[1] || String(Date.now());
-    var item = { key: key, url: form.getAttribute("action") || window.location.pathname, fields: fields,
-                 at: new Date().toISOString() };
-    post(item).then(function (response) {
-      if (response.redirected) { window.location.assign(response.url); return; }
-      // Not accepted (the form has mistakes): send it the ordinary way to show them.
-      HTMLFormElement.prototype.submit.call(form);
-    }).catch(function () {
-      queue.put(item).then(function () {
-        delete form.dataset.sending;
-        form.reset();
-        status(texts().queued);
-      });
+      }
+      return next();
+    }).then(function (drained) {
+      self.sending = false;
+      self.notify();
+      return drained;
+    }, function (error) {
+      self.sending = false;
+      self.lastError = String(error);
+      self.notify();
+      return false;
     });
-  });
+    return this.current;
+  };
 
-  window.addEventListener("online", flush);
-  window.GovOfflineQueue = { flush: flush, all: function () { return queue.all(); } };
-  if (navigator.onLine !== false) { flush(); }
+  window.OfflineQueue = {
+    open: function (name, options) { return new Queue(name, options); },
+    uuid: uuid
+  };
 })();

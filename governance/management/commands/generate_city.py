@@ -27,11 +27,24 @@ class Command(BaseCommand):
                             "(YYYY-MM-DD; default now), e.g. --span-days 31 --until 2026-11-01 for October 2026")
         parser.add_argument("--add-events", action="store_true",
                             help="add the events to the existing city with this code instead of generating a city")
+        parser.add_argument("--patrols", action="store_true", help="also generate patrol rounds with GPS tracks and checks "
+                            "(PostgreSQL; docs/patrols.md)")
+        parser.add_argument("--add-patrols", action="store_true", help="add patrol rounds to the existing city with this code")
+        parser.add_argument("--patrol-days", type=int, default=365, help="span of the patrol rounds in days (default 365)")
+        parser.add_argument("--patrol-rounds-per-week", type=float, default=2.0, help="rounds per grid and week (default 2)")
+        parser.add_argument("--patrol-points", type=int, default=120, help="GPS points per round, 15 s apart (default 120)")
+        parser.add_argument("--patrol-checks", type=int, default=7, help="item checks per round (default 7)")
 
     def handle(self, *args, grids, seed, city_code, city_name, password, replace, residents, residents_file, events,
                open_events, span_days, until, add_events, **options):
         if span_days < 1:
             raise CommandError("--span-days must be at least 1")
+        if options["add_patrols"]:
+            city = Area.objects.filter(code=city_code).first()
+            if city is None:
+                raise CommandError(f"There is no city with the code {city_code}.")
+            self._patrols(city, seed, until, options)
+            return
         if add_events:
             city = Area.objects.filter(code=city_code).first()
             if city is None:
@@ -54,6 +67,20 @@ class Command(BaseCommand):
         )
         if events:
             self._events(city.city, events, seed, open_events, span_days, until)
+        if options["patrols"]:
+            self._patrols(city.city, seed, until, options)
+
+    def _patrols(self, city, seed, until, options):
+        from patrols.generation import PatrolGenerationError, patrols_generate
+
+        try:
+            made = patrols_generate(city=city, days=options["patrol_days"], until=until, seed=seed,
+                                    rounds_per_week=options["patrol_rounds_per_week"], points=options["patrol_points"],
+                                    checks=options["patrol_checks"])
+        except PatrolGenerationError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(f"{made.rounds} patrol rounds, {made.points} track points, {made.checks} item checks, "
+                          f"{made.slots} checked slots in {made.seconds:.1f} s")
 
     def _events(self, city, events, seed, open_events, span_days, until):
         from events.generation import events_generate

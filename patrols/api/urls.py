@@ -1,0 +1,17 @@
+from django.urls import path
+
+from patrols.api import views
+
+app_name = "patrols-api"
+urlpatterns = [
+    path("catalogue/", views.CatalogueView.as_view(), name="catalogue"),
+    path("plan/", views.PlanView.as_view(), name="plan"),
+    path("coverage/", views.CoverageView.as_view(), name="coverage"),
+    path("rounds/", views.RoundList.as_view(), name="rounds"),
+    path("rounds/<int:round_id>/", views.RoundDetail.as_view(), name="round"),
+    path("rounds/<int:round_id>/end/", views.RoundEnd.as_view(), name="round_end"),
+    path("rounds/<int:round_id>/track/", views.RoundTrack.as_view(), name="round_track"),
+    path("rounds/<int:round_id>/checks/", views.RoundChecks.as_view(), name="round_checks"),
+    path("rounds/<int:round_id>/findings/", views.RoundFindings.as_view(), name="round_findings"),
+    path("rounds/<int:round_id>/map/", views.RoundMap.as_view(), name="round_map"),
+]

@@ -1,0 +1,191 @@
+"""Patrols API (``/api/v1/patrols/``): the checklist, plans, rounds with their track
+points (in batches), item checks and findings, coverage. Scoped like the pages: a round
+outside the caller's scope answers 404; writes on a round are the walking worker's.
+
+Thin: reads come from selectors, writes from services; every write from the phone
+carries an idempotency key (``key``), so a replay returns the first answer."""
+
+from datetime import date, timedelta
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.scoping import access_area
+from api.pagination import Cursor
+from patrols import selectors
+from patrols.api.serializers import (
+    CheckInput,
+    CheckOutput,
+    FindingInput,
+    FindingOutput,
+    ItemOutput,
+    RoundEndInput,
+    RoundOutput,
+    RoundStartInput,
+    TrackInput,
+)
+from patrols.plans import grid_plan, plans_as_data, worker_plan
+from patrols.services import check_record, finding_file, round_end, round_start
+from patrols.track import track_add
+
+
+def _day(text, default: date) -> date:
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        from rest_framework.exceptions import ValidationError
+
+        raise ValidationError({"day": ["YYYY-MM-DD"]}) from None
+
+
+class CatalogueView(APIView):
+    """The checklist: classes with the current version of each item."""
+
+    def get(self, request):
+        classes = selectors.catalogue()
+        return Response([{"code": c.code, "name": c.name, "name_en": c.name_en,
+                          "items": ItemOutput([item.current for item in c.items.all()], many=True).data} for c in classes])
+
+
+class PlanView(APIView):
+    """What is due and overdue on a day (``?day=``): for the caller's grids, or for one
+    grid in scope (``?grid=``)."""
+
+    def get(self, request):
+        day = _day(request.query_params.get("day"), timezone.localdate())
+        grid_id = request.query_params.get("grid")
+        if grid_id:
+            grid = access_area(request.user, grid_id)
+            if not grid.is_grid:
+                raise Http404("No such grid")
+            plans = [grid_plan(grid=grid, day=day)]
+        else:
+            plans = worker_plan(worker=request.user, day=day)
+        return Response(plans_as_data(plans))
+
+
+class RoundList(generics.ListAPIView):
+    serializer_class = RoundOutput
+    pagination_class = Cursor
+    filter_backends = []
+
+    def get_queryset(self):
+        rounds = selectors.rounds_visible_to(self.request.user).select_related("grid")
+        params = self.request.query_params
+        if params.get("grid"):
+            rounds = rounds.filter(grid_id=params["grid"]) if params["grid"].isdigit() else rounds.none()
+        if params.get("mine") == "1":
+            rounds = rounds.filter(worker=self.request.user)
+        return rounds
+
+    @extend_schema(request=RoundStartInput, responses={201: RoundOutput, 200: RoundOutput})
+    def post(self, request):
+        payload = RoundStartInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        round, created = round_start(actor=request.user, **payload.validated_data)
+        return Response(RoundOutput(round).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class RoundDetail(APIView):
+    @extend_schema(responses=RoundOutput)
+    def get(self, request, round_id):
+        round = selectors.access_round(request.user, round_id)
+        data = RoundOutput(round).data
+        data["checks"] = CheckOutput(round.checks.select_related("item", "version"), many=True).data
+        data["findings"] = FindingOutput(round.findings.select_related("event", "event__category"), many=True).data
+        return Response(data)
+
+
+class RoundEnd(APIView):
+    @extend_schema(request=RoundEndInput, responses=RoundOutput)
+    def post(self, request, round_id):
+        selectors.access_round(request.user, round_id)
+        payload = RoundEndInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        values = payload.validated_data
+        round = round_end(actor=request.user, round_id=round_id, at=values.get("at"), note=values.get("note", ""))
+        return Response(RoundOutput(round).data)
+
+
+class RoundTrack(APIView):
+    """POST ``{"points": [{"at", "lat", "lon", "accuracy"}, …]}`` (``at``: ISO time or
+    epoch milliseconds) → ``{"accepted", "duplicates", "refused"}``; GET: the track in
+    segments split at gaps."""
+
+    @extend_schema(request=TrackInput)
+    def post(self, request, round_id):
+        selectors.access_round(request.user, round_id)
+        payload = TrackInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        result = track_add(actor=request.user, round_id=round_id, points=payload.validated_data["points"])
+        return Response(result, status=status.HTTP_200_OK)
+
+    def get(self, request, round_id):
+        from patrols.track import track_segments
+
+        return Response({"segments": track_segments(selectors.access_round(request.user, round_id))})
+
+
+class RoundChecks(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=CheckInput, responses={201: CheckOutput, 200: CheckOutput})
+    def post(self, request, round_id):
+        selectors.access_round(request.user, round_id)
+        data = request.data.copy() if hasattr(request.data, "getlist") else dict(request.data)
+        if hasattr(request.data, "getlist"):
+            data.setlist("photos", request.FILES.getlist("photos"))
+        payload = CheckInput(data=data)
+        payload.is_valid(raise_exception=True)
+        values = dict(payload.validated_data)
+        check, created = check_record(actor=request.user, round_id=round_id, photos=values.pop("photos"), **values)
+        return Response(CheckOutput(check).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class RoundFindings(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=FindingInput, responses={201: FindingOutput, 200: FindingOutput})
+    def post(self, request, round_id):
+        selectors.access_round(request.user, round_id)
+        data = request.data.copy() if hasattr(request.data, "getlist") else dict(request.data)
+        if hasattr(request.data, "getlist"):
+            data.setlist("photos", request.FILES.getlist("photos"))
+        payload = FindingInput(data=data)
+        payload.is_valid(raise_exception=True)
+        values = dict(payload.validated_data)
+        values["check_id"] = values.pop("check", None)
+        finding, created = finding_file(actor=request.user, round_id=round_id, photos=values.pop("photos"), **values)
+        return Response(FindingOutput(finding).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class RoundMap(APIView):
+    def get(self, request, round_id):
+        return Response(selectors.round_map_data(selectors.access_round(request.user, round_id)))
+
+
+class CoverageView(APIView):
+    """``?kind=grid|worker|community|street&first=YYYY-MM-DD&last=YYYY-MM-DD`` (default:
+    this month so far): the measures and ratios of every unit in scope."""
+
+    def get(self, request):
+        today = timezone.localdate()
+        first = _day(request.query_params.get("first"), today.replace(day=1))
+        last = _day(request.query_params.get("last"), today)
+        if last < first or (last - first) > timedelta(days=400):
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"last": [_("The period must run forwards and last at most 400 days.")]})
+        kind = request.query_params.get("kind", "grid")
+        units = selectors.coverage_for(user=request.user, kind=kind, first=first, last=last)
+        return Response({"kind": kind, "first": first, "last": last,
+                         "units": [{"id": u.id, "code": u.code, "name": u.name, **u.measures, "ratios": u.ratios}
+                                   for u in units]})

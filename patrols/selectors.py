@@ -1,0 +1,115 @@
+"""Reads for patrols, scoped through ``accounts.scoping``.
+
+A user sees the rounds, checks and findings in grids of their subtrees, plus their own
+rounds (a worker who moved to another grid still sees what they walked); ``access_*``
+answers an id outside the scope exactly like a missing one (``Http404``).
+"""
+
+from django.db.models import Q, QuerySet, Value
+from django.http import Http404
+
+from accounts.scoping import filter_by_area_scope, user_scope
+from patrols.models import PatrolClass, PatrolFinding, PatrolItem, PatrolRatio, PatrolRound
+
+
+def rounds_visible_to(user) -> QuerySet[PatrolRound]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return PatrolRound.objects.none()
+    if user_scope(user).is_global:
+        return PatrolRound.objects.all()
+    in_scope = filter_by_area_scope(PatrolRound.objects.all(), user, path_field="grid__path").values("id")
+    condition = Q(pk__in=in_scope)
+    condition |= Q(worker=user)
+    return PatrolRound.objects.filter(condition)
+
+
+def access_round(user, round_id) -> PatrolRound:
+    try:
+        return rounds_visible_to(user).select_related("grid", "worker").get(pk=round_id)
+    except (PatrolRound.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such round") from None
+
+
+def findings_visible_to(user) -> QuerySet[PatrolFinding]:
+    return PatrolFinding.objects.filter(round__in=rounds_visible_to(user))
+
+
+def catalogue() -> list[PatrolClass]:
+    """Active classes with their active items' current versions, in checklist order."""
+    from django.db.models import Prefetch
+
+    items = (PatrolItem.objects.filter(is_active=True, current__isnull=False)
+             .select_related("current", "current__default_category").order_by("order", "code"))
+    return list(PatrolClass.objects.filter(is_active=True).prefetch_related(Prefetch("items", queryset=items)))
+
+
+def ratios_current() -> list[PatrolRatio]:
+    return list(PatrolRatio.objects.filter(is_active=True))
+
+
+def my_rounds(user, limit: int = 20) -> list[PatrolRound]:
+    return list(PatrolRound.objects.filter(worker=user).select_related("grid").order_by("-started_at")[:limit])
+
+
+def open_round_of(user) -> PatrolRound | None:
+    from patrols.models import RoundStatus
+
+    return PatrolRound.objects.filter(worker=user, status=RoundStatus.OPEN).select_related("grid").first()
+
+
+def coverage_for(*, user, kind: str, first, last) -> list:
+    """Coverage of the units of ``kind`` (grid, worker, community, street) the user may
+    see, over the days ``first``..``last``, most behind first."""
+    from django.db.models.functions import Coalesce, NullIf
+
+    from accounts.models import RoleAssignment
+    from accounts.scoping import GRID_WORKER_ROLES, areas_visible_to, grid_workers_visible_to, grids_visible_to
+    from grids.models import GRID_LEVELS
+    from patrols.coverage import UNIT_KINDS, coverage_compute
+
+    if kind not in UNIT_KINDS:
+        raise Http404("No such unit kind")
+    scope = user_scope(user)
+    grids = None if scope.is_global else list(grids_visible_to(user).values_list("id", "path", "code", "name"))
+    units = workers = None
+    if kind in ("community", "street"):
+        units = list(areas_visible_to(user).filter(level=kind).values_list("id", "path", "code", "name"))
+    if kind == "worker":
+        workers = {}
+        rows = (RoleAssignment.objects.filter(revoked_at__isnull=True, role__in=GRID_WORKER_ROLES, area__level__in=GRID_LEVELS,
+                                              user__in=grid_workers_visible_to(user))
+                .annotate(shown=Coalesce(NullIf("user__full_name", Value("")), "user__username"))
+                .values_list("user_id", "shown", "area_id"))
+        visible = None if grids is None else {row[0] for row in grids}
+        for user_id, name, area_id in rows:
+            if visible is None or area_id in visible:
+                workers.setdefault(user_id, (name, []))[1].append(area_id)
+    results = coverage_compute(kind=kind, first=first, last=last, grids=grids, workers=workers, units=units)
+    ratio = PatrolRatio.objects.filter(is_active=True).order_by("order", "code").first()
+
+    def behind(unit):
+        value = unit.ratios.get(ratio.code) if ratio else None
+        return (value is None, value if value is not None else 0, unit.code, unit.name)
+
+    return sorted(results, key=behind)
+
+
+def round_map_data(round: PatrolRound) -> dict:
+    """A round for the map: the grid's boundary, the track in segments (split at gaps),
+    the checked objects and the findings."""
+    from patrols.track import track_segments
+
+    checks = round.checks.select_related("version").order_by("checked_at")
+    findings = round.findings.select_related("event", "event__category").order_by("created_at")
+    return {
+        "round": {"id": round.pk, "status": round.status, "worker": round.worker.display_name,
+                  "started_at": round.started_at.isoformat(), "ended_at": round.ended_at.isoformat() if round.ended_at else None,
+                  "distance_m": round.distance_m, "point_count": round.point_count},
+        "grid": {"type": "Feature", "geometry": round.grid.boundary,
+                 "properties": {"name": round.grid.name, "code": round.grid.code}},
+        "segments": track_segments(round),
+        "checks": [{"id": c.pk, "item": c.version.name, "object": c.object_label, "result": c.result,
+                    "lat": c.lat, "lon": c.lon, "at": c.checked_at.isoformat()} for c in checks],
+        "findings": [{"id": f.pk, "event": f.event_id, "code": f.event.code, "category": f.event.category.name,
+                      "state": f.event.state, "lat": f.event.latitude, "lon": f.event.longitude} for f in findings],
+    }

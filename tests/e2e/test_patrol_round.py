@@ -1,0 +1,98 @@
+"""A patrol round on a 360 px phone: the worker starts a round, the geolocation moves
+along a path, two items are checked, a finding is filed with a photo while the network
+is cut, the network comes back and the queue sends everything once, the round ends;
+the command center sees the track and the finding on the round's map."""
+
+import pytest
+
+from events.models import Event
+from patrols.catalogue import catalogue_seed
+from patrols.models import PatrolCheck, PatrolFinding, PatrolItem, PatrolRound, TrackPoint
+from residents.models import Building
+from tests.e2e.conftest import DESKTOP, G11_POSITION, PHONE, login, photo_file
+
+pytestmark = pytest.mark.e2e
+
+PATH = [(27.7050, 112.0050), (27.7053, 112.0052), (27.7056, 112.0055), (27.7059, 112.0057), (27.7062, 112.0060)]
+
+
+def waiting(page) -> int:
+    return int(page.locator("#queue-status").get_attribute("data-waiting") or "0")
+
+
+def check(page, item, *, result):
+    page.locator(f'[data-bs-target="#item-{item.pk}"]').click()
+    button = page.locator(f'.slot-button[data-item="{item.pk}"]').first
+    button.wait_for(state="visible")
+    button.click()
+    page.click(f'label[for="result-{result}"]')
+    page.fill("#check-form textarea[name=note]", "楼道有杂物" if result == "problem" else "")
+    page.click("#check-save")
+    page.wait_for_function("document.getElementById('check-form').hidden")
+
+
+def test_a_patrol_round_on_a_phone_survives_a_cut_network(open_context, cast, tree):
+    catalogue_seed()
+    Building.objects.create(grid=tree["G11"], name="1号楼", lat=27.7055, lon=112.0054)
+    garbage = PatrolItem.objects.get(code="0901")  # 暴露垃圾: the whole grid, daily
+    fire_lane = PatrolItem.objects.get(code="0201")  # 消防通道: each building, weekly
+
+    phone = open_context(PHONE, geolocation=G11_POSITION)
+    worker = login(phone, "g11_worker")
+    worker.goto("/patrols/")
+    with worker.expect_navigation():
+        worker.click("#start-round")
+    assert "/patrols/rounds/" in worker.url
+    round = PatrolRound.objects.get()
+
+    # Walk along the path: the phone reports each position.
+    for lat, lon in PATH:
+        phone.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": 8})
+        worker.wait_for_timeout(400)
+    worker.wait_for_function("document.getElementById('gps-status').textContent.indexOf('27.706') !== -1")
+
+    check(worker, garbage, result="done")
+    worker.wait_for_function("document.getElementById('queue-status').dataset.waiting === '0'")
+    assert PatrolCheck.objects.filter(round=round).count() == 1
+
+    # The network is cut: the second check and the finding stay queued on the phone.
+    phone.set_offline(True)
+    check(worker, fire_lane, result="problem")
+    # The problem pre-fills the finding (the item's small class 消防通道堵塞).
+    assert worker.locator("#finding-category").input_value() == fire_lane.current.default_category.code
+    worker.locator("#finding-photos").set_input_files([photo_file("lane.png")])
+    worker.click("#finding-file")
+    worker.wait_for_function("document.getElementById('queue-status').dataset.waiting >= '2'")
+    assert PatrolCheck.objects.filter(round=round).count() == 1
+    assert PatrolFinding.objects.count() == 0
+    assert "离线" in worker.inner_text("#queue-status") or "Offline" in worker.inner_text("#queue-status")
+
+    # The network is back: everything is sent, once.
+    phone.set_offline(False)
+    worker.wait_for_function("document.getElementById('queue-status').dataset.waiting === '0'", timeout=30_000)
+    assert PatrolCheck.objects.filter(round=round).count() == 2
+    assert worker.locator("#queue-failed").is_hidden(), worker.inner_text("#queue-failed")
+    finding = PatrolFinding.objects.get()
+    assert finding.item_check.item_id == fire_lane.pk
+    event = finding.event
+    assert event.channel == "patrol" and event.attachments.count() == 1
+    assert worker.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # End the round (the confirmation is accepted); the page shows the round as ended.
+    worker.on("dialog", lambda dialog: dialog.accept())
+    with worker.expect_navigation(timeout=30_000):
+        worker.click("#end-round")
+    round.refresh_from_db()
+    assert round.status == "ended"
+    assert TrackPoint.objects.filter(round=round).count() >= len(PATH)
+    assert round.distance_m > 100
+
+    # The command center sees the round on the map: the track and the finding.
+    desk = open_context(DESKTOP)
+    dispatcher = login(desk, "s1_dispatcher")
+    dispatcher.goto(f"/patrols/rounds/{round.pk}/")
+    dispatcher.wait_for_function("document.getElementById('round-map').dataset.findings === '1'")
+    assert int(dispatcher.locator("#round-map").get_attribute("data-points")) >= len(PATH)
+    assert dispatcher.locator("path.track-segment").count() >= 1
+    assert Event.objects.get(pk=event.pk).code in dispatcher.inner_text("#round-findings")
+    assert dispatcher.locator("#round-checks tbody tr").count() == 2
