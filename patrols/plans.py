@@ -16,7 +16,9 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from patrols.models import Frequency, PatrolItem, PatrolItemVersion, PatrolSlot
+from patrols.models import Frequency, PatrolItem, PatrolItemVersion, PatrolSlot, Target
+from residents import privacy
+from residents.models import SpecialGroup
 from patrols.objects import PatrolObject, objects_of
 
 # --- Periods -----------------------------------------------------------------------------------
@@ -122,16 +124,31 @@ class GridPlan:
         return total
 
 
-def grid_plan(*, grid, day: date | None = None, versions=None) -> GridPlan:
-    """Every active item's slots in ``grid`` on ``day`` (default: today)."""
+def _kinds_for(viewer, grid, version) -> tuple | None:
+    """The kinds of object ``viewer`` may see listed for ``version`` in ``grid``: for an
+    item on special-group households, only the groups ``residents.privacy`` lets the
+    viewer see there (a name under 吸毒人员 tells the tag); ``None``: none at all."""
+    kinds = tuple(sorted(version.kinds or ()))
+    if version.target != Target.SPECIAL or viewer is None:
+        return kinds
+    allowed = tuple(group for group in (kinds or SpecialGroup.values) if privacy.may_see_group(viewer, grid.path, group))
+    return allowed or None
+
+
+def grid_plan(*, grid, viewer, day: date | None = None, versions=None) -> GridPlan:
+    """Every active item's slots in ``grid`` on ``day`` (default: today), as ``viewer``
+    may see them (``None``: everything, for computations that show no names)."""
     day = day or timezone.localdate()
     versions = versions if versions is not None else items_active()
     objects_cache: dict[tuple, list[PatrolObject]] = {}
     wanted = []
     for version in versions:
-        key = (version.target, tuple(sorted(version.kinds or ())))
+        kinds = _kinds_for(viewer, grid, version)
+        if kinds is None:
+            continue
+        key = (version.target, kinds)
         if key not in objects_cache:
-            objects_cache[key] = objects_of(grid=grid, target=version.target, kinds=version.kinds or ())
+            objects_cache[key] = objects_of(grid=grid, target=version.target, kinds=kinds)
         current = period_start(version.frequency, day)
         previous = period_before(version.frequency, current)
         objects = [obj for obj in objects_cache[key] if obj.since <= day]
@@ -175,15 +192,15 @@ def worker_grids(worker):
 def worker_plan(*, worker, day: date | None = None) -> list[GridPlan]:
     """Per worker and day: the plan of each grid the worker patrols."""
     versions = items_active()
-    return [grid_plan(grid=grid, day=day, versions=versions) for grid in worker_grids(worker)]
+    return [grid_plan(grid=grid, viewer=worker, day=day, versions=versions) for grid in worker_grids(worker)]
 
 
-def overdue_slots(*, grids, day: date | None = None) -> list[tuple[object, PatrolItemVersion, SlotState]]:
-    """The overdue patrol list for a set of grids: (grid, item version, slot)."""
+def overdue_slots(*, grids, viewer, day: date | None = None) -> list[tuple[object, PatrolItemVersion, SlotState]]:
+    """The overdue patrol list for a set of grids, as ``viewer`` may see it: (grid, item version, slot)."""
     versions = items_active()
     rows = []
     for grid in grids:
-        plan = grid_plan(grid=grid, day=day, versions=versions)
+        plan = grid_plan(grid=grid, viewer=viewer, day=day, versions=versions)
         for item in plan.items:
             rows += [(grid, item.version, slot) for slot in item.slots if slot.status == "overdue"]
     return rows

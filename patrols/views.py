@@ -58,7 +58,7 @@ def patrol_round(request, round_id):
     walking = round.worker_id == request.user.pk and round.status == RoundStatus.OPEN
     context = {"round": round, "walking": walking, "map_texts": {"check": _("Check"), "finding": _("Finding")}}
     if walking:
-        context["plan"] = plans_as_data([grid_plan(grid=round.grid)])[0]
+        context["plan"] = plans_as_data([grid_plan(grid=round.grid, viewer=request.user)])[0]
         context["walk_texts"] = {
             "online": _("Online"), "offline": _("Offline: what you record stays on this phone and is sent when the connection is back."),
             "waiting": _("waiting to be sent"), "allSent": _("Everything is sent."), "failed": _("Refused by the server:"),
@@ -131,5 +131,5 @@ def patrol_coverage_map(request):
 def patrol_overdue(request):
     """The overdue-patrol list: slots whose last period ended unchecked, by grid."""
     grids = list(grids_visible_to(request.user).order_by("path")[:OVERDUE_GRID_LIMIT])
-    rows = overdue_slots(grids=grids)
+    rows = overdue_slots(grids=grids, viewer=request.user)
     return render(request, "patrols/overdue.html", {"rows": rows, "truncated": len(grids) >= OVERDUE_GRID_LIMIT})

@@ -66,7 +66,7 @@ class PlanView(APIView):
             grid = access_area(request.user, grid_id)
             if not grid.is_grid:
                 raise Http404("No such grid")
-            plans = [grid_plan(grid=grid, day=day)]
+            plans = [grid_plan(grid=grid, viewer=request.user, day=day)]
         else:
             plans = worker_plan(worker=request.user, day=day)
         return Response(plans_as_data(plans))
