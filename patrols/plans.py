@@ -17,9 +17,9 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from patrols.models import Frequency, PatrolItem, PatrolItemVersion, PatrolSlot, Target
+from patrols.objects import PatrolObject, objects_of
 from residents import privacy
 from residents.models import SpecialGroup
-from patrols.objects import PatrolObject, objects_of
 
 # --- Periods -----------------------------------------------------------------------------------
 
