@@ -15,7 +15,8 @@ from accounts.models import Role, RoleAssignment
 from accounts.scoping import filter_by_area_scope, user_scope
 from accounts.selectors import TeamMember, grid_teams
 from residents import crypto
-from residents.ids import InvalidNumber, normalise_phone, parse_id_number
+from residents.ids import InvalidNumber, normalise_id, parse_id_number
+from residents.phones import phone_normalise
 from residents.models import Building, KeyPlace, Resident, ResidentImport, ResidentTag, Room
 
 # Who may reveal which protected field of a resident in their subtree (DESIGN §3, §4):
@@ -124,10 +125,14 @@ class SearchHit:
     police: list[TeamMember] = field(default_factory=list)
 
 
+_PHONE_SEPARATORS = str.maketrans("", "", " -()")
+
+
 def search_kind(query: str) -> tuple[str, str]:
     """What the query is: ("id_number", hash), ("phone", hash) or ("name", prefix)."""
     query = query.strip()
-    compact = query.replace(" ", "").replace("-", "")
+    # Full-width digits folded; the separators phone numbers are written with dropped.
+    compact = normalise_id(query).translate(_PHONE_SEPARATORS)
     if len(compact) in (15, 18) and compact[:15].isdigit():
         try:
             number = parse_id_number(compact)
@@ -137,7 +142,7 @@ def search_kind(query: str) -> tuple[str, str]:
             return "id_number", crypto.lookup_hash(number.value, field="id_number")
     if compact.lstrip("+").isdigit() and len(compact) >= 7:
         try:
-            return "phone", crypto.lookup_hash(normalise_phone(query), field="phone")
+            return "phone", crypto.lookup_hash(phone_normalise(query), field="phone")
         except InvalidNumber:
             pass
     return "name", query

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.scoping import access_area
 from residents import crypto
-from residents.ids import InvalidNumber, normalise_phone, parse_id_number
+from residents.ids import InvalidNumber, parse_id_number
+from residents.phones import phone_display, phone_normalise
 from residents.models import (
     DEFAULT_CARE_LEVEL,
     VISIT_INTERVAL_DAYS,
@@ -56,6 +57,8 @@ def resident_reveal(*, actor, resident: Resident, field: str, reason: str) -> st
         raise PermissionDenied(_("Your role may not reveal this personal data."))
     blob = getattr(resident, PROTECTED_FIELDS[field])
     value = crypto.decrypt(blob, field=field) if blob else ""
+    if field == "phone":
+        value = phone_display(value)
     with transaction.atomic():
         access_log_record(actor=actor, action=AccessAction.REVEAL, resident=resident, field=field, reason=reason)
     return value
@@ -72,7 +75,7 @@ def resident_register(*, actor, grid, name: str, id_number: str, phone: str = ""
     except InvalidNumber as error:
         raise ValidationError({"id_number": str(error)}) from None
     try:
-        phone = normalise_phone(phone) if phone else ""
+        phone = phone_normalise(phone) if phone else ""
     except InvalidNumber as error:
         raise ValidationError({"phone": str(error)}) from None
     id_cipher, id_hash, id_mask = crypto.protect(number.value, field="id_number")

@@ -41,6 +41,7 @@ class RevealForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("CSV or .xlsx file"))
     upgrade_ids = forms.BooleanField(label=_("Store 15-digit ID numbers in their 18-character form"), required=False)
+    sheet = forms.CharField(label=_("Sheet (.xlsx; empty: the first)"), required=False, max_length=100)
 
 
 class ExportForm(forms.Form):
@@ -156,7 +157,8 @@ def import_list(request):
         if form.is_valid():
             upload = form.cleaned_data["file"]
             job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
-                                        upgrade_ids=form.cleaned_data["upgrade_ids"], language=translation.get_language())
+                                        upgrade_ids=form.cleaned_data["upgrade_ids"], sheet=form.cleaned_data["sheet"],
+                                        language=translation.get_language())
             return redirect("residents:import_detail", job.pk)
     jobs = imports_visible_to(request.user)[:20]
     return render(request, "residents/import_list.html", {"form": form, "jobs": jobs})

@@ -93,7 +93,8 @@ class ImportCreate(APIView):
         payload.is_valid(raise_exception=True)
         upload = payload.validated_data["file"]
         job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
-                                    upgrade_ids=payload.validated_data["upgrade_ids"], language=translation.get_language())
+                                    upgrade_ids=payload.validated_data["upgrade_ids"], sheet=payload.validated_data["sheet"],
+                                    language=translation.get_language())
         return Response(ImportOutput(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
