@@ -47,7 +47,8 @@ class LineProblem:
 
 def unguard(cells: list) -> list:
     """Remove the formula guard's leading apostrophe (``'=…``, ``'+86…``, ``'-王六``)."""
-    return [cell[1:] if cell[:1] == "'" and cell[1:2] in GUARDED and cell[1:2] != "" else cell for cell in cells]
+    return [cell[1:] if cell.__class__ is str and cell[:1] == "'" and cell[1:2] in GUARDED and len(cell) > 1 else cell
+            for cell in cells]
 
 
 class CsvLines:
