@@ -101,3 +101,11 @@ def test_a_landline_is_found_by_any_spelling(staff):
 
     for spelling in ("0738-8312345", "０７３８－８３１２３４５", "(0738) 831 2345"):
         assert {hit.resident.name for hit in resident_search(staff["worker"], spelling)} == {"座机1", "座机2", "座机3", "座机4"}
+
+
+def test_the_excel_number_message_is_given_as_written_in_chinese(staff):
+    with (FILES / "excel_numeric_ids.csv").open("rb") as handle:
+        job = resident_import_start(actor=staff["worker"], upload=File(handle), name="ids.csv", language="zh-hans", run_inline=True)
+
+    reasons = {e["reason"] for e in job.error_sample}
+    assert reasons == {"Excel 把身份证号存成了数字，后几位已丢失：请把该列设为文本后重新填写"}
