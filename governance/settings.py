@@ -327,10 +327,10 @@ GRID_INDEX_CHECK_SECONDS = env.float("GRID_INDEX_CHECK_SECONDS", default=2.0)
 # larger ones in the Celery worker; rows written per batch.
 RESIDENT_IMPORT_INLINE_BYTES = env.int("RESIDENT_IMPORT_INLINE_BYTES", default=256 * 1024)
 RESIDENT_IMPORT_BATCH = env.int("RESIDENT_IMPORT_BATCH", default=5000)
-# .xlsx sheets up to this much XML (uncompressed) are read with python-calamine (fast,
-# holds the sheet in memory: ~100 MB per 100,000 rows); larger ones are streamed by
-# openpyxl (bounded memory, ~10 times slower).
-IMPORT_XLSX_CALAMINE_BYTES = env.int("IMPORT_XLSX_CALAMINE_BYTES", default=150 * 1024 * 1024)
+# .xlsx sheets of up to this many cells (rows × columns, as the sheet records them) are
+# read with python-calamine (fast; holds the sheet in memory, ~120 bytes a cell); larger
+# ones are streamed by openpyxl (bounded memory, ~10 times slower).
+IMPORT_XLSX_CALAMINE_CELLS = env.int("IMPORT_XLSX_CALAMINE_CELLS", default=2_500_000)
 # Seconds after which the background-task heartbeat counts as stale.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
 

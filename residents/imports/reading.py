@@ -12,6 +12,7 @@ imported, the encodings met).
 
 import codecs
 import datetime
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -118,14 +119,37 @@ def _xlsx_sheets(path):
         raise ImportFileError(_("This is not a CSV or .xlsx file.")) from error
 
 
-def _sheet_xml_sizes(path) -> dict[int, int]:
-    """Uncompressed size of each worksheet's XML, by position (xl/worksheets/sheetN.xml)."""
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _sheet_sizes(path) -> dict[int, tuple[int | None, int]]:
+    """(rows, cells) of each worksheet by position (xl/worksheets/sheetN.xml), from the
+    dimension it records at its top; a sheet that records none: rows unknown, a cell
+    per 60 bytes of its XML."""
+    cells = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            return {int(info.filename[len("xl/worksheets/sheet"):-4]) - 1: info.file_size for info in archive.infolist()
-                    if info.filename.startswith("xl/worksheets/sheet") and info.filename[len("xl/worksheets/sheet"):-4].isdigit()}
+            for info in archive.infolist():
+                stem = info.filename[len("xl/worksheets/sheet"):-4]
+                if not (info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml") and stem.isdigit()):
+                    continue
+                with archive.open(info) as member:
+                    match = _DIMENSION.search(member.read(4096))
+                if match and match[3]:
+                    rows = int(match[4]) - int(match[2]) + 1
+                    cells[int(stem) - 1] = (rows, rows * (_column_number(match[3]) - _column_number(match[1]) + 1))
+                else:
+                    cells[int(stem) - 1] = (None, info.file_size // 60)
     except (zipfile.BadZipFile, OSError):
         return {}
+    return cells
 
 
 def _read_xlsx(path, wanted: str):
@@ -139,24 +163,26 @@ def _read_xlsx(path, wanted: str):
         raise ImportFileError(_("The file has no sheet named “%(sheet)s”; its sheets are: %(sheets)s.")
                               % {"sheet": wanted, "sheets": "、".join(names)})
     chosen = wanted or names[0]
-    sizes = _sheet_xml_sizes(path)
+    sizes = _sheet_sizes(path)
+    limit = settings.IMPORT_XLSX_CALAMINE_CELLS
     notes = []
     others = []
     for name in names:
         if name == chosen:
             continue
         index = workbook.sheet_names.index(name)
-        if sizes.get(index, 0) > settings.IMPORT_XLSX_CALAMINE_BYTES:
+        rows, cells = sizes.get(index, (None, 0))
+        if rows is None and cells <= limit:
+            rows = sum(1 for row in workbook.get_sheet_by_index(index).iter_rows() if any(c not in ("", None) for c in row))
+        if rows is None:
             others.append(f"“{name}”")
-            continue
-        height = sum(1 for row in workbook.get_sheet_by_index(index).iter_rows() if any(cell not in ("", None) for cell in row))
-        if height:
-            others.append(_("“%(sheet)s” (%(rows)s rows)") % {"sheet": name, "rows": height})
+        elif rows:
+            others.append(_("“%(sheet)s” (%(rows)s rows)") % {"sheet": name, "rows": rows})
     if others:
         notes.append(_("Read the sheet “%(sheet)s”. Other sheets were not imported: %(others)s; choose one to import it.")
                      % {"sheet": chosen, "others": "、".join(others)})
     index = workbook.sheet_names.index(chosen)
-    if sizes.get(index, 0) > settings.IMPORT_XLSX_CALAMINE_BYTES:
+    if sizes.get(index, (None, 0))[1] > limit:
         return _openpyxl_records(path, chosen), notes  # streamed: a sheet too big to hold in memory
     sheet = workbook.get_sheet_by_index(index)
     return _calamine_records(sheet), notes

@@ -109,3 +109,10 @@ def test_the_excel_number_message_is_given_as_written_in_chinese(staff):
 
     reasons = {e["reason"] for e in job.error_sample}
     assert reasons == {"Excel 把身份证号存成了数字，后几位已丢失：请把该列设为文本后重新填写"}
+
+
+@pytest.mark.parametrize("case", sorted(case for case in EXPECTED if ".xlsx" in case))
+def test_a_sheet_too_big_for_memory_is_streamed_with_the_same_outcomes(staff, settings, case):
+    settings.IMPORT_XLSX_CALAMINE_CELLS = 1  # every sheet "too big": openpyxl's read-only stream
+
+    test_every_row_of_the_corpus_has_its_expected_outcome(staff, case)
