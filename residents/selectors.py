@@ -16,8 +16,8 @@ from accounts.scoping import filter_by_area_scope, user_scope
 from accounts.selectors import TeamMember, grid_teams
 from residents import crypto
 from residents.ids import InvalidNumber, normalise_id, parse_id_number
-from residents.phones import phone_normalise
 from residents.models import Building, KeyPlace, Resident, ResidentImport, ResidentTag, Room
+from residents.phones import phone_normalise
 
 # Who may reveal which protected field of a resident in their subtree (DESIGN §3, §4):
 # the grid's own full-time staff and police, and administrators. Part-time workers

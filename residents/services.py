@@ -16,7 +16,6 @@ from accounts.audit import audit_record
 from accounts.scoping import access_area
 from residents import crypto
 from residents.ids import InvalidNumber, parse_id_number
-from residents.phones import phone_display, phone_normalise
 from residents.models import (
     DEFAULT_CARE_LEVEL,
     VISIT_INTERVAL_DAYS,
@@ -31,6 +30,7 @@ from residents.models import (
     ResidentTag,
     Room,
 )
+from residents.phones import phone_display, phone_normalise
 from residents.selectors import access_key_place, access_resident, access_resident_tag, can_record_visit, can_reveal
 
 PROTECTED_FIELDS = {"id_number": "id_cipher", "phone": "phone_cipher"}

@@ -28,7 +28,7 @@ from openpyxl import Workbook
 from accounts.scoping import user_scope
 from residents.imports.columns import ERROR_HEADERS, HEADERS, RESIDENT_COLUMNS
 from residents.imports.csvlines import LineProblem
-from residents.imports.reading import ImportFileError, count_rows, read_table
+from residents.imports.reading import ImportFileError, count_rows, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
 from residents.imports.validation import RowValidator
 from residents.imports.writing import BatchWriter, PlaceCache, write_batch
@@ -69,7 +69,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     scope = user_scope(actor) if actor is not None else None
     scope_paths = None if scope is None or scope.is_global else scope.area_paths
     writer = BatchWriter(PlaceCache(), scope_paths)
-    report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: _rows_numbered(path, sheet, numbers))
+    report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: rows_numbered(path, RESIDENT_COLUMNS, sheet, numbers))
     result = ImportResult(notes=table.notes)
     batch: list[list] = []
     originals: dict[int, list] = {}  # the cells of the batch's rows, for those refused when written
@@ -115,17 +115,6 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     result.errors = report.count
     result.error_sample = report.sample
     return result, report
-
-
-def _rows_numbered(path, sheet: str, numbers: set[int]):
-    """The file's rows with these numbers, in order (the first rows of duplicates, for
-    the error report)."""
-    last = max(numbers)
-    for number, cells in read_table(path, RESIDENT_COLUMNS, sheet=sheet).rows:
-        if number in numbers:
-            yield number, cells.cells if cells.__class__ is LineProblem else cells
-        if number >= last:
-            return
 
 
 def template_workbook() -> bytes:

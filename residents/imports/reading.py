@@ -212,6 +212,17 @@ def _openpyxl_records(path, name: str):
         handle.close()
 
 
+def rows_numbered(path, columns: Columns, sheet: str, numbers: set[int]):
+    """The file's rows with these numbers, in order (the first rows of in-file
+    duplicates, for the error report)."""
+    last = max(numbers)
+    for number, cells in read_table(path, columns, sheet=sheet).rows:
+        if number in numbers:
+            yield number, cells.cells if cells.__class__ is LineProblem else cells
+        if number >= last:
+            return
+
+
 def count_rows(path) -> int:
     """Rows in the file, for progress: lines of a CSV (quick, by bytes) or the first
     sheet's recorded dimension of an .xlsx."""

@@ -20,11 +20,11 @@ from django.utils.translation import gettext as _
 from accounts.scoping import grids_visible_to
 from residents import crypto
 from residents.ids import CHECK_CHARS, FEMALE, MALE, WEIGHTS, InvalidNumber, excel_number_message, parse_id_number
-from residents.phones import phone_normalise
 from residents.imports.columns import COLUMNS
 from residents.imports.reading import _text
 from residents.imports.report import RowError
 from residents.models import ResidenceType
+from residents.phones import phone_normalise
 
 GENDER_WORDS = {"男": MALE, "男性": MALE, "M": MALE, "女": FEMALE, "女性": FEMALE, "F": FEMALE}
 RESIDENCE_WORDS = {
@@ -128,7 +128,7 @@ class RowValidator:
     def __init__(self, *, actor, positions: dict[str, int], upgrade_ids: bool):
         self.positions = positions
         self.upgrade_ids = upgrade_ids
-        grids = grids_visible_to(actor) if actor is not None else _all_grids()
+        grids = grids_visible_to(actor) if actor is not None else all_grids()
         self.grids, names = {}, {}
         for code, name, grid_id in grids.values_list("code", "name", "id"):
             self.grids[code] = grid_id
@@ -270,7 +270,7 @@ class RowValidator:
         return values, []
 
 
-def _all_grids():
+def all_grids():
     from grids.models import Grid
 
     return Grid.objects.all()

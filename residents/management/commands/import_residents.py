@@ -1,10 +1,8 @@
-from pathlib import Path
-
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import User
 from residents.imports import resident_import_start
+from residents.management.options import file_and_actor
 from residents.models import ImportStatus
 
 
@@ -19,14 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--language", default="zh-hans", help="language of the error report (zh-hans or en)")
 
     def handle(self, *args, file, user, upgrade_ids, sheet, language, **options):
-        path = Path(file)
-        if not path.is_file():
-            raise CommandError(f"no such file: {path}")
-        actor = None
-        if user:
-            actor = User.objects.filter(username=user, is_active=True).first()
-            if actor is None:
-                raise CommandError(f"no active user {user}")
+        path, actor = file_and_actor(file, user)
         with path.open("rb") as handle:
             job = resident_import_start(actor=actor, upload=File(handle), name=path.name, upgrade_ids=upgrade_ids,
                                         sheet=sheet, language=language, run_inline=True)
