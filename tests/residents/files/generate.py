@@ -269,6 +269,15 @@ def main():
     expected[case.name] = case.expected(names=["-王六", "@李四", "O'Brien"], phones={"-王六": "13800138001"},
                                         addresses={"-王六": "=娄底市", "O'Brien": "'普通地址"})
 
+    # 14. Excel's "Unicode text": UTF-16 with a BOM, tab-separated.
+    case = Case("utf16_unicode_text.csv")
+    filler(case, 5, 9000)
+    case.row(9005, id_number="12345", expect=("error", "公民身份号码", "18 characters"))
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter="\t", lineterminator="\r\n").writerows([HEADERS] + case.rows)
+    (HERE / case.name).write_bytes(buffer.getvalue().encode("utf-16"))
+    expected[case.name] = case.expected()
+
     (HERE / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n")
     print(f"wrote {len(expected)} cases to {HERE}")
 
