@@ -16,7 +16,6 @@ number of bad rows; ``save`` merges them in row order.
 
 import heapq
 import pickle
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from residents.exports import safe_cell
+from residents.files import private_temporary
 from residents.imports.csvlines import MAX_CELL
 
 SAMPLE_ERRORS = 100
@@ -46,7 +46,7 @@ class _Spool:
 
     def add(self, record: tuple) -> None:
         if self.handle is None:
-            self.handle = tempfile.TemporaryFile()
+            self.handle = private_temporary()
         pickle.dump(record, self.handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     def __iter__(self) -> Iterator[tuple]:
@@ -108,7 +108,7 @@ class ErrorReport:
             pending = (record[0], record[1], list(record[2]))
         if pending is not None:
             self._append(sheet, pending)
-        handle = tempfile.TemporaryFile(suffix=".xlsx")
+        handle = private_temporary()
         workbook.save(handle)
         handle.seek(0)
         self.validated.close()

@@ -6,7 +6,7 @@ import csv
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from residents.models import KeyPlace
@@ -54,3 +54,16 @@ def test_a_key_places_ledger_round_trips_through_its_error_report(staff, tmp_pat
     assert "3 rows: 1 created, 0 updated, 1 unchanged, 1 with errors" in again
     assert KeyPlace.objects.get(name="月塘诊所").kind == "hospital"
     assert KeyPlace.objects.get(name="月塘小学").contact_name == "李校长"  # the duplicate did not overwrite it
+
+
+def test_key_places_import_keeps_the_import_permission_and_a_private_report(staff, tmp_path, settings):
+    """Issue 13 on issue 15's key places: the roles that may import (RESIDENT_IMPORT_ROLES)
+    decide for ``--user``, and the error report (the refused rows' contacts) is 0600."""
+    path = tmp_path / "places.csv"
+    path.write_text("场所名称,场所类型,网格编码\n无网格场所,学校,NOPE\n", encoding="utf-8")
+    run(path)
+    report = tmp_path / "places-errors.xlsx"
+    assert report.exists() and report.stat().st_mode & 0o777 == 0o600
+    settings.RESIDENT_IMPORT_ROLES = ["admin"]
+    with pytest.raises(CommandError, match="may not import"):
+        run(path)

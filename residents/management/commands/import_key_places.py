@@ -1,11 +1,14 @@
+import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from residents.imports.places import key_places_import
 from residents.imports.reading import ImportFileError
 from residents.management.options import file_and_actor
+from residents.privacy import can_import
 
 
 class Command(BaseCommand):
@@ -20,6 +23,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, user, sheet, report, language, **options):
         path, actor = file_and_actor(file, user)
+        if actor is not None and not can_import(actor):
+            # The same permission of roles as the residents import (RESIDENT_IMPORT_ROLES).
+            with translation.override(language):
+                raise CommandError(_("Your role may not import residents."))
         with translation.override(language):
             try:
                 result, errors = key_places_import(actor=actor, path=path, sheet=sheet)
@@ -32,5 +39,10 @@ class Command(BaseCommand):
                           f"{result.unchanged} unchanged, {result.errors} with errors")
         if saved is not None:
             target = Path(report) if report else path.with_name(f"{path.stem}-errors.xlsx")
-            target.write_bytes(saved.read())
+            # The report holds the refused rows' personal data (contacts): readable by
+            # its owner only, like the stored import files (residents.files).
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(descriptor, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(saved.read())
             self.stdout.write(f"Error report: {target}")
