@@ -351,6 +351,10 @@ RESIDENT_FILE_RETENTION_DAYS = env.int("RESIDENT_FILE_RETENTION_DAYS", default=3
 # Which roles see which special-group tags, over residents.privacy.DEFAULT_GROUP_ROLES:
 # {"veteran": ["grid_leader", "grid_worker", "police", "admin", "liaison"], …}.
 SPECIAL_GROUP_ROLES = env.json("SPECIAL_GROUP_ROLES", default={})
+# .xlsx sheets of up to this many cells (rows × columns, as the sheet records them) are
+# read with python-calamine (fast; holds the sheet in memory, ~120 bytes a cell); larger
+# ones are streamed by openpyxl (bounded memory, ~10 times slower).
+IMPORT_XLSX_CALAMINE_CELLS = env.int("IMPORT_XLSX_CALAMINE_CELLS", default=2_500_000)
 # Seconds after which the background-task heartbeat counts as stale.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
 

@@ -8,6 +8,7 @@ ones still import; importing the same file again changes nothing.
 """
 
 import json
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -96,10 +97,7 @@ def load_feature_collection(raw) -> list[dict]:
     """Parse the file's text; one clear ``ValidationError`` when it is not a GeoJSON
     FeatureCollection at all."""
     if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError(_("The file is not UTF-8 text; save the GeoJSON as UTF-8.")) from None
+        raw = _decode(raw)
     if isinstance(raw, str):
         try:
             data = json.loads(raw)
@@ -117,8 +115,36 @@ def load_feature_collection(raw) -> list[dict]:
     return data["features"]
 
 
+def _decode(raw: bytes) -> str:
+    """The file's text: UTF-8; a file that is not UTF-8 throughout (GIS tools on a
+    Chinese Windows write GBK, and files get pasted together) is decoded line by line,
+    each line as UTF-8 or else GB18030 — never with replacement characters. A line
+    that is neither fails the file, naming the line."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    lines = []
+    for number, line in enumerate(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                lines.append(line.decode("gb18030"))
+            except UnicodeDecodeError:
+                raise ValidationError(_("The file is not UTF-8 text (line %(line)s is neither UTF-8 nor GBK); "
+                                        "save the GeoJSON as UTF-8.") % {"line": number}) from None
+    return "\n".join(lines)
+
+
 def _text(value) -> str:
     return "" if value is None else str(value).strip()
+
+
+def _code(value) -> str:
+    """A code as text: trimmed, full-width digits folded (NFKC), spaces dropped."""
+    text = _text(value)
+    return text if text.isascii() else unicodedata.normalize("NFKC", text).replace(" ", "")
 
 
 def _count(props: dict, name: str, label: str) -> int | None:
@@ -140,7 +166,7 @@ def _read_feature(number: int, raw) -> _Feature:
     props = raw.get("properties") or {}
     if not isinstance(props, dict):
         raise ValidationError(_("properties must be an object."))
-    code = _text(props.get("code"))
+    code = _code(props.get("code"))
     if not code:
         raise ValidationError(_("the property code is missing."))
     name = _text(props.get("name"))
@@ -176,7 +202,7 @@ def _read_feature(number: int, raw) -> _Feature:
         code=code,
         name=name,
         level=level,
-        parent_code=_text(props.get("parent_code")) or None,
+        parent_code=_code(props.get("parent_code")) or None,
         attrs=attrs,
         boundary=boundary,
     )
@@ -194,7 +220,7 @@ def grids_import(*, actor, raw) -> ImportReport:
     report = ImportReport()
     read: list[_Feature] = []
     for number, raw_feature in enumerate(features, start=1):
-        code = _text(((raw_feature or {}).get("properties") or {}).get("code")) if isinstance(raw_feature, dict) else ""
+        code = _code(((raw_feature or {}).get("properties") or {}).get("code")) if isinstance(raw_feature, dict) else ""
         try:
             read.append(_read_feature(number, raw_feature))
         except ValidationError as error:

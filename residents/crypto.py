@@ -34,6 +34,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.signals import setting_changed
 
+from residents.ids import id_identity
+from residents.phones import phone_mask
+
 NONCE_BYTES = 12
 
 
@@ -114,9 +117,15 @@ def decrypt(blob: bytes, *, field: str) -> str:
     return decrypt_with(blob, field=field)[0]
 
 
+def hashed_form(value: str, *, field: str) -> str:
+    """What the keyed hash is taken of: the value, or for an ID number its 18-character
+    form (a 15-digit number and its upgrade are one person)."""
+    return id_identity(value) if field == "id_number" else value
+
+
 def lookup_hash(value: str, *, field: str, key: PiiKeys | None = None) -> str:
     """The keyed hash of a normalised value, as stored in the ``*_hash`` column."""
-    return hmac.digest((key or keys()).hmac_key, f"{field}:{value}".encode(), hashlib.sha256).hex()
+    return hmac.digest((key or keys()).hmac_key, f"{field}:{hashed_form(value, field=field)}".encode(), hashlib.sha256).hex()
 
 
 def lookup_hashes(value: str, *, field: str) -> list[str]:
@@ -141,17 +150,8 @@ def mask_id_number(value: str) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
-def mask_phone(value: str) -> str:
-    """``138****0000`` for a mobile; landlines keep their area code and last two."""
-    if len(value) == 11 and value.isdigit():
-        return value[:3] + "****" + value[-4:]
-    if len(value) <= 4:
-        return "*" * len(value)
-    head = value.split("-")[0] + "-" if "-" in value else value[:3]
-    return head + "*" * (len(value) - len(head) - 2) + value[-2:]
-
-
-MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+MASKS = {"id_number": mask_id_number, "phone": phone_mask}
+mask_phone = phone_mask
 
 
 def mask(value: str, *, field: str) -> str:

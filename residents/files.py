@@ -97,7 +97,9 @@ def _open_chunk(nonce: bytes, sealed: bytes, aad: bytes, used):
     raise InvalidTag("no configured personal-data key opens this file")
 
 
-def _private_temporary():
+def private_temporary():
+    """A clear scratch file for personal data (import spools, reports before they are
+    stored): in var/tmp (0700), 0600 and unlinked at once, so it goes when closed."""
     directory = settings.VAR_DIR / "tmp"
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return tempfile.TemporaryFile(dir=directory)  # created 0600 and already unlinked
@@ -113,14 +115,14 @@ class EncryptedFileSystemStorage(FileSystemStorage):
         super().__init__(**kwargs)
 
     def _save(self, name, content):
-        sealed = _private_temporary()
+        sealed = private_temporary()
         content.seek(0)
         encrypt_stream(content, sealed)
         sealed.seek(0)
         return super()._save(name, File(sealed, name=name))
 
     def _open(self, name, mode="rb"):
-        clear = _private_temporary()
+        clear = private_temporary()
         with super()._open(name, "rb") as stored:
             decrypt_stream(stored, clear)
         clear.seek(0)
@@ -160,12 +162,12 @@ def reencrypt(storage: FileSystemStorage, name: str) -> bool:
     path = storage.path(name)
     with open(path, "rb") as stored:
         if is_encrypted(stored):
-            clear = _private_temporary()
+            clear = private_temporary()
             used = decrypt_stream(stored, clear)
             if used is not None and used.key_id == crypto.keys().key_id:
                 return False
         else:
-            clear = _private_temporary()
+            clear = private_temporary()
             decrypt_stream(stored, clear)
     clear.seek(0)
     descriptor, staging = tempfile.mkstemp(dir=os.path.dirname(path))

@@ -60,6 +60,11 @@ class GeneratedResidents:
     seconds: float
 
 
+# Mobile number ranges (号段) in use, so that generated phones are valid numbers.
+MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156",
+                   "157", "158", "159", "176", "177", "178", "180", "181", "182", "183", "185", "186", "187", "188", "189",
+                   "198", "199")
+
 def _birth(rng: random.Random, today: datetime.date) -> datetime.date:
     age = min(100, max(0, int(rng.gauss(40, 20))))
     return today - datetime.timedelta(days=age * 365 + rng.randint(0, 364))
@@ -127,7 +132,7 @@ def generate_residents(*, city: Area, count: int, seed: int, path=None, to_datab
                                     seen.add(first17)
                                     break
                             number = first17 + check_char(first17)
-                            phone = f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}" if rng.random() < 0.85 else ""
+                            phone = f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(0, 99_999_999):08d}" if rng.random() < 0.85 else ""
                             words, residence = rng.choice(RESIDENCE)
                             ethnicity = rng.choice(ETHNICITIES)
                             name = person_name(rng)

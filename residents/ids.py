@@ -1,4 +1,8 @@
-"""Citizen ID numbers (公民身份号码, GB 11643-1999) and phone numbers.
+"""Citizen ID numbers (公民身份号码, GB 11643-1999). Phone numbers: ``residents.phones``.
+
+Numbers are normalised before they are checked (``normalise_id``: full-width digits
+folded, spaces dropped, upper-case X); a 15-digit number and its 18-character form are
+one person (``id_identity``, the form the keyed hash is taken of).
 
 18 characters: 6 region + 8 birth date (YYYYMMDD) + 3 sequence (odd = male) + 1 check
 character (ISO 7064 MOD 11-2). Legacy 15-digit numbers (6 region + YYMMDD + 3
@@ -12,6 +16,7 @@ rows with it.
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -19,8 +24,14 @@ from django.utils.translation import gettext as _
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 MALE, FEMALE = "M", "F"
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
+# What Excel makes of an ID number typed into a cell formatted as a number: scientific
+# notation (4.31322E+17), a decimal tail (431322200802181000.0), or its last digits
+# turned to zeros (15 significant digits: 431322200802181000).
+_EXCEL_NUMBER = re.compile(r"[0-9](?:\.[0-9]*)?E\+?[0-9]+|[0-9]{15,18}\.[0-9]*")
+
+
+def excel_number_message() -> str:
+    return _("Excel stored the ID number as a number and its last digits are lost: format the column as text and type it again")
 
 
 class InvalidNumber(ValueError):
@@ -55,9 +66,42 @@ def _birth_date(year: str, month: str, day: str) -> datetime.date:
         raise InvalidNumber(_("the birth date %(date)s in the ID number does not exist") % {"date": f"{year}-{month}-{day}"}) from None
 
 
+def normalise_id(raw: str) -> str:
+    """Trim, fold full-width characters (NFKC: ``１２３`` → ``123``, ``ｘ`` → ``x``) and
+    spaces, upper-case the X. Other look-alike digits (superscripts, circled digits) are
+    kept, so that validation names them instead of reading them as digits."""
+    value = raw.strip()
+    if not value.isascii():
+        value = "".join(unicodedata.normalize("NFKC", char) if "\uff01" <= char <= "\uff5e" else char
+                        for char in value.replace("\u3000", " ")).strip()
+    return value.replace(" ", "").upper()
+
+
+def id_identity(value: str) -> str:
+    """The form a normalised ID number is hashed under: a 15-digit number and its
+    18-character upgrade are one person."""
+    return upgrade(value) if len(value) == 15 and value.isdigit() else value
+
+
+def excel_mangled(value) -> bool:
+    """Whether an ID cell is what Excel leaves of a number typed into a number cell."""
+    if isinstance(value, (int, float)):
+        return True
+    text = str(value).strip().upper()
+    if _EXCEL_NUMBER.fullmatch(text):
+        return True
+    return len(text) == 18 and text.isdigit() and text.endswith("000") and text[17] != check_char(text[:17])
+
+
 def parse_id_number(raw: str, *, upgrade_legacy: bool = False, today: datetime.date | None = None) -> IdNumber:
     """Validate and normalise an ID number; raise ``InvalidNumber`` with the reason."""
-    value = raw.strip().upper()
+    value = normalise_id(raw)
+    if excel_mangled(value):
+        raise InvalidNumber(excel_number_message())
+    strange = [char for char in value if not ("0" <= char <= "9" or char == "X")]
+    if strange:
+        raise InvalidNumber(_("the ID number contains 「%(chars)s」: only the digits 0–9 and a final X are allowed")
+                            % {"chars": "".join(dict.fromkeys(strange))})
     if len(value) == 18:
         if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
             raise InvalidNumber(_("an ID number has 17 digits and a final digit or X"))
@@ -78,16 +122,3 @@ def parse_id_number(raw: str, *, upgrade_legacy: bool = False, today: datetime.d
     if birth > today or birth.year < 1880:
         raise InvalidNumber(_("the birth date %(date)s in the ID number is impossible") % {"date": birth.isoformat()})
     return IdNumber(value=value, birth_date=birth, gender=MALE if int(sequence[2]) % 2 else FEMALE)
-
-
-def normalise_phone(raw: str) -> str:
-    """A mobile (11 digits, 1[3-9]…) or a landline with area code; spaces, dashes and a
-    +86 prefix are tolerated. Raise ``InvalidNumber`` otherwise."""
-    value = raw.strip().replace(" ", "")
-    if value.startswith("+86"):
-        value = value[3:]
-    if _MOBILE.fullmatch(value.replace("-", "")):
-        return value.replace("-", "")
-    if _LANDLINE.fullmatch(value):
-        return value
-    raise InvalidNumber(_("not a mobile number (11 digits) or a landline with its area code"))

@@ -425,6 +425,8 @@ class ResidentImport(models.Model):
     file = models.FileField(_("file"), upload_to="residents/imports/%Y/%m/", storage=private_storage, blank=True)
     original_name = models.CharField(_("file name"), max_length=200)
     upgrade_ids = models.BooleanField(_("upgrade 15-digit ID numbers"), default=False)
+    # The .xlsx sheet to read; empty: the first.
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True, default="")
     # The uploader's language: the error report is written in it.
     language = models.CharField(max_length=10, default="zh-hans")
     status = models.CharField(_("status"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.PENDING)
@@ -439,6 +441,9 @@ class ResidentImport(models.Model):
     errors = models.PositiveIntegerField(_("rows with errors"), default=0)
     # The first errors (row, column, reason) for the page; all of them are in error_file.
     error_sample = models.JSONField(default=list, blank=True)
+    # What the reader says about the file as a whole: rows skipped above the header,
+    # other sheets and their row counts, columns not imported, mixed encodings.
+    notes = models.JSONField(default=list, blank=True)
     error_file = models.FileField(_("error report"), upload_to="residents/import-errors/%Y/%m/", blank=True, storage=private_storage)
     files_purged_at = models.DateTimeField(_("files deleted at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

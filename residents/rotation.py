@@ -28,6 +28,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from residents import crypto
+from residents.ids import InvalidNumber
+from residents.phones import phone_normalise
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,13 @@ class ProtectedColumn:
     cipher: str  # the model field holding nonce ‖ ciphertext
     field: str  # the associated data (the field name given to crypto.encrypt)
     hash: str | None = None  # the keyed-hash field kept beside it, if any
+    mask: str | None = None  # the masked rendering kept beside it, if any
 
 
 # (app_label.Model, columns): the tables the command rewrites. Apps add theirs here.
 PROTECTED_TABLES: dict[str, tuple[ProtectedColumn, ...]] = {
     "residents.Resident": (ProtectedColumn("id_cipher", "id_number", "id_hash"),
-                           ProtectedColumn("phone_cipher", "phone", "phone_hash")),
+                           ProtectedColumn("phone_cipher", "phone", "phone_hash", "phone_mask")),
     "events.Event": (ProtectedColumn("reporter_name_cipher", "reporter_name"),
                      ProtectedColumn("reporter_contact_cipher", "reporter_contact")),
 }
@@ -57,19 +60,35 @@ def rekeying_pending() -> bool:
     return not PiiRotation.objects.filter(key_id=crypto.keys().key_id, finished_at__isnull=False).exists()
 
 
+def _canonical(clear: str, field: str) -> str:
+    """The value as a fresh write stores it: a phone in ``phones.phone_normalise``'s one
+    form (a value it cannot read is kept as it is); the ID number's hash is taken of its
+    18-character identity by ``crypto.lookup_hash`` itself (``crypto.hashed_form``)."""
+    if field != "phone":
+        return clear
+    try:
+        return phone_normalise(clear)
+    except InvalidNumber:
+        return clear
+
+
 def _rewrite(value_blob: bytes, column: ProtectedColumn, row_hash: str | None) -> dict | None:
-    """The new cipher (and hash) for one value, or ``None`` when it is current already."""
+    """The new cipher (and hash and mask) for one value, or ``None`` when it is current
+    already: then its hash equals the hash a fresh write of the value would store."""
     blob = bytes(value_blob or b"")
     if not blob:
         return None
     clear, used = crypto.decrypt_with(blob, field=column.field)
+    canonical = _canonical(clear, column.field)
     current = crypto.keys()
-    new_hash = crypto.lookup_hash(clear, field=column.field) if column.hash else None
-    if used.key_id == current.key_id and (column.hash is None or row_hash == new_hash):
+    new_hash = crypto.lookup_hash(canonical, field=column.field) if column.hash else None
+    if used.key_id == current.key_id and canonical == clear and (column.hash is None or row_hash == new_hash):
         return None
-    changes = {column.cipher: crypto.encrypt(clear, field=column.field)}
+    changes = {column.cipher: crypto.encrypt(canonical, field=column.field)}
     if column.hash:
         changes[column.hash] = new_hash
+    if column.mask and canonical != clear:
+        changes[column.mask] = crypto.mask(canonical, field=column.field)
     return changes
 
 

@@ -15,8 +15,9 @@ from accounts.models import Role, RoleAssignment
 from accounts.scoping import filter_by_area_scope, subtree_q, user_scope
 from accounts.selectors import TeamMember, grid_teams
 from residents import crypto
-from residents.ids import InvalidNumber, normalise_phone, parse_id_number
+from residents.ids import InvalidNumber, normalise_id, parse_id_number
 from residents.models import Building, KeyPlace, Resident, ResidentImport, ResidentTag, Room
+from residents.phones import phone_normalise
 from residents.privacy import may_see_clear, visible_tags_q
 
 # Who records care visits: the grid's workers (full- and part-time) and its leader.
@@ -124,12 +125,16 @@ class SearchHit:
     police: list[TeamMember] = field(default_factory=list)
 
 
+_PHONE_SEPARATORS = str.maketrans("", "", " -()")
+
+
 def search_kind(query: str) -> tuple[str, str]:
     """What the query is: ("id_number", hashes), ("phone", hashes) or ("name", prefix).
     The hashes are the value's under the current key and, during a key rotation, the
     old ones (``crypto.lookup_hashes``)."""
     query = query.strip()
-    compact = query.replace(" ", "").replace("-", "")
+    # Full-width digits folded; the separators phone numbers are written with dropped.
+    compact = normalise_id(query).translate(_PHONE_SEPARATORS)
     if len(compact) in (15, 18) and compact[:15].isdigit():
         try:
             number = parse_id_number(compact)
@@ -139,7 +144,7 @@ def search_kind(query: str) -> tuple[str, str]:
             return "id_number", crypto.lookup_hashes(number.value, field="id_number")
     if compact.lstrip("+").isdigit() and len(compact) >= 7:
         try:
-            return "phone", crypto.lookup_hashes(normalise_phone(query), field="phone")
+            return "phone", crypto.lookup_hashes(phone_normalise(query), field="phone")
         except InvalidNumber:
             pass
     return "name", query

@@ -19,7 +19,7 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.scoping import access_area
 from residents import crypto
-from residents.ids import InvalidNumber, normalise_phone, parse_id_number
+from residents.ids import InvalidNumber, parse_id_number
 from residents.models import (
     DEFAULT_CARE_LEVEL,
     VISIT_INTERVAL_DAYS,
@@ -35,6 +35,7 @@ from residents.models import (
     ResidentTag,
     Room,
 )
+from residents.phones import phone_display, phone_normalise
 from residents.rotation import rekeying_pending
 from residents.selectors import (
     SearchHit,
@@ -76,6 +77,8 @@ def resident_reveal(*, actor, resident: Resident, field: str, reason: str) -> st
         raise PermissionDenied(_("Your role may not reveal this personal data."))
     blob = getattr(resident, PROTECTED_FIELDS[field])
     value = crypto.decrypt(blob, field=field) if blob else ""
+    if field == "phone":
+        value = phone_display(value)
     with transaction.atomic():
         access_log_record(actor=actor, action=AccessAction.REVEAL, resident=resident, field=field, reason=reason)
     return value
@@ -92,7 +95,7 @@ def resident_register(*, actor, grid, name: str, id_number: str, phone: str = ""
     except InvalidNumber as error:
         raise ValidationError({"id_number": str(error)}) from None
     try:
-        phone = normalise_phone(phone) if phone else ""
+        phone = phone_normalise(phone) if phone else ""
     except InvalidNumber as error:
         raise ValidationError({"phone": str(error)}) from None
     if rekeying_pending():

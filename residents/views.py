@@ -43,6 +43,7 @@ class RevealForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("CSV or .xlsx file"))
     upgrade_ids = forms.BooleanField(label=_("Store 15-digit ID numbers in their 18-character form"), required=False)
+    sheet = forms.CharField(label=_("Sheet (.xlsx; empty: the first)"), required=False, max_length=100)
 
 
 class ExportForm(forms.Form):
@@ -170,7 +171,8 @@ def import_list(request):
             upload = form.cleaned_data["file"]
             try:
                 job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
-                                            upgrade_ids=form.cleaned_data["upgrade_ids"], language=translation.get_language())
+                                            upgrade_ids=form.cleaned_data["upgrade_ids"], sheet=form.cleaned_data["sheet"],
+                                            language=translation.get_language())
             except PermissionDenied as error:
                 form.add_error(None, str(error))
                 status = 403

@@ -64,6 +64,8 @@ class RevealOutput(serializers.Serializer):
 class ImportInput(serializers.Serializer):
     file = serializers.FileField(help_text=_("CSV or .xlsx file"))
     upgrade_ids = serializers.BooleanField(default=False)
+    sheet = serializers.CharField(required=False, default="", allow_blank=True, max_length=100,
+                                  help_text=_(".xlsx: the sheet to read (default: the first)"))
 
 
 class ImportOutput(serializers.ModelSerializer):
@@ -73,7 +75,7 @@ class ImportOutput(serializers.ModelSerializer):
     class Meta:
         model = ResidentImport
         fields = ["id", "original_name", "status", "message", "progress", "total_rows", "rows", "created", "updated",
-                  "unchanged", "errors", "error_sample", "error_report", "created_at", "finished_at"]
+                  "unchanged", "errors", "error_sample", "notes", "sheet", "error_report", "created_at", "finished_at"]
 
     def get_error_report(self, job) -> str | None:
         if not job.error_file:

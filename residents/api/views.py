@@ -94,7 +94,8 @@ class ImportCreate(APIView):
         upload = payload.validated_data["file"]
         try:
             job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
-                                        upgrade_ids=payload.validated_data["upgrade_ids"], language=translation.get_language())
+                                        upgrade_ids=payload.validated_data["upgrade_ids"], sheet=payload.validated_data["sheet"],
+                                        language=translation.get_language())
         except PermissionDenied as error:
             raise exceptions.PermissionDenied(str(error)) from None
         return Response(ImportOutput(job, context={"request": request}).data, status=status.HTTP_201_CREATED)

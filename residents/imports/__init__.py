@@ -17,22 +17,22 @@ again changes nothing.
 import datetime
 import io
 import logging
-import tempfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from accounts.scoping import user_scope
-from residents.exports import safe_cell
 from residents.files import clear_path
-from residents.imports.reading import ERROR_HEADERS, HEADERS, ImportFileError, _text, column_positions, count_rows, read_table
-from residents.imports.validation import RowError, RowValidator
+from residents.imports.columns import ERROR_HEADERS, HEADERS, RESIDENT_COLUMNS
+from residents.imports.csvlines import LineProblem
+from residents.imports.reading import ImportFileError, count_rows, read_table, rows_numbered
+from residents.imports.report import ErrorReport, RowError
+from residents.imports.validation import RowValidator
 from residents.imports.writing import BatchWriter, PlaceCache, write_batch
 from residents.models import AccessAction, ImportStatus, ResidentImport
 from residents.privacy import can_import, refused_row_reason
@@ -43,59 +43,21 @@ __all__ = ["HEADERS", "ImportFileError", "ImportResult", "PlaceCache", "import_f
            "resident_import_start", "template_workbook", "write_batch"]
 
 logger = logging.getLogger(__name__)
-SAMPLE_ERRORS = 100
 
 
 @dataclass
 class ImportResult:
+    """Rows read = created + updated + unchanged + errors, always."""
+
     rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     errors: int = 0
     error_sample: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     # Rows refused because the person is not the importer's to write (see refused_row_reason).
     refused: int = 0
-
-
-
-# --- The error report ------------------------------------------------------------------------
-
-
-class ErrorReport:
-    """The bad rows with their original cells plus row number, column and reason,
-    written to a streamed .xlsx as they come."""
-
-    def __init__(self, header: list[str]):
-        self.header = header
-        self.workbook = None
-        self.count = 0
-        self.sample: list[dict] = []
-
-    def add(self, raw: list, errors: list[RowError]) -> None:
-        if self.workbook is None:
-            self.workbook = Workbook(write_only=True)
-            self.sheet = self.workbook.create_sheet("错误")
-            self.sheet.append([safe_cell(h) for h in self.header if h not in ERROR_HEADERS] + ERROR_HEADERS)
-        self.count += 1
-        for error in errors:
-            if len(self.sample) < SAMPLE_ERRORS:
-                self.sample.append({"row": error.row, "column": error.column, "reason": error.reason})
-        cells = [safe_cell(_text(cell)) for cell, name in zip(raw, self.header, strict=False) if name not in ERROR_HEADERS]
-        cells += [""] * (len([h for h in self.header if h not in ERROR_HEADERS]) - len(cells))
-        self.sheet.append(cells + [errors[0].row, "、".join(dict.fromkeys(e.column for e in errors)), "；".join(e.reason for e in errors)])
-
-    def save(self) -> File | None:
-        if self.workbook is None:
-            return None
-        handle = tempfile.TemporaryFile(suffix=".xlsx")
-        self.workbook.save(handle)
-        handle.seek(0)
-        return File(handle)
-
-
-
-# --- The import ---------------------------------------------------------------------------------
 
 
 def _blank(raw: list) -> bool:
@@ -105,18 +67,17 @@ def _blank(raw: list) -> bool:
         return not any(cell not in (None, "") and str(cell).strip() for cell in raw)
 
 
-def import_file(*, actor, path, upgrade_ids: bool = False, on_progress=None) -> tuple[ImportResult, ErrorReport]:
+def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_progress=None) -> tuple[ImportResult, ErrorReport]:
     """Import one file as ``actor`` (``None``: the system, whole tree). Raises
     ``ImportFileError`` when the file as a whole cannot be read; otherwise every row is
-    imported or reported."""
-    header, rows = read_table(path)
-    positions = column_positions(header)
-    validator = RowValidator(actor=actor, positions=positions, upgrade_ids=upgrade_ids)
+    imported, unchanged or reported."""
+    table = read_table(path, RESIDENT_COLUMNS, sheet=sheet)
+    validator = RowValidator(actor=actor, positions=table.positions, upgrade_ids=upgrade_ids)
     scope = user_scope(actor) if actor is not None else None
     scope_paths = None if scope is None or scope.is_global else scope.area_paths
     writer = BatchWriter(PlaceCache(), scope_paths)
-    report = ErrorReport(header)
-    result = ImportResult()
+    report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: rows_numbered(path, RESIDENT_COLUMNS, sheet, numbers))
+    result = ImportResult(notes=table.notes)
     batch: list[list] = []
     originals: dict[int, list] = {}  # the cells of the batch's rows, for those refused when written
     batch_size = settings.RESIDENT_IMPORT_BATCH
@@ -129,18 +90,23 @@ def import_file(*, actor, path, upgrade_ids: bool = False, on_progress=None) -> 
             result.unchanged += unchanged
             result.refused += len(refused)
             for line in sorted(refused):
-                add_error(cells[line], [RowError(line, "公民身份号码", refused_row_reason())])
+                add_error(line, cells[line], [RowError(line, "公民身份号码", refused_row_reason())],
+                          written=True)
             if on_progress is not None:
                 on_progress(result, report)
 
     try:
-        for number, raw in rows:
+        for number, raw in table.rows:
+            if raw.__class__ is LineProblem:
+                result.rows += 1
+                add_error(number, raw.cells, [RowError(number, "", raw.reason)])
+                continue
             if _blank(raw):
                 continue
             result.rows += 1
             values, errors = validate(number, raw)
             if errors:
-                add_error(raw, errors)
+                add_error(number, raw, errors)
                 continue
             batch.append(values)
             originals[number] = raw
@@ -202,7 +168,7 @@ TEMPLATE_NOTES = [
 STALE_AFTER = datetime.timedelta(minutes=10)
 
 
-def resident_import_start(*, actor, upload, name: str, upgrade_ids: bool = False, language: str = "zh-hans",
+def resident_import_start(*, actor, upload, name: str, upgrade_ids: bool = False, sheet: str = "", language: str = "zh-hans",
                           run_inline: bool | None = None) -> ResidentImport:
     """Record an import of ``upload`` (a Django ``File``) and run it: inline when the
     file is small (or ``run_inline``), otherwise in the Celery worker once this
@@ -211,7 +177,8 @@ def resident_import_start(*, actor, upload, name: str, upgrade_ids: bool = False
 
     if actor is not None and not can_import(actor):
         raise PermissionDenied(_("Your role may not import residents."))
-    job = ResidentImport(created_by=actor, original_name=name[:200], upgrade_ids=upgrade_ids, language=language)
+    job = ResidentImport(created_by=actor, original_name=name[:200], upgrade_ids=upgrade_ids, sheet=sheet[:100],
+                         language=language)
     job.file.save(name, upload, save=False)
     job.save()
     if run_inline is None:
@@ -272,7 +239,8 @@ def _run(job: ResidentImport, actor, path: str) -> None:
 
     with translation.override(job.language):
         try:
-            result, report = import_file(actor=actor, path=path, upgrade_ids=job.upgrade_ids, on_progress=progress)
+            result, report = import_file(actor=actor, path=path, upgrade_ids=job.upgrade_ids, sheet=job.sheet,
+                                         on_progress=progress)
         except ImportFileError as error:
             job.status, job.message, job.finished_at = ImportStatus.FAILED, str(error), timezone.now()
             job.save(update_fields=["status", "message", "finished_at"])
@@ -283,13 +251,14 @@ def _run(job: ResidentImport, actor, path: str) -> None:
             job.message = _("The import stopped because of an internal error; the rows written so far stay. Try again or ask an administrator.")
             job.save(update_fields=["status", "message", "finished_at"])
             raise
-    error_file = report.save()
+        error_file = report.save()
     if error_file is not None:
         job.error_file.save(f"import-{job.pk}-errors.xlsx", error_file, save=False)
     job.status, job.finished_at = ImportStatus.DONE, timezone.now()
     job.rows, job.created, job.updated, job.unchanged = result.rows, result.created, result.updated, result.unchanged
-    job.errors, job.error_sample = result.errors, result.error_sample
-    job.save(update_fields=["status", "finished_at", "rows", "created", "updated", "unchanged", "errors", "error_sample", "error_file"])
+    job.errors, job.error_sample, job.notes = result.errors, result.error_sample, result.notes
+    job.save(update_fields=["status", "finished_at", "rows", "created", "updated", "unchanged", "errors", "error_sample", "notes",
+                            "error_file"])
     if result.refused and actor is not None:
         # A refusal tells the importer that the number belongs to someone: logged, and
         # counted against the exact-search budget like a search that matched.

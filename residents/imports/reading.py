@@ -1,58 +1,236 @@
-"""Reading a residents file: CSV or .xlsx told apart by content, the template's
-columns and the names files use for them, one clear error for a file that cannot be
-read as a whole. Rows are streamed (``csv`` / openpyxl read-only)."""
+"""Reading an import file: CSV or .xlsx told apart by content, the sheet to read, the
+header row found among the first rows, one clear error for a file that cannot be read as
+a whole (docs/residents.md, *Import columns*).
+
+Shared by every table import (residents; buildings and housing come in with them): the
+caller gives its columns and their aliases (``Columns``), and gets a ``Table`` — the
+header as found, the position of each known column, the records ``(row number, cells)``
+or ``(row number, LineProblem)`` for a line that cannot be a row, and notes for the
+result (rows skipped above the header, other sheets and their row counts, columns not
+imported, the encodings met).
+"""
 
 import codecs
-import csv
 import datetime
+import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import chain
 
+from django.conf import settings
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
-# (header, key, required, max length); the order is the template's.
-COLUMNS = [
-    ("姓名", "name", True, 50),
-    ("性别", "gender", False, 4),
-    ("出生日期", "birth_date", False, 20),
-    ("公民身份号码", "id_number", True, 20),
-    ("联系电话", "phone", False, 20),
-    ("民族", "ethnicity", False, 20),
-    ("人员类型", "residence_type", False, 10),
-    ("户籍地址", "registered_address", False, 200),
-    ("网格编码", "grid", True, 32),
-    ("楼栋", "building", False, 60),
-    ("单元", "unit", False, 30),
-    ("房号", "room", False, 20),
-    ("户号", "household", False, 30),
-    ("与户主关系", "relation_to_head", False, 20),
-    ("入住日期", "moved_in_on", False, 20),
-]
-HEADERS = [column[0] for column in COLUMNS]
-# Other names files use for the same columns.
-HEADER_ALIASES = {"身份证号": "公民身份号码", "身份证号码": "公民身份号码", "手机号码": "联系电话", "电话": "联系电话", "手机": "联系电话"}
-# Columns read and ignored: a serial number, remarks, and what the error report and
-# the export add.
-IGNORED_HEADERS = {"序号", "备注", "网格", "迁出日期", "行号", "错误列", "错误原因"}
-ERROR_HEADERS = ["行号", "错误列", "错误原因"]
+from residents.imports.csvlines import CsvLines, LineProblem, unguard
+
+HEADER_SEARCH_ROWS = 20
 
 
 class ImportFileError(Exception):
     """The file as a whole cannot be imported (wrong type, empty, wrong headers)."""
 
 
+@dataclass
+class Columns:
+    """An import's columns: (header, key, required, max length) in template order, the
+    other names files give them, and the headers read and ignored."""
 
-# --- Reading the file ---------------------------------------------------------------------
+    columns: list[tuple[str, str, bool, int]]
+    aliases: dict[str, list[str]]
+    ignored: set[str]
+
+    def __post_init__(self):
+        self.by_name = {name: key for name, key, _required, _length in self.columns}
+        for header, names in self.aliases.items():
+            for name in names:
+                self.by_name[_squeeze(name)] = self.by_name[header]
+        self.headers = [column[0] for column in self.columns]
+
+    def key_of(self, name) -> str | None:
+        return self.by_name.get(_squeeze(name))
+
+
+def _squeeze(name) -> str:
+    """A header as compared: no spaces (``姓 名``), no required-mark ``*``, no line break."""
+    if name is None:
+        return ""
+    text = str(name)
+    for char in " \u3000\n\r\t*＊":
+        text = text.replace(char, "")
+    return text
+
+
+@dataclass
+class Table:
+    header: list[str]
+    positions: dict[str, int]
+    rows: Iterator
+    notes: list[str] = field(default_factory=list)
+    header_row: int = 1
+
+
+# --- Opening the file -------------------------------------------------------------------------
+
+
+def _looks_binary(head: bytes) -> bool:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    controls = sum(head.count(bytes([byte])) for byte in (*range(0, 9), 11, 12, *range(14, 32)))
+    return controls * 100 > len(head)
+
+
+def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
+    """The table of a CSV or .xlsx file (told apart by content, not by name). Row numbers
+    are as a spreadsheet shows them."""
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
+    if not head.strip():
+        raise ImportFileError(_("The file is empty."))
+    if head.startswith(b"PK\x03\x04"):
+        records, notes = _read_xlsx(path, sheet)
+        return _table(records, columns, notes, None)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(_("This is an old Excel 97–2003 (.xls) file; save it as .xlsx (Excel Workbook) or CSV and try again."))
+    if _looks_binary(head):
+        raise ImportFileError(_("This is not a CSV or .xlsx file."))
+    lines = CsvLines(path, head)
+    table = _table(iter(lines), columns, [], lines)
+    table.rows = _with_encoding_notes(table.rows, lines, table.notes)
+    return table
+
+
+def _with_encoding_notes(rows, lines: CsvLines, notes: list[str]):
+    """The rows; once read, a note when the file mixes encodings (each line was decoded
+    in its own)."""
+    yield from rows
+    if len([name for name in lines.encodings if name != "UTF-16"]) > 1:
+        notes.append(_("The file mixes encodings: %(counts)s lines; each line was read in its own encoding.")
+                     % {"counts": "、".join(f"{name} {count}" for name, count in lines.encodings.most_common())})
+
+
+def _xlsx_sheets(path):
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError, zipfile.BadZipFile) as error:
+        raise ImportFileError(_("This is not a CSV or .xlsx file.")) from error
+    except Exception as error:  # python-calamine's own errors (zip, XML) derive from Exception
+        raise ImportFileError(_("This is not a CSV or .xlsx file.")) from error
+
+
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _sheet_sizes(path) -> dict[int, tuple[int | None, int]]:
+    """(rows, cells) of each worksheet by position (xl/worksheets/sheetN.xml), from the
+    dimension it records at its top; a sheet that records none: rows unknown, a cell
+    per 60 bytes of its XML."""
+    cells = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                stem = info.filename[len("xl/worksheets/sheet"):-4]
+                if not (info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml") and stem.isdigit()):
+                    continue
+                with archive.open(info) as member:
+                    match = _DIMENSION.search(member.read(4096))
+                if match and match[3]:
+                    rows = int(match[4]) - int(match[2]) + 1
+                    cells[int(stem) - 1] = (rows, rows * (_column_number(match[3]) - _column_number(match[1]) + 1))
+                else:
+                    cells[int(stem) - 1] = (None, info.file_size // 60)
+    except (zipfile.BadZipFile, OSError):
+        return {}
+    return cells
+
+
+def _read_xlsx(path, wanted: str):
+    """The records of the chosen sheet (the first worksheet by default) and notes naming
+    the other sheets with their row counts."""
+    workbook = _xlsx_sheets(path)
+    names = [meta.name for meta in workbook.sheets_metadata if str(meta.typ).endswith("WorkSheet")] or workbook.sheet_names
+    if not names:
+        raise ImportFileError(_("The file is empty."))
+    if wanted and wanted not in names:
+        raise ImportFileError(_("The file has no sheet named “%(sheet)s”; its sheets are: %(sheets)s.")
+                              % {"sheet": wanted, "sheets": "、".join(names)})
+    chosen = wanted or names[0]
+    sizes = _sheet_sizes(path)
+    limit = settings.IMPORT_XLSX_CALAMINE_CELLS
+    notes = []
+    others = []
+    for name in names:
+        if name == chosen:
+            continue
+        index = workbook.sheet_names.index(name)
+        rows, cells = sizes.get(index, (None, 0))
+        if rows is None and cells <= limit:
+            rows = sum(1 for row in workbook.get_sheet_by_index(index).iter_rows() if any(c not in ("", None) for c in row))
+        if rows is None:
+            others.append(f"“{name}”")
+        elif rows:
+            others.append(_("“%(sheet)s” (%(rows)s rows)") % {"sheet": name, "rows": rows})
+    if others:
+        notes.append(_("Read the sheet “%(sheet)s”. Other sheets were not imported: %(others)s; choose one to import it.")
+                     % {"sheet": chosen, "others": "、".join(others)})
+    index = workbook.sheet_names.index(chosen)
+    if sizes.get(index, (None, 0))[1] > limit:
+        return _openpyxl_records(path, chosen), notes  # streamed: a sheet too big to hold in memory
+    sheet = workbook.get_sheet_by_index(index)
+    return _calamine_records(sheet), notes
+
+
+def _calamine_records(sheet):
+    first = sheet.start[0] + 1 if sheet.start else 1
+    for number, cells in enumerate(sheet.iter_rows(), start=first):
+        for cell in cells:
+            if cell.__class__ is str and cell[:1] == "'":
+                cells = unguard(cells)
+                break
+        yield number, cells
+
+
+def _openpyxl_records(path, name: str):
+    from openpyxl import load_workbook
+
+    handle = open(path, "rb")  # noqa: SIM115 (a file object: openpyxl would judge the file by its name)
+    try:
+        workbook = load_workbook(handle, read_only=True, data_only=True)
+        for number, cells in enumerate(workbook[name].iter_rows(values_only=True), start=1):
+            cells = ["" if cell is None else cell for cell in cells]
+            yield number, unguard(cells) if any(c.__class__ is str and c[:1] == "'" for c in cells) else cells
+        workbook.close()
+    finally:
+        handle.close()
+
+
+def rows_numbered(path, columns: Columns, sheet: str, numbers: set[int]):
+    """The file's rows with these numbers, in order (the first rows of in-file
+    duplicates, for the error report)."""
+    last = max(numbers)
+    for number, cells in read_table(path, columns, sheet=sheet).rows:
+        if number in numbers:
+            yield number, cells.cells if cells.__class__ is LineProblem else cells
+        if number >= last:
+            return
 
 
 def count_rows(path) -> int:
-    """Data rows in the file, for progress: lines of a CSV (quick, by bytes) or the
+    """Rows in the file, for progress: lines of a CSV (quick, by bytes) or the first
     sheet's recorded dimension of an .xlsx."""
     with open(path, "rb") as handle:
         head = handle.read(4)
         if head.startswith(b"PK"):
+            from openpyxl import load_workbook
+
             try:
                 handle.seek(0)
                 workbook = load_workbook(handle, read_only=True)
@@ -64,98 +242,83 @@ def count_rows(path) -> int:
     return max(0, lines - 1)
 
 
-def read_table(path) -> tuple[list[str], Iterator[tuple[int, list]]]:
-    """(header cells, iterator of (row number, cells)) of a CSV or .xlsx file, told
-    apart by content, not by name. Row numbers are as a spreadsheet shows them."""
-    with open(path, "rb") as handle:
-        head = handle.read(65536)
-    if not head.strip():
-        raise ImportFileError(_("The file is empty."))
-    if head.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError(_("This is an old Excel 97–2003 (.xls) file; save it as .xlsx (Excel Workbook) or CSV and try again."))
-    if b"\x00" in head:
-        raise ImportFileError(_("This is not a CSV or .xlsx file."))
-    return _read_csv(path, head)
+# --- The header row ---------------------------------------------------------------------------
 
 
-def _read_xlsx(path):
-    try:
-        # A file object: openpyxl would otherwise judge the file by its name.
-        workbook = load_workbook(open(path, "rb"), read_only=True, data_only=True)  # noqa: SIM115 (closed with the workbook)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise ImportFileError(_("This is not a CSV or .xlsx file.")) from None
-    rows = enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1)
-    for number, cells in rows:
-        if any(cell not in (None, "") for cell in cells):
-            header = [_text(cell) for cell in cells]
-
-            def data_rows():
-                try:
-                    for n, c in rows:
-                        yield n, list(c)
-                finally:
-                    workbook.close()
-
-            return header, data_rows()
-        if number > 20:
+def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLines | None) -> Table:
+    """Find the header among the first rows: the row naming most known columns; a title
+    above it is skipped (and said so), and a header merged over two rows takes the
+    upper row's name where the lower row's cell is empty."""
+    first: list = []
+    for item in records:
+        first.append(item)
+        if len(first) >= HEADER_SEARCH_ROWS:
             break
-    raise ImportFileError(_("The file is empty."))
+    candidates = [(number, cells) for number, cells in first if cells.__class__ is not LineProblem
+                  and any(cell not in ("", None) and str(cell).strip() for cell in cells)]
+    if not candidates:
+        raise ImportFileError(_("The file is empty."))
+    scores = [sum(1 for cell in cells if columns.key_of(cell)) for _number, cells in candidates]
+    best = max(range(len(candidates)), key=lambda index: (scores[index], -index))
+    if scores[best] == 0:
+        best = 0
+    header_row, cells = candidates[best]
+    header = [_text(cell) for cell in cells]
+    rows_by_number = dict(candidates)
+    lower = rows_by_number.get(header_row + 1)
+    if lower is not None and _continues_header(lower, columns):
+        # A header over two rows (a group such as 住址 above 楼栋 / 单元 / 房号).
+        header += [""] * (len(lower) - len(header))
+        header = [_text(below) if columns.key_of(below) else name for name, below in zip(header, list(lower) + [""] * len(header), strict=False)]
+        header_row += 1
+    upper = rows_by_number.get(header_row - 1)
+    if upper is not None:
+        for position, name in enumerate(header):
+            if not name and position < len(upper) and columns.key_of(upper[position]):
+                header[position] = _text(upper[position])  # merged down from the row above
+    positions = column_positions(header, columns, notes)
+    if header_row > 1:
+        notes.insert(0, _("The header is on row %(row)s; the rows above it (a title or a merged header) were skipped.")
+                     % {"row": header_row})
+    if lines is not None:
+        lines.width = len(header)
+    rest = [item for item in first if item[0] > header_row]
+    if lines is not None:
+        rest = [(number, lines.fit(cells) if cells.__class__ is not LineProblem else cells) for number, cells in rest]
+    return Table(header=header, positions=positions, rows=chain(rest, records), notes=notes, header_row=header_row)
 
 
-def _encoding(head: bytes) -> str:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return "gb18030"  # what Excel on a Chinese Windows saves "CSV" as
-    return "utf-8"
+def _continues_header(cells, columns: Columns) -> bool:
+    """Whether a row under the header row is its second line: it names known columns
+    and nothing else."""
+    named = [cell for cell in cells if cell not in ("", None) and str(cell).strip()]
+    return bool(named) and all(columns.key_of(cell) for cell in named)
 
 
-def _read_csv(path, head: bytes):
-    encoding = _encoding(head)
-    first_line = head.split(b"\n", 1)[0]
-    delimiter = "\t" if b"\t" in first_line and b"," not in first_line else ","
-    handle = open(path, encoding=encoding, newline="", errors="replace")  # noqa: SIM115 (closed by the generator)
-    reader = csv.reader(handle, delimiter=delimiter)
-    for number, cells in enumerate(reader, start=1):
-        if any(cell.strip() for cell in cells):
-            header = [cell.strip() for cell in cells]
-
-            def rows(start=number):
-                with handle:
-                    yield from enumerate(reader, start=start + 1)
-
-            return header, rows()
-    handle.close()
-    raise ImportFileError(_("The file is empty."))
-
-
-def column_positions(header: list[str]) -> dict[str, int]:
-    """key → position of each known column; one clear error for unknown or missing ones."""
+def column_positions(header: list[str], columns: Columns, notes: list[str]) -> dict[str, int]:
+    """key → position of each known column; one clear error for missing required ones;
+    a note naming the columns that are not imported."""
     positions, unknown = {}, []
-    known = {column[0]: column[1] for column in COLUMNS}
     for position, name in enumerate(header):
-        name = HEADER_ALIASES.get(name.rstrip("*＊").strip(), name.rstrip("*＊").strip())
-        if not name or name in IGNORED_HEADERS:
+        squeezed = _squeeze(name)
+        if not squeezed or squeezed in columns.ignored:
             continue
-        if name not in known:
+        key = columns.key_of(squeezed)
+        if key is None:
             unknown.append(name)
-        elif known[name] not in positions:
-            positions[known[name]] = position
-    missing = [column[0] for column in COLUMNS if column[2] and column[1] not in positions]
-    if unknown or missing:
-        parts = []
-        if missing:
-            parts.append(_("missing columns: %(columns)s") % {"columns": "、".join(missing)})
+        elif key not in positions:
+            positions[key] = position
+    missing = [header for header, key, required, _length in columns.columns if required and key not in positions]
+    if missing:
+        parts = [_("missing columns: %(columns)s") % {"columns": "、".join(missing)}]
         if unknown:
             parts.append(_("unknown columns: %(columns)s") % {"columns": "、".join(unknown)})
         raise ImportFileError(
-            _("The headers do not match the residents template (%(problems)s). The columns are: %(columns)s.")
-            % {"problems": "; ".join(parts), "columns": "、".join(HEADERS)}
+            _("The headers do not match the template (%(problems)s). The columns are: %(columns)s.")
+            % {"problems": "; ".join(parts), "columns": "、".join(columns.headers)}
         )
+    if unknown:
+        notes.append(_("Columns not imported (not in the template): %(columns)s.") % {"columns": "、".join(unknown)})
     return positions
 
 
@@ -169,4 +332,3 @@ def _text(value) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value).strip()
-

@@ -12,7 +12,6 @@ import datetime
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from operator import gt, itemgetter, mul
 
 from django.utils import timezone
@@ -20,9 +19,12 @@ from django.utils.translation import gettext as _
 
 from accounts.scoping import grids_visible_to
 from residents import crypto
-from residents.ids import CHECK_CHARS, FEMALE, MALE, WEIGHTS, InvalidNumber, normalise_phone, parse_id_number
-from residents.imports.reading import COLUMNS, _text
+from residents.ids import CHECK_CHARS, FEMALE, MALE, WEIGHTS, InvalidNumber, excel_number_message, parse_id_number
+from residents.imports.columns import COLUMNS
+from residents.imports.reading import _text
+from residents.imports.report import RowError
 from residents.models import ResidenceType
+from residents.phones import phone_normalise
 
 GENDER_WORDS = {"男": MALE, "男性": MALE, "M": MALE, "女": FEMALE, "女性": FEMALE, "F": FEMALE}
 RESIDENCE_WORDS = {
@@ -37,7 +39,6 @@ RESIDENCE_WORDS = {word: str(value) for word, value in RESIDENCE_WORDS.items()} 
 _DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?")
 # The straight path's shapes; what they do not match goes through residents.ids.
 _ID18 = re.compile(r"[0-9]{17}[0-9X]")
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 # The check character from the digits' bytes: sum(byte × weight) − ord("0") × sum(weights).
 _ZEROS = ord("0") * sum(WEIGHTS)
 _LENGTHS = tuple(column[3] for column in COLUMNS)
@@ -66,13 +67,6 @@ def copy_tail(row: list) -> str:
     return (f"{row[R_GRID]}\t{name}\t{row[R_GENDER]}\t{row[R_BIRTH].isoformat()}\t\\\\x{row[R_ID_CIPHER].hex()}\t\\\\x{row[R_ID_HASH]}\t"
             f"{row[R_ID_MASK]}\t\\\\x{row[R_PHONE_CIPHER].hex()}\t\\\\x{row[R_PHONE_HASH]}\t{row[R_PHONE_MASK]}\t{ethnicity}\t"
             f"{row[R_TYPE]}\t{address}\t{relation}\t{moved_in.isoformat() if moved_in else COPY_NULL}")
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    reason: str
 
 
 def _date(value) -> datetime.date:
@@ -121,7 +115,7 @@ class Protector:
         nonce = self.nonces[start:start + crypto.NONCE_BYTES]
         data = value.encode()
         inner = self.inner.copy()
-        inner.update(self.prefix + data)
+        inner.update(self.prefix + (data if len(data) != 15 else crypto.hashed_form(value, field=self.field.decode()).encode()))
         outer = self.outer.copy()
         outer.update(inner.digest())
         return nonce + self.encrypt(nonce, data, self.field), outer.hexdigest(), self.mask(value)
@@ -134,8 +128,15 @@ class RowValidator:
     def __init__(self, *, actor, positions: dict[str, int], upgrade_ids: bool):
         self.positions = positions
         self.upgrade_ids = upgrade_ids
-        grids = grids_visible_to(actor) if actor is not None else _all_grids()
-        self.grids = {code: grid_id for code, grid_id in grids.values_list("code", "id")}
+        grids = grids_visible_to(actor) if actor is not None else all_grids()
+        self.grids, names = {}, {}
+        for code, name, grid_id in grids.values_list("code", "name", "id"):
+            self.grids[code] = grid_id
+            names.setdefault(name, []).append(grid_id)
+        # A ledger's 所属网格 may hold the grid's name: taken when it names one grid only.
+        for name, ids in names.items():
+            if len(ids) == 1:
+                self.grids.setdefault(name, ids[0])
         self.today = timezone.localdate()
         self.seen: dict[int, int] = {}  # 64 bits of each ID hash → first row number
         self.protect_id = Protector("id_number")
@@ -166,7 +167,8 @@ class RowValidator:
             elif isinstance(value, datetime.date) and key in ("birth_date", "moved_in_on"):
                 cells.append(value)
             elif isinstance(value, (int, float)) and key == "id_number":
-                cells.append(value)
+                # A 15-digit number survives a number cell; longer ones lost digits (refused below).
+                cells.append(str(int(value)) if 10**14 <= value < 10**15 and float(value).is_integer() else value)
             else:
                 cells.append(_text(value))
         return cells, all(cell.__class__ is str for cell in cells)
@@ -204,7 +206,7 @@ class RowValidator:
          household, relation, moved_in_cell) = cells
 
         if id_raw.__class__ is not str:
-            return None, [RowError(number, "公民身份号码", _("Excel stored the ID number as a number and may have lost digits; format the column as text and type it again"))]
+            return None, [RowError(number, "公民身份号码", excel_number_message())]
         try:
             id_value, birth, gender = self._id_number(id_raw)
         except InvalidNumber as error:
@@ -229,13 +231,10 @@ class RowValidator:
                                            % {"date": birth.isoformat()}))
         phone = ""
         if phone_raw:
-            if len(phone_raw) == 11 and _MOBILE.fullmatch(phone_raw):
-                phone = phone_raw
-            else:
-                try:
-                    phone = normalise_phone(phone_raw)
-                except InvalidNumber as error:
-                    errors.append(RowError(number, "联系电话", str(error)))
+            try:
+                phone = phone_normalise(phone_raw)
+            except InvalidNumber as error:
+                errors.append(RowError(number, "联系电话", str(error)))
         residence_type = RESIDENCE_WORDS["户籍"]
         if type_word:
             residence_type = RESIDENCE_WORDS.get(type_word)
@@ -259,7 +258,8 @@ class RowValidator:
         key = int(id_hash[:16], 16)
         first = self.seen.get(key)
         if first is not None:
-            return None, [RowError(number, "公民身份号码", _("the same ID number is already in row %(row)s of this file") % {"row": first})]
+            return None, [RowError(number, "公民身份号码", _("the same ID number is already in row %(row)s of this file") % {"row": first},
+                                   first_row=first)]
         self.seen[key] = number
         phone_cipher, phone_hash, phone_mask = self.protect_phone(phone)
         values = [
@@ -270,7 +270,7 @@ class RowValidator:
         return values, []
 
 
-def _all_grids():
+def all_grids():
     from grids.models import Grid
 
     return Grid.objects.all()

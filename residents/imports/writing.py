@@ -240,6 +240,13 @@ def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache):
         )
         cursor.execute(f"TRUNCATE {_STAGE}")  # a batch inside an outer transaction (tests) starts empty too
         cursor.cursor.copy_expert(f"COPY {_STAGE} ({_COPY_COLUMNS}, line) FROM STDIN", _copy_lines(rows, links), size=_COPY_READ)
+        if any(len(row[R_ID_MASK]) == 15 for row in rows):
+            # A 15-digit number of someone stored with the 18-character form: the same
+            # person (one hash); the stored form stays.
+            cursor.execute(
+                f"UPDATE {_STAGE} s SET id_cipher = r.id_cipher, id_mask = r.id_mask FROM residents_resident r "
+                "WHERE r.id_hash = s.id_hash AND length(s.id_mask) = 15 AND length(r.id_mask) = 18"
+            )
         refused = []
         if scope_paths is not None:
             # A current resident of a grid outside the importer's scope is not theirs to change.
@@ -296,7 +303,7 @@ def _upsert_portable(rows, links, scope_paths):
     existing = {
         values["id_hash"]: values
         for values in Resident.objects.filter(id_hash__in=[row[R_ID_HASH] for row in rows]).values(
-            *COMPARED_COLUMNS, "id_hash", "moved_out_on", "grid__path"
+            *COMPARED_COLUMNS, "id_hash", "id_cipher", "moved_out_on", "grid__path"
         )
     }
     refused, write, created, unchanged = [], [], 0, 0
@@ -310,6 +317,8 @@ def _upsert_portable(rows, links, scope_paths):
         if old["moved_out_on"] is None and not _in_scope(old["grid__path"], scope_paths):
             refused.append(row[R_LINE])
             continue
+        if len(values["id_mask"]) == 15 and len(old["id_mask"]) == 18:  # the same person; the stored form stays
+            values["id_cipher"], values["id_mask"] = old["id_cipher"], old["id_mask"]
         if all(old[column] == values[column] for column in COMPARED_COLUMNS):
             unchanged += 1
             continue

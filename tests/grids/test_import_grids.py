@@ -214,3 +214,18 @@ def test_grid_roles_survive_a_reimport(tree, make_user, tmp_path):
     run(write(tmp_path, features))
 
     assert worker.role_assignments.get().area_id == tree["G11"].pk
+
+
+def test_a_gbk_file_and_a_file_with_gbk_lines_import_with_their_names(db, tmp_path):
+    """GIS tools on a Chinese Windows write GBK; pasted-together files mix encodings.
+    Each line is read in its own encoding; full-width digits in codes are folded."""
+    city = '{"type": "Feature", "properties": {"code": "431300000000", "name": "娄底市"}, "geometry": null}'
+    district = '{"type": "Feature", "properties": {"code": "４３１３０２００００００", "name": "娄星区"}, "geometry": null}'
+    path = tmp_path / "mixed.geojson"
+    path.write_bytes(b'{"type": "FeatureCollection", "features": [\n' + city.encode("utf-8") + b",\n"
+                     + district.encode("gbk") + b"\n]}\n")
+
+    _out, err, error = run(str(path))
+
+    assert error is None, err
+    assert set(Area.objects.values_list("code", "name")) == {("431300000000", "娄底市"), ("431302000000", "娄星区")}

@@ -78,6 +78,6 @@ def test_generate_city_makes_residents_with_valid_ids_and_a_reimportable_file(tm
         assert ("男" if number.gender == "M" else "女") == cells[1]
     assert ResidentTag.objects.exists()
     result, _report = import_file(actor=None, path=path)
-    assert (result.rows, result.created, result.updated, result.unchanged, result.errors) == (600, 0, 0, 600, 0)
+    assert (result.rows, result.created, result.updated, result.unchanged, result.errors) == (600, 0, 0, 600, 0), result.error_sample[:3]
     call_command("generate_city", "--grids", "14", "--city-code", "439800000000", "--replace")
     assert not Resident.objects.exists()

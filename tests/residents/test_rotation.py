@@ -4,6 +4,8 @@ writes kept, resumable after ``kill -9``, idempotent — with the hash index reb
 
 import base64
 import datetime
+import hashlib
+import hmac
 import os
 import signal
 import subprocess
@@ -182,3 +184,37 @@ def test_a_rotation_killed_half_way_goes_on_where_it_stopped(tree, settings):
     assert resumed["residents.Resident"] == Resident.objects.filter(pk__gt=done_before).count()
     assert not rekeying_pending()
     _all_under_new_key_only(settings)
+
+
+def test_rotated_hashes_equal_fresh_ones_for_15_digit_ids_and_landlines(tree, staff, settings):
+    """A value written before issue 15 (the 15-digit number hashed as it is, a landline
+    stored with its dash) is hashed after the rotation exactly as a fresh write hashes
+    it: the 15-digit number under its 18-character identity, the phone in
+    ``phone_normalise``'s one form — so searching either way finds the person."""
+    from residents.phones import phone_normalise
+
+    number18 = id_number(birth=datetime.date(1965, 3, 4), sequence=7)
+    number15 = number18[:6] + number18[8:17]
+    person = ResidentFactory(grid=tree["G12"], number=number15, phone="", gender="M", birth_date=datetime.date(1965, 3, 4))
+    old_key = crypto.keys()
+    # As stored before issue 15: the keyed hash of the 15 digits themselves, a dashed landline.
+    legacy_id_hash = hmac.digest(old_key.hmac_key, f"id_number:{number15}".encode(), hashlib.sha256).hex()
+    dashed = "0738-8312345"
+    legacy_phone_hash = hmac.digest(old_key.hmac_key, f"phone:{dashed}".encode(), hashlib.sha256).hex()
+    Resident.objects.filter(pk=person.pk).update(
+        id_hash=legacy_id_hash, phone_cipher=crypto.encrypt(dashed, field="phone"), phone_hash=legacy_phone_hash,
+        phone_mask=crypto.mask(dashed, field="phone"))
+    _switch_keys(settings)
+
+    pii_key_rotate()
+
+    settings.GOVERNANCE_PII_OLD_KEYS = []
+    rotated = Resident.objects.get(pk=person.pk)
+    fresh_id_hash = crypto.protect(number18, field="id_number")[1]
+    assert rotated.id_hash == fresh_id_hash == crypto.lookup_hash(number15, field="id_number")
+    assert crypto.decrypt(rotated.phone_cipher, field="phone") == phone_normalise(dashed) == "07388312345"
+    assert rotated.phone_hash == crypto.protect(phone_normalise(dashed), field="phone")[1]
+    assert rotated.phone_mask == crypto.mask("07388312345", field="phone")
+    for query in (number18, number15, dashed, "07388312345"):
+        assert [hit.resident.pk for hit in resident_search(staff["worker"], query)] == [person.pk], query
+    assert pii_key_rotate()["residents.Resident"] == 0  # and a second run changes nothing

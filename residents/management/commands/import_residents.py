@@ -1,11 +1,9 @@
-from pathlib import Path
-
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import User
 from residents.imports import resident_import_start
+from residents.management.options import file_and_actor
 from residents.models import ImportStatus
 
 
@@ -16,25 +14,21 @@ class Command(BaseCommand):
         parser.add_argument("file", help="CSV or .xlsx file (told apart by content)")
         parser.add_argument("--user", help="import as this user, within their scope (default: the system, whole tree)")
         parser.add_argument("--upgrade-ids", action="store_true", help="store 15-digit ID numbers in their 18-character form")
+        parser.add_argument("--sheet", default="", help=".xlsx: the sheet to read (default: the first)")
         parser.add_argument("--language", default="zh-hans", help="language of the error report (zh-hans or en)")
 
-    def handle(self, *args, file, user, upgrade_ids, language, **options):
-        path = Path(file)
-        if not path.is_file():
-            raise CommandError(f"no such file: {path}")
-        actor = None
-        if user:
-            actor = User.objects.filter(username=user, is_active=True).first()
-            if actor is None:
-                raise CommandError(f"no active user {user}")
+    def handle(self, *args, file, user, upgrade_ids, sheet, language, **options):
+        path, actor = file_and_actor(file, user)
         with path.open("rb") as handle:
             try:
                 job = resident_import_start(actor=actor, upload=File(handle), name=path.name, upgrade_ids=upgrade_ids,
-                                            language=language, run_inline=True)
+                                            sheet=sheet, language=language, run_inline=True)
             except PermissionDenied as error:
                 raise CommandError(str(error)) from None
         if job.status == ImportStatus.FAILED:
             raise CommandError(job.message)
+        for note in job.notes:
+            self.stdout.write(note)
         self.stdout.write(
             f"{job.rows} rows: {job.created} created, {job.updated} updated, {job.unchanged} unchanged, {job.errors} with errors"
         )

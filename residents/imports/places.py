@@ -1,0 +1,139 @@
+"""Importing key places (重点场所) from CSV or .xlsx ledgers: the residents import's
+reader (lines, encodings, header row, aliases, sheets) and error report, so the same
+round trip holds — the report is an import file, fixed rows change, a place named twice
+in one grid stays a conflict until one row is deleted (docs/residents.md, *Key places*).
+
+Places are upserted on their natural key (grid, name); a few thousand rows a file, so
+plain ORM batches suffice.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.scoping import grids_visible_to
+from residents.imports.columns import ERROR_HEADERS, IGNORED
+from residents.imports.csvlines import LineProblem
+from residents.imports.reading import Columns, ImportFileError, _text, read_table, rows_numbered
+from residents.imports.report import ErrorReport, RowError
+from residents.imports.validation import all_grids
+from residents.models import KeyPlace, PlaceKind
+from residents.phones import phone_normalise
+
+PLACE_COLUMNS = Columns(
+    columns=[
+        ("场所名称", "name", True, 100),
+        ("场所类型", "kind", True, 20),
+        ("网格编码", "grid", True, 32),
+        ("地址", "address", False, 200),
+        ("纬度", "lat", False, 20),
+        ("经度", "lon", False, 20),
+        ("负责人", "contact_name", False, 60),
+        ("联系电话", "contact_phone", False, 30),
+    ],
+    aliases={"场所名称": ["名称", "单位名称", "场所"], "场所类型": ["类型", "类别", "场所类别"],
+             "网格编码": ["所属网格", "网格", "网格编号"], "地址": ["详细地址", "场所地址"],
+             "负责人": ["联系人", "法人", "负责人姓名"], "联系电话": ["电话", "手机号", "手机", "负责人电话"]},
+    ignored=IGNORED,
+)
+KIND_WORDS = {
+    "学校": PlaceKind.SCHOOL, "幼儿园": PlaceKind.SCHOOL, "医院": PlaceKind.HOSPITAL, "诊所": PlaceKind.HOSPITAL,
+    "卫生院": PlaceKind.HOSPITAL, "市场": PlaceKind.MARKET, "农贸市场": PlaceKind.MARKET, "商场": PlaceKind.MARKET,
+    "娱乐场所": PlaceKind.ENTERTAINMENT, "歌舞厅": PlaceKind.ENTERTAINMENT, "网吧": PlaceKind.ENTERTAINMENT,
+    "危化品": PlaceKind.HAZARDOUS, "危险化学品": PlaceKind.HAZARDOUS, "加油站": PlaceKind.HAZARDOUS,
+    "工地": PlaceKind.CONSTRUCTION, "建筑工地": PlaceKind.CONSTRUCTION, "宗教场所": PlaceKind.RELIGIOUS,
+    "其他": PlaceKind.OTHER, **{value: value for value in PlaceKind.values},
+    **{str(label): value for value, label in PlaceKind.choices},
+}
+FIELDS = ("kind", "address", "lat", "lon", "contact_name", "contact_phone")
+
+
+def _coordinate(text: str, low: float, high: float) -> float | None:
+    if not text:
+        return None
+    value = float(text)
+    if not low <= value <= high:
+        raise ValueError
+    return value
+
+
+def _validate(number: int, cells: list, positions: dict, grids: dict) -> tuple[dict | None, list[RowError]]:
+    value = {key: _text(cells[position]) if position < len(cells) else "" for key, position in positions.items()}
+    errors = []
+    for header, key, required, length in PLACE_COLUMNS.columns:
+        if required and not value.get(key):
+            errors.append(RowError(number, header, _("required")))
+        elif len(value.get(key, "")) > length:
+            errors.append(RowError(number, header, _("longer than %(length)s characters") % {"length": length}))
+    if errors:
+        return None, errors
+    place = {"name": value["name"], "grid_id": grids.get(value["grid"]), "address": value.get("address", ""),
+             "contact_name": value.get("contact_name", ""), "kind": KIND_WORDS.get(value["kind"])}
+    if place["grid_id"] is None:
+        errors.append(RowError(number, "网格编码", _("no such grid in your area")))
+    if place["kind"] is None:
+        errors.append(RowError(number, "场所类型", _("write one of %(kinds)s") % {"kinds": "、".join(KIND_WORDS)}))
+    for header, key, low, high in (("纬度", "lat", -90, 90), ("经度", "lon", -180, 180)):
+        try:
+            place[key] = _coordinate(value.get(key, ""), low, high)
+        except ValueError:
+            errors.append(RowError(number, header, _("not a coordinate in degrees")))
+    try:
+        place["contact_phone"] = phone_normalise(value["contact_phone"]) if value.get("contact_phone") else ""
+    except ValueError as error:
+        errors.append(RowError(number, "联系电话", str(error)))
+    return (None, errors) if errors else (place, [])
+
+
+def key_places_import(*, actor, path, sheet: str = ""):
+    """Import the key places of a file as ``actor`` (``None``: the system). Returns the
+    ``ImportResult`` and the ``ErrorReport``; ``ImportFileError`` for a file that cannot
+    be read as a whole."""
+    from residents.imports import ImportResult
+
+    table = read_table(path, PLACE_COLUMNS, sheet=sheet)
+    grids = dict((grids_visible_to(actor) if actor is not None else all_grids()).values_list("code", "id"))
+    report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: rows_numbered(path, PLACE_COLUMNS, sheet, numbers))
+    result = ImportResult(notes=table.notes)
+    valid, seen = [], {}
+    for number, cells in table.rows:
+        if cells.__class__ is LineProblem:
+            result.rows += 1
+            report.add(number, cells.cells, [RowError(number, "", cells.reason)])
+            continue
+        if not any(cell not in ("", None) and str(cell).strip() for cell in cells):
+            continue
+        result.rows += 1
+        place, errors = _validate(number, cells, table.positions, grids)
+        if place is not None:
+            first = seen.setdefault((place["grid_id"], place["name"]), number)
+            if first != number:
+                errors = [RowError(number, "场所名称", _("the same place is already in row %(row)s of this file") % {"row": first},
+                                   first_row=first)]
+        if errors:
+            report.add(number, cells, errors)
+            continue
+        valid.append(place)
+    if result.rows == 0:
+        raise ImportFileError(_("The file has headers but no rows."))
+    with transaction.atomic():
+        _upsert(valid, result)
+    result.errors, result.error_sample = report.count, report.sample
+    return result, report
+
+
+def _upsert(places: list[dict], result) -> None:
+    existing = {(p["grid_id"], p["name"]): p for p in KeyPlace.objects.filter(
+        grid_id__in={p["grid_id"] for p in places}, name__in={p["name"] for p in places}).values("grid_id", "name", *FIELDS)}
+    write = []
+    for place in places:
+        old = existing.get((place["grid_id"], place["name"]))
+        if old is None:
+            result.created += 1
+        elif all(old[field] == place[field] for field in FIELDS):
+            result.unchanged += 1
+            continue
+        else:
+            result.updated += 1
+        write.append(KeyPlace(**place))
+    KeyPlace.objects.bulk_create(write, batch_size=1000, update_conflicts=True, unique_fields=["grid", "name"],
+                                 update_fields=list(FIELDS))

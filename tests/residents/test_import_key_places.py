@@ -1,0 +1,69 @@
+"""Key places come in through the residents import's reader and error report: a GBK
+ledger with a title row and its own header names, a bad row and a duplicate; the
+report fixed with openpyxl and imported again changes exactly the fixed row."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from openpyxl import load_workbook
+
+from residents.models import KeyPlace
+
+pytestmark = pytest.mark.django_db
+GRID = "43130200100102"
+
+
+def run(path, *args) -> str:
+    out = io.StringIO()
+    call_command("import_key_places", str(path), "--user", "yuetang_worker", "--language", "en", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_a_key_places_ledger_round_trips_through_its_error_report(staff, tmp_path):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["月塘社区重点场所台账", "", "", "", "", ""])
+    writer.writerow(["序号", "单位名称", "类别", "所属网格", "联系人", "电话"])
+    writer.writerow(["1", "月塘小学", "学校", GRID, "李校长", "0738-8312345"])
+    writer.writerow(["2", "'=月塘加油站", "加油站", GRID, "", "+86 138 0013 8000"])
+    writer.writerow(["3", "月塘诊所", "诊所", "99999999999999", "", ""])  # no such grid: to fix
+    writer.writerow(["4", "月塘小学", "学校", GRID, "王校长", ""])  # the same place again
+    path = tmp_path / "places.csv"
+    path.write_bytes(buffer.getvalue().encode("gbk"))
+
+    output = run(path)
+
+    assert "4 rows: 2 created, 0 updated, 0 unchanged, 2 with errors" in output
+    assert "row 2" in output  # the header was found below the title
+    school = KeyPlace.objects.get(name="月塘小学")
+    assert (school.kind, school.contact_name, school.contact_phone) == ("school", "李校长", "07388312345")
+    assert KeyPlace.objects.get(name="=月塘加油站").kind == "hazardous"  # the formula guard's apostrophe removed
+    report_path = tmp_path / "places-errors.xlsx"
+    book = load_workbook(report_path)
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    lines = {row[header.index("行号")].value: row for row in sheet.iter_rows(min_row=2)}
+    assert sorted(lines) == [3, 5, 6]  # the first row of the pair travels with its duplicate
+    lines[5][header.index("所属网格")].value = GRID
+    book.save(report_path)
+
+    again = run(report_path, "--report", str(tmp_path / "again-errors.xlsx"))
+
+    assert "3 rows: 1 created, 0 updated, 1 unchanged, 1 with errors" in again
+    assert KeyPlace.objects.get(name="月塘诊所").kind == "hospital"
+    assert KeyPlace.objects.get(name="月塘小学").contact_name == "李校长"  # the duplicate did not overwrite it
+
+
+def test_key_places_import_keeps_the_import_permission_and_a_private_report(staff, tmp_path, settings):
+    """Issue 13 on issue 15's key places: the roles that may import (RESIDENT_IMPORT_ROLES)
+    decide for ``--user``, and the error report (the refused rows' contacts) is 0600."""
+    path = tmp_path / "places.csv"
+    path.write_text("场所名称,场所类型,网格编码\n无网格场所,学校,NOPE\n", encoding="utf-8")
+    run(path)
+    report = tmp_path / "places-errors.xlsx"
+    assert report.exists() and report.stat().st_mode & 0o777 == 0o600
+    settings.RESIDENT_IMPORT_ROLES = ["admin"]
+    with pytest.raises(CommandError, match="may not import"):
+        run(path)
