@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.conftest import INSIDE_G11
-from tests.governance.test_celery_worker import ROOT, database_url
+from tests.governance.test_celery_worker import ROOT, celery_worker
 from workflow.models import DeliveryState, Notification
 
 
@@ -53,19 +53,8 @@ def test_log_format_json_writes_one_object_per_line():
 @pytest.fixture
 def json_worker(transactional_db, tmp_path):
     log = tmp_path / "worker.log"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "governance.settings_test", "DATABASE_URL": database_url(),
-           "LOG_FORMAT": "json"}
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "governance", "worker", "--pool=solo", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--hostname", f"log-test-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    with open(log, "w") as output, celery_worker("log-test", env={"LOG_FORMAT": "json"}, stdout=output) as process:
         yield process, log
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.mark.django_db(transaction=True)
