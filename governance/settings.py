@@ -36,6 +36,8 @@ if not SECRET_KEY or SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY:
             "For a local demo set DEBUG=1 (make run does)."
         )
     SECRET_KEY = INSECURE_DEFAULT_SECRET_KEY
+# Rotation (docs/deployment.md): the previous key(s), still accepted for existing sessions and signed links.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 if not DEBUG and len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters in production mode (DEBUG off).")
 
