@@ -64,7 +64,9 @@ def _admin_connection():
 
 
 @pytest.fixture
-def fresh_database(transactional_db):
+def fresh_database(transactional_db, reference_data):
+    """An empty database next to the test database. ``reference_data``: the catalogue and
+    calendar again, since an earlier transactional test's flush removed them."""
     if connection.vendor != "postgresql":
         pytest.skip("pg_dump/pg_restore need PostgreSQL")
     name = f"{connection.settings_dict['NAME']}_restore_{uuid.uuid4().hex[:6]}"
