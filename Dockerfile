@@ -1,4 +1,5 @@
-# One image for web, worker and beat (docker-compose.yml).
+# One image for web, worker and beat (docker-compose.yml). Every process starts through
+# deploy/entrypoint.sh, the same script CI's production stage runs on the host.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
@@ -7,8 +8,9 @@ RUN pip install -r requirements.txt
 COPY . .
 # collectstatic needs settings but no database; the keys here are only for this step.
 RUN SECRET_KEY=collectstatic-only-not-a-runtime-secret-0123456789 \
-    GOVERNANCE_PII_KEY=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXJlYWxrZXk= python manage.py collectstatic --noinput
+    GOVERNANCE_PII_KEY=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXJlYWxrZXk= deploy/entrypoint.sh collectstatic
 RUN useradd --create-home governance && mkdir -p /app/var && chown -R governance /app/var
 USER governance
 EXPOSE 8000
-CMD ["gunicorn", "governance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+ENTRYPOINT ["deploy/entrypoint.sh"]
+CMD ["web"]

@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.utils import timezone
@@ -19,6 +19,32 @@ def background_status() -> BackgroundStatus:
         return BackgroundStatus(last_seen=None, healthy=False)
     age = (timezone.now() - beat.last_seen).total_seconds()
     return BackgroundStatus(last_seen=beat.last_seen, healthy=age <= settings.HEARTBEAT_STALE_SECONDS)
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    finished: datetime
+    seconds: float
+    timers: int | None
+    ok: bool
+
+
+def last_timer_sweep() -> SweepRun | None:
+    """The last run of the timer sweep: when it finished, how long it took, how many
+    timers it looked at. The one place the metrics read it from (recorded by
+    ``governance.services.timer_sweep_record`` when the sweep task ends)."""
+    from django.core.cache import cache
+
+    from governance.services import LAST_SWEEP_KEY
+
+    try:
+        record = cache.get(LAST_SWEEP_KEY)
+    except Exception:  # the cache is down: no figure rather than no metrics
+        return None
+    if not record:
+        return None
+    return SweepRun(finished=datetime.fromtimestamp(record["finished"], tz=UTC), seconds=record["seconds"],
+                    timers=record.get("timers"), ok=record.get("ok", True))
 
 
 def home_panels(user, workplaces: dict) -> dict:

@@ -36,6 +36,8 @@ if not SECRET_KEY or SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY:
             "For a local demo set DEBUG=1 (make run does)."
         )
     SECRET_KEY = INSECURE_DEFAULT_SECRET_KEY
+# Rotation (docs/deployment.md): the previous key(s), still accepted for existing sessions and signed links.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 if not DEBUG and len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters in production mode (DEBUG off).")
 
@@ -99,6 +101,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz, /metrics: ahead of the host check and the HTTPS redirect.
+    "governance.middleware.OperationsMiddleware",
+    # One log line per request with its request id, and the request metrics.
+    "governance.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -206,12 +212,25 @@ WHITENOISE_USE_FINDERS = DEBUG
 BEHIND_HTTPS_PROXY = env.bool("BEHIND_HTTPS_PROXY", default=False)
 
 # --- Production hardening (only when DEBUG is off) ---------------------------------------
+# Behind the HTTPS proxy (docs/deployment.md) every one of these defaults to on, which is
+# what `manage.py check --deploy` asks for; each can be turned off on its own.
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=BEHIND_HTTPS_PROXY)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=BEHIND_HTTPS_PROXY)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=BEHIND_HTTPS_PROXY)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if BEHIND_HTTPS_PROXY else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=BEHIND_HTTPS_PROXY)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=BEHIND_HTTPS_PROXY)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_HTTPS_PROXY else None
+
+# --- Operations: health, metrics, logs (docs/deployment.md) ------------------------------
+# /metrics answers a request with this bearer token, or from these networks.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+# "json": one JSON object per log line; "plain": text lines.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 
 # --- Celery ---------------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: a queue in var/celery that the
@@ -261,6 +280,8 @@ CELERY_BEAT_SCHEDULE = {
     # Close campaigns past their end date; remind workers behind schedule (docs/campaigns.md).
     "campaigns-daily": {"task": "campaigns.tasks.campaigns_daily_task", "schedule": crontab(minute=0, hour=8)},
 }
+# Django's LOGGING (with the request id and LOG_FORMAT) applies to the worker too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -406,10 +427,22 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="grid-governance@localhos
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "governance.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "governance.requestlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain",
+                             "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The request line (governance.request) replaces Django's and gunicorn's own.
+        "django.server": {"level": "WARNING"},
+        # The task line (governance.task) replaces Celery's "received" and "succeeded" lines.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+    },
 }
 
 # Labels used by templates for the two modes.

@@ -105,7 +105,7 @@ def _send_email(row: Notification) -> str:
     try:
         send_mail(row.title, "\n\n".join(part for part in (row.body, link) if part), None, [row.user.email])
     except Exception:
-        logger.warning("email to %s failed", row.user.email, exc_info=True)
+        logger.warning("email to user %s failed", row.user_id, exc_info=True)
         return DeliveryState.PENDING if row.attempts < MAX_ATTEMPTS else DeliveryState.FAILED
     return DeliveryState.SENT
 

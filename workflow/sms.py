@@ -15,10 +15,12 @@ class SmsGateway:
 
 
 class LoggingSmsGateway(SmsGateway):
-    """Writes each message to the ``governance.sms`` log instead of sending it."""
+    """Writes each message to the ``governance.sms`` log instead of sending it, with the
+    number masked (138****0000): logs hold no personal data (docs/deployment.md)."""
 
     def send(self, *, phone: str, text: str) -> None:
-        logger.info("SMS to %s: %s", phone, text)
+        masked = f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+        logger.info("SMS to %s: %s", masked, text)
 
 
 def sms_gateway() -> SmsGateway:

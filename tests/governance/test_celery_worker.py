@@ -2,6 +2,7 @@
 (Redis in CI, the embedded filesystem broker otherwise), runs a queued task that writes
 to the test database."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -28,20 +29,29 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}{port}/{settings['NAME']}"
 
 
-@pytest.fixture
-def worker(transactional_db):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "governance.settings_test", "DATABASE_URL": database_url()}
+@contextlib.contextmanager
+def celery_worker(hostname: str, *args: str, env=None, stdout=subprocess.PIPE):
+    """A real Celery worker process against the test database; stopped on exit."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "governance.settings_test", "DATABASE_URL": database_url(), **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "governance", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "--without-gossip", "--without-mingle", "--hostname", f"{hostname}-{os.getpid()}@%h", *args],
+        cwd=ROOT, env=env, stdout=stdout, stderr=subprocess.STDOUT, text=True,
     )
-    yield process
-    process.terminate()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def worker(transactional_db):
+    with celery_worker("test") as process:
+        yield process
 
 
 def test_a_real_worker_runs_a_queued_task(worker):
