@@ -340,6 +340,8 @@ EVENT_ATTACHMENT_MAX_COUNT = env.int("EVENT_ATTACHMENT_MAX_COUNT", default=9)
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENT_ATTACHMENT_MAX_BYTES * 2
 # Share of a stage's limit after which its light turns yellow, and the further share of
 # the limit past the deadline after which the case escalates (per-policy overrides).
+# A sweep that shows no progress for this long has died: the next beat tick may sweep.
+TIMER_SWEEP_LEASE_SECONDS = env.float("TIMER_SWEEP_LEASE_SECONDS", default=120.0)
 SLA_WARNING_SHARE = env.float("SLA_WARNING_SHARE", default=0.8)
 SLA_ESCALATION_SHARE = env.float("SLA_ESCALATION_SHARE", default=0.5)
 # How often a process checks whether an admin changed the work calendar (seconds).

@@ -5,9 +5,12 @@ from celery import shared_task
 
 @shared_task(name="workflow.tasks.sweep_timers_task")
 def sweep_timers_task() -> dict:
-    from workflow.sweep import timers_sweep
+    """Beat's sweep; does nothing while another sweep holds the lease."""
+    from workflow.sweep import timers_sweep_exclusive
 
-    report = timers_sweep()
+    report = timers_sweep_exclusive()
+    if report is None:
+        return {"skipped": True}
     return {"timers": report.timers, "escalated": report.escalated}
 
 
