@@ -365,6 +365,11 @@ PUBLIC_REPORT_RATE = env("PUBLIC_REPORT_RATE", default="5/h")
 _default_cache = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis://") else f"filecache://{VAR_DIR / 'cache'}"
 CACHES = {"default": env.cache("CACHE_URL", default=_default_cache)}
 CACHES["default"].setdefault("KEY_PREFIX", "governance")
+# A Redis outage degrades the cache to per-process memory (logged) instead of failing
+# every request that counts a rate limit (governance/cache.py).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "governance.cache.FallbackRedisCache"
+CACHE_FALLBACK_SECONDS = env.float("CACHE_FALLBACK_SECONDS", default=30.0)
 # Memory PostgreSQL may use per sort or hash in an assessment query (docs/assessment.md):
 # enough to hash a month's late stage timers once (about 60 bytes each).
 ASSESSMENT_WORK_MEM = env("ASSESSMENT_WORK_MEM", default="64MB")
