@@ -250,6 +250,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Side effects are handed to the worker from a background thread (governance/handoff.py);
+# after a failed publication it waits this long before trying the broker again.
+HANDOFF_PAUSE_SECONDS = env.float("HANDOFF_PAUSE_SECONDS", default=10.0)
 
 # --- REST API (docs/api.md) ----------------------------------------------------------------
 # Global defaults, so every app's DRF views get the same authentication, permissions,
