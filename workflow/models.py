@@ -41,6 +41,8 @@ class TimelineEntry(models.Model):
 
         if self.transition == "merged_here":
             return _("Another event merged into this one")
+        if self.transition == "deadlines_recomputed":
+            return _("Deadlines recomputed (work calendar changed)")
         transition = MACHINE.get(self.transition)
         return transition.label if transition else self.transition
 
@@ -205,6 +207,9 @@ class CalendarYear(models.Model):
     calendar = models.ForeignKey(WorkCalendar, on_delete=models.CASCADE, related_name="years")
     year = models.PositiveSmallIntegerField(_("year"))
     source = models.CharField(_("source"), max_length=80, blank=True)
+    # Days whose kind changed and whose running timers still wait to be recomputed
+    # (ISO date → whether it was a working day); emptied by ``deadlines_recompute``.
+    recompute = models.JSONField(_("deadlines to recompute"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("year with official data")
@@ -251,7 +256,7 @@ class Timer(models.Model):
     breached = models.BooleanField(_("overdue"), default=False)
     # Its times were computed on provisional holidays (a year without the official
     # arrangement): they are recomputed when an admin enters it (docs/sla.md).
-    provisional = models.BooleanField(_("provisional deadline"), default=False)
+    provisional = models.BooleanField(_("provisional deadline"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("timer")

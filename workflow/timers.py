@@ -2,6 +2,7 @@
 the transition's transaction. The sweep (``workflow.sweep``) moves them through their
 phases."""
 
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -9,6 +10,10 @@ from django.conf import settings
 from events.models import Light, Urgency
 from workflow.calendar import worktime
 from workflow.models import SLALimit, Stage, Timer, TimerPhase, TimerState, TimeUnit
+
+logger = logging.getLogger(__name__)
+# Units whose deadlines depend on the work calendar.
+WORKING_UNITS = (TimeUnit.WORK_HOURS, TimeUnit.WORK_DAYS)
 
 
 class Limits:
@@ -66,7 +71,18 @@ def build_timer(*, event, stage: str, amount: int, unit: str, start: datetime, l
         escalate_at=calendar.advance(due, span * limits.escalation_share, unit),
     )
     timer.next_check_at = next_check(timer)
+    timer.provisional = is_provisional(calendar, timer)
     return timer
+
+
+def is_provisional(calendar, timer: Timer) -> bool:
+    """Whether the timer's working-time deadlines lean on provisional holidays (logged:
+    they are recomputed when the official arrangement is entered)."""
+    if timer.unit not in WORKING_UNITS or not calendar.is_provisional(timer.started_at, timer.escalate_at):
+        return False
+    logger.info("%s deadline from %s computed on provisional holidays (no official calendar for one of %s–%s)",
+                timer.stage, timer.started_at.isoformat(), timer.started_at.year, timer.escalate_at.year)
+    return True
 
 
 def timers_build(*, event, stages, at: datetime, limits: Limits) -> list[Timer]:
@@ -131,7 +147,8 @@ def timers_extend(*, event, stages, amount: int, unit: str, at: datetime) -> Non
         if timer.state == TimerState.RUNNING:
             timer.phase = phase_at(timer, at)
             timer.next_check_at = next_check(timer)
-        timer.save(update_fields=["due_at", "escalate_at", "phase", "next_check_at"])
+        timer.provisional = is_provisional(calendar, timer)
+        timer.save(update_fields=["due_at", "escalate_at", "phase", "next_check_at", "provisional"])
 
 
 LIGHT_OF_PHASE = {TimerPhase.GREEN: Light.GREEN, TimerPhase.YELLOW: Light.YELLOW}
