@@ -28,7 +28,7 @@ from workflow.machine import State
 from workflow.models import Stage, Timer, TimerPhase, TimerState
 from workflow.notifications import notification_rows, notifications_save
 from workflow.sweep_runs import sweep_run_acquire, sweep_run_progress, sweep_run_release
-from workflow.timers import LIGHT_OF_PHASE, next_check, phase_at
+from workflow.timers import LIGHT_OF_PHASE, light_times, next_check, phase_at
 
 logger = logging.getLogger(__name__)
 SWEEP_NAME = "timers"
@@ -89,7 +89,7 @@ class _Recipients:
 
 STAGE_NAMES = {stage.value: stage.label for stage in Stage}
 _PG_TYPES = {"phase": "smallint", "next_check_at": "timestamptz", "breached": "boolean", "light": "varchar",
-             "was_overdue": "boolean"}
+             "was_overdue": "boolean", "yellow_at": "timestamptz", "red_at": "timestamptz"}
 
 
 def rows_set(table: str, columns: tuple, rows: list) -> None:
@@ -201,13 +201,16 @@ def _relight(events: dict) -> None:
     """The light of each changed event: its worst live timer."""
     if not events:
         return
-    worst: dict[int, int] = {}
-    for event_id, phase in Timer.objects.filter(event_id__in=events, state=TimerState.RUNNING).values_list("event_id", "phase"):
-        worst[event_id] = max(worst.get(event_id, 0), phase)
+    running: dict[int, list] = {}
+    for timer in Timer.objects.filter(event_id__in=events, state=TimerState.RUNNING).only(
+            "event_id", "phase", "state", "warn_at", "due_at"):
+        running.setdefault(timer.event_id, []).append(timer)
     for event_id, event in events.items():
-        event.light = LIGHT_OF_PHASE.get(worst.get(event_id, TimerPhase.GREEN), "red")
-    rows_set("events_event", ("light", "was_overdue"),
-             [(event.pk, event.light, event.was_overdue) for event in events.values()])
+        timers = running.get(event_id, [])
+        event.light = LIGHT_OF_PHASE.get(max((timer.phase for timer in timers), default=TimerPhase.GREEN), "red")
+        event.yellow_at, event.red_at = light_times(timers)
+    rows_set("events_event", ("light", "was_overdue", "yellow_at", "red_at"),
+             [(event.pk, event.light, event.was_overdue, event.yellow_at, event.red_at) for event in events.values()])
 
 
 def _escalate(event_id, report: SweepReport) -> None:

@@ -162,7 +162,18 @@ def light_of(timers) -> tuple[str, datetime | None]:
     return LIGHT_OF_PHASE.get(worst, Light.RED), min(stage_dues, default=None)
 
 
+def light_times(timers) -> tuple[datetime | None, datetime | None]:
+    """When the event's light turns yellow and red by the clock: the earliest warning and
+    due time of running timers that have not reached them (``Event.light_at``)."""
+    running = [timer for timer in timers if timer.state == TimerState.RUNNING]
+    yellow = [timer.warn_at for timer in running if timer.phase < TimerPhase.YELLOW]
+    red = [timer.due_at for timer in running if timer.phase < TimerPhase.RED]
+    return min(yellow, default=None), min(red, default=None)
+
+
 def event_refresh_light(event) -> list[str]:
-    """Recompute the event's light and current due time from its timers (the caller saves)."""
-    event.light, event.due_at = light_of(Timer.objects.filter(event=event).exclude(state=TimerState.STOPPED))
-    return ["light", "due_at"]
+    """Recompute the event's light, current due time and light times from its timers (the caller saves)."""
+    timers = list(Timer.objects.filter(event=event).exclude(state=TimerState.STOPPED))
+    event.light, event.due_at = light_of(timers)
+    event.yellow_at, event.red_at = light_times(timers)
+    return ["light", "due_at", "yellow_at", "red_at"]
