@@ -326,6 +326,8 @@ class SweepRun(models.Model):
     timers = models.PositiveIntegerField(_("timers"), default=0)
     escalated = models.PositiveIntegerField(_("escalated"), default=0)
     batches = models.PositiveIntegerField(_("batches"), default=0)
+    # Beat ticks that found the lease held and swept nothing (a sweep longer than the interval).
+    skipped_ticks = models.PositiveIntegerField(_("ticks skipped while running"), default=0)
 
     class Meta:
         verbose_name = _("sweep run")

@@ -13,7 +13,7 @@ import socket
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from workflow.models import SweepRun
@@ -29,7 +29,10 @@ def sweep_run_acquire(*, name: str) -> str | None:
     token = f"{socket.gethostname()}:{secrets.token_hex(6)}"
     taken = (SweepRun.objects.filter(name=name).filter(Q(holder="") | Q(renewed_at__lt=stale) | Q(renewed_at__isnull=True))
              .update(holder=token, started_at=now, renewed_at=now, finished_at=None, timers=0, escalated=0, batches=0))
-    return token if taken else None
+    if not taken:
+        SweepRun.objects.filter(name=name).update(skipped_ticks=F("skipped_ticks") + 1)
+        return None
+    return token
 
 
 def sweep_run_progress(*, name: str, token: str, report) -> bool:
