@@ -21,6 +21,11 @@ the sweep's cost follows the due timers, not the open events.
 
 Then it fires --transitions ``accept`` transitions one by one as the street's
 dispatcher and reports transitions per second.
+
+With --cases (issue 18, ``bench/sweep_cases.py``), on the last size's events: a sweep
+with --due due timers half of them past escalation; four overlapping sweeps over such a
+due set; the recompute after a calendar change over the running timers; filing and
+``accept`` with the broker up and down (--outage-count of each).
 """
 
 import argparse
@@ -141,6 +146,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="keep the events when the database holds that many")
     parser.add_argument("--sizes", default="open,small", help="which sizes to run: open, small or both")
+    parser.add_argument("--cases", default="", help="issue 18 cases: escalation,overlap,recompute,outage")
+    parser.add_argument("--outage-count", type=int, default=50)
     options = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -180,6 +187,17 @@ def main():
     if options.transitions:
         print("transitions:")
         transitions_per_second(city, options.transitions)
+    import sweep_cases
+
+    cases = set(filter(None, options.cases.split(",")))
+    if "escalation" in cases:
+        sweep_cases.escalation_sweep(options.due)
+    if "overlap" in cases:
+        sweep_cases.overlapping_sweeps(options.due)
+    if "recompute" in cases:
+        sweep_cases.calendar_recompute()
+    if "outage" in cases:
+        sweep_cases.broker_outage(city, options.outage_count)
 
 
 if __name__ == "__main__":

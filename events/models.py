@@ -7,6 +7,7 @@ fields that record the workflow's progress live here because lists filter on the
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -136,6 +137,10 @@ class Event(models.Model):
     was_overdue = models.BooleanField(_("was overdue"), default=False)
     light = models.CharField(_("traffic light"), max_length=8, choices=Light.choices, default=Light.GREEN)
     due_at = models.DateTimeField(_("current stage due"), null=True, blank=True)
+    # When the light turns yellow and red by the clock (the earliest warning and due time
+    # of running timers not yet there), so pages show the light of now, not of the last sweep.
+    yellow_at = models.DateTimeField(_("turns yellow at"), null=True, blank=True)
+    red_at = models.DateTimeField(_("turns red at"), null=True, blank=True)
 
     duplicate_of = models.ForeignKey(
         "self", verbose_name=_("possible duplicate of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -218,6 +223,30 @@ class Event(models.Model):
         from workflow.machine import OPEN_STATES
 
         return self.state in OPEN_STATES
+
+    def light_at(self, now=None) -> str:
+        """The traffic light at ``now``: the swept light, or worse when a warning or due
+        time has passed since the last sweep."""
+        now = now or timezone.now()
+        if self.light == Light.RED or (self.red_at is not None and self.red_at <= now):
+            return Light.RED
+        if self.light == Light.YELLOW or (self.yellow_at is not None and self.yellow_at <= now):
+            return Light.YELLOW
+        return Light.GREEN
+
+    @property
+    def light_now(self) -> str:
+        return self.light_at()
+
+    def get_light_now_display(self) -> str:
+        return str(Light(self.light_now).label)
+
+
+def light_filter(light: str, now) -> Q:
+    """Events whose light at ``now`` (``Event.light_at``) is ``light``, as a query."""
+    red = Q(light=Light.RED) | Q(red_at__lte=now)
+    yellow = ~red & (Q(light=Light.YELLOW) | Q(yellow_at__lte=now))
+    return {Light.RED: red, Light.YELLOW: yellow}.get(light, ~red & ~yellow)
 
 
 # Object-level access to one event (django-guardian, direct foreign keys so the scoping

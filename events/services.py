@@ -25,7 +25,7 @@ from workflow.machine import MACHINE, State
 from workflow.models import Timer
 from workflow.notifications import notify
 from workflow.services import command_center_for, timeline_write
-from workflow.timers import light_of, sla_limits, timers_build
+from workflow.timers import light_of, light_times, sla_limits, timers_build
 
 
 def event_code_next(day: date) -> str:
@@ -197,6 +197,7 @@ def _create(*, actor, channel, category, description, grid, latitude, longitude,
     event.duplicate_of = selectors.duplicate_candidate(event)
     timers = timers_build(event=event, stages=transition.starts, at=now, limits=sla_limits(category_id=category.pk, urgency=urgency))
     event.light, event.due_at = light_of(timers)
+    event.yellow_at, event.red_at = light_times(timers)
     from workflow import selectors as workflow_selectors
 
     if resolved_on_site:

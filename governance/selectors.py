@@ -54,12 +54,14 @@ def home_panels(user, workplaces: dict) -> dict:
     from django.db.models import Count, Q
 
     from accounts.scoping import events_visible_to
+    from events.models import Light, light_filter
     from events.selectors import department_queue, verification_tasks
     from residents.selectors import overdue_tags
     from workflow.machine import OPEN_STATES, State
     from workflow.models import ChangeRequest, RequestStatus
 
     panels: dict = {}
+    now = timezone.now()  # the lights as the clock says now, not as the last sweep left them
     if workplaces["grid"]:
         panels["my_events"] = list(
             events_visible_to(user).filter(reporter=user, state__in=OPEN_STATES)
@@ -73,7 +75,7 @@ def home_panels(user, workplaces: dict) -> dict:
         visible = events_visible_to(user).filter(state__in=OPEN_STATES).order_by()
         panels["command"] = visible.aggregate(
             reported=Count("id", filter=Q(state=State.REPORTED)), accepted=Count("id", filter=Q(state=State.ACCEPTED)),
-            red=Count("id", filter=Q(light="red")), yellow=Count("id", filter=Q(light="yellow")),
+            red=Count("id", filter=light_filter(Light.RED, now)), yellow=Count("id", filter=light_filter(Light.YELLOW, now)),
             verified=Count("id", filter=Q(state=State.VERIFIED)),
         )
         panels["command"]["requests"] = ChangeRequest.objects.filter(
@@ -84,6 +86,6 @@ def home_panels(user, workplaces: dict) -> dict:
         queue = department_queue(user)
         panels["department"] = {"to_sign": queue.filter(state=State.DISPATCHED).count(),
                                 "handling": queue.filter(state=State.HANDLING).count(),
-                                "red": queue.filter(light="red").exclude(state=State.HANDLED).count()}
+                                "red": queue.filter(light_filter(Light.RED, now)).exclude(state=State.HANDLED).count()}
     panels["notifications"] = list(user.notifications.filter(read_at__isnull=True)[:5])
     return panels

@@ -284,6 +284,9 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A broker outage must not break a web request that queues a side effect.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Side effects are handed to the worker from a background thread (governance/handoff.py);
+# after a failed publication it waits this long before trying the broker again.
+HANDOFF_PAUSE_SECONDS = env.float("HANDOFF_PAUSE_SECONDS", default=10.0)
 
 # --- REST API (docs/api.md) ----------------------------------------------------------------
 # Global defaults, so every app's DRF views get the same authentication, permissions,
@@ -389,6 +392,8 @@ EVENT_ATTACHMENT_MAX_COUNT = env.int("EVENT_ATTACHMENT_MAX_COUNT", default=9)
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENT_ATTACHMENT_MAX_BYTES * 2
 # Share of a stage's limit after which its light turns yellow, and the further share of
 # the limit past the deadline after which the case escalates (per-policy overrides).
+# A sweep that shows no progress for this long has died: the next beat tick may sweep.
+TIMER_SWEEP_LEASE_SECONDS = env.float("TIMER_SWEEP_LEASE_SECONDS", default=120.0)
 SLA_WARNING_SHARE = env.float("SLA_WARNING_SHARE", default=0.8)
 SLA_ESCALATION_SHARE = env.float("SLA_ESCALATION_SHARE", default=0.5)
 # How often a process checks whether an admin changed the work calendar (seconds).
@@ -412,6 +417,11 @@ PUBLIC_REPORT_RATE = env("PUBLIC_REPORT_RATE", default="5/h")
 _default_cache = CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis://") else f"filecache://{VAR_DIR / 'cache'}"
 CACHES = {"default": env.cache("CACHE_URL", default=_default_cache)}
 CACHES["default"].setdefault("KEY_PREFIX", "governance")
+# A Redis outage degrades the cache to per-process memory (logged) instead of failing
+# every request that counts a rate limit (governance/cache.py).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "governance.cache.FallbackRedisCache"
+CACHE_FALLBACK_SECONDS = env.float("CACHE_FALLBACK_SECONDS", default=30.0)
 # Memory PostgreSQL may use per sort or hash in an assessment query (docs/assessment.md):
 # enough to hash a month's late stage timers once (about 60 bytes each).
 ASSESSMENT_WORK_MEM = env("ASSESSMENT_WORK_MEM", default="64MB")

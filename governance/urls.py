@@ -8,6 +8,7 @@ from governance import views
 admin.site.site_header = _("Grid governance platform")
 admin.site.site_title = _("Grid governance platform")
 admin.site.index_title = _("Configuration")
+admin.site.index_template = "admin/governance_index.html"  # warns of years without official holidays
 
 urlpatterns = [
     path("", views.home, name="home"),

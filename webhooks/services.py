@@ -85,14 +85,11 @@ def deliveries_create(*, entry, event) -> list[WebhookDelivery]:
 
 def deliveries_queue(ids) -> None:
     """Queue the sending; when the broker is down the periodic sweep sends them later."""
+    from governance.handoff import hand_off
     from webhooks.tasks import deliver_webhook_task
 
     for delivery_id in ids:
-        try:
-            deliver_webhook_task.delay(delivery_id)
-        except Exception:  # the broker is down: deliver_due_webhooks_task picks the rows up
-            logger.warning("could not queue webhook delivery %s; the periodic task will", delivery_id, exc_info=True)
-            return
+        hand_off(deliver_webhook_task, delivery_id)
 
 
 def backoff(attempts: int) -> timedelta:

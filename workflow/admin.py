@@ -2,12 +2,18 @@
 (edited by city administrators, read by every administrator), and read-only views of
 timers and notifications."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdminMixin
 from accounts.scoping import events_visible_to, user_scope
 from workflow import calendar
+from workflow.calendar_notice import calendar_year_enter, notice_parse
 from workflow.models import CalendarDay, CalendarYear, Notification, SLALimit, SLAPolicy, Timer, WorkCalendar, WorkingPeriod
 
 
@@ -83,8 +89,9 @@ class CalendarChangeMixin:
         missing = calendar.missing_years()
         if missing:
             messages.warning(request, _(
-                "No official holidays for %(years)s: deadlines count Monday to Friday there. Enter the State "
-                "Council's arrangement below, or install a newer chinesecalendar and run manage.py seed_calendar."
+                "No official holidays for %(years)s: deadlines there use the statutory holidays from the rules, "
+                "marked provisional, without make-up workdays. Enter the State Council's notice (Work calendars → "
+                "Enter the notice), or install a newer chinesecalendar and run manage.py seed_calendar."
             ) % {"years": ", ".join(map(str, missing))})
 
     def changelist_view(self, request, extra_context=None):
@@ -92,10 +99,57 @@ class CalendarChangeMixin:
         return super().changelist_view(request, extra_context)
 
 
+class NoticeForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    text = forms.CharField(label=_("The notice's days"), widget=forms.Textarea(attrs={"rows": 12, "cols": 60}),
+                           required=False)
+    file = forms.FileField(label=_("…or a text file with those lines"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        text = data.get("text") or ""
+        if data.get("file"):
+            try:
+                text = data["file"].read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
+        if data.get("year") and not text.strip():
+            raise forms.ValidationError(_("Paste the notice's days or choose a file."))
+        if data.get("year") and text.strip():
+            data["days"] = notice_parse(text=text, year=data["year"])
+        return data
+
+
 @admin.register(WorkCalendar)
 class WorkCalendarAdmin(CalendarChangeMixin, CityConfigurationAdmin):
     list_display = ("name", "is_default", "makeup_weekday", "updated_at")
     inlines = [WorkingPeriodInline, CalendarYearInline]
+
+    def get_urls(self):
+        return [path("notice/", self.admin_site.admin_view(self.notice_view), name="workflow_workcalendar_notice"),
+                *super().get_urls()]
+
+    def notice_view(self, request):
+        """Enter or import the State Council's holiday notice for a year."""
+        if not is_city_admin(request.user):
+            raise PermissionDenied
+        form = NoticeForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                changed = calendar_year_enter(actor=request.user, year=form.cleaned_data["year"],
+                                              days=form.cleaned_data["days"],
+                                              source=_("Official notice, entered by %(user)s") % {"user": request.user})
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(request, _("%(year)s saved: %(changed)s days changed; the running deadlines they "
+                                             "affect are being recomputed.") % {"year": form.cleaned_data["year"],
+                                                                                "changed": len(changed)})
+                return redirect("admin:workflow_workcalendar_changelist")
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": _("Enter the State Council's holiday notice"),
+                   "changelist_url": reverse("admin:workflow_workcalendar_changelist")}
+        return TemplateResponse(request, "admin/workflow/workcalendar/notice.html", context)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

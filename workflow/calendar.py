@@ -3,8 +3,9 @@
 A limit is an amount and a unit: wall-clock minutes, working hours, working days or
 calendar days. Working time counts only the working periods of working days: a
 weekday with periods that is not an official holiday, or a make-up workday (调休). A
-year the calendar holds no official data for falls back to its weekday periods
-(Monday–Friday) and ``missing_years`` tells admins so.
+year the calendar holds no official data for gets the statutory holidays that follow
+from the rules (``workflow.holidays``), marked provisional and without make-up days;
+``missing_years`` tells admins so, and deadlines computed on such a year are marked.
 """
 
 import threading
@@ -17,10 +18,13 @@ from django.conf import settings
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from workflow.holidays import statutory_holidays
 from workflow.models import CalendarDay, CalendarYear, DayKind, TimeUnit, WorkCalendar, WorkingPeriod
 
 # A calendar without a single working minute would make arithmetic loop forever.
 MAX_DAYS_AHEAD = 3 * 366
+# Years ahead that get provisional statutory holidays when they have no official data.
+PROVISIONAL_YEARS_AHEAD = 4
 
 
 class CalendarError(Exception):
@@ -34,6 +38,8 @@ class WorkTime:
     workdays: frozenset[date]
     makeup_weekday: int
     years: frozenset[int]
+    # Statutory holidays of years without official data (also in ``holidays``).
+    provisional: frozenset[date] = frozenset()
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(settings.TIME_ZONE))
     # Working periods per date, computed once (the calendar is immutable).
     _days: dict = field(default_factory=dict, compare=False, repr=False)
@@ -64,6 +70,11 @@ class WorkTime:
             )
         self._days[day] = periods
         return periods
+
+    def is_provisional(self, start: datetime, end: datetime) -> bool:
+        """Whether working time from ``start`` to ``end`` crosses a year without official data."""
+        first, last = self._local(start).year, self._local(max(start, end)).year
+        return any(year not in self.years for year in range(first, last + 1))
 
     # --- arithmetic ---------------------------------------------------------------------
 
@@ -182,21 +193,41 @@ def _version():
     return tuple(parts)
 
 
+def provisional_days(years: frozenset[int], entered: set) -> frozenset[date]:
+    """Statutory holidays of the years around now that have no official data (days an
+    admin entered by hand win)."""
+    this_year = timezone.localdate().year
+    first = min([*years, this_year - 1])
+    days = set()
+    for year in range(first, this_year + PROVISIONAL_YEARS_AHEAD + 1):
+        if year not in years:
+            days |= {day for day in statutory_holidays(year) if day not in entered}
+    return frozenset(days)
+
+
+def worktime_of(*, periods: dict, days: list, makeup_weekday: int, years) -> WorkTime:
+    """A calendar from its weekday periods, its (date, kind) rows and its official years."""
+    years = frozenset(years)
+    provisional = provisional_days(years, {day for day, _kind in days})
+    return WorkTime(
+        periods={weekday: tuple(items) for weekday, items in periods.items()},
+        holidays=frozenset(day for day, kind in days if kind == DayKind.HOLIDAY) | provisional,
+        workdays=frozenset(day for day, kind in days if kind == DayKind.WORKDAY),
+        makeup_weekday=makeup_weekday,
+        years=years,
+        provisional=provisional,
+    )
+
+
 def _load(calendar_id) -> WorkTime:
     if calendar_id is None:
-        return WorkTime(DEFAULT_PERIODS, frozenset(), frozenset(), 0, frozenset())
+        return worktime_of(periods=DEFAULT_PERIODS, days=[], makeup_weekday=0, years=())
     calendar = WorkCalendar.objects.get(pk=calendar_id)
     periods: dict[int, list] = {}
     for period in calendar.periods.order_by("weekday", "start"):
         periods.setdefault(period.weekday, []).append((period.start, period.end))
-    days = list(CalendarDay.objects.filter(calendar=calendar).values_list("date", "kind"))
-    return WorkTime(
-        periods={weekday: tuple(items) for weekday, items in periods.items()},
-        holidays=frozenset(day for day, kind in days if kind == DayKind.HOLIDAY),
-        workdays=frozenset(day for day, kind in days if kind == DayKind.WORKDAY),
-        makeup_weekday=calendar.makeup_weekday,
-        years=frozenset(calendar.years.values_list("year", flat=True)),
-    )
+    return worktime_of(periods=periods, days=list(CalendarDay.objects.filter(calendar=calendar).values_list("date", "kind")),
+                       makeup_weekday=calendar.makeup_weekday, years=calendar.years.values_list("year", flat=True))
 
 
 def worktime() -> WorkTime:
@@ -221,8 +252,8 @@ def invalidate() -> None:
 
 def missing_years(*, ahead: int = 1) -> list[int]:
     """Years from this one to ``ahead`` years on that have no official holiday data:
-    deadlines in them count Monday–Friday only, and admins should enter the official
-    arrangement when the State Council publishes it."""
+    deadlines in them count the provisional statutory holidays without make-up days, and
+    admins should enter the official arrangement when the State Council publishes it."""
     this_year = timezone.localdate().year
     known = worktime().years
     return [year for year in range(this_year, this_year + ahead + 1) if year not in known]

@@ -41,6 +41,8 @@ class TimelineEntry(models.Model):
 
         if self.transition == "merged_here":
             return _("Another event merged into this one")
+        if self.transition == "deadlines_recomputed":
+            return _("Deadlines recomputed (work calendar changed)")
         transition = MACHINE.get(self.transition)
         return transition.label if transition else self.transition
 
@@ -205,6 +207,9 @@ class CalendarYear(models.Model):
     calendar = models.ForeignKey(WorkCalendar, on_delete=models.CASCADE, related_name="years")
     year = models.PositiveSmallIntegerField(_("year"))
     source = models.CharField(_("source"), max_length=80, blank=True)
+    # Days whose kind changed and whose running timers still wait to be recomputed
+    # (ISO date → whether it was a working day); emptied by ``deadlines_recompute``.
+    recompute = models.JSONField(_("deadlines to recompute"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("year with official data")
@@ -249,6 +254,9 @@ class Timer(models.Model):
     stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
     # Did the stage end after its due time (or is it past due now)?
     breached = models.BooleanField(_("overdue"), default=False)
+    # Its times were computed on provisional holidays (a year without the official
+    # arrangement): they are recomputed when an admin enters it (docs/sla.md).
+    provisional = models.BooleanField(_("provisional deadline"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("timer")
@@ -302,3 +310,28 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class SweepRun(models.Model):
+    """One row per periodic sweep (``timers``): the lease that keeps beat from starting a
+    sweep while one runs, its progress, and the last run's start, end and counts (read by
+    monitoring: lag is now − ``finished_at``). A holder that dies leaves a lease that
+    expires ``TIMER_SWEEP_LEASE_SECONDS`` after its last progress."""
+
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    holder = models.CharField(_("held by"), max_length=80, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    renewed_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    timers = models.PositiveIntegerField(_("timers"), default=0)
+    escalated = models.PositiveIntegerField(_("escalated"), default=0)
+    batches = models.PositiveIntegerField(_("batches"), default=0)
+    # Beat ticks that found the lease held and swept nothing (a sweep longer than the interval).
+    skipped_ticks = models.PositiveIntegerField(_("ticks skipped while running"), default=0)
+
+    class Meta:
+        verbose_name = _("sweep run")
+        verbose_name_plural = _("sweep runs")
+
+    def __str__(self):
+        return self.name

@@ -1,7 +1,8 @@
 """In-app notifications, with email and SMS copies sent after commit by a task.
 
 The rows are written in the transaction that caused them, so nothing is lost when the
-broker is down: delivery is queued on commit and, if queueing fails, the periodic
+broker is down: delivery is handed to the worker on commit without waiting for the
+broker (``governance.handoff``) and, if the broker cannot take it, the periodic
 ``deliver_pending_notifications_task`` sends what is still pending."""
 
 import logging
@@ -12,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from governance.handoff import hand_off
 from workflow.models import DeliveryState, Notification
 from workflow.sms import sms_gateway
 
@@ -67,14 +69,12 @@ def notify(*, user_ids, event, kind: str, title: str, body: str = "", url: str =
 
 
 def queue_delivery(ids) -> None:
+    """Hand the delivery to the worker without waiting for the broker; if it cannot take
+    it, the periodic ``deliver_pending_notifications_task`` sends the pending rows."""
     from workflow.tasks import deliver_notifications_task
 
-    if not ids:
-        return
-    try:
-        deliver_notifications_task.delay(ids)
-    except Exception:  # the broker is down: the periodic task delivers them later
-        logger.warning("could not queue delivery of %d notifications; the periodic task will", len(ids), exc_info=True)
+    if ids:
+        hand_off(deliver_notifications_task, list(ids))
 
 
 def notifications_deliver(*, ids=None, limit: int = 200) -> int:
@@ -130,17 +130,14 @@ def notification_mark_read(*, user, notification_ids=None) -> int:
 
 def email_reporter(*, address: str, subject: str, body: str) -> None:
     """Mail a reporter without an account (e.g. their rating link), from the worker after
-    commit; if the broker is down, from this process."""
+    commit; if the broker is down, from this process's hand-off thread."""
     from workflow.tasks import email_reporter_task
 
-    def queue():
-        try:
-            email_reporter_task.delay(address, subject, body)
-        except Exception:
-            logger.warning("could not queue the reporter's email; sending it now", exc_info=True)
-            reporter_email_send(address=address, subject=subject, body=body)
+    def send_here():
+        logger.warning("could not queue the reporter's email; sending it from the hand-off thread")
+        reporter_email_send(address=address, subject=subject, body=body)
 
-    transaction.on_commit(queue)
+    transaction.on_commit(lambda: hand_off(email_reporter_task, address, subject, body, on_failure=send_here))
 
 
 def reporter_email_send(*, address: str, subject: str, body: str) -> bool:

@@ -1,12 +1,14 @@
 """The timer sweep (DESIGN §6): run by Celery beat, or by ``manage.py sweep_timers``.
 
-Each batch locks up to ``batch_size`` running timers whose next check has passed
-(``SKIP LOCKED``, so sweeps in several workers share the work) together with their
-events (events being changed by a transition right now are skipped and picked up next
-time), moves each timer to the phase the clock says, marks the events' lights, writes
-the notifications, and commits. A timer's phase only moves forward and its next check
-moves with it, so sweeping twice does nothing more and a sweep that dies mid-batch
-loses nothing: its batch rolls back and the next sweep does it again.
+Each batch takes the events of the next ``batch_size`` due timers and locks them
+(``SKIP LOCKED``: an event a transition or another sweep holds is left whole for the
+next sweep), then all the due timers of the events it got — the lock order of every
+transition (event, then its timers), so concurrent sweeps never deadlock. It moves each
+timer to the phase the clock says, marks the events' lights, writes the notifications,
+escalates each event whose timers passed escalation once, and commits. A timer's phase
+only moves forward and its next check moves with it, so sweeping twice does nothing
+more and a sweep that dies mid-batch loses nothing: its batch rolls back and the next
+sweep does it again. Beat's sweep runs under a lease (``workflow.sweep_runs``).
 
 Escalation (further breach) goes through the workflow's entry point as the system.
 """
@@ -25,9 +27,11 @@ from events.models import Event
 from workflow.machine import State
 from workflow.models import Stage, Timer, TimerPhase, TimerState
 from workflow.notifications import notification_rows, notifications_save
-from workflow.timers import LIGHT_OF_PHASE, next_check, phase_at
+from workflow.sweep_runs import sweep_run_acquire, sweep_run_progress, sweep_run_release
+from workflow.timers import LIGHT_OF_PHASE, light_times, next_check, phase_at
 
 logger = logging.getLogger(__name__)
+SWEEP_NAME = "timers"
 
 
 @dataclass
@@ -85,7 +89,7 @@ class _Recipients:
 
 STAGE_NAMES = {stage.value: stage.label for stage in Stage}
 _PG_TYPES = {"phase": "smallint", "next_check_at": "timestamptz", "breached": "boolean", "light": "varchar",
-             "was_overdue": "boolean"}
+             "was_overdue": "boolean", "yellow_at": "timestamptz", "red_at": "timestamptz"}
 
 
 def rows_set(table: str, columns: tuple, rows: list) -> None:
@@ -114,34 +118,47 @@ def rows_set(table: str, columns: tuple, rows: list) -> None:
             )
 
 
+def _due_events(now, batch_size: int, skipped: set) -> list[int]:
+    """Ids of events with due timers, earliest first: the events of the next
+    ``batch_size`` due timers (read without locks; locking follows in event → timer order)."""
+    ids = (Timer.objects.filter(state=TimerState.RUNNING, next_check_at__lte=now)
+           .exclude(event_id__in=skipped).order_by("next_check_at", "id").values_list("event_id", flat=True)[:batch_size])
+    return list(dict.fromkeys(ids))
+
+
 def _sweep_batch(now, batch_size, report: SweepReport, skipped: set) -> bool:
-    """One batch in one transaction. Returns False when nothing was due."""
+    """One batch in one transaction. Returns False when nothing was due.
+
+    Locks in one order, the order of every transition: the events first (``SKIP
+    LOCKED``: an event a transition or another sweep holds is left whole for later),
+    then all the due timers of the events it got. So two sweeps, or a sweep and a
+    transition, never wait on each other in a circle, and an event's timers are
+    always judged together: an event is escalated at most once per sweep, whatever
+    the batch size and however many of its timers are due."""
     with transaction.atomic():
-        timers = list(
-            Timer.objects.select_for_update(skip_locked=True)
-            .filter(state=TimerState.RUNNING, next_check_at__lte=now)
-            .exclude(pk__in=skipped)
-            .order_by("next_check_at")[:batch_size]
-        )
-        if not timers:
+        candidates = _due_events(now, batch_size, skipped)
+        if not candidates:
             return False
-        event_ids = {timer.event_id for timer in timers}
         events = {
             event.pk: event
             for event in Event.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("command_area").filter(pk__in=event_ids)
+            .select_related("command_area").filter(pk__in=candidates).order_by("pk")
             .only("id", "code", "state", "command_area_id", "primary_department_id", "light", "was_overdue",
                   "command_area__path")
         }
-        report.skipped_events += len(event_ids - set(events))
+        held = set(candidates) - set(events)
+        report.skipped_events += len(held)
+        skipped |= held  # a transition or another sweep has them; looked at next sweep
+        timers = list(
+            Timer.objects.select_for_update(of=("self",))
+            .filter(event_id__in=list(events), state=TimerState.RUNNING, next_check_at__lte=now)
+            .order_by("event_id", "id")
+        )
         recipients = _Recipients(list(events.values()))
         url_head, url_tail = reverse("events:detail", args=[0]).rsplit("0", 1)
         notes, changed_timers, changed_events, escalate = [], [], {}, []
         for timer in timers:
-            event = events.get(timer.event_id)
-            if event is None:
-                skipped.add(timer.pk)
-                continue  # a transition holds the event; its timers are looked at next sweep
+            event = events[timer.event_id]
             reached = phase_at(timer, now)
             if reached <= timer.phase:
                 timer.next_check_at = next_check(timer)
@@ -172,7 +189,8 @@ def _sweep_batch(now, batch_size, report: SweepReport, skipped: set) -> bool:
         for user_ids, event, kind, title, url in notes:
             rows += notification_rows(user_ids=user_ids, event=event, kind=kind, title=title, url=url, phones=recipients.phones)
         notifications_save(rows)
-        for event_id in dict.fromkeys(escalate):
+        # One escalation per event, however many of its timers are past escalation.
+        for event_id in sorted(set(escalate)):
             _escalate(event_id, report)
         report.timers += len(timers)
         report.batches += 1
@@ -183,13 +201,16 @@ def _relight(events: dict) -> None:
     """The light of each changed event: its worst live timer."""
     if not events:
         return
-    worst: dict[int, int] = {}
-    for event_id, phase in Timer.objects.filter(event_id__in=events, state=TimerState.RUNNING).values_list("event_id", "phase"):
-        worst[event_id] = max(worst.get(event_id, 0), phase)
+    running: dict[int, list] = {}
+    for timer in Timer.objects.filter(event_id__in=events, state=TimerState.RUNNING).only(
+            "event_id", "phase", "state", "warn_at", "due_at"):
+        running.setdefault(timer.event_id, []).append(timer)
     for event_id, event in events.items():
-        event.light = LIGHT_OF_PHASE.get(worst.get(event_id, TimerPhase.GREEN), "red")
-    rows_set("events_event", ("light", "was_overdue"),
-             [(event.pk, event.light, event.was_overdue) for event in events.values()])
+        timers = running.get(event_id, [])
+        event.light = LIGHT_OF_PHASE.get(max((timer.phase for timer in timers), default=TimerPhase.GREEN), "red")
+        event.yellow_at, event.red_at = light_times(timers)
+    rows_set("events_event", ("light", "was_overdue", "yellow_at", "red_at"),
+             [(event.pk, event.light, event.was_overdue, event.yellow_at, event.red_at) for event in events.values()])
 
 
 def _escalate(event_id, report: SweepReport) -> None:
@@ -206,14 +227,40 @@ def _escalate(event_id, report: SweepReport) -> None:
     report.escalated_events.append(event_id)
 
 
-def timers_sweep(*, now=None, batch_size: int = 500, max_batches: int | None = None) -> SweepReport:
-    """Sweep all due timers, batch by batch."""
+def timers_sweep(*, now=None, batch_size: int = 500, max_batches: int | None = None, progress=None) -> SweepReport:
+    """Sweep all due timers, batch by batch, each batch committed on its own (a long
+    catch-up keeps what it has done). ``progress(report)`` is called after each batch;
+    when it returns False the sweep stops."""
     report = SweepReport()
     now = now or timezone.now()
     skipped: set = set()
     while max_batches is None or report.batches < max_batches:
         if not _sweep_batch(now, batch_size, report, skipped):
             break
+        logger.info("timer sweep progress: %d timers, %d escalated, %d batches", report.timers, report.escalated,
+                    report.batches)
+        if progress is not None and progress(report) is False:
+            break
     if report.timers:
         logger.info("timer sweep: %s", report)
+    return report
+
+
+def timers_sweep_exclusive(*, batch_size: int = 500, progress=None) -> SweepReport | None:
+    """The periodic sweep: only when no other sweep holds the lease (``None`` then)."""
+    token = sweep_run_acquire(name=SWEEP_NAME)
+    if token is None:
+        logger.info("timer sweep skipped: another sweep is running")
+        return None
+    report = SweepReport()
+
+    def renew(current):
+        if progress is not None:
+            progress(current)
+        return sweep_run_progress(name=SWEEP_NAME, token=token, report=current)
+
+    try:
+        report = timers_sweep(batch_size=batch_size, progress=renew)
+    finally:
+        sweep_run_release(name=SWEEP_NAME, token=token, report=report)
     return report

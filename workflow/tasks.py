@@ -5,10 +5,16 @@ from celery import shared_task
 
 @shared_task(name="workflow.tasks.sweep_timers_task")
 def sweep_timers_task() -> dict:
-    from workflow.sweep import timers_sweep
+    """Beat's sweep; does nothing while another sweep holds the lease."""
+    from workflow.deadlines import deadlines_recompute
+    from workflow.sweep import timers_sweep_exclusive
 
-    report = timers_sweep()
-    return {"timers": report.timers, "escalated": report.escalated}
+    report = timers_sweep_exclusive()
+    # A calendar change whose recompute could not be handed over (broker outage) is done here.
+    recomputed = deadlines_recompute()
+    if report is None:
+        return {"skipped": True, "recomputed": recomputed}
+    return {"timers": report.timers, "escalated": report.escalated, "recomputed": recomputed}
 
 
 @shared_task(name="workflow.tasks.deliver_notifications_task")
@@ -33,3 +39,11 @@ def email_reporter_task(address: str, subject: str, body: str) -> bool:
     if not reporter_email_send(address=address, subject=subject, body=body):
         raise OSError("sending failed")
     return True
+
+
+@shared_task(name="workflow.tasks.recompute_deadlines_task")
+def recompute_deadlines_task() -> int:
+    """Move the deadlines of running timers after a change of the work calendar."""
+    from workflow.deadlines import deadlines_recompute
+
+    return deadlines_recompute()

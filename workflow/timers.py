@@ -2,6 +2,7 @@
 the transition's transaction. The sweep (``workflow.sweep``) moves them through their
 phases."""
 
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -9,6 +10,10 @@ from django.conf import settings
 from events.models import Light, Urgency
 from workflow.calendar import worktime
 from workflow.models import SLALimit, Stage, Timer, TimerPhase, TimerState, TimeUnit
+
+logger = logging.getLogger(__name__)
+# Units whose deadlines depend on the work calendar.
+WORKING_UNITS = (TimeUnit.WORK_HOURS, TimeUnit.WORK_DAYS)
 
 
 class Limits:
@@ -66,7 +71,18 @@ def build_timer(*, event, stage: str, amount: int, unit: str, start: datetime, l
         escalate_at=calendar.advance(due, span * limits.escalation_share, unit),
     )
     timer.next_check_at = next_check(timer)
+    timer.provisional = is_provisional(calendar, timer)
     return timer
+
+
+def is_provisional(calendar, timer: Timer) -> bool:
+    """Whether the timer's working-time deadlines lean on provisional holidays (logged:
+    they are recomputed when the official arrangement is entered)."""
+    if timer.unit not in WORKING_UNITS or not calendar.is_provisional(timer.started_at, timer.escalate_at):
+        return False
+    logger.info("%s deadline from %s computed on provisional holidays (no official calendar for one of %s–%s)",
+                timer.stage, timer.started_at.isoformat(), timer.started_at.year, timer.escalate_at.year)
+    return True
 
 
 def timers_build(*, event, stages, at: datetime, limits: Limits) -> list[Timer]:
@@ -131,7 +147,8 @@ def timers_extend(*, event, stages, amount: int, unit: str, at: datetime) -> Non
         if timer.state == TimerState.RUNNING:
             timer.phase = phase_at(timer, at)
             timer.next_check_at = next_check(timer)
-        timer.save(update_fields=["due_at", "escalate_at", "phase", "next_check_at"])
+        timer.provisional = is_provisional(calendar, timer)
+        timer.save(update_fields=["due_at", "escalate_at", "phase", "next_check_at", "provisional"])
 
 
 LIGHT_OF_PHASE = {TimerPhase.GREEN: Light.GREEN, TimerPhase.YELLOW: Light.YELLOW}
@@ -145,7 +162,18 @@ def light_of(timers) -> tuple[str, datetime | None]:
     return LIGHT_OF_PHASE.get(worst, Light.RED), min(stage_dues, default=None)
 
 
+def light_times(timers) -> tuple[datetime | None, datetime | None]:
+    """When the event's light turns yellow and red by the clock: the earliest warning and
+    due time of running timers that have not reached them (``Event.light_at``)."""
+    running = [timer for timer in timers if timer.state == TimerState.RUNNING]
+    yellow = [timer.warn_at for timer in running if timer.phase < TimerPhase.YELLOW]
+    red = [timer.due_at for timer in running if timer.phase < TimerPhase.RED]
+    return min(yellow, default=None), min(red, default=None)
+
+
 def event_refresh_light(event) -> list[str]:
-    """Recompute the event's light and current due time from its timers (the caller saves)."""
-    event.light, event.due_at = light_of(Timer.objects.filter(event=event).exclude(state=TimerState.STOPPED))
-    return ["light", "due_at"]
+    """Recompute the event's light, current due time and light times from its timers (the caller saves)."""
+    timers = list(Timer.objects.filter(event=event).exclude(state=TimerState.STOPPED))
+    event.light, event.due_at = light_of(timers)
+    event.yellow_at, event.red_at = light_times(timers)
+    return ["light", "due_at", "yellow_at", "red_at"]

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.serializers import Ref
-from events.models import Attachment, Category, Channel, Event, Rating, Urgency
+from events.models import Attachment, Category, Channel, Event, Light, Rating, Urgency
 from workflow.machine import State
 from workflow.models import TimeUnit
 
@@ -31,6 +31,8 @@ class EventOutput(serializers.ModelSerializer):
     category = Ref()
     grid = Ref()
     primary_department = DepartmentRef(allow_null=True)
+    # The light of now (a warning or due time passed since the last sweep counts).
+    light = serializers.ChoiceField(choices=Light.choices, source="light_now", read_only=True)
 
     class Meta:
         model = Event

@@ -31,7 +31,7 @@ from events.api.serializers import (
     TransitionInput,
 )
 from events.dashboard import MAX_DAYS, dashboard_figures
-from events.models import Category, Channel, Event, Light, Urgency
+from events.models import Category, Channel, Event, Light, Urgency, light_filter
 from events.reporter import event_reporter_reveal
 from events.services import event_file
 from workflow.machine import FILING, TRANSITIONS, State
@@ -83,13 +83,14 @@ class EventFilter(django_filters.FilterSet):
         return queryset.filter(grid_id__in=areas_visible_to(self.request.user).filter(path__startswith=area).values("id"))
 
     def filter_overdue(self, queryset, name, value):
-        return queryset.filter(light=Light.RED) if value else queryset.exclude(light=Light.RED)
+        overdue = light_filter(Light.RED, timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
 LIST_COLUMNS = (
     *(name if name not in ("category", "grid", "primary_department", "duplicate_of", "merged_into") else f"{name}_id"
       for name in EventOutput.Meta.fields),
-    "category__code", "category__name", "grid__code", "grid__name", "primary_department__name",
+    "category__code", "category__name", "grid__code", "grid__name", "primary_department__name", "yellow_at", "red_at",
 )
 
 

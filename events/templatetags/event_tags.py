@@ -22,6 +22,7 @@ def time_left(due):
 
 @register.simple_tag
 def light(event):
-    """The traffic-light dot with its label for screen readers."""
+    """The traffic-light dot with its label for screen readers: the light of now
+    (``Event.light_at``), not only of the last sweep."""
     return format_html('<span class="light light-{}" role="img" aria-label="{}" title="{}"></span>',
-                       event.light, event.get_light_display(), event.get_light_display())
+                       event.light_now, event.get_light_now_display(), event.get_light_now_display())

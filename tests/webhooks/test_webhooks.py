@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.utils import timezone
 
+from governance.handoff import hand_off_resume, hand_off_wait
 from webhooks.models import WebhookDelivery
 from webhooks.services import backoff, webhook_deliver, webhook_subscription_create
 from webhooks.signing import signature_valid
@@ -135,27 +136,30 @@ def test_the_sweep_queues_due_deliveries(subscription, receiver, file, django_ca
     file()
     delivery = WebhookDelivery.objects.get()
     queued = []
-    monkeypatch.setattr("webhooks.tasks.deliver_webhook_task.delay", lambda pk: queued.append(pk))
-    assert deliver_due_webhooks_task() == 1 and queued == [delivery.pk]
+    monkeypatch.setattr("webhooks.tasks.deliver_webhook_task.apply_async", lambda args, **options: queued.append(args[0]))
+    assert deliver_due_webhooks_task() == 1 and hand_off_wait() and queued == [delivery.pk]
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
     assert deliver_due_webhooks_task() == 0
 
 
 def test_deliveries_are_queued_after_commit(subscription, file, django_capture_on_commit_callbacks, monkeypatch):
     queued = []
-    monkeypatch.setattr("webhooks.tasks.deliver_webhook_task.delay", lambda pk: queued.append(pk))
+    monkeypatch.setattr("webhooks.tasks.deliver_webhook_task.apply_async", lambda args, **options: queued.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True):
         file()
+    assert hand_off_wait()
     assert queued == [WebhookDelivery.objects.get().pk]
 
 
 def test_a_broker_outage_leaves_the_row_for_the_sweep(subscription, file, django_capture_on_commit_callbacks, monkeypatch):
-    def down(pk):
+    def down(args, **options):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr("webhooks.tasks.deliver_webhook_task.delay", down)
+    monkeypatch.setattr("webhooks.tasks.deliver_webhook_task.apply_async", down)
     with django_capture_on_commit_callbacks(execute=True):
         file()
+    assert hand_off_wait()
+    hand_off_resume()
     assert WebhookDelivery.objects.get().state == "pending"
 
 

@@ -1,6 +1,6 @@
 """Working-time arithmetic on the seeded calendar (official 2026 data, 2027 without)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from django.utils import timezone
@@ -46,14 +46,32 @@ def test_minutes_and_calendar_days_are_wall_clock(wt):
     assert wt.add(at(2026, 10, 1, 9, 0), 2, "days") == at(2026, 10, 3, 9, 0)
 
 
-def test_a_deadline_into_2027_falls_back_to_monday_to_friday(wt):
+def test_a_year_without_official_data_has_its_statutory_holidays_provisionally(wt):
     assert 2027 not in wt.years
-    # Thursday 31 December 2026 16:00 + 4 working hours: Friday 1 January 2027 is
-    # New Year's Day in reality, but without 2027 data it counts as a working Friday.
-    assert wt.add(at(2026, 12, 31, 16, 0), 4, "work_hours") == at(2027, 1, 1, 11, 0)
-    assert wt.add(at(2026, 12, 30, 9, 0), 5, "work_days") == at(2027, 1, 6, 9, 0)
+    # Without the State Council's 2027 notice, 元旦 and 春节 still come from the rules.
+    assert wt.add(at(2026, 12, 31, 16, 0), 4, "work_hours") == at(2027, 1, 4, 11, 0)
+    assert wt.add(at(2026, 12, 25, 10, 30), 20, "work_days") == at(2027, 1, 25, 10, 30)
+    # 除夕 Fri 5 Feb … 初三 Mon 8 Feb, and the weekend's two days given back on 9 and 10 Feb.
+    assert [wt.is_workday(date(2027, 2, day)) for day in range(4, 12)] == [
+        True, False, False, False, False, False, False, True]
+    assert {date(2027, 2, day) for day in (5, 8, 9, 10)} <= wt.provisional
+    assert not wt.is_provisional(at(2026, 11, 2, 9, 0), at(2026, 12, 31, 17, 0))
+    assert wt.is_provisional(at(2026, 12, 30, 9, 0), at(2027, 1, 5, 9, 0))
     with freeze_time("2026-11-22 10:00:00+08:00"):
         assert calendar.missing_years() == [2027]
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_the_rules_give_days_the_official_arrangements_also_gave(year):
+    """Under the rules in force since 2025, every statutory day (and every day given back for
+    one on a weekend) is a day off in the State Council's own notice for that year."""
+    from chinese_calendar import is_holiday
+
+    from workflow.holidays import statutory_holidays
+
+    days = statutory_holidays(year)
+    assert len([day for day in days if "补假" not in days[day]]) == 13
+    assert [day for day in days if not is_holiday(day)] == []
 
 
 def test_admin_edits_are_seen(wt):

@@ -47,7 +47,9 @@ def test_beat_sweeps_and_a_timer_escalates_the_case(cast, file, worker_with_beat
             break
         time.sleep(0.5)
     event.refresh_from_db()
-    assert event.escalation_level == 1, "beat did not sweep the timer within 90 s"
+    if not event.escalation_level:  # say why: the worker's last words
+        worker_with_beat.terminate()
+        pytest.fail("beat did not sweep the timer within 90 s:\n" + worker_with_beat.stdout.read()[-4000:])
     assert event.command_area.level == "district"
     assert event.light == "green"  # the district's own accept timer has just started
     assert Event.objects.get(pk=event.pk).was_overdue
@@ -57,3 +59,28 @@ def test_beat_sweeps_and_a_timer_escalates_the_case(cast, file, worker_with_beat
     assert overdue.email_state == DeliveryState.SENT
     assert overdue.sms_state == DeliveryState.SENT
     assert escalated.email_state == DeliveryState.SKIPPED  # that dispatcher has no email address
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_starts_no_sweep_while_one_holds_the_lease(cast, file, worker_with_beat):
+    from workflow.models import SweepRun
+    from workflow.sweep import SweepReport
+    from workflow.sweep_runs import sweep_run_acquire, sweep_run_release
+
+    event = file(reported_at=timezone.now() - timedelta(hours=2))
+    token = sweep_run_acquire(name="timers")  # a long sweep is running
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and SweepRun.objects.get(name="timers").skipped_ticks < 2:
+        assert worker_with_beat.poll() is None, worker_with_beat.stdout.read()
+        time.sleep(0.5)
+    assert SweepRun.objects.get(name="timers").skipped_ticks >= 2, "beat did not tick within 90 s"
+    event.refresh_from_db()
+    assert event.escalation_level == 0  # the ticks found the lease held and swept nothing
+
+    sweep_run_release(name="timers", token=token, report=SweepReport())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not Event.objects.get(pk=event.pk).escalation_level:
+        time.sleep(0.5)
+    run = SweepRun.objects.get(name="timers")
+    assert Event.objects.get(pk=event.pk).escalation_level == 1
+    assert (run.holder, run.escalated) == ("", 1) and run.finished_at >= run.started_at

@@ -225,6 +225,7 @@ def test_a_resident_reporter_gets_the_rating_link_by_email(cast, walk, reference
                                                           django_capture_on_commit_callbacks):
     from events.services import event_file
     from governance.celery import app
+    from governance.handoff import hand_off_wait
 
     app.conf.task_always_eager = True
     try:
@@ -233,6 +234,7 @@ def test_a_resident_reporter_gets_the_rating_link_by_email(cast, walk, reference
         event = walk(event, State.HANDLED)
         with django_capture_on_commit_callbacks(execute=True):
             event = event_transition(actor=cast["worker"], event_id=event.pk, name="verify_pass")
+        assert hand_off_wait()  # the hand-off thread ran the task (eagerly here)
     finally:
         app.conf.task_always_eager = False
     assert len(mailoutbox) == 1

@@ -1,0 +1,83 @@
+"""Handing work to the Celery worker without making anyone wait for the broker.
+
+What a transaction must send (notification copies, webhook deliveries) is written as
+rows in that transaction; on commit the row ids are *handed off* here: put on an
+in-process queue that one background thread publishes from, once, without kombu's
+publish retries. The request returns at once whether the broker is up, down or hanging.
+When a publication fails the rows simply stay pending and the periodic relays
+(``deliver_pending_notifications_task``, ``deliver_due_webhooks_task``) send them; after
+a failure the thread stops trying for ``HANDOFF_PAUSE_SECONDS`` (logged once), so an
+outage costs one failed connection, not one per side effect."""
+
+import atexit
+import logging
+import queue
+import threading
+import time
+
+from django.conf import settings
+
+logger = logging.getLogger("governance.handoff")
+
+_queue: queue.Queue = queue.Queue()
+_thread: threading.Thread | None = None
+_start = threading.Lock()
+_paused_until = 0.0
+
+
+def hand_off(task, *args, on_failure=None) -> None:
+    """Publish ``task(*args)`` from the background thread; returns at once.
+    ``on_failure()`` runs in that thread when the broker cannot take it."""
+    global _thread
+    with _start:
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_publish_forever, name="celery-handoff", daemon=True)
+            _thread.start()
+    _queue.put((task, args, on_failure))
+
+
+def _publish_forever() -> None:
+    while True:
+        item = _queue.get()
+        try:
+            _publish(*item)
+        finally:
+            _queue.task_done()
+
+
+def _publish(task, args, on_failure) -> None:
+    global _paused_until
+    if time.monotonic() >= _paused_until:
+        try:
+            task.apply_async(args=args, retry=False)
+            return
+        except Exception as error:  # any broker failure: the rows stay pending for the relay
+            _paused_until = time.monotonic() + settings.HANDOFF_PAUSE_SECONDS
+            logger.warning("could not hand %s to the broker (%s); pending rows wait for the periodic relay, "
+                           "not publishing for %s s", task.name, error, settings.HANDOFF_PAUSE_SECONDS)
+    if on_failure is not None:
+        try:
+            on_failure()
+        except Exception:
+            logger.exception("fallback for %s failed", task.name)
+
+
+def hand_off_wait(timeout: float = 10.0) -> bool:
+    """Wait until everything handed off so far was published (or given up); for the end
+    of a command and for tests. True when the queue emptied in time."""
+    deadline = time.monotonic() + timeout
+    while _queue.unfinished_tasks:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def hand_off_resume() -> None:
+    """Try the broker again at the next hand-off (tests; a process that knows it is back)."""
+    global _paused_until
+    _paused_until = 0.0
+
+
+# A short-lived process (a management command) publishes what it handed off before exiting.
+atexit.register(hand_off_wait, 5.0)
