@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0003_issue5_tracking_code'),
+        ('events', '0004_reporter_identity_encrypted'),
     ]
 
     operations = [
