@@ -135,9 +135,3 @@ def _task_ends(task_id=None, task=None, state=None, **kwargs):
             _request_id.reset(token)
         except ValueError:  # set in another context (eager execution inside a request)
             _request_id.set("")
-    if name == "workflow.tasks.sweep_timers_task" and started is not None:
-        from governance.services import timer_sweep_record
-
-        result = kwargs.get("retval")
-        count = result.get("timers") if isinstance(result, dict) else None
-        timer_sweep_record(seconds=elapsed, timers=count, ok=state == "SUCCESS")

@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
@@ -31,20 +31,20 @@ class SweepRun:
 
 def last_timer_sweep() -> SweepRun | None:
     """The last run of the timer sweep: when it finished, how long it took, how many
-    timers it looked at. The one place the metrics read it from (recorded by
-    ``governance.services.timer_sweep_record`` when the sweep task ends)."""
-    from django.core.cache import cache
+    timers it looked at. The one place the metrics read it from: the sweep's own lease row
+    (``workflow.SweepRun`` ``timers``, written by ``workflow.sweep.timers_sweep_exclusive``
+    in the database, so it holds across processes and through a cache outage). While a
+    sweep runs, its last committed batch stands for "finished" (lag grows only when it
+    stops making progress) and ``ok`` is false when the previous holder died."""
+    from workflow.models import SweepRun as SweepRow
+    from workflow.sweep import SWEEP_NAME
 
-    from governance.services import LAST_SWEEP_KEY
-
-    try:
-        record = cache.get(LAST_SWEEP_KEY)
-    except Exception:  # the cache is down: no figure rather than no metrics
+    row = SweepRow.objects.filter(name=SWEEP_NAME).first()
+    if row is None or row.started_at is None:
         return None
-    if not record:
-        return None
-    return SweepRun(finished=datetime.fromtimestamp(record["finished"], tz=UTC), seconds=record["seconds"],
-                    timers=record.get("timers"), ok=record.get("ok", True))
+    finished = row.finished_at or row.renewed_at or row.started_at
+    return SweepRun(finished=finished, seconds=max((finished - row.started_at).total_seconds(), 0.0), timers=row.timers,
+                    ok=row.finished_at is not None or bool(row.holder))
 
 
 def home_panels(user, workplaces: dict) -> dict:
