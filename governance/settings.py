@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from governance.security import csp_directives
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
@@ -80,6 +82,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "treebeard",
+    "csp",
+    "axes",
     "governance",
     "accounts",
     "grids",
@@ -94,6 +98,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -101,7 +106,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Malformed input (NUL and control characters, over-deep JSON, over-long values)
+    # answers 400 before any view, in each surface's error shape (governance/guard.py).
+    "governance.guard.MalformedInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: counts failed logins and locks out (django-axes, settings below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -154,6 +164,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Users, authentication, object permissions ----------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user or address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -203,6 +215,34 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_HTTPS_PROXY else None
+
+# --- Browser security: CSP and headers (docs/security.md) ---------------------------------
+# No inline script or style and no eval: scripts and styles come from static/, data from
+# json_script blocks. Map tiles are the only images from elsewhere (the policy is set
+# below MAP_TILE_URL).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# The malformed-input guard (governance/guard.py): deepest JSON nesting and longest
+# single value accepted by any surface (forms and serializers have smaller limits).
+INPUT_MAX_JSON_DEPTH = env.int("INPUT_MAX_JSON_DEPTH", default=32)
+INPUT_MAX_FIELD_CHARS = env.int("INPUT_MAX_FIELD_CHARS", default=1_000_000)
+
+# --- Login throttling (django-axes, docs/security.md) -------------------------------------
+# After LOGIN_FAILURE_LIMIT failures a user name is locked out, and so is an address
+# (separately), for LOGIN_LOCKOUT_MINUTES; an admin unlocks sooner in the admin (Axes).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=30.0) / 60.0
+AXES_LOCKOUT_PARAMETERS = "accounts.lockout.lockout_parameters"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_ENABLE_ADMIN = True
+AXES_VERBOSE = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # --- Celery ---------------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: a queue in var/celery that the
@@ -355,6 +395,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 MAP_TILE_URL = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
 MAP_TILE_MAX_ZOOM = env.int("MAP_TILE_MAX_ZOOM", default=19)
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": csp_directives(map_tile_url=MAP_TILE_URL)}
 # The public report page (no account): reports accepted per client address and window.
 PUBLIC_REPORT_RATE = env("PUBLIC_REPORT_RATE", default="5/h")
 # Cache shared by every process (the public report's rate limit lives here): Redis in

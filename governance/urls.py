@@ -12,6 +12,7 @@ admin.site.index_title = _("Configuration")
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon),
+    path("csp-report/", views.csp_report, name="csp_report"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("grids/", include("grids.urls")),
