@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from accounts.lockout import API_KEY_USERNAME, lockout_message
-
 from api.selectors import api_client_for_key
 from api.services import api_client_touch
 

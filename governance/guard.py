@@ -19,6 +19,8 @@ import json
 import re
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.http.multipartparser import MultiPartParserError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -31,10 +33,11 @@ JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class Malformed(Exception):
-    def __init__(self, message: str, where: str):
+    def __init__(self, message: str, where: str, code: str = "malformed_input"):
         super().__init__(message)
         self.message = message
         self.where = where
+        self.code = code
 
 
 def _check_name(name: str, where: str) -> None:
@@ -100,6 +103,17 @@ def _check_json(request: HttpRequest) -> None:
 
 def request_check(request: HttpRequest) -> None:
     """Raise ``Malformed`` for the first malformed part of the request."""
+    try:
+        _request_check(request)
+    except RequestDataTooBig:
+        raise Malformed(_("The request body is too large."), "body", "parse_error") from None
+    except TooManyFieldsSent:
+        raise Malformed(_("The request has too many fields."), "body", "parse_error") from None
+    except (SuspiciousOperation, MultiPartParserError):
+        raise Malformed(_("The request body could not be read."), "body", "parse_error") from None
+
+
+def _request_check(request: HttpRequest) -> None:
     _check_name(request.path_info, "path")
     for key, values in request.GET.lists():
         _check_name(key, key)
@@ -123,7 +137,7 @@ def request_check(request: HttpRequest) -> None:
 def malformed_response(request: HttpRequest, error: Malformed) -> HttpResponse:
     path = request.path_info
     if path.startswith("/api/"):
-        return JsonResponse({"code": "malformed_input", "message": error.message, "detail": {"field": error.where[:60]}},
+        return JsonResponse({"code": error.code, "message": error.message, "detail": {"field": error.where[:60]}},
                             status=400)
     if path.startswith("/open311/"):
         from open311.formats import Open311Error

@@ -352,6 +352,9 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
 WEBHOOK_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=30)
+# Webhooks go only to public addresses (webhooks/targets.py); networks listed here (CIDR,
+# comma-separated, e.g. an intranet receiver's 10.20.0.0/16) are allowed as well.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 
 # --- Domain settings ------------------------------------------------------------------
 # Sizing rule for basic grids (DESIGN §2): warn above these counts.
@@ -377,6 +380,9 @@ EVENT_DUPLICATE_RADIUS_METRES = env.float("EVENT_DUPLICATE_RADIUS_METRES", defau
 EVENT_DUPLICATE_WINDOW_HOURS = env.float("EVENT_DUPLICATE_WINDOW_HOURS", default=72.0)
 EVENT_ATTACHMENT_MAX_BYTES = env.int("EVENT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 EVENT_ATTACHMENT_MAX_COUNT = env.int("EVENT_ATTACHMENT_MAX_COUNT", default=9)
+# Photos with more pixels are refused before they are decoded (a small file can hold a
+# huge image that would fill the memory when decoded: a decompression bomb).
+EVENT_PHOTO_MAX_PIXELS = env.int("EVENT_PHOTO_MAX_PIXELS", default=40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENT_ATTACHMENT_MAX_BYTES * 2
 # Share of a stage's limit after which its light turns yellow, and the further share of
 # the limit past the deadline after which the case escalates (per-policy overrides).
