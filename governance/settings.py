@@ -243,6 +243,8 @@ AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 AXES_ENABLE_ADMIN = True
 AXES_VERBOSE = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The log names the user name and address of each failure and lockout (never the password).
+AXES_SENSITIVE_PARAMETERS = []
 
 # --- Celery ---------------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: a queue in var/celery that the

@@ -55,18 +55,23 @@ def _birth_date(year: str, month: str, day: str) -> datetime.date:
         raise InvalidNumber(_("the birth date %(date)s in the ID number does not exist") % {"date": f"{year}-{month}-{day}"}) from None
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0–9 (``str.isdigit`` also accepts ² and other digits ``int`` refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_id_number(raw: str, *, upgrade_legacy: bool = False, today: datetime.date | None = None) -> IdNumber:
     """Validate and normalise an ID number; raise ``InvalidNumber`` with the reason."""
     value = raw.strip().upper()
     if len(value) == 18:
-        if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+        if not ascii_digits(value[:17]) or not (ascii_digits(value[17]) or value[17] == "X"):
             raise InvalidNumber(_("an ID number has 17 digits and a final digit or X"))
         birth = _birth_date(value[6:10], value[10:12], value[12:14])
         if value[17] != check_char(value[:17]):
             raise InvalidNumber(_("the check character is wrong (expected %(char)s)") % {"char": check_char(value[:17])})
         sequence = value[14:17]
     elif len(value) == 15:
-        if not value.isdigit():
+        if not ascii_digits(value):
             raise InvalidNumber(_("a 15-digit ID number has digits only"))
         birth = _birth_date("19" + value[6:8], value[8:10], value[10:12])
         sequence = value[12:15]

@@ -15,7 +15,7 @@ from accounts.models import Role, RoleAssignment
 from accounts.scoping import filter_by_area_scope, user_scope
 from accounts.selectors import TeamMember, grid_teams
 from residents import crypto
-from residents.ids import InvalidNumber, normalise_phone, parse_id_number
+from residents.ids import InvalidNumber, ascii_digits, normalise_phone, parse_id_number
 from residents.models import Building, KeyPlace, Resident, ResidentImport, ResidentTag, Room
 
 # Who may reveal which protected field of a resident in their subtree (DESIGN §3, §4):
@@ -128,14 +128,14 @@ def search_kind(query: str) -> tuple[str, str]:
     """What the query is: ("id_number", hash), ("phone", hash) or ("name", prefix)."""
     query = query.strip()
     compact = query.replace(" ", "").replace("-", "")
-    if len(compact) in (15, 18) and compact[:15].isdigit():
+    if len(compact) in (15, 18) and ascii_digits(compact[:15]):
         try:
             number = parse_id_number(compact)
         except InvalidNumber:
             pass
         else:
             return "id_number", crypto.lookup_hash(number.value, field="id_number")
-    if compact.lstrip("+").isdigit() and len(compact) >= 7:
+    if ascii_digits(compact.lstrip("+")) and len(compact) >= 7:
         try:
             return "phone", crypto.lookup_hash(normalise_phone(query), field="phone")
         except InvalidNumber:
