@@ -46,7 +46,7 @@ def test_an_address_is_locked_out_across_user_names(client, cast):
 
 
 def test_an_admin_unlocks(client, cast):
-    for attempt in range(LIMIT):
+    for _attempt in range(LIMIT):
         _login(client, "/accounts/login/", "g11_worker", "x", "10.5.5.5")
     assert _login(client, "/accounts/login/", "g11_worker", "pass-12345", "10.6.6.6").status_code == 403
     call_command("axes_reset_username", "g11_worker")
@@ -55,7 +55,7 @@ def test_an_admin_unlocks(client, cast):
 
 
 def test_the_lockout_page_is_in_chinese(client, cast):
-    for attempt in range(LIMIT + 1):
+    for _attempt in range(LIMIT + 1):
         response = client.post("/accounts/login/", {"username": "g11_worker", "password": "x"}, REMOTE_ADDR="10.7.7.7",
                                HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 403 and "登录失败次数过多" in response.content.decode()
