@@ -20,7 +20,8 @@ def _limit(settings):
 
 
 def _login(client, path, username, password, address):
-    return client.post(path, {"username": username, "password": password, "next": "/"}, REMOTE_ADDR=address)
+    return client.post(path, {"username": username, "password": password, "next": "/"}, REMOTE_ADDR=address,
+                       HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
