@@ -173,3 +173,19 @@ def test_payloads_never_run_for_the_grid_worker_and_the_public(open_context, poi
         public_watch.check(page, url)
     policy = page.request.get("/report/").headers["content-security-policy"]
     assert "default-src 'self'" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
+def test_admin_and_api_docs_work_under_the_policy(open_context, poisoned, tree):
+    context = open_context(DESKTOP)
+    watch = Watch(context)
+    page = watch.page(login(context, "root"))
+    live = poisoned[0]
+    for url in ("/admin/", "/admin/grids/area/", f"/admin/grids/area/{tree['G11'].pk}/change/", "/admin/events/event/",
+                f"/admin/events/event/{live.pk}/change/", "/admin/events/category/", "/admin/accounts/department/",
+                "/admin/axes/accessattempt/"):
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        watch.check(page, url)
+    page.goto("/api/docs/")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+    watch.check(page, "/api/docs/")
