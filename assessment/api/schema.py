@@ -45,12 +45,25 @@ class UnitOut(serializers.Serializer):
     ratios = serializers.DictField(child=FigureOut(), help_text="ratio code → its figures")
 
 
+class TermOut(serializers.Serializer):
+    ratio = serializers.CharField()
+    weight = serializers.FloatField(required=False, allow_null=True)
+    invert = serializers.BooleanField(required=False)
+
+
+class FormulaOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    terms = TermOut(many=True)
+
+
 class ResultsOut(serializers.Serializer):
     period = PeriodOut()
     kind = serializers.CharField()
     frozen = serializers.BooleanField()
     frozen_at = serializers.DateTimeField(allow_null=True)
-    formula = serializers.DictField(child=serializers.FloatField(), help_text="ratio code → weight")
+    formula = FormulaOut()
     ratios = RatioRefOut(many=True)
     units = UnitOut(many=True)
 

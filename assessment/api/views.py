@@ -50,8 +50,8 @@ def _kind_message():
 
 class RatioList(APIView):
     permission_classes = [IsAuthenticated]
-    serializer_class = RatioOutput
 
+    @extend_schema(responses=RatioOutput(many=True))
     def get(self, request):
         return Response(RatioOutput(RatioDefinition.objects.all(), many=True).data)
 

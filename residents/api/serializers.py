@@ -11,10 +11,10 @@ class ResidentOutput(serializers.ModelSerializer):
     id_number = serializers.CharField(source="id_mask")
     phone = serializers.CharField(source="phone_mask")
     grid = serializers.CharField(source="grid.code")
-    building = serializers.CharField(source="room.building.name", default=None)
-    unit = serializers.CharField(source="room.unit.name", default=None)
-    room = serializers.CharField(source="room.number", default=None)
-    household = serializers.CharField(source="household.number", default=None)
+    building = serializers.CharField(source="room.building.name", default=None, allow_null=True)
+    unit = serializers.CharField(source="room.unit.name", default=None, allow_null=True)
+    room = serializers.CharField(source="room.number", default=None, allow_null=True)
+    household = serializers.CharField(source="household.number", default=None, allow_null=True)
 
     class Meta:
         model = Resident
