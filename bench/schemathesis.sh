@@ -26,9 +26,6 @@ export API_THROTTLE_RATE=1000000/second
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py load_demo_city >/dev/null
 KEY=$(.venv/bin/python manage.py create_api_client "schemathesis" --user leping_dispatcher 2>/dev/null)
-# Production mode serves pages (the 400 page of a malformed request) with the manifest storage.
-export STATIC_ROOT=${STATIC_ROOT:-var/schemathesis-static}
-.venv/bin/python manage.py collectstatic --noinput -v0
 
 # No request-line limit: schemathesis sends very long query strings, which gunicorn
 # would refuse itself (414, an HTML page) before the platform sees them.
