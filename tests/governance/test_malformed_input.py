@@ -81,7 +81,7 @@ def test_json_nested_thousands_of_levels_is_a_400_not_a_recursion_error(client, 
     deep = "[" * 5000 + "]" * 5000
     response = client.post("/api/v1/events/", deep, content_type="application/json")
     _assert_shape(response, "/api/")
-    assert "nested too deeply" in response.json()["message"]
+    assert "嵌套层数过多" in response.json()["message"]  # Chinese first
     # Brackets inside strings do not count.
     flat = json.dumps({"category": "0101", "description": "[" * 100, "latitude": 27.705, "longitude": 112.005})
     assert client.post("/api/v1/events/", flat, content_type="application/json").status_code == 201
