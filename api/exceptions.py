@@ -29,10 +29,20 @@ def error_body(code: str, message, detail=None) -> dict:
     return {"code": code, "message": str(message), "detail": detail if detail is not None else {}}
 
 
+def _messages(value) -> list[str]:
+    """Plain messages from DRF's nested error details (never their Python repr):
+    ``{0: {"name": ["…"]}}`` becomes ``["0: name: …"]``."""
+    if isinstance(value, dict):
+        return [f"{key}: {message}" for key, item in value.items() for message in _messages(item)]
+    if isinstance(value, (list, tuple)):
+        return [message for item in value for message in _messages(item)]
+    return [str(value)]
+
+
 def _field_errors(detail) -> dict:
     if isinstance(detail, dict):
-        return {key: [str(item) for item in (value if isinstance(value, list) else [value])] for key, value in detail.items()}
-    return {"non_field_errors": [str(item) for item in (detail if isinstance(detail, list) else [detail])]}
+        return {str(key): _messages(value) for key, value in detail.items()}
+    return {"non_field_errors": _messages(detail)}
 
 
 def _from_django_validation(error: DjangoValidationError) -> exceptions.ValidationError:

@@ -369,9 +369,15 @@ def _unit_q(kind: str, unit) -> Q:
     return Q(reporter=unit)
 
 
-def counted_events(*, user, kind: str, unit_id, ratio_code: str, part: str, period: Period) -> QuerySet:
-    """The events a unit's figure counts: ``part`` is ``"denominator"`` or ``"numerator"``
-    (the ratio's current definition, or the snapshot's copy for a frozen period)."""
+def counted_events(*, user, kind: str, unit_id, ratio_code: str, part: str, period: Period) -> tuple[QuerySet, int]:
+    """The events behind a unit's figure that the user may open, and how many the figure
+    counts in all: ``part`` is ``"denominator"`` or ``"numerator"`` (the ratio's current
+    definition, or the snapshot's copy for a frozen period).
+
+    The rule (docs/assessment.md): a figure counts every event of the unit, the same for
+    every viewer; its list shows the ones the viewer may open and says how many others
+    it counts (e.g. a case the department returned, now handled elsewhere) without
+    naming them."""
     unit, _name = unit_access(user, kind, unit_id)
     snapshot = snapshot_for(period)
     if snapshot is not None:
@@ -386,7 +392,8 @@ def counted_events(*, user, kind: str, unit_id, ratio_code: str, part: str, peri
     condition = spec_q(definition["denominator"], start=since, end=until, timers_since=floor)
     if part == "numerator":
         condition &= spec_q(definition["numerator"], start=since, end=until, timers_since=floor)
-    return events_visible_to(user).filter(_unit_q(kind, unit)).filter(condition)
+    counted = Event.objects.filter(_unit_q(kind, unit)).filter(condition)
+    return counted.filter(pk__in=events_visible_to(user).values("pk")), counted.count()
 
 
 # --- Points ---------------------------------------------------------------------------------------

@@ -97,12 +97,13 @@ def counted(request, kind, unit_id, ratio_code, part):
     if error:
         raise Http404(error)
     _unit, name = unit_access(request.user, kind, unit_id)
-    events = counted_events(user=request.user, kind=kind, unit_id=unit_id, ratio_code=ratio_code, part=part, period=period)
+    events, total = counted_events(user=request.user, kind=kind, unit_id=unit_id, ratio_code=ratio_code, part=part,
+                                   period=period)
     page = Paginator(events.select_related("category", "grid").order_by("-reported_at", "-id"), 50).get_page(
         request.GET.get("page"))
     return render(request, "assessment/counted.html", {
         "page": page, "name": name, "kind": kind, "unit_id": unit_id, "ratio_code": ratio_code, "part": part,
-        "period": period,
+        "period": period, "total": total, "not_shown": total - page.paginator.count,
     })
 
 

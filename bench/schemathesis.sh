@@ -1,6 +1,8 @@
 #!/bin/sh
 # Check the OpenAPI schema against a live server with schemathesis: no 5xx answers, and
-# every answer's status, content type, headers and body match /api/schema/.
+# every answer's status, content type, headers and body match /api/schema/. Generated
+# strings may hold NUL bytes and any other control character (utf-8 codec): the
+# malformed-input guard must answer them 400 in the API's error shape, never 5xx.
 #
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance_st CELERY_BROKER_URL=redis://127.0.0.1:6379/12 \
 #       bench/schemathesis.sh [MAX_EXAMPLES]
@@ -33,4 +35,5 @@ trap 'kill $SERVER' EXIT
 "$ST_VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/api/schema/" --wait-for-schema 30 \
     -H "Authorization: Token $KEY" -H "Accept-Language: en" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-    --max-examples "$EXAMPLES" --workers 2 --generation-database none
+    --max-examples "$EXAMPLES" --workers 2 --generation-database none \
+    --generation-allow-x00 true --generation-codec utf-8

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Category, Urgency
+from events.models import TEXT_LIMITS, Category, Urgency
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -62,11 +62,11 @@ class _ReportFields(forms.Form):
     category = forms.TypedChoiceField(label=_("Category"), coerce=int, empty_value=None,
                                       error_messages={"required": _("Choose a category from the list."),
                                                       "invalid_choice": _("Choose a category from the list.")})
-    description = forms.CharField(label=_("Description"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+    description = forms.CharField(label=_("Description"), max_length=TEXT_LIMITS["description"], widget=forms.Textarea(attrs={"rows": 3}),
                                   error_messages={"required": _("Describe the problem.")})
     latitude = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     longitude = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
-    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    address = forms.CharField(label=_("Address"), max_length=TEXT_LIMITS["address"], required=False)
     photos = MultiplePhotoField(label=_("Photos"))
     idempotency_key = forms.CharField(max_length=80, widget=forms.HiddenInput)
 
@@ -84,7 +84,7 @@ class EventFileForm(_ReportFields):
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL,
                                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     resolved_on_site = forms.BooleanField(label=_("Resolved on site"), required=False)
-    result = forms.CharField(label=_("What was done on site"), max_length=2000, required=False,
+    result = forms.CharField(label=_("What was done on site"), max_length=TEXT_LIMITS["result"], required=False,
                              widget=forms.Textarea(attrs={"rows": 2}))
     after_photos = MultiplePhotoField(label=_("Photos after resolving"))
 
@@ -99,8 +99,8 @@ class EventFileForm(_ReportFields):
 class PublicReportForm(_ReportFields):
     """A resident's report on the public page (no account)."""
 
-    reporter_name = forms.CharField(label=_("Your name (optional)"), max_length=60, required=False)
-    reporter_contact = forms.CharField(label=_("Phone or email (optional, for the rating link)"), max_length=120,
+    reporter_name = forms.CharField(label=_("Your name (optional)"), max_length=TEXT_LIMITS["reporter_name"], required=False)
+    reporter_contact = forms.CharField(label=_("Phone or email (optional, for the rating link)"), max_length=TEXT_LIMITS["reporter_contact"],
                                        required=False)
     # A hidden trap field: people leave it empty, form-filling robots often do not.
     website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))

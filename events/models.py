@@ -98,6 +98,11 @@ class Rating(models.TextChoices):
     DISSATISFIED = "dissatisfied", _("Dissatisfied")  # 不满意
 
 
+# Longest text accepted for an event's fields, the same on every channel (pages, API,
+# Open311): the forms and serializers use these and ``event_file`` checks them again.
+TEXT_LIMITS = {"description": 5000, "result": 5000, "address": 200, "reporter_name": 60, "reporter_contact": 120}
+
+
 class Event(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
@@ -165,8 +170,9 @@ class Event(models.Model):
     rating_token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     # What a resident who reported on the public page follows the case with (no account).
     tracking_code = models.CharField(_("tracking code"), max_length=16, null=True, blank=True, unique=True, editable=False)
-    # A client-chosen key: a retried submission returns the first event.
-    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
+    # A client-chosen key: a retried submission returns the first event. Unique per
+    # reporter (per client), so one client's key says nothing about another's.
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: no key)
     # Frozen copy of the dossier, written when the event is archived.
     dossier = models.JSONField(_("dossier"), null=True, blank=True, editable=False)
 
@@ -201,6 +207,11 @@ class Event(models.Model):
         constraints = [
             models.CheckConstraint(name="events_latitude_range", condition=Q(latitude__gte=-90, latitude__lte=90) | Q(latitude__isnull=True)),
             models.CheckConstraint(name="events_longitude_range", condition=Q(longitude__gte=-180, longitude__lte=180) | Q(longitude__isnull=True)),
+            models.UniqueConstraint(fields=["reporter", "idempotency_key"], name="events_idempotency_per_reporter",
+                                    condition=Q(reporter__isnull=False, idempotency_key__isnull=False)),
+            # Public reports (no account) use keys the server makes for each draft.
+            models.UniqueConstraint(fields=["idempotency_key"], name="events_idempotency_public",
+                                    condition=Q(reporter__isnull=True, idempotency_key__isnull=False)),
         ]
         permissions = [("view_event_as_department", "Can view an event dispatched to the department")]
 

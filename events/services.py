@@ -2,7 +2,6 @@
 machine) and attachments. Every later change goes through
 ``workflow.services.event_transition``."""
 
-import os
 import secrets
 import uuid
 from datetime import date
@@ -16,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from accounts.scoping import area_is_visible
 from events import selectors
-from events.attachments import attachment_check, thumbnail_of
-from events.models import Attachment, AttachmentStage, Category, Channel, Event, EventSequence, Urgency
+from events.attachments import EXTENSIONS, attachment_check, thumbnail_of
+from events.models import TEXT_LIMITS, Attachment, AttachmentStage, Category, Channel, Event, EventSequence, Urgency
 from events.reporter import reporter_fields
 from grids.models import GRID_LEVELS, Area
 from grids.spatial import grid_id_at
@@ -128,6 +127,8 @@ def event_file(*, actor, channel: str, category, description: str, latitude: flo
         existing = _existing(actor, idempotency_key)
         if existing is not None:
             return existing, False
+    _check_lengths(description=description, result=result, address=address, reporter_name=reporter_name,
+                   reporter_contact=reporter_contact)
     category = _category(category)
     description = (description or "").strip()
     if not description:
@@ -167,13 +168,17 @@ def event_file(*, actor, channel: str, category, description: str, latitude: flo
     return event, True
 
 
+def _check_lengths(**texts) -> None:
+    too_long = {name: _("At most %(limit)d characters (this has %(length)d).") % {"limit": TEXT_LIMITS[name], "length": len(value)}
+                for name, value in texts.items() if value and len(value) > TEXT_LIMITS[name]}
+    if too_long:
+        raise ValidationError(too_long)
+
+
 def _existing(actor, key) -> Event | None:
-    existing = Event.objects.filter(idempotency_key=key).first()
-    if existing is None:
-        return None
-    if existing.reporter_id != (actor.pk if actor is not None else None):
-        raise ValidationError({"idempotency_key": _("This idempotency key was already used by someone else.")})
-    return existing
+    """The event this reporter filed with ``key`` (keys are unique per reporter: another
+    client's use of the same key is neither found nor revealed)."""
+    return Event.objects.filter(idempotency_key=key, reporter=actor).first()
 
 
 def _create(*, actor, channel, category, description, grid, latitude, longitude, address, urgency, idempotency_key,
@@ -225,7 +230,7 @@ def _create(*, actor, channel, category, description, grid, latitude, longitude,
 def _store(event, actor, checked, stage) -> list[Attachment]:
     saved = []
     for item in checked:
-        extension = os.path.splitext(item.name)[1].lower()[:8]
+        extension = EXTENSIONS[item.content_type]
         stem = uuid.uuid4().hex
         attachment = Attachment(event=event, stage=stage, original_name=item.name[:200], content_type=item.content_type,
                                 size=len(item.content), is_image=item.is_image, uploaded_by=actor)

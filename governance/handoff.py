@@ -10,6 +10,7 @@ a failure the thread stops trying for ``HANDOFF_PAUSE_SECONDS`` (logged once), s
 outage costs one failed connection, not one per side effect."""
 
 import atexit
+import contextvars
 import logging
 import queue
 import threading
@@ -33,14 +34,16 @@ def hand_off(task, *args, on_failure=None) -> None:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_publish_forever, name="celery-handoff", daemon=True)
             _thread.start()
-    _queue.put((task, args, on_failure))
+    # The caller's context goes along, so the publication carries the request id of the
+    # request that handed it off (governance.requestlog stamps it on the message).
+    _queue.put((contextvars.copy_context(), task, args, on_failure))
 
 
 def _publish_forever() -> None:
     while True:
-        item = _queue.get()
+        context, *item = _queue.get()
         try:
-            _publish(*item)
+            context.run(_publish, *item)
         finally:
             _queue.task_done()
 

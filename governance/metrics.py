@@ -123,15 +123,33 @@ class PlatformCollector:
         yield from self._lockouts()
 
     def _lockouts(self):
+        """User names and client addresses locked out now: failures within the cool-off
+        (LOGIN_LOCKOUT_MINUTES) add up to the limit, counted per user name and per address
+        the way axes decides (accounts/lockout.py)."""
         from django.apps import apps
 
         if not apps.is_installed("axes"):
             return
+        from axes.helpers import get_cool_off
         from axes.models import AccessAttempt
+        from django.db.models import Sum
+        from django.utils import timezone
+
+        from accounts.lockout import API_KEY_USERNAME
 
         limit = getattr(settings, "AXES_FAILURE_LIMIT", 3)
-        locked = AccessAttempt.objects.filter(failures_since_start__gte=limit).count()
-        yield _gauge("governance_login_lockouts", "Login lockouts in force (django-axes)", locked)
+        cool_off = get_cool_off()
+        attempts = AccessAttempt.objects.order_by()
+        if cool_off is not None:
+            attempts = attempts.filter(attempt_time__gte=timezone.now() - cool_off)
+        family = GaugeMetricFamily("governance_login_lockouts", "Login lockouts in force (django-axes), per user name and per address",
+                                   labels=["by"])
+        # A wrong API key counts for its address only (its user name is a placeholder).
+        for label, field, skip in (("username", "username", API_KEY_USERNAME), ("address", "ip_address", None)):
+            locked = (attempts.exclude(**{f"{field}__isnull": True}).exclude(**{field: skip} if skip else {}).values(field)
+                      .annotate(failures=Sum("failures_since_start")).filter(failures__gte=limit).count())
+            family.add_metric([label], locked)
+        yield family
 
     def _sweep(self, now):
         from governance.selectors import last_timer_sweep

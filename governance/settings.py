@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from governance.security import csp_directives
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
@@ -86,6 +88,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "treebeard",
+    "csp",
+    "axes",
     "governance",
     "accounts",
     "grids",
@@ -106,6 +110,7 @@ MIDDLEWARE = [
     # One log line per request with its request id, and the request metrics.
     "governance.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -113,7 +118,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Malformed input (NUL and control characters, over-deep JSON, over-long values)
+    # answers 400 before any view, in each surface's error shape (governance/guard.py).
+    "governance.guard.MalformedInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: counts failed logins and locks out (django-axes, settings below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -166,6 +176,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Users, authentication, object permissions ----------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user or address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -231,6 +243,36 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 # "json": one JSON object per log line; "plain": text lines.
 LOG_FORMAT = env("LOG_FORMAT", default="plain")
+
+# --- Browser security: CSP and headers (docs/security.md) ---------------------------------
+# No inline script or style and no eval: scripts and styles come from static/, data from
+# json_script blocks. Map tiles are the only images from elsewhere (the policy is set
+# below MAP_TILE_URL).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# The malformed-input guard (governance/guard.py): deepest JSON nesting and longest
+# single value accepted by any surface (forms and serializers have smaller limits).
+INPUT_MAX_JSON_DEPTH = env.int("INPUT_MAX_JSON_DEPTH", default=32)
+INPUT_MAX_FIELD_CHARS = env.int("INPUT_MAX_FIELD_CHARS", default=1_000_000)
+
+# --- Login throttling (django-axes, docs/security.md) -------------------------------------
+# After LOGIN_FAILURE_LIMIT failures a user name is locked out, and so is an address
+# (separately), for LOGIN_LOCKOUT_MINUTES; an admin unlocks sooner in the admin (Axes).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=30.0) / 60.0
+AXES_LOCKOUT_PARAMETERS = "accounts.lockout.lockout_parameters"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_ENABLE_ADMIN = True
+AXES_VERBOSE = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The log names the user name and address of each failure and lockout (never the password).
+AXES_SENSITIVE_PARAMETERS = []
 
 # --- Celery ---------------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: a queue in var/celery that the
@@ -328,6 +370,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "events.models.Channel",
         "PlaceKindEnum": "residents.models.PlaceKind",
         "EventStateEnum": "workflow.machine.State",
+        "PatrolTargetEnum": "patrols.models.Target",
     },
 }
 
@@ -349,6 +392,9 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
 WEBHOOK_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=30)
+# Webhooks go only to public addresses (webhooks/targets.py); networks listed here (CIDR,
+# comma-separated, e.g. an intranet receiver's 10.20.0.0/16) are allowed as well.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 
 # --- Domain settings ------------------------------------------------------------------
 # Sizing rule for basic grids (DESIGN §2): warn above these counts.
@@ -389,6 +435,9 @@ EVENT_DUPLICATE_RADIUS_METRES = env.float("EVENT_DUPLICATE_RADIUS_METRES", defau
 EVENT_DUPLICATE_WINDOW_HOURS = env.float("EVENT_DUPLICATE_WINDOW_HOURS", default=72.0)
 EVENT_ATTACHMENT_MAX_BYTES = env.int("EVENT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 EVENT_ATTACHMENT_MAX_COUNT = env.int("EVENT_ATTACHMENT_MAX_COUNT", default=9)
+# Photos with more pixels are refused before they are decoded (a small file can hold a
+# huge image that would fill the memory when decoded: a decompression bomb).
+EVENT_PHOTO_MAX_PIXELS = env.int("EVENT_PHOTO_MAX_PIXELS", default=40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENT_ATTACHMENT_MAX_BYTES * 2
 # Share of a stage's limit after which its light turns yellow, and the further share of
 # the limit past the deadline after which the case escalates (per-policy overrides).
@@ -409,6 +458,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 MAP_TILE_URL = env("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
 MAP_TILE_MAX_ZOOM = env.int("MAP_TILE_MAX_ZOOM", default=19)
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": csp_directives(map_tile_url=MAP_TILE_URL)}
 # The public report page (no account): reports accepted per client address and window.
 PUBLIC_REPORT_RATE = env("PUBLIC_REPORT_RATE", default="5/h")
 # Cache shared by every process (the public report's rate limit lives here): Redis in

@@ -13,6 +13,7 @@ admin.site.index_template = "admin/governance_index.html"  # warns of years with
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon),
+    path("csp-report/", views.csp_report, name="csp_report"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("grids/", include("grids.urls")),

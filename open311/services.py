@@ -61,4 +61,5 @@ def _parameter(field: str) -> str:
     """The Open311 parameter behind an event field."""
     if field.startswith("extra."):
         return f"attribute[{field[len('extra.'):]}]"
-    return {"category": "service_code", "location": "lat/long", "grid": "lat/long", "attachments": "media_url"}.get(field, field)
+    return {"category": "service_code", "location": "lat/long", "grid": "lat/long", "attachments": "media_url",
+            "address": "address_string", "reporter_name": "first_name/last_name", "reporter_contact": "email/phone"}.get(field, field)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from api.selectors import api_client_for_key
+from api.authentication import KeyLockedOut, api_client_key_check
 from api.services import api_client_touch
 from api.throttling import ApiClientRateThrottle
 from open311 import inputs, selectors
@@ -53,7 +53,10 @@ def _client(request, *, required: bool):
         if required:
             raise Open311Error(403, _("api_key is missing."))
         return None
-    client = api_client_for_key(key)
+    try:
+        client = api_client_key_check(request, key)
+    except KeyLockedOut as locked:
+        raise Open311Error(403, str(locked)) from None
     if client is None:
         raise Open311Error(403, _("Invalid api_key received."))
     throttle = ApiClientRateThrottle()

@@ -66,6 +66,11 @@ def _birth_date(year: str, month: str, day: str) -> datetime.date:
         raise InvalidNumber(_("the birth date %(date)s in the ID number does not exist") % {"date": f"{year}-{month}-{day}"}) from None
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0–9 (``str.isdigit`` also accepts ² and other digits ``int`` refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def normalise_id(raw: str) -> str:
     """Trim, fold full-width characters (NFKC: ``１２３`` → ``123``, ``ｘ`` → ``x``) and
     spaces, upper-case the X. Other look-alike digits (superscripts, circled digits) are
@@ -80,7 +85,7 @@ def normalise_id(raw: str) -> str:
 def id_identity(value: str) -> str:
     """The form a normalised ID number is hashed under: a 15-digit number and its
     18-character upgrade are one person."""
-    return upgrade(value) if len(value) == 15 and value.isdigit() else value
+    return upgrade(value) if len(value) == 15 and ascii_digits(value) else value
 
 
 def excel_mangled(value) -> bool:
@@ -90,7 +95,7 @@ def excel_mangled(value) -> bool:
     text = str(value).strip().upper()
     if _EXCEL_NUMBER.fullmatch(text):
         return True
-    return len(text) == 18 and text.isdigit() and text.endswith("000") and text[17] != check_char(text[:17])
+    return len(text) == 18 and ascii_digits(text) and text.endswith("000") and text[17] != check_char(text[:17])
 
 
 def parse_id_number(raw: str, *, upgrade_legacy: bool = False, today: datetime.date | None = None) -> IdNumber:
@@ -103,14 +108,14 @@ def parse_id_number(raw: str, *, upgrade_legacy: bool = False, today: datetime.d
         raise InvalidNumber(_("the ID number contains 「%(chars)s」: only the digits 0–9 and a final X are allowed")
                             % {"chars": "".join(dict.fromkeys(strange))})
     if len(value) == 18:
-        if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+        if not ascii_digits(value[:17]) or not (ascii_digits(value[17]) or value[17] == "X"):
             raise InvalidNumber(_("an ID number has 17 digits and a final digit or X"))
         birth = _birth_date(value[6:10], value[10:12], value[12:14])
         if value[17] != check_char(value[:17]):
             raise InvalidNumber(_("the check character is wrong (expected %(char)s)") % {"char": check_char(value[:17])})
         sequence = value[14:17]
     elif len(value) == 15:
-        if not value.isdigit():
+        if not ascii_digits(value):
             raise InvalidNumber(_("a 15-digit ID number has digits only"))
         birth = _birth_date("19" + value[6:8], value[8:10], value[10:12])
         sequence = value[12:15]

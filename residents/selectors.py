@@ -15,7 +15,7 @@ from accounts.models import Role, RoleAssignment
 from accounts.scoping import filter_by_area_scope, subtree_q, user_scope
 from accounts.selectors import TeamMember, grid_teams
 from residents import crypto
-from residents.ids import InvalidNumber, normalise_id, parse_id_number
+from residents.ids import InvalidNumber, ascii_digits, normalise_id, parse_id_number
 from residents.models import Building, KeyPlace, Resident, ResidentImport, ResidentTag, Room
 from residents.phones import phone_normalise
 from residents.privacy import may_see_clear, visible_tags_q
@@ -135,14 +135,14 @@ def search_kind(query: str) -> tuple[str, str]:
     query = query.strip()
     # Full-width digits folded; the separators phone numbers are written with dropped.
     compact = normalise_id(query).translate(_PHONE_SEPARATORS)
-    if len(compact) in (15, 18) and compact[:15].isdigit():
+    if len(compact) in (15, 18) and ascii_digits(compact[:15]):
         try:
             number = parse_id_number(compact)
         except InvalidNumber:
             pass
         else:
             return "id_number", crypto.lookup_hashes(number.value, field="id_number")
-    if compact.lstrip("+").isdigit() and len(compact) >= 7:
+    if ascii_digits(compact.lstrip("+")) and len(compact) >= 7:
         try:
             return "phone", crypto.lookup_hashes(phone_normalise(query), field="phone")
         except InvalidNumber:

@@ -8,6 +8,7 @@ is down delays deliveries and loses none."""
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,16 @@ class WebhookSubscription(models.Model):
 
     def __str__(self):
         return f"{self.name} → {self.url}"
+
+    def clean(self):
+        # Checked when saved (the admin form, the service) and again at every send (webhooks.targets).
+        from webhooks.targets import TargetRefused, target_check
+
+        if self.url:
+            try:
+                target_check(self.url)
+            except TargetRefused as refused:
+                raise ValidationError({"url": str(refused)}) from None
 
 
 class DeliveryState(models.TextChoices):

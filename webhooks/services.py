@@ -20,6 +20,7 @@ from accounts.audit import audit_record
 from accounts.scoping import areas_manageable_by, user_scope
 from webhooks.models import DeliveryState, WebhookDelivery, WebhookSubscription
 from webhooks.signing import signature
+from webhooks.targets import checked_opener
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +99,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.WEBHOOK_BACKOFF_MAX_SECONDS))
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # a redirect is a failed delivery (it would turn the POST into a GET)
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
+_opener = checked_opener()
 
 
 def _send(delivery: WebhookDelivery) -> tuple[int | None, str]:

@@ -20,6 +20,7 @@ from accounts.scoping import access_department, access_event, events_visible_to
 from events.models import ClosureType, DepartmentRole, Event, EventDepartment
 from grids.models import Area, AreaLevel
 from workflow import selectors
+from workflow.grants import ENDS_ASSIGNMENTS, event_grants_revoke_stale
 from workflow.machine import FILING, MACHINE, Actor, Context, State
 from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage, TimelineEntry
 from workflow.notifications import email_reporter, notify
@@ -385,6 +386,8 @@ def event_transition(*, actor, event_id, name: str, token: str | None = None, at
             timers_start(event=event, stages=starts, at=now, limits=sla_limits(category_id=event.category_id, urgency=event.urgency))
         changed |= {"state", *event_refresh_light(event)}
         event.save(update_fields=sorted(changed | {"updated_at"}))
+        if name in ENDS_ASSIGNMENTS:
+            event_grants_revoke_stale(event=event)
         stage = {"feedback": "feedback", "verify_pass": "verify", "verify_fail": "verify"}.get(name, "report")
         saved = _save_attachments(event, actor, attachments, stage)
         note = resolved.get("reason") or resolved.get("note") or resolved.get("result") or resolved.get("comment") or ""

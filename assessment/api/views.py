@@ -6,6 +6,7 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.scoping import access_area
 from assessment import analytics
+from assessment.api import schema
 from assessment.api.serializers import EvaluationInput, HotspotTaskInput, RatioOutput, results_data, unit_data
 from assessment.models import RatioDefinition, UnitKind
 from assessment.periods import PeriodError, last_month, period_parse
@@ -49,6 +51,7 @@ def _kind_message():
 class RatioList(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=RatioOutput(many=True))
     def get(self, request):
         return Response(RatioOutput(RatioDefinition.objects.all(), many=True).data)
 
@@ -59,6 +62,8 @@ class ResultList(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(operation_id="assessment_results_list", parameters=[schema.KIND, schema.PERIOD],
+                   responses=schema.ResultsOut)
     def get(self, request):
         kind = kind_from(request.query_params.get("kind", UnitKind.STREET))
         period = period_from(request)
@@ -72,6 +77,7 @@ class ResultDetail(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(operation_id="assessment_result_retrieve", parameters=[schema.PERIOD], responses=schema.ResultOut)
     def get(self, request, kind, unit_id):
         kind = kind_from(kind)
         unit_access(request.user, kind, unit_id)
@@ -89,6 +95,7 @@ class ResultDetail(APIView):
 class PointsRanking(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(parameters=[schema.PERIOD], responses=schema.PointsOut)
     def get(self, request):
         period = period_from(request)
         return Response({"month": period.start.strftime("%Y-%m"),
@@ -98,6 +105,7 @@ class PointsRanking(APIView):
 class Problems(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(parameters=[schema.PERIOD, schema.ORDER, schema.AREA], responses=schema.ProblemsOut)
     def get(self, request):
         period = period_from(request)
         order = request.query_params.get("order", "count")
@@ -109,6 +117,7 @@ class Problems(APIView):
 class Trends(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(parameters=[schema.PERIOD, schema.AREA], responses=schema.TrendsOut)
     def get(self, request):
         period = period_from(request)
         return Response({"period": period.label,
@@ -118,6 +127,7 @@ class Trends(APIView):
 class Hotspots(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(parameters=[schema.PERIOD, schema.RADIUS, schema.MINIMUM, schema.AREA], responses=schema.HotspotsOut)
     def get(self, request):
         period = period_from(request)
         try:
@@ -130,6 +140,8 @@ class Hotspots(APIView):
                          "hotspots": analytics.hotspots(user=request.user, period=period, radius_metres=radius,
                                                         min_events=minimum, area=area_from(request))})
 
+    @extend_schema(operation_id="assessment_hotspot_task_create", request=HotspotTaskInput,
+                   responses={201: schema.HotspotTaskOut})
     def post(self, request):
         payload = HotspotTaskInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -145,6 +157,7 @@ class Hotspots(APIView):
 class Evaluations(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=EvaluationInput, responses={201: schema.EvaluationOut})
     def post(self, request):
         payload = EvaluationInput(data=request.data)
         payload.is_valid(raise_exception=True)

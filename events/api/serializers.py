@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.serializers import Ref
-from events.models import Attachment, Category, Channel, Event, Light, Rating, Urgency
+from events.models import TEXT_LIMITS, Attachment, Category, Channel, Event, Light, Rating, Urgency
 from workflow.machine import State
 from workflow.models import TimeUnit
 
@@ -24,8 +24,30 @@ class CategoryOutput(serializers.ModelSerializer):
                   "is_active"]
 
 
+RELATED_EVENTS = ("duplicate_of_id", "merged_into_id")
+
+
+def _visible_related(context, events) -> set:
+    """Of the events named by ``duplicate_of``/``merged_into``, those the caller may see (one query)."""
+    from accounts.scoping import events_visible_to
+
+    ids = {getattr(event, name) for event in events for name in RELATED_EVENTS} - {None}
+    request = context.get("request")
+    if not ids or request is None:
+        return set()
+    return set(events_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+class EventListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        events = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["visible_related"] = _visible_related(self.context, events)
+        return super().to_representation(events)
+
+
 class EventOutput(serializers.ModelSerializer):
-    """An event in lists."""
+    """An event in lists. ``duplicate_of`` and ``merged_into`` name only events the caller
+    may see (null otherwise: another area's event is not revealed)."""
 
     state = serializers.ChoiceField(choices=State.choices)
     category = Ref()
@@ -33,6 +55,22 @@ class EventOutput(serializers.ModelSerializer):
     primary_department = DepartmentRef(allow_null=True)
     # The light of now (a warning or due time passed since the last sweep counts).
     light = serializers.ChoiceField(choices=Light.choices, source="light_now", read_only=True)
+    duplicate_of = serializers.SerializerMethodField()
+    merged_into = serializers.SerializerMethodField()
+
+    def _related(self, event, name) -> int | None:
+        pk = getattr(event, name)
+        if pk is None:
+            return None
+        if "visible_related" not in self.context:
+            self.context["visible_related"] = _visible_related(self.context, [event])
+        return pk if pk in self.context["visible_related"] else None
+
+    def get_duplicate_of(self, event) -> int | None:
+        return self._related(event, "duplicate_of_id")
+
+    def get_merged_into(self, event) -> int | None:
+        return self._related(event, "merged_into_id")
 
     class Meta:
         model = Event
@@ -40,6 +78,7 @@ class EventOutput(serializers.ModelSerializer):
                   "grid", "primary_department", "light", "due_at", "is_suspended", "is_supervised", "is_onsite",
                   "duplicate_of", "merged_into", "escalation_level", "rework_count", "closure_type", "rating",
                   "reported_at", "closed_at", "updated_at"]
+        list_serializer_class = EventListSerializer
 
 
 class TimelineOutput(serializers.Serializer):
@@ -129,21 +168,21 @@ class EventDetailOutput(EventOutput):
 
 class EventInput(serializers.Serializer):
     category = serializers.CharField(max_length=20, help_text=_("a small class's code, e.g. 0101"))
-    description = serializers.CharField(max_length=5000)
+    description = serializers.CharField(max_length=TEXT_LIMITS["description"])
     latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
     longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
     grid = serializers.IntegerField(required=False, allow_null=True, help_text=_("a grid's id, when no location is given"))
-    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=TEXT_LIMITS["address"], required=False, allow_blank=True, default="")
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     channel = serializers.ChoiceField(choices=[choice for choice in Channel.choices if choice[0] != Channel.RESIDENT],
                                       required=False)
     idempotency_key = serializers.CharField(max_length=80, required=False, allow_blank=True,
                                             help_text=_("also accepted as the Idempotency-Key header"))
     extra = serializers.JSONField(required=False, default=dict, help_text=_("values of the small class's extra fields"))
-    reporter_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    reporter_contact = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    reporter_name = serializers.CharField(max_length=TEXT_LIMITS["reporter_name"], required=False, allow_blank=True, default="")
+    reporter_contact = serializers.CharField(max_length=TEXT_LIMITS["reporter_contact"], required=False, allow_blank=True, default="")
     resolved_on_site = serializers.BooleanField(default=False)
-    result = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    result = serializers.CharField(max_length=TEXT_LIMITS["result"], required=False, allow_blank=True, default="")
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
                                    max_length=settings.EVENT_ATTACHMENT_MAX_COUNT)
     onsite_photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
@@ -166,7 +205,7 @@ class TransitionInput(serializers.Serializer):
 
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    result = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    result = serializers.CharField(max_length=TEXT_LIMITS["result"], required=False, allow_blank=True)
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     evaluation = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     rating = serializers.ChoiceField(choices=Rating.choices, required=False)

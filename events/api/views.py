@@ -6,7 +6,7 @@ import datetime
 
 import django_filters
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,6 +30,7 @@ from events.api.serializers import (
     ReporterRevealOutput,
     TransitionInput,
 )
+from events.attachments import attachment_response
 from events.dashboard import MAX_DAYS, dashboard_figures
 from events.models import Category, Channel, Event, Light, Urgency, light_filter
 from events.reporter import event_reporter_reveal
@@ -177,7 +178,7 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         item = event.attachments.filter(pk=attachment_id).first()
         if item is None:
             raise Http404("No such attachment")
-        return FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
+        return attachment_response(item)
 
 
 def _transition_action(transition):

@@ -5,13 +5,14 @@ selectors; an event out of scope is a 404."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.scoping import access_event, departments_visible_to, events_visible_to
+from events.attachments import attachment_response
 from events.models import Category, Channel, Event, Light, Rating
 from events.reporter import can_reveal_reporter, event_reporter_reveal
 from events.selectors import default_department_for, events_filtered, keyset_page
@@ -144,17 +145,7 @@ def attachment(request, event_id, attachment_id, thumbnail=False):
     item = event.attachments.filter(pk=attachment_id).first()
     if item is None:
         raise Http404("No such attachment")
-    stored = item.thumbnail if thumbnail and item.thumbnail else item.file
-    response = FileResponse(stored.open("rb"), content_type="image/jpeg" if stored is item.thumbnail else item.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    if not item.is_image:
-        response["Content-Disposition"] = f'attachment; filename="{item.pk}{_extension(item)}"'
-    return response
-
-
-def _extension(item) -> str:
-    return {"application/pdf": ".pdf"}.get(item.content_type, "")
+    return attachment_response(item, thumbnail=thumbnail)
 
 
 def event_rate(request, token):

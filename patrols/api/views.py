@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from accounts.scoping import access_area
 from api.pagination import Cursor
 from patrols import selectors
+from patrols.api import schema
 from patrols.api.serializers import (
     CheckInput,
     CheckOutput,
@@ -49,6 +50,7 @@ def _day(text, default: date) -> date:
 class CatalogueView(APIView):
     """The checklist: classes with the current version of each item."""
 
+    @extend_schema(responses=schema.ClassOut(many=True))
     def get(self, request):
         classes = selectors.catalogue()
         return Response([{"code": c.code, "name": c.name, "name_en": c.name_en,
@@ -59,6 +61,7 @@ class PlanView(APIView):
     """What is due and overdue on a day (``?day=``): for the caller's grids, or for one
     grid in scope (``?grid=``)."""
 
+    @extend_schema(parameters=[schema.DAY, schema.GRID], responses=schema.PlanOut(many=True))
     def get(self, request):
         day = _day(request.query_params.get("day"), timezone.localdate())
         grid_id = request.query_params.get("grid")
@@ -120,7 +123,7 @@ class RoundTrack(APIView):
     epoch milliseconds) → ``{"accepted", "duplicates", "refused"}``; GET: the track in
     segments split at gaps."""
 
-    @extend_schema(request=TrackInput)
+    @extend_schema(request=TrackInput, responses=schema.TrackAddOut)
     def post(self, request, round_id):
         selectors.access_round(request.user, round_id)
         payload = TrackInput(data=request.data)
@@ -128,6 +131,7 @@ class RoundTrack(APIView):
         result = track_add(actor=request.user, round_id=round_id, points=payload.validated_data["points"])
         return Response(result, status=status.HTTP_200_OK)
 
+    @extend_schema(responses=schema.TrackOut)
     def get(self, request, round_id):
         from patrols.track import track_segments
 
@@ -168,6 +172,7 @@ class RoundFindings(APIView):
 
 
 class RoundMap(APIView):
+    @extend_schema(responses=schema.RoundMapOut)
     def get(self, request, round_id):
         return Response(selectors.round_map_data(selectors.access_round(request.user, round_id)))
 
@@ -176,6 +181,7 @@ class CoverageView(APIView):
     """``?kind=grid|worker|community|street&first=YYYY-MM-DD&last=YYYY-MM-DD`` (default:
     this month so far): the measures and ratios of every unit in scope."""
 
+    @extend_schema(parameters=[schema.KIND, schema.FIRST, schema.LAST], responses=schema.CoverageOut)
     def get(self, request):
         today = timezone.localdate()
         first = _day(request.query_params.get("first"), today.replace(day=1))

@@ -16,10 +16,10 @@ class ResidentOutput(serializers.ModelSerializer):
     birth_date = serializers.SerializerMethodField()
     birth_year = serializers.SerializerMethodField()
     grid = serializers.CharField(source="grid.code")
-    building = serializers.CharField(source="room.building.name", default=None)
-    unit = serializers.CharField(source="room.unit.name", default=None)
-    room = serializers.CharField(source="room.number", default=None)
-    household = serializers.CharField(source="household.number", default=None)
+    building = serializers.CharField(source="room.building.name", default=None, allow_null=True)
+    unit = serializers.CharField(source="room.unit.name", default=None, allow_null=True)
+    room = serializers.CharField(source="room.number", default=None, allow_null=True)
+    household = serializers.CharField(source="household.number", default=None, allow_null=True)
 
     class Meta:
         model = Resident

@@ -19,13 +19,15 @@
       iconCreateFunction: function (group) {
         var worst = "green";
         group.getAllChildMarkers().forEach(function (m) { if (rank[m.options.light] > rank[worst]) { worst = m.options.light; } });
-        return L.divIcon({ html: "<div><span>" + group.getChildCount() + "</span></div>",
+        var count = document.createElement("div");
+        count.appendChild(GovText.node(group.getChildCount()));
+        return L.divIcon({ html: count,
           className: "marker-cluster light-cluster-" + worst, iconSize: L.point(40, 40) });
       }
     });
     data.events.forEach(function (item) {
       var marker = GovMap.lightMarker(item.lat, item.lon, item.light, "event-marker event-" + item.id);
-      marker.bindTooltip(item.code + " " + item.category);
+      marker.bindTooltip(GovText.node(item.code, item.category));
       marker.on("click", function () { window.location.href = node.dataset.eventUrl.replace("/0/", "/" + item.id + "/"); });
       marker.options.light = item.light;
       cluster.addLayer(marker);

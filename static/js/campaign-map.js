@@ -21,7 +21,8 @@
       },
       onEachFeature: function (feature, shape) {
         var p = feature.properties;
-        shape.bindTooltip(p.name + " " + p.visited + "/" + p.targets + " " + element.dataset.visited, { sticky: true });
+        // Names as text, never HTML (GovText, static/js/safe-text.js).
+        shape.bindTooltip(window.GovText.node(p.name, p.visited + "/" + p.targets, element.dataset.visited), { sticky: true });
         shape.on("click", function () { window.location.assign(p.url); });
       }
     }).addTo(map);

@@ -1,17 +1,13 @@
-/* The dashboard's charts (ECharts, served by the platform). */
+/* The dashboard's charts (ECharts, served by the platform; set up by charts.js). */
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("chart-data").textContent);
   var text = JSON.parse(document.getElementById("chart-texts").textContent);
-  var charts = [];
   function chart(id, option, empty) {
-    var node = document.getElementById(id);
-    var instance = echarts.init(node, null, { renderer: "svg" });
     if (empty) {
       option = { title: { text: text.empty, left: "center", top: "middle", textStyle: { color: "#6b7280", fontSize: 14, fontWeight: "normal" } } };
     }
-    instance.setOption(option);
-    charts.push(instance);
+    GovChart.draw(document.getElementById(id), option, "svg");
   }
   var grid = { left: 8, right: 16, top: 30, bottom: 8, containLabel: true };
   chart("chart-days", {
@@ -36,5 +32,4 @@
   bars("chart-categories", data.categories, text.events, "#b91c1c");
   bars("chart-grids", data.grids, text.events, "#1d4ed8");
   bars("chart-departments", data.departments, text.rate, "#15803d", 100);
-  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
 })();

@@ -1,6 +1,7 @@
 /* Leaflet helpers shared by the pages. Tiles come from the configured tile server
    (MAP_TILE_URL); without one the map shows grid boundaries and points on a plain
-   background. Everything is served by the platform itself. */
+   background. Everything is served by the platform itself. Names reach tooltips and
+   popups as text (safe-text.js), never as HTML. */
 (function () {
   "use strict";
   function tileConfig() {
@@ -27,7 +28,7 @@
         style: function () { return { color: opts.color || "#b91c1c", weight: 2, fillOpacity: opts.fillOpacity || 0.06 }; },
         onEachFeature: function (feature, layer) {
           var p = feature.properties || {};
-          if (p.name) { layer.bindTooltip(p.name + (p.code ? " " + p.code : ""), { sticky: true }); }
+          if (p.name) { layer.bindTooltip(GovText.node(p.name, p.code), { sticky: true }); }
         }
       }).addTo(map);
     },

@@ -23,7 +23,7 @@
       onEachFeature: function (feature, layer) {
         var unit = figures[feature.properties.id];
         var value = unit ? unit.ratios[ratio] : null;
-        layer.bindTooltip(feature.properties.name + " " + (value === null || value === undefined ? "–" : Math.round(value * 100) + "%"));
+        layer.bindTooltip(window.GovText.node(feature.properties.name, value === null || value === undefined ? "–" : Math.round(value * 100) + "%"));
       }
     }).addTo(map);
     node.dataset.grids = String(layer.getLayers().length);

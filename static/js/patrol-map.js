@@ -27,13 +27,13 @@
       if (check.lat === null || check.lon === null) { return; }
       var marker = L.circleMarker([check.lat, check.lon], { radius: 6, color: "#fff", weight: 2, fillOpacity: 0.9,
         fillColor: colours[check.result] || "#6b7280", className: "check-marker" });
-      marker.bindTooltip(text.check + ": " + check.item + " · " + check.object);
+      marker.bindTooltip(window.GovText.node(text.check + ":", check.item, "·", check.object));
       layers.addLayer(marker);
     });
     data.findings.forEach(function (finding) {
       if (finding.lat === null || finding.lon === null) { return; }
       var marker = L.marker([finding.lat, finding.lon], { title: finding.code });
-      marker.bindTooltip(text.finding + ": " + finding.code + " " + finding.category);
+      marker.bindTooltip(window.GovText.node(text.finding + ":", finding.code, finding.category));
       marker.on("click", function () { window.location.href = node.dataset.eventUrl.replace("/0/", "/" + finding.event + "/"); });
       layers.addLayer(marker);
     });

@@ -8,6 +8,7 @@ the connection with the loop)."""
 import io
 import os
 import shutil
+import time
 
 import pytest
 
@@ -71,3 +72,25 @@ def photo_file(name="photo.png", colour=(200, 40, 40)):
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), colour).save(buffer, format="PNG")
     return {"name": name, "mimeType": "image/png", "buffer": buffer.getvalue()}
+
+
+def wait_until(page, expression: str, *, timeout: float = 10_000):
+    """Poll a JavaScript expression (a promise is awaited) until it is truthy; its value.
+    Playwright's ``wait_for_function`` runs its predicate through ``eval()``, which the
+    Content Security Policy forbids on every page; ``page.evaluate`` goes through the
+    DevTools protocol and is not affected."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            value = page.evaluate(expression)
+        except Error as error:  # a navigation replaced the page under the evaluation
+            if "context was destroyed" not in str(error):
+                raise
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} ms waiting for {expression}")
+        page.wait_for_timeout(100)

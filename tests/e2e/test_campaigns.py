@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from campaigns.models import Answer, Campaign, Target
 from events.models import Event
 from tests.campaigns.conftest import _household, _room, crew, registry  # noqa: F401 - fixtures
-from tests.e2e.conftest import DESKTOP, G11_POSITION, PHONE, login, photo_file
+from tests.e2e.conftest import DESKTOP, G11_POSITION, PHONE, login, photo_file, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -67,10 +67,10 @@ def test_campaign_from_creation_to_export(open_context, registry, crew, tree, re
     worker.fill("#f-note", "不使用燃气")
     phone.set_offline(True)
     worker.click("#answer-save")
-    worker.wait_for_function("document.getElementById('offline-status').textContent.length > 0")
+    wait_until(worker, "document.getElementById('offline-status').textContent.length > 0")
     assert not Answer.objects.filter(target__label="1栋1单元102 #H2").exists()
     phone.set_offline(False)
-    worker.wait_for_function("window.GovOfflineQueue.all().then(function (items) { return items.length === 0; })")
+    wait_until(worker, "window.GovOfflineQueue.all().then(function (items) { return items.length === 0; })")
     worker.reload()  # a second send of the same form (idempotency key) changes nothing
     worker.evaluate("window.GovOfflineQueue.flush()")
     assert Answer.objects.filter(target__label="1栋1单元102 #H2").count() == 1
@@ -119,5 +119,5 @@ def test_campaign_from_creation_to_export(open_context, registry, crew, tree, re
     errors = []
     dispatcher.on("pageerror", lambda error: errors.append(error))
     dispatcher.goto(f"/campaigns/{campaign.pk}/map")
-    dispatcher.wait_for_function("document.getElementById('map-status').textContent === '2'")
+    wait_until(dispatcher, "document.getElementById('map-status').textContent === '2'")
     assert dispatcher.locator("#campaign-map path.leaflet-interactive").count() == 2 and errors == []

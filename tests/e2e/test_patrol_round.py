@@ -9,7 +9,7 @@ from events.models import Event
 from patrols.catalogue import catalogue_seed
 from patrols.models import PatrolCheck, PatrolFinding, PatrolItem, PatrolRound, TrackPoint
 from residents.models import Building
-from tests.e2e.conftest import DESKTOP, G11_POSITION, PHONE, login, photo_file
+from tests.e2e.conftest import DESKTOP, G11_POSITION, PHONE, login, photo_file, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +28,7 @@ def check(page, item, *, result):
     page.click(f'label[for="result-{result}"]')
     page.fill("#check-form textarea[name=note]", "楼道有杂物" if result == "problem" else "")
     page.click("#check-save")
-    page.wait_for_function("document.getElementById('check-form').hidden")
+    wait_until(page, "document.getElementById('check-form').hidden")
 
 
 def test_a_patrol_round_on_a_phone_survives_a_cut_network(open_context, cast, tree):
@@ -49,10 +49,10 @@ def test_a_patrol_round_on_a_phone_survives_a_cut_network(open_context, cast, tr
     for lat, lon in PATH:
         phone.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": 8})
         worker.wait_for_timeout(400)
-    worker.wait_for_function("document.getElementById('gps-status').textContent.indexOf('27.706') !== -1")
+    wait_until(worker, "document.getElementById('gps-status').textContent.indexOf('27.706') !== -1")
 
     check(worker, garbage, result="done")
-    worker.wait_for_function("document.getElementById('queue-status').dataset.waiting === '0'")
+    wait_until(worker, "document.getElementById('queue-status').dataset.waiting === '0'")
     assert PatrolCheck.objects.filter(round=round).count() == 1
 
     # The network is cut: the second check and the finding stay queued on the phone.
@@ -62,14 +62,14 @@ def test_a_patrol_round_on_a_phone_survives_a_cut_network(open_context, cast, tr
     assert worker.locator("#finding-category").input_value() == fire_lane.current.default_category.code
     worker.locator("#finding-photos").set_input_files([photo_file("lane.png")])
     worker.click("#finding-file")
-    worker.wait_for_function("document.getElementById('queue-status').dataset.waiting >= '2'")
+    wait_until(worker, "document.getElementById('queue-status').dataset.waiting >= '2'")
     assert PatrolCheck.objects.filter(round=round).count() == 1
     assert PatrolFinding.objects.count() == 0
     assert "离线" in worker.inner_text("#queue-status") or "Offline" in worker.inner_text("#queue-status")
 
     # The network is back: everything is sent, once.
     phone.set_offline(False)
-    worker.wait_for_function("document.getElementById('queue-status').dataset.waiting === '0'", timeout=30_000)
+    wait_until(worker, "document.getElementById('queue-status').dataset.waiting === '0'", timeout=30_000)
     assert PatrolCheck.objects.filter(round=round).count() == 2
     assert worker.locator("#queue-failed").is_hidden(), worker.inner_text("#queue-failed")
     finding = PatrolFinding.objects.get()
@@ -91,7 +91,7 @@ def test_a_patrol_round_on_a_phone_survives_a_cut_network(open_context, cast, tr
     desk = open_context(DESKTOP)
     dispatcher = login(desk, "s1_dispatcher")
     dispatcher.goto(f"/patrols/rounds/{round.pk}/")
-    dispatcher.wait_for_function("document.getElementById('round-map').dataset.findings === '1'")
+    wait_until(dispatcher, "document.getElementById('round-map').dataset.findings === '1'")
     assert int(dispatcher.locator("#round-map").get_attribute("data-points")) >= len(PATH)
     assert dispatcher.locator("path.track-segment").count() >= 1
     assert Event.objects.get(pk=event.pk).code in dispatcher.inner_text("#round-findings")

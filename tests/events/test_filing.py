@@ -51,9 +51,14 @@ def test_a_retried_submission_returns_the_first_event(cast, reference_data, tree
                                       latitude=27.705, longitude=112.005, idempotency_key="phone-42-draft-7")
     assert (created, created_again, again.pk) == (True, False, first.pk)
     assert Event.objects.count() == 1
-    with pytest.raises(ValidationError):
-        event_file(actor=cast["grid_leader"], channel="grid_worker", category="0101", description="x",
-                   latitude=27.705, longitude=112.005, idempotency_key="phone-42-draft-7")
+    # Keys are unique per client: another reporter's same key files its own event and
+    # learns nothing about the first.
+    other, other_created = event_file(actor=cast["grid_leader"], channel="grid_worker", category="0101", description="x",
+                                      latitude=27.705, longitude=112.005, idempotency_key="phone-42-draft-7")
+    assert other_created and other.pk != first.pk and other.reporter == cast["grid_leader"]
+    again, created_again = event_file(actor=cast["grid_leader"], channel="grid_worker", category="0101", description="x",
+                                      latitude=27.705, longitude=112.005, idempotency_key="phone-42-draft-7")
+    assert (created_again, again.pk) == (False, other.pk)
 
 
 def test_a_nearby_open_event_of_the_same_class_is_flagged_and_can_be_merged(file, cast):

@@ -89,3 +89,30 @@ def test_the_figures_follow_the_platform(client, metrics_settings, file, cast):
     assert metric(after, 'governance_http_requests_total{method="GET",status="200",view="events:list"}') >= 1
     assert 'governance_http_request_duration_seconds_bucket{le="0.01",view="events:list"}' in after
     assert metric(after, "governance_broker_up") == 1
+
+
+@pytest.mark.django_db
+def test_the_lockout_gauge_counts_the_user_names_and_addresses_locked_out_now(client, metrics_settings, cast):
+    from axes.models import AccessAttempt
+
+    metrics_settings.AXES_FAILURE_LIMIT = 3
+
+    def lockouts() -> tuple[float, float]:
+        text = client.get("/metrics").content.decode()
+        return metric(text, 'governance_login_lockouts{by="username"}'), metric(text, 'governance_login_lockouts{by="address"}')
+
+    def fail(username, address):
+        client.post("/accounts/login/", {"username": username, "password": "wrong"}, REMOTE_ADDR=address)
+
+    assert lockouts() == (0, 0)
+    for _attempt in range(2):
+        fail("g11_worker", "10.9.9.1")
+    assert lockouts() == (0, 0)  # under the limit
+    fail("g11_worker", "10.9.9.2")  # the third failure of the user name, from another address
+    assert lockouts() == (1, 0)
+    for attempt in range(3):
+        fail(f"guess{attempt}", "10.9.9.3")  # one address, three user names
+    assert lockouts() == (1, 1)
+    # Past the cool-off the lockouts are no longer in force.
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=metrics_settings.AXES_COOLOFF_TIME * 60 + 1))
+    assert lockouts() == (0, 0)

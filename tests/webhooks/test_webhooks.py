@@ -48,7 +48,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The test receiver listens on loopback, which webhooks refuse unless allow-listed.
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     server = Receiver()
     yield server
     server.close()

@@ -1,0 +1,52 @@
+"""Small leaks closed (issue 14, point 8): the duplicate hint names only events the
+caller may see; error messages never show Python internals; assessment figures and
+their click-through lists agree for every viewer."""
+
+import pytest
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+
+def test_duplicate_of_names_only_events_the_caller_may_see(as_user, file, walk, cast):
+    first = file()
+    second = walk(file(), "dispatched")  # the same class at the same spot: flagged
+    assert second.duplicate_of_id == first.pk
+    handler = as_user(cast["handler"])  # sees the second (dispatched to it), not the first
+    assert handler.get(f"/api/v1/events/{first.pk}/").status_code == 404
+    assert handler.get(f"/api/v1/events/{second.pk}/").json()["duplicate_of"] is None
+    listed = {row["id"]: row for row in handler.get("/api/v1/events/").json()["results"]}
+    assert listed[second.pk]["duplicate_of"] is None
+    dispatcher = as_user(cast["dispatcher"])
+    assert dispatcher.get(f"/api/v1/events/{second.pk}/").json()["duplicate_of"] == first.pk
+    listed = {row["id"]: row for row in dispatcher.get("/api/v1/events/").json()["results"]}
+    assert listed[second.pk]["duplicate_of"] == first.pk
+
+
+def test_nested_field_errors_are_messages_not_python_reprs(as_user, file, walk, cast, departments):
+    event = walk(file(), "accepted")
+    response = as_user(cast["dispatcher"]).post(f"/api/v1/events/{event.pk}/dispatch/",
+                                                {"primary": departments["S1_cg"].pk, "assisting": ["abc"]}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"]["assisting"] == ["0: A valid integer is required."]
+    assert "ErrorDetail" not in response.content.decode()
+
+
+def test_a_departments_figure_and_its_list_agree_for_the_department(client, file, walk, cast, departments):
+    from assessment.seed import ratio_seed
+
+    ratio_seed()
+    returned = walk(file(), "dispatched")
+    from workflow.services import event_transition
+
+    event_transition(actor=cast["handler"], event_id=returned.pk, name="return", reason="不归我部门")
+    kept = walk(file(latitude=27.706), "handled")
+    client.force_login(cast["handler"])
+    period = f"{timezone.localdate():%Y-%m}"
+    department = departments["S1_cg"]
+    page = client.get(f"/assessment/unit/department/{department.pk}/handling_rate/denominator/?period={period}")
+    assert page.status_code == 200
+    codes = {event.code for event in page.context["page"]}
+    assert kept.code in codes and returned.code not in codes
+    assert page.context["total"] == page.context["page"].paginator.count + page.context["not_shown"]
