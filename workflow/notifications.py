@@ -143,6 +143,30 @@ def email_reporter(*, address: str, subject: str, body: str) -> None:
     transaction.on_commit(queue)
 
 
+def sms_reporter(*, phone: str, text: str) -> None:
+    """Text a reporter without an account (their rating link) through the configured SMS
+    gateway, from the worker after commit; if the broker is down, from this process."""
+    from workflow.tasks import sms_reporter_task
+
+    def queue():
+        try:
+            sms_reporter_task.delay(phone, text)
+        except Exception:
+            logger.warning("could not queue the reporter's SMS; sending it now", exc_info=True)
+            reporter_sms_send(phone=phone, text=text)
+
+    transaction.on_commit(queue)
+
+
+def reporter_sms_send(*, phone: str, text: str) -> bool:
+    try:
+        sms_gateway().send(phone=phone, text=text)
+    except Exception:
+        logger.warning("SMS to a reporter failed", exc_info=True)
+        return False
+    return True
+
+
 def reporter_email_send(*, address: str, subject: str, body: str) -> bool:
     try:
         send_mail(subject, body, None, [address])

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm
@@ -22,9 +22,10 @@ from grids.models import Area, AreaLevel
 from workflow import selectors
 from workflow.machine import FILING, MACHINE, Actor, Context, State
 from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage, TimelineEntry
-from workflow.notifications import email_reporter, notify
+from workflow.notifications import email_reporter, notify, sms_reporter
 from workflow.permissions import actors_for
 from workflow.signals import timeline_recorded
+from workflow.sms import mobile_number
 from workflow.timers import event_refresh_light, sla_limits, timers_extend, timers_pause, timers_resume, timers_start, timers_stop
 
 # Levels that have a command center, from the bottom up.
@@ -253,11 +254,25 @@ def _verify_pass(event, actor, params, now):
     # The reporter rates; for staff reports that is the grid worker who filed it.
     if event.reporter_id:
         _notify(event, {event.reporter_id}, "rate", subject, url=link)
-    elif "@" in event.reporter_contact:
-        from django.conf import settings
-
-        email_reporter(address=event.reporter_contact, subject=subject, body=f"{settings.SITE_URL.rstrip('/')}{link}")
+    else:
+        _send_rating_link(event, link)
     return ["verified_at", "rating_token"]
+
+
+def _send_rating_link(event, link):
+    """A reporter without an account gets the link by SMS (a mobile number) or email, in
+    the platform's language (the verifier's language says nothing about the resident's)."""
+    from django.conf import settings
+
+    contact = event.reporter_contact
+    address = f"{settings.SITE_URL.rstrip('/')}{link}"
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Case %(code)s is resolved: please rate it") % {"code": event.code}
+        if phone := mobile_number(contact):
+            sms_reporter(phone=phone, text=_("[Grid service] Your report %(code)s is resolved. Please rate the handling: "
+                                             "%(link)s") % {"code": event.code, "link": address})
+        elif "@" in contact:
+            email_reporter(address=contact, subject=subject, body=address)
 
 
 def _verify_fail(event, actor, params, now):

@@ -33,3 +33,12 @@ def email_reporter_task(address: str, subject: str, body: str) -> bool:
     if not reporter_email_send(address=address, subject=subject, body=body):
         raise OSError("sending failed")
     return True
+
+
+@shared_task(name="workflow.tasks.sms_reporter_task", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def sms_reporter_task(phone: str, text: str) -> bool:
+    from workflow.notifications import reporter_sms_send
+
+    if not reporter_sms_send(phone=phone, text=text):
+        raise OSError("sending failed")
+    return True
