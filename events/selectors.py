@@ -8,7 +8,7 @@ from django.db.models import Count, F, Q
 
 from accounts.models import Department
 from accounts.scoping import ancestor_paths, events_visible_to, grids_visible_to, user_scope
-from events.models import Category, Event, EventDepartment, Light
+from events.models import AttachmentStage, Category, Event, EventDepartment, Light
 from grids.models import Area
 
 # Degrees of latitude per metre (the Earth's meridian is about 20,004 km long).
@@ -241,7 +241,57 @@ def map_grids(user, *, bbox: tuple[float, float, float, float] | None = None) ->
 
 def event_public_status(tracking_code: str) -> Event | None:
     """The event a resident follows with the tracking code the public page gave them."""
-    code = (tracking_code or "").strip().upper()
+    code = normalise_tracking_code(tracking_code)
     if not code:
         return None
     return Event.objects.filter(tracking_code=code).select_related("category", "category__parent", "primary_department").first()
+
+
+def normalise_tracking_code(raw: str) -> str:
+    """``3duw 682d axuh``, ``3DUW682DAXUH`` and ``3DUW–682D–AXUH`` all mean ``3DUW-682D-AXUH``:
+    residents copy the code from a screenshot or read it out over the phone."""
+    letters = "".join(char for char in (raw or "").upper() if char.isalnum())
+    if len(letters) != 12:
+        return (raw or "").strip().upper()
+    return "-".join(letters[index:index + 4] for index in range(0, 12, 4))
+
+
+# Photos a resident may see of their own case: what was reported, and the result.
+RESULT_STAGES = (AttachmentStage.FEEDBACK, AttachmentStage.ONSITE)
+PUBLIC_STAGES = (AttachmentStage.REPORT, *RESULT_STAGES)
+
+
+def public_photos(event: Event, *, stages=PUBLIC_STAGES):
+    return event.attachments.filter(is_image=True, stage__in=stages).order_by("uploaded_at", "id")
+
+
+def event_for_rating(token: str) -> Event | None:
+    """The event waiting for the rating of the link with ``token`` (``None`` when the link
+    was used or the case closed)."""
+    if not token:
+        return None
+    return Event.objects.filter(rating_token=token).select_related("category", "category__parent").first()
+
+
+def public_progress(event: Event) -> list[dict]:
+    """The steps of the loop as a resident sees them (no people, no internal stages):
+    each with its label, when it was reached (``None`` not yet) and whether it is current."""
+    from django.utils.translation import gettext as _
+
+    from workflow.machine import State
+
+    if event.state in (State.REJECTED, State.MERGED):
+        final = _("Not taken up as a new case") if event.state == State.REJECTED else _("Joined to an earlier report of the same problem")
+        return [{"label": _("Reported"), "at": event.reported_at, "current": False},
+                {"label": final, "at": event.closed_at, "current": True}]
+    steps = [
+        (_("Reported"), event.reported_at),
+        (_("Accepted by the command center"), event.accepted_at),
+        (_("Being handled"), event.dispatched_at or (event.handled_at if event.is_onsite else None)),
+        (_("Handled and checked on site"), event.verified_at),
+        (_("Closed"), event.closed_at),
+    ]
+    reached = [index for index, (_label, at) in enumerate(steps) if at]
+    last = reached[-1] if reached else 0
+    return [{"label": label, "at": at if index <= last else None, "current": index == last}
+            for index, (label, at) in enumerate(steps)]

@@ -16,5 +16,6 @@ urlpatterns = [
     path("<int:event_id>/files/<int:attachment_id>/", cases.attachment, name="attachment"),
     path("<int:event_id>/files/<int:attachment_id>/thumb/", cases.attachment, {"thumbnail": True}, name="thumbnail"),
     path("rate/<str:token>/", cases.event_rate, name="rate"),
+    path("rate/<str:token>/photos/<int:attachment_id>/", cases.event_rate_photo, name="rate_photo"),
     path("notifications/", cases.notification_list, name="notifications"),
 ]

@@ -13,7 +13,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.scoping import access_event, departments_visible_to, events_visible_to
 from events.models import Category, Channel, Event, Light, Rating
-from events.selectors import default_department_for, events_filtered, keyset_page
+from events.selectors import (
+    RESULT_STAGES,
+    default_department_for,
+    event_for_rating,
+    events_filtered,
+    keyset_page,
+    public_photos,
+)
 from workflow.machine import State
 from workflow.models import ChangeRequest, RequestStatus, TimeUnit
 from workflow.selectors import transitions_available
@@ -142,9 +149,13 @@ def attachment(request, event_id, attachment_id, thumbnail=False):
     item = event.attachments.filter(pk=attachment_id).first()
     if item is None:
         raise Http404("No such attachment")
+    return attachment_response(item, thumbnail=thumbnail)
+
+
+def attachment_response(item, *, thumbnail: bool = False, private: bool = True) -> FileResponse:
     stored = item.thumbnail if thumbnail and item.thumbnail else item.file
     response = FileResponse(stored.open("rb"), content_type="image/jpeg" if stored is item.thumbnail else item.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = "private, max-age=3600" if private else "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     if not item.is_image:
         response["Content-Disposition"] = f'attachment; filename="{item.pk}{_extension(item)}"'
@@ -156,10 +167,11 @@ def _extension(item) -> str:
 
 
 def event_rate(request, token):
-    """The reporter's rating page, reached from the link they receive (no account)."""
-    event = Event.objects.filter(rating_token=token).select_related("category").first()
+    """The reporter's rating page, reached from the link they receive (no account). A
+    link that was used, or whose case was closed by the command center, says so."""
+    event = event_for_rating(token)
     if event is None:
-        raise Http404("No such rating link")
+        return render(request, "events/rate_gone.html", status=404)
     error = None
     if request.method == "POST":
         try:
@@ -167,10 +179,23 @@ def event_rate(request, token):
                              rating=request.POST.get("rating"), comment=request.POST.get("comment", "").strip()[:1000])
         except TransitionRefused as refusal:
             error = refusal.reason
+        except Http404:  # rated or closed a moment ago, in another tab
+            return render(request, "events/rate_gone.html", status=404)
         else:
             return render(request, "events/rate_thanks.html", {"event": event})
-    return render(request, "events/rate.html", {"event": event, "ratings": Rating.choices, "error": error,
-                                                "comment": request.POST.get("comment", "")})
+    return render(request, "events/rate.html", {
+        "event": event, "ratings": Rating.choices, "error": error, "comment": request.POST.get("comment", ""),
+        "photos": public_photos(event, stages=RESULT_STAGES), "token": token,
+    }, status=400 if error else 200)
+
+
+def event_rate_photo(request, token, attachment_id):
+    """A result photo of the case the rating link is for (thumbnail size)."""
+    event = event_for_rating(token)
+    item = event and public_photos(event, stages=RESULT_STAGES).filter(pk=attachment_id).first()
+    if not item:
+        raise Http404("No such photo")
+    return attachment_response(item, thumbnail=True, private=False)
 
 
 @login_required

@@ -5,14 +5,16 @@ else is ever shown (the tracking page shows the case's progress, not people)."""
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from events.forms import PublicReportForm, TrackForm, draft_texts
-from events.models import Channel
+from events.models import AttachmentStage, Channel
 from events.ratelimit import client_address, rate_limit_hit
-from events.selectors import event_public_status
+from events.selectors import event_public_status, public_photos, public_progress
 from events.services import event_file
+from events.views.cases import attachment_response
 from events.views.filing import put_errors
 from grids.models import Area
 from residents.models import Building
@@ -86,9 +88,18 @@ def public_track(request):
     searched = bool(request.GET.get("code"))
     if searched and form.is_valid():
         event = event_public_status(form.cleaned_data["code"])
-    timeline = []
+    context = {"form": form, "event": event, "searched": searched}
     if event is not None:
-        timeline = [entry for entry in event.timeline.order_by("at", "id") if entry.from_state != entry.to_state]
-    return render(request, "events/public_track.html", {
-        "form": form, "event": event, "searched": searched, "timeline": timeline,
-    }, status=404 if searched and event is None else 200)
+        photos = list(public_photos(event))
+        context.update(steps=public_progress(event), report_photos=[p for p in photos if p.stage == AttachmentStage.REPORT],
+                       result_photos=[p for p in photos if p.stage != AttachmentStage.REPORT])
+    return render(request, "events/public_track.html", context, status=404 if searched and event is None else 200)
+
+
+def public_track_photo(request, code, attachment_id):
+    """A photo of the resident's own case: what they sent, or the result (thumbnail)."""
+    event = event_public_status(code)
+    item = event and public_photos(event).filter(pk=attachment_id).first()
+    if not item:
+        raise Http404("No such photo")
+    return attachment_response(item, thumbnail=True, private=False)
