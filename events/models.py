@@ -132,6 +132,9 @@ class Event(models.Model):
     was_overdue = models.BooleanField(_("was overdue"), default=False)
     light = models.CharField(_("traffic light"), max_length=8, choices=Light.choices, default=Light.GREEN)
     due_at = models.DateTimeField(_("current stage due"), null=True, blank=True)
+    # An earlier deadline for handling set by the dispatcher (派遣时限要求); the handling
+    # timer never runs past it.
+    handle_by = models.DateTimeField(_("to be handled by"), null=True, blank=True)
 
     duplicate_of = models.ForeignKey(
         "self", verbose_name=_("possible duplicate of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

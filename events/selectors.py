@@ -4,7 +4,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 
 from accounts.models import Department
 from accounts.scoping import ancestor_paths, events_visible_to, grids_visible_to, user_scope
@@ -128,13 +128,20 @@ def keyset_page(events, cursor: str = "", size: int = PAGE_SIZE) -> tuple[list[E
 
 
 def events_filtered(user, *, state: str = "", light: str = "", big_class: int | None = None, grid: str = "",
-                    query: str = "", channel: str = "", mine: bool = False, open_only: bool = False):
-    """The events ``user`` may see, narrowed by the inbox's filters."""
-    from workflow.machine import OPEN_STATES
+                    query: str = "", channel: str = "", mine: bool = False, open_only: bool = False,
+                    pending: bool = False):
+    """The events ``user`` may see, narrowed by the inbox's filters. Archived events
+    are left out unless asked for by their state (the archive is not work to do)."""
+    from workflow.machine import OPEN_STATES, State
 
-    events = events_visible_to(user).select_related("category", "category__parent", "grid")
+    events = events_visible_to(user).select_related("category", "category__parent", "grid").annotate(
+        has_pending_request=Exists(pending_requests()))
     if state:
         events = events.filter(state=state)
+    else:
+        events = events.exclude(state=State.ARCHIVED)
+    if pending:
+        events = events.filter(has_pending_request=True)
     if open_only:
         events = events.filter(state__in=OPEN_STATES)
     if light:
@@ -150,6 +157,24 @@ def events_filtered(user, *, state: str = "", light: str = "", big_class: int | 
     if query:
         events = events.filter(Q(code__startswith=query) | Q(address__contains=query) | Q(description__contains=query))
     return events
+
+
+def pending_requests():
+    """Pending postponement/suspension requests of the outer event (for ``Exists``)."""
+    from workflow.models import ChangeRequest, RequestStatus
+
+    return ChangeRequest.objects.filter(event=OuterRef("pk"), status=RequestStatus.PENDING)
+
+
+def archive_queue(user, *, limit: int = 200) -> list[Event]:
+    """Closed, rejected and merged events in scope waiting to be archived (待归档),
+    longest closed first."""
+    from workflow.machine import State
+
+    return list(
+        events_visible_to(user).filter(state__in=(State.CLOSED, State.REJECTED, State.MERGED))
+        .select_related("category", "category__parent", "grid").order_by(F("closed_at").asc(nulls_last=True), "id")[:limit]
+    )
 
 
 def department_queue(user):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("map/", console.event_map, name="map"),
     path("map/data/", console.map_data, name="map_data"),
     path("overdue/", console.overdue, name="overdue"),
+    path("archive/", console.archive, name="archive"),
     path("dashboard/", console.dashboard, name="dashboard"),
     path("<int:event_id>/", cases.event_detail, name="detail"),
     path("<int:event_id>/act/<str:name>/", cases.event_act, name="act"),

@@ -52,6 +52,11 @@ def home_panels(user, workplaces: dict) -> dict:
         )
         panels["command"]["requests"] = ChangeRequest.objects.filter(
             status=RequestStatus.PENDING, event__in=visible.values("pk")).count()
+        panels["command"]["to_archive"] = events_visible_to(user).filter(
+            state__in=(State.CLOSED, State.REJECTED, State.MERGED)).count()
+        panels["requests"] = list(
+            ChangeRequest.objects.filter(status=RequestStatus.PENDING, event__in=visible.values("pk"))
+            .select_related("event", "event__category", "event__grid").order_by("requested_at")[:10])
         panels["waiting"] = list(visible.filter(state__in=(State.REPORTED, State.ACCEPTED))
                                  .select_related("category", "grid").order_by("due_at")[:10])
     if workplaces["department"]:

@@ -113,6 +113,9 @@ def _dispatch_departments(context: Context):
     assisting = context.params.get("assisting") or []
     if any(department.pk == primary.pk for department in assisting):
         return _("The primary department cannot also assist.")
+    handle_by = context.params.get("handle_by")
+    if handle_by is not None and handle_by <= context.params.get("now", handle_by):
+        return _("The deadline for handling must lie in the future.")
     return None
 
 

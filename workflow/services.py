@@ -86,6 +86,7 @@ def _resolve(name: str, *, actor, event: Event, params: dict) -> dict:
         if primary is not None:
             resolved["primary"] = access_department(actor, getattr(primary, "pk", primary))
         resolved["assisting"] = [access_department(actor, getattr(item, "pk", item)) for item in params.get("assisting") or []]
+        resolved["now"] = timezone.now()  # for the guard on an earlier deadline
     if name == "escalate":
         resolved["parent_center"] = parent_command_center(event.command_area)
     if name == "request_postponement" and params.get("amount") is not None:
@@ -136,10 +137,11 @@ def _dispatch(event, actor, params, now):
             assign_perm("events.view_event", department.group, event)
     event.primary_department = primary
     event.dispatched_at = now
+    event.handle_by = params.get("handle_by")
     event.handler = None
     members = selectors.department_members([primary.pk, *(department.pk for department in assisting)])
     _notify(event, members, "dispatched", _("New case %(code)s dispatched to your department") % {"code": event.code})
-    return ["primary_department", "dispatched_at", "handler"]
+    return ["primary_department", "dispatched_at", "handle_by", "handler"]
 
 
 def _return(event, actor, params, now):
@@ -393,14 +395,15 @@ def event_transition(*, actor, event_id, name: str, token: str | None = None, at
         if transition.stops:
             timers_stop(event=event, stages=transition.stops, at=now)
         if starts:
-            timers_start(event=event, stages=starts, at=now, limits=sla_limits(category_id=event.category_id, urgency=event.urgency))
+            timers_start(event=event, stages=starts, at=now, limits=sla_limits(category_id=event.category_id, urgency=event.urgency),
+                         handle_by=event.handle_by)
         changed |= {"state", *event_refresh_light(event)}
         event.save(update_fields=sorted(changed | {"updated_at"}))
         stage = {"feedback": "feedback", "verify_pass": "verify", "verify_fail": "verify"}.get(name, "report")
         saved = _save_attachments(event, actor, attachments, stage)
         note = resolved.get("reason") or resolved.get("note") or resolved.get("result") or resolved.get("comment") or ""
         timeline_write(event=event, actor=actor, transition=name, from_state=from_state, to_state=to_state, note=note,
-                       data=_timeline_data(name, resolved, saved), at=now,
+                       data=_timeline_data(event, name, resolved, saved), at=now,
                        actor_kind=None if token is None else "reporter")
     return event
 
@@ -413,11 +416,24 @@ def _save_attachments(event, actor, attachments, stage):
     return attachments_add(event=event, actor=actor, files=attachments, stage=stage)
 
 
-def _timeline_data(name, params, attachments) -> dict:
+def _verifier_position(event, position) -> dict:
+    """Proof of presence: where the verifier stood, and how far that is from the event."""
+    from events.selectors import distance_metres
+
+    latitude, longitude = position
+    data = {"position": [round(latitude, 6), round(longitude, 6)]}
+    if event.latitude is not None and event.longitude is not None:
+        data["distance"] = round(distance_metres(event.latitude, event.longitude, latitude, longitude))
+    return data
+
+
+def _timeline_data(event, name, params, attachments) -> dict:
     data = {}
     if name == "dispatch":
         data["primary"] = params["primary"].pk
         data["assisting"] = [department.pk for department in params.get("assisting") or []]
+        if params.get("handle_by"):
+            data["handle_by"] = params["handle_by"].isoformat()
     if name == "merge":
         data["into"] = params["into"].pk
     if name == "escalate":
@@ -426,6 +442,8 @@ def _timeline_data(name, params, attachments) -> dict:
         data.update(amount=params.get("amount"), unit=params.get("unit"))
     if name == "assess":
         data["rating"] = params.get("rating")
+    if name in ("verify_pass", "verify_fail") and params.get("position"):
+        data.update(_verifier_position(event, params["position"]))
     if attachments:
         data["attachments"] = [attachment.pk for attachment in attachments]
     return data

@@ -25,3 +25,19 @@ def light(event):
     """The traffic-light dot with its label for screen readers."""
     return format_html('<span class="light light-{}" role="img" aria-label="{}" title="{}"></span>',
                        event.light, event.get_light_display(), event.get_light_display())
+
+
+@register.filter
+def time_unit(value):
+    """A time unit's name (``work_days`` → 工作日) for values stored without choices."""
+    from workflow.models import TimeUnit
+
+    return TimeUnit(value).label if value in TimeUnit.values else value
+
+
+@register.filter
+def iso_moment(value):
+    """An ISO time stored in JSON (timeline data) as a datetime for the ``date`` filter."""
+    from django.utils.dateparse import parse_datetime
+
+    return parse_datetime(value) if isinstance(value, str) else value

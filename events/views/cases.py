@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.scoping import access_event, departments_visible_to, events_visible_to
-from events.models import Category, Channel, Event, Light, Rating
+from events.models import AttachmentStage, Category, Channel, Event, Light, Rating
 from events.selectors import (
     RESULT_STAGES,
     default_department_for,
@@ -22,8 +22,9 @@ from events.selectors import (
     public_photos,
 )
 from workflow.machine import State
-from workflow.models import ChangeRequest, RequestStatus, TimeUnit
+from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage, TimeUnit
 from workflow.selectors import transitions_available
+from workflow.dispatching import ACCEPT_DISPATCH, event_accept_dispatch
 from workflow.services import TransitionRefused, event_transition
 
 DECISIONS = {"approve_postponement", "deny_postponement", "approve_suspension", "deny_suspension", "resume"}
@@ -45,13 +46,14 @@ def event_list(request):
         "query": get.get("q", "").strip()[:60],
         "channel": get.get("channel", "") if get.get("channel", "") in Channel.values else "",
         "mine": get.get("mine") == "1",
+        "pending": get.get("pending") == "1",
     }
     events, next_cursor = keyset_page(events_filtered(request.user, **filters), get.get("after", ""))
     query = get.copy()
     query.pop("after", None)
     context = {
         "events": events, "next_cursor": next_cursor, "filters": filters, "query_string": query.urlencode(),
-        "first_page": not get.get("after"), "states": State.choices, "lights": Light.choices, "channels": Channel.choices,
+        "first_page": not get.get("after"), "states": State.choices, "title": _list_title(request.user, filters), "lights": Light.choices, "channels": Channel.choices,
         "big_classes": Category.objects.filter(parent__isnull=True, is_active=True).order_by("order", "code"),
     }
     # htmx asks for the rows only; a history restore after a cache miss needs the page.
@@ -59,6 +61,34 @@ def event_list(request):
     response = render(request, "events/_event_rows.html" if partial else "events/event_list.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _list_title(user, filters) -> str:
+    """What the list is to the person reading it (its rows are the same scoped query)."""
+    from governance.context_processors import user_workplaces
+
+    if filters["mine"]:
+        return _("My events")
+    if filters["pending"]:
+        return _("Events with requests to decide")
+    workplaces = user_workplaces(user)
+    if workplaces["command"]:
+        return _("Inbox")
+    if workplaces["department"]:
+        return _("Events of my department")
+    if workplaces["grid"]:
+        return _("Events in my grids")
+    return _("Events")
+
+
+# The action most likely wanted comes first and opens; refusals and rare steps follow.
+LIKELY_FIRST = ("sign", "feedback", "verify_pass", "accept_dispatch", "accept", "dispatch", "approve_postponement",
+                "approve_suspension", "assess", "close", "archive")
+
+
+def _likely_first(actions):
+    order = {name: index for index, name in enumerate(LIKELY_FIRST)}
+    return sorted(actions, key=lambda item: order.get(item[0].name, len(order)))
 
 
 @login_required
@@ -73,11 +103,18 @@ def _detail_context(request, event, *, failed: dict | None = None) -> dict:
     # Decisions on a request nobody made (and resuming what is not suspended) are left out.
     actions = [(transition, reason) for transition, reason in transitions_available(request.user, event)
                if not (reason and transition.name in DECISIONS)]
+    if any(transition.name == "accept" and not reason for transition, reason in actions):
+        actions.append((ACCEPT_DISPATCH, None))
+    actions = _likely_first(actions)
     attachments = list(event.attachments.all())
+    postponements = list(ChangeRequest.objects.filter(event=event, kind=RequestKind.POSTPONE, status=RequestStatus.APPROVED)
+                         .order_by("decided_at"))
     context = {
         "event": event,
         "timeline": event.timeline.select_related("actor"),
-        "photos": [item for item in attachments if item.is_image],
+        "photo_groups": photo_groups(attachments),
+        "postponements": postponements,
+        "postponed_stages": POSTPONED_STAGES if postponements else (),
         "documents": [item for item in attachments if not item.is_image],
         "timers": event.timers.order_by("started_at", "id"),
         "actions": actions,
@@ -90,7 +127,7 @@ def _detail_context(request, event, *, failed: dict | None = None) -> dict:
         "failed": failed or {},
     }
     names = {transition.name for transition, _reason in actions}
-    if "dispatch" in names:
+    if names & {"dispatch", ACCEPT_DISPATCH.name}:
         context["departments"] = departments_visible_to(request.user).filter(is_active=True).select_related("area").order_by(
             "area__path", "code")
         context["default_department"] = default_department_for(event)
@@ -101,17 +138,54 @@ def _detail_context(request, event, *, failed: dict | None = None) -> dict:
     return context
 
 
+# The stages an approved postponement moves (``workflow.services._approve_postponement``).
+POSTPONED_STAGES = (Stage.HANDLE, Stage.TOTAL)
+
+
+def photo_groups(attachments) -> list[tuple[str, list]]:
+    """The event's photos by the stage they were taken at (上报 / 处置 / 核查 …), in the
+    order of the loop."""
+    groups = {}
+    for item in attachments:
+        if item.is_image:
+            groups.setdefault(item.stage, []).append(item)
+    return [(str(AttachmentStage(stage).label), groups[stage]) for stage in AttachmentStage.values if stage in groups]
+
+
+def _float_or_none(value):
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
 def _params(name, post) -> dict:
     params = {key: post.get(key, "").strip() for key in ("reason", "note", "result", "comment", "evaluation", "rating", "unit")}
     params = {key: value for key, value in params.items() if value}
-    if name == "dispatch":
+    if name in ("dispatch", ACCEPT_DISPATCH.name):
         params["primary"] = post.get("primary") or None
         params["assisting"] = [value for value in post.getlist("assisting") if value and value != params["primary"]]
+        params["handle_by"] = _moment(post.get("handle_by", ""))
+    if name in ("verify_pass", "verify_fail"):
+        latitude, longitude = _float_or_none(post.get("latitude")), _float_or_none(post.get("longitude"))
+        if latitude is not None and longitude is not None and -90 <= latitude <= 90 and -180 <= longitude <= 180:
+            params["position"] = (latitude, longitude)
     if name == "merge":
         params["into"] = post.get("into") or None
     if name == "request_postponement":
         params["amount"] = post.get("amount")
     return params
+
+
+def _moment(value: str):
+    """A ``datetime-local`` value in the platform's time zone (``None`` when empty or unreadable)."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    moment = parse_datetime(value.strip()) if value.strip() else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
 
 
 @login_required
@@ -123,8 +197,12 @@ def event_act(request, event_id, name):
         # The form takes the event number people see (e.g. 20261201-000017).
         params["into"] = events_visible_to(request.user).filter(code=params["into"].strip()).values_list("pk", flat=True).first()
     try:
-        event_transition(actor=request.user, event_id=event.pk, name=name, attachments=request.FILES.getlist("photos"),
-                         **params)
+        if name == ACCEPT_DISPATCH.name:
+            event_accept_dispatch(actor=request.user, event_id=event.pk, primary=params.get("primary"),
+                                  assisting=params["assisting"], note=params.get("note", ""), handle_by=params["handle_by"])
+        else:
+            event_transition(actor=request.user, event_id=event.pk, name=name,
+                             attachments=request.FILES.getlist("photos"), **params)
     except (TransitionRefused, ValidationError) as problem:
         # Show the form again with what was typed (photos must be chosen again).
         error = problem.reason if isinstance(problem, TransitionRefused) else " ".join(problem.messages)
@@ -138,7 +216,7 @@ def event_act(request, event_id, name):
 def _action_label(name: str) -> str:
     from workflow.machine import MACHINE
 
-    transition = MACHINE.get(name)
+    transition = ACCEPT_DISPATCH if name == ACCEPT_DISPATCH.name else MACHINE.get(name)
     return str(transition.label) if transition else name
 
 
