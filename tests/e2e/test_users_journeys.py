@@ -1,0 +1,151 @@
+"""What the loop's users stumbled on (issue 21), walked in a real browser: the notice
+board's QR code decodes; the rating link reaches a resident's phone through the SMS
+gateway and works once; the tracking code is found without dashes; the command center
+accepts and dispatches in one step and archives a batch. Each page is also saved as a
+screenshot at phone and desktop size under var/screenshots/ for people to look at."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from events.models import Event
+from tests.e2e.conftest import DESKTOP, G11_POSITION, PHONE, login, photo_file
+
+pytestmark = pytest.mark.e2e
+
+SHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
+
+
+def shot(page, name: str) -> None:
+    """Keep a full-page screenshot for review (named by page and viewport width)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
+
+
+def decode_qr(png: bytes) -> list[str]:
+    import zxingcpp
+    from PIL import Image
+
+    return [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_notice_boards_qr_code_decodes_to_the_buildings_report_page(open_context, cast, size):
+    from residents.models import Building
+
+    building = Building.objects.create(grid=cast["worker"].role_assignments.get().area, name="3栋", address="月塘路3号")
+    page = login(open_context(size), "g11_worker")
+    page.goto(f"/residents/buildings/{building.pk}/board/")
+    qr = page.locator("#board-qr svg")
+    box = qr.bounding_box()
+    assert box["width"] == box["height"] >= 180  # the whole code, quiet zone included, not squeezed
+    shot(page, "notice-board")
+
+    (link,) = decode_qr(qr.screenshot())
+    assert re.fullmatch(r"http://[^/]+/report/\?b=[\w:.-]+", link)
+    resident = open_context(PHONE).new_page()
+    resident.goto(link)
+    assert resident.locator("#id_address").input_value() == "月塘路3号 3栋"
+
+
+def test_a_residents_rating_link_arrives_by_sms_and_works_once(open_context, cast, walk, settings, live_server):
+    from governance.celery import app
+    from tests.sms_gateway import RecordingSmsGateway
+
+    settings.SMS_GATEWAY = "tests.sms_gateway.RecordingSmsGateway"
+    settings.SITE_URL = live_server.url
+    RecordingSmsGateway.sent.clear()
+    resident = open_context(PHONE, geolocation=G11_POSITION).new_page()
+    resident.goto("/report/")
+    resident.wait_for_function("document.querySelector('[name=latitude]').value.startsWith('27.705')")
+    resident.fill("#category-search", "暴露垃圾")
+    resident.fill("#id_description", "楼道口垃圾三天没人收")
+    resident.fill("#id_reporter_contact", "13800138000")
+    resident.locator("#id_photos").set_input_files([photo_file()])
+    with resident.expect_navigation(url=re.compile(r"/report/thanks/")):
+        resident.click("#file-submit")
+    code = resident.inner_text("#tracking-code").strip()
+    event = Event.objects.get(tracking_code=code)
+
+    # The tracking code is found however it is typed.
+    resident.goto("/report/track/?code=" + code.replace("-", "").lower())
+    assert resident.inner_text("#public-state") == "已上报"
+    assert "楼道口垃圾三天没人收" in resident.inner_text("#public-description")
+    assert resident.locator("#report-photos img").count() == 1
+    assert resident.evaluate("document.querySelector('#report-photos img').naturalWidth") > 0
+    shot(resident, "public-track")
+
+    event = walk(event, "handled")
+    app.conf.task_always_eager = True  # the worker's queue, run in this process
+    try:
+        verifier = login(open_context(PHONE, geolocation=G11_POSITION), "g11_worker")
+        verifier.goto(f"/events/{event.pk}/")
+        verifier.wait_for_function("document.querySelector('[name=latitude]') && "
+                                   "document.querySelector('[name=latitude]').value !== ''")
+        with verifier.expect_navigation():
+            verifier.locator('[data-action="verify_pass"] button[type=submit]').click()
+    finally:
+        app.conf.task_always_eager = False
+    assert verifier.locator("#event-state").get_attribute("data-state") == "verified"
+    assert "距事件地点 0 米" in verifier.inner_text("#timeline")
+    shot(verifier, "event-verified")
+
+    (message,) = RecordingSmsGateway.sent
+    assert message["phone"] == "13800138000" and "请对办理情况进行评价" in message["text"]
+    link = re.search(r"http://\S+", message["text"]).group(0)
+    resident.goto(link)
+    shot(resident, "rate")
+    resident.check("#rate-satisfied")
+    with resident.expect_navigation():
+        resident.click("main form button[type=submit]")
+    assert "感谢" in resident.inner_text("main")
+    resident.goto(link)
+    assert "该评价链接已失效" in resident.inner_text("main")
+    shot(resident, "rate-gone")
+
+
+def test_the_command_center_accepts_and_dispatches_in_one_step_and_archives_a_batch(open_context, cast, file, walk,
+                                                                                   departments):
+    event = file(description="路灯不亮，晚上很黑", urgency="urgent")
+    closed = [walk(file(), "closed") for _ in range(2)]
+    page = login(open_context(DESKTOP), "s1_dispatcher")
+    page.goto("/events/")
+    assert page.locator(".mark-urgency").count() == 1
+    shot(page, "event-list")
+    page.goto(f"/events/{event.pk}/")
+    panel = page.locator("#act-accept_dispatch")
+    assert panel.is_visible()  # the likely action, opened
+    shot(page, "event-accept-dispatch")
+    panel.locator("select[name=primary]").select_option(str(departments["S1_cg"].pk))
+    panel.locator("textarea[name=note]").fill("请今晚前修复")
+    with page.expect_navigation():
+        panel.locator("button[type=submit]").click()
+    assert page.locator("#event-state").get_attribute("data-state") == "dispatched"
+    assert "请今晚前修复" in page.inner_text("#timeline")
+
+    page.goto("/")
+    with page.expect_navigation():
+        page.click("#tile-archive")
+    assert page.locator("#archive-rows label").count() == 2
+    shot(page, "archive-queue")
+    page.check("#archive-all")
+    with page.expect_navigation():
+        page.click("#archive-submit")
+    assert "已归档 2 件案件" in page.inner_text("main")
+    assert {Event.objects.get(pk=item.pk).state for item in closed} == {"archived"}
+
+
+@pytest.mark.parametrize("size", [PHONE], ids=["phone"])
+def test_changed_pages_at_phone_size(open_context, cast, file, walk, size):
+    """The pages above at the other viewport, for the screenshots and the overflow check."""
+    event = file(urgency="urgent")
+    walk(file(), "closed")
+    page = login(open_context(size), "s1_dispatcher")
+    for name, url in (("event-list", "/events/"), ("event-accept-dispatch", f"/events/{event.pk}/"),
+                      ("archive-queue", "/events/archive/"), ("home-dispatcher", "/")):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["width"], name
+        shot(page, name)
