@@ -167,6 +167,12 @@ def _rating(context: Context):
     return None
 
 
+def _rating_once(context: Context):
+    if context.event.rating:
+        return _("The case is already rated.")
+    return _rating(context)
+
+
 def _escalate_target(event) -> str:
     return State.REPORTED if event.state == State.REPORTED else State.ACCEPTED
 
@@ -254,6 +260,10 @@ TRANSITIONS = (
                stops=(Stage.VERIFY,)),
     Transition("verify_fail", _("Verification failed (rework)"), (State.HANDLED,), _rework_target, (Actor.VERIFIER,),
                _reason, stops=(Stage.VERIFY,), starts=_rework_starts),
+    # The reporter's rating when the city closes after the command center's follow-up
+    # call (EVENT_CLOSURE_AFTER_RATING=callback): recorded, the case stays verified.
+    Transition("rate", _("Record the reporter's rating"), (State.VERIFIED,), None, (Actor.RATER,), _rating_once,
+               keeps_state=True),
     Transition("assess", _("Rate and close"), (State.VERIFIED,), State.CLOSED, (Actor.RATER,), _rating, stops=ALL_TIMERS),
     Transition("close", _("Close without a rating"), (State.VERIFIED,), State.CLOSED, (Actor.DISPATCHER,), stops=ALL_TIMERS),
     Transition("close_special", _("Special closure"),

@@ -304,6 +304,16 @@ def _assess(event, actor, params, now):
     return ["rating", "rating_comment", "evaluation", "rated_at", "rating_token", *_closure(event, now)]
 
 
+def _rate(event, actor, params, now):
+    event.rating = params["rating"]
+    event.rating_comment = params.get("comment") or ""
+    event.rated_at = now
+    event.rating_token = None
+    _notify(event, selectors.command_center_staff(event), "rated",
+            _("Case %(code)s was rated by the reporter: close it after the follow-up call") % {"code": event.code})
+    return ["rating", "rating_comment", "rated_at", "rating_token"]
+
+
 def _close(event, actor, params, now):
     event.evaluation = params.get("evaluation") or event.evaluation
     event.rating_token = None
@@ -331,7 +341,7 @@ EFFECTS = {
     "approve_postponement": _approve_postponement, "deny_postponement": _deny_postponement,
     "request_suspension": _request_suspension, "approve_suspension": _approve_suspension,
     "deny_suspension": _deny_suspension, "resume": _resume, "escalate": _escalate, "supervise": _supervise,
-    "verify_pass": _verify_pass, "verify_fail": _verify_fail, "assess": _assess, "close": _close,
+    "verify_pass": _verify_pass, "verify_fail": _verify_fail, "rate": _rate, "assess": _assess, "close": _close,
     "close_special": _close_special, "archive": _archive,
 }
 
@@ -440,7 +450,7 @@ def _timeline_data(event, name, params, attachments) -> dict:
         data["to"] = params["parent_center"].pk
     if name in ("request_postponement",):
         data.update(amount=params.get("amount"), unit=params.get("unit"))
-    if name == "assess":
+    if name in ("assess", "rate"):
         data["rating"] = params.get("rating")
     if name in ("verify_pass", "verify_fail") and params.get("position"):
         data.update(_verifier_position(event, params["position"]))

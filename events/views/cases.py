@@ -2,6 +2,7 @@
 attachments, the rating link, notifications. Every page goes through the scoping
 selectors; an event out of scope is a 404."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -101,8 +102,9 @@ def _detail_context(request, event, *, failed: dict | None = None) -> dict:
     """The event page's context; ``failed`` ({"name", "error", "values"}) shows a refused
     action's form again, open, with what was typed and the reason under it."""
     # Decisions on a request nobody made (and resuming what is not suspended) are left out.
+    # The reporter's own rating step ("rate") is their link's, not a staff action.
     actions = [(transition, reason) for transition, reason in transitions_available(request.user, event)
-               if not (reason and transition.name in DECISIONS)]
+               if not (reason and transition.name in DECISIONS) and transition.name != "rate"]
     if any(transition.name == "accept" and not reason for transition, reason in actions):
         actions.append((ACCEPT_DISPATCH, None))
     actions = _likely_first(actions)
@@ -253,7 +255,9 @@ def event_rate(request, token):
     error = None
     if request.method == "POST":
         try:
-            event_transition(actor=None, token=token, event_id=event.pk, name="assess",
+            # Closed by the rating, or by the command center after its follow-up call (回访).
+            name = "rate" if settings.EVENT_CLOSURE_AFTER_RATING == "callback" else "assess"
+            event_transition(actor=None, token=token, event_id=event.pk, name=name,
                              rating=request.POST.get("rating"), comment=request.POST.get("comment", "").strip()[:1000])
         except TransitionRefused as refusal:
             error = refusal.reason

@@ -91,3 +91,21 @@ def test_the_rating_page_shows_the_result_photo_and_a_used_link_says_so(client, 
     chinese = client.get(link, headers={"accept-language": "zh-hans"})
     assert "该评价链接已失效" in chinese.content.decode() and "No such" not in chinese.content.decode()
     assert client.get(reverse("events:rate_photo", args=[event.rating_token or "gone", after.pk])).status_code == 404
+
+
+def test_with_closure_after_the_follow_up_call_the_rating_is_recorded_and_the_center_closes(client, cast, walk,
+                                                                                           resident_event, settings):
+    settings.EVENT_CLOSURE_AFTER_RATING = "callback"
+    event = walk(resident_event, "verified")
+
+    client.post(reverse("events:rate", args=[event.rating_token]), {"rating": "dissatisfied", "comment": "太慢"})
+
+    event.refresh_from_db()
+    assert (event.state, event.rating, event.rating_comment, event.rating_token) == ("verified", "dissatisfied", "太慢", None)
+    assert cast["dispatcher"].notifications.filter(kind="rated", event=event).exists()
+    client.force_login(cast["dispatcher"])
+    names = [transition.name for transition, _reason in client.get(reverse("events:detail", args=[event.pk])).context["actions"]]
+    assert "close" in names and "rate" not in names
+    client.post(reverse("events:act", args=[event.pk, "close"]), {"evaluation": "回访：已向居民说明原因"})
+    event.refresh_from_db()
+    assert (event.state, event.rating, event.evaluation) == ("closed", "dissatisfied", "回访：已向居民说明原因")
