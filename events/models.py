@@ -64,6 +64,9 @@ class Category(models.Model):
     # {"code", "description", "datatype", "required", "order", "values": [{"key", "name"}]}.
     extra_fields = models.JSONField(_("extra fields"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Offered to residents on the public report page (a short, plain list; clues about
+    # crime or unrest stay internal).
+    is_public = models.BooleanField(_("offered to the public"), default=False)
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:

@@ -23,30 +23,71 @@ def distance_metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * 6_371_000 * math.asin(math.sqrt(a))
 
 
+def open_events_near(events, *, category_id: int, latitude: float, longitude: float, since, radius: float,
+                     limit: int = 5) -> list[tuple[float, int]]:
+    """(distance in metres, id) of the open events of the small class within ``radius``
+    of the point reported since ``since``, nearest first: a bounding box on the position
+    index, then the exact distance."""
+    from workflow.machine import OPEN_STATES
+
+    d_lat = radius * _DEG_PER_METRE
+    d_lon = d_lat / max(math.cos(math.radians(latitude)), 0.01)
+    nearby = (
+        events.filter(category_id=category_id, state__in=OPEN_STATES, reported_at__gte=since,
+                      latitude__range=(latitude - d_lat, latitude + d_lat),
+                      longitude__range=(longitude - d_lon, longitude + d_lon))
+        .values_list("pk", "latitude", "longitude")[:200]
+    )
+    found = sorted((distance_metres(latitude, longitude, lat, lon), pk) for pk, lat, lon in nearby)
+    return [(distance, pk) for distance, pk in found if distance <= radius][:limit]
+
+
+def duplicate_window_start(moment):
+    return moment - timedelta(hours=settings.EVENT_DUPLICATE_WINDOW_HOURS)
+
+
 def duplicate_candidate(event: Event) -> Event | None:
     """The nearest open event of the same small class within the configured radius and
     time window (a hint for the dispatcher, who decides whether to merge)."""
-    from workflow.machine import OPEN_STATES
-
     if event.latitude is None or event.longitude is None:
         return None
-    radius = settings.EVENT_DUPLICATE_RADIUS_METRES
-    d_lat = radius * _DEG_PER_METRE
-    d_lon = d_lat / max(math.cos(math.radians(event.latitude)), 0.01)
-    since = event.reported_at - timedelta(hours=settings.EVENT_DUPLICATE_WINDOW_HOURS)
-    nearby = (
-        Event.objects.filter(category_id=event.category_id, state__in=OPEN_STATES, reported_at__gte=since,
-                             latitude__range=(event.latitude - d_lat, event.latitude + d_lat),
-                             longitude__range=(event.longitude - d_lon, event.longitude + d_lon))
-        .exclude(pk=event.pk)
-        .values_list("pk", "latitude", "longitude")[:200]
-    )
-    best = None
-    for pk, lat, lon in nearby:
-        distance = distance_metres(event.latitude, event.longitude, lat, lon)
-        if distance <= radius and (best is None or distance < best[0]):
-            best = (distance, pk)
-    return Event.objects.get(pk=best[1]) if best else None
+    found = open_events_near(Event.objects.exclude(pk=event.pk), category_id=event.category_id, latitude=event.latitude,
+                             longitude=event.longitude, since=duplicate_window_start(event.reported_at),
+                             radius=settings.EVENT_DUPLICATE_RADIUS_METRES, limit=1)
+    return Event.objects.get(pk=found[0][1]) if found else None
+
+
+def filing_check(user, *, category_id: int | None, latitude: float, longitude: float) -> dict:
+    """What the filing form shows before it is sent: the grid the point lies in, an
+    address from the nearest building the platform knows, and likely duplicates among
+    the events ``user`` may see (or, for a resident, among all; the caller shows those
+    without details)."""
+    from django.utils import timezone
+
+    from grids import spatial
+    from residents.models import Building
+
+    grid = spatial.grid_at(lat=latitude, lon=longitude)
+    address = ""
+    if grid is not None:
+        radius = 150
+        d_lat = radius * _DEG_PER_METRE
+        d_lon = d_lat / max(math.cos(math.radians(latitude)), 0.01)
+        buildings = Building.objects.filter(grid=grid, lat__range=(latitude - d_lat, latitude + d_lat),
+                                            lon__range=(longitude - d_lon, longitude + d_lon)).values_list(
+            "name", "address", "lat", "lon")[:200]
+        nearest = min(((distance_metres(latitude, longitude, lat, lon), name, street) for name, street, lat, lon in buildings),
+                      default=None)
+        if nearest and nearest[0] <= radius:
+            address = f"{nearest[2]} {nearest[1]}".strip()
+    nearby = []
+    if category_id:
+        events = events_visible_to(user) if user is not None else Event.objects.all()
+        found = open_events_near(events, category_id=category_id, latitude=latitude, longitude=longitude,
+                                 since=duplicate_window_start(timezone.now()), radius=settings.EVENT_DUPLICATE_RADIUS_METRES)
+        by_id = Event.objects.select_related("category").in_bulk([pk for _distance, pk in found])
+        nearby = [(round(distance), by_id[pk]) for distance, pk in found if pk in by_id]
+    return {"grid": grid, "address": address, "nearby": nearby}
 
 
 def default_department_for(event: Event) -> Department | None:

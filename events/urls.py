@@ -6,6 +6,7 @@ app_name = "events"
 urlpatterns = [
     path("", cases.event_list, name="list"),
     path("new/", filing.event_file_page, name="file"),
+    path("new/check/", filing.event_file_check, name="file_check"),
     path("queue/", console.queue, name="queue"),
     path("map/", console.event_map, name="map"),
     path("map/data/", console.map_data, name="map_data"),

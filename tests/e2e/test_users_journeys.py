@@ -149,3 +149,35 @@ def test_changed_pages_at_phone_size(open_context, cast, file, walk, size):
         page.goto(url)
         assert page.evaluate("document.documentElement.scrollWidth") <= size["width"], name
         shot(page, name)
+
+
+def test_while_filing_the_grid_the_address_and_a_likely_duplicate_show(open_context, cast, file, tree):
+    from residents.models import Building
+
+    Building.objects.create(grid=tree["G11"], name="5栋", address="月塘路5号", lat=27.7051, lon=112.0051)
+    earlier = file(description="小区门口垃圾")
+    worker = login(open_context(PHONE, geolocation=G11_POSITION), "g11_worker")
+    worker.goto("/events/new/")
+    worker.evaluate("localStorage.clear()")
+    worker.reload()
+    worker.wait_for_function("document.getElementById('grid-hint').textContent.includes('43130200100101')")
+    assert worker.locator("#id_address").input_value() == "月塘路5号 5栋"
+    worker.fill("#category-search", "暴露垃圾")
+    worker.locator("#nearby-reports").wait_for()
+    assert earlier.code in worker.inner_text("#nearby-list")
+    assert worker.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(worker, "file-event")
+
+    resident = open_context(PHONE, geolocation=G11_POSITION).new_page()
+    resident.goto("/report/")
+    assert resident.locator("#id_category option").count() < 30
+    assert resident.locator("#id_category option", has_text="黄赌毒").count() == 0
+    resident.fill("#category-search", "暴露垃圾")
+    resident.locator("#nearby-reports").wait_for()
+    assert earlier.code not in resident.inner_text("#nearby-list")  # no internal numbers for the public
+    shot(resident, "public-report")
+    with resident.expect_navigation():
+        resident.evaluate("window.location = document.querySelector('#nearby-list a').href")
+    assert resident.inner_text("#public-state") == "已上报"
+    assert "小区门口垃圾" not in resident.inner_text("main")
+    shot(resident, "public-case")

@@ -109,3 +109,52 @@ def test_with_closure_after_the_follow_up_call_the_rating_is_recorded_and_the_ce
     client.post(reverse("events:act", args=[event.pk, "close"]), {"evaluation": "回访：已向居民说明原因"})
     event.refresh_from_db()
     assert (event.state, event.rating, event.evaluation) == ("closed", "dissatisfied", "回访：已向居民说明原因")
+
+
+def test_the_public_form_offers_only_the_classes_marked_public(client, cast):
+    from events.models import Category
+
+    page = client.get(reverse("public_report"))
+    offered = {value for _group, options in page.context["form"].fields["category"].choices[1:] for value, _label in options}
+    assert Category.objects.get(code="0101").pk in offered
+    assert Category.objects.get(code="0702").pk not in offered  # 黄赌毒线索 stays internal
+    assert len(offered) == Category.objects.filter(is_public=True, is_active=True, parent__isnull=False).count() < 30
+    internal = Category.objects.get(code="0705")
+    response = client.post(reverse("public_report"), {"category": internal.pk, "description": "x", **INSIDE_G11,
+                                                      "idempotency_key": "k-internal"})
+    assert "Choose a category from the list." in response.content.decode()
+
+
+def test_before_submitting_a_resident_sees_open_reports_of_the_kind_nearby_without_details(client, cast, resident_event):
+    from events.models import Category
+
+    category = Category.objects.get(code="0101")
+    nearby = client.get(reverse("public_nearby"), {"lat": "27.7051", "lon": "112.0051", "category": category.pk}).json()
+    (item,) = nearby["nearby"]
+    assert set(item) == {"category", "state", "distance", "reported", "url"} and item["distance"] < 50
+    case = client.get(item["url"])
+    html = case.content.decode()
+    assert case.status_code == 200 and "暴露垃圾" in html
+    assert "楼道口垃圾三天没人收" not in html and "李四" not in html and resident_event.tracking_code not in html
+    far = client.get(reverse("public_nearby"), {"lat": "27.9", "lon": "112.3", "category": category.pk}).json()
+    assert far["nearby"] == []
+    assert client.get(reverse("public_case", args=["forged"])).status_code == 404
+
+
+def test_while_filing_the_worker_sees_the_grid_an_address_and_likely_duplicates(client, cast, file, tree):
+    from events.models import Category
+    from residents.models import Building
+
+    Building.objects.create(grid=tree["G11"], name="5栋", address="月塘路5号", lat=27.7052, lon=112.0052)
+    earlier = file()
+    client.force_login(cast["worker"])
+    check = client.get(reverse("events:file_check"), {"lat": "27.705", "lon": "112.005",
+                                                       "category": Category.objects.get(code="0101").pk}).json()
+    assert check["grid"] == {"name": "月塘第1网格", "code": "43130200100101"} and check["outside"] is False
+    assert check["address"] == "月塘路5号 5栋"
+    assert [item["code"] for item in check["nearby"]] == [earlier.code]
+    # Another street's worker sees the grid but not the event (scoping), and is told it is not theirs.
+    client.force_login(cast["outsider"])
+    check = client.get(reverse("events:file_check"), {"lat": "27.705", "lon": "112.005",
+                                                       "category": Category.objects.get(code="0101").pk}).json()
+    assert check["nearby"] == [] and check["outside"] is True
