@@ -64,5 +64,25 @@ def home_panels(user, workplaces: dict) -> dict:
         panels["department"] = {"to_sign": queue.filter(state=State.DISPATCHED).count(),
                                 "handling": queue.filter(state=State.HANDLING).count(),
                                 "red": queue.filter(light="red").exclude(state=State.HANDLED).count()}
+        panels["workload"] = department_workload(user, queue)
     panels["notifications"] = list(user.notifications.filter(read_at__isnull=True)[:5])
     return panels
+
+
+def department_workload(user, queue) -> list[dict]:
+    """For a department admin (部门管理员): each colleague's open cases (and the cases
+    nobody holds yet), so they can assign work. Empty for a handler."""
+    from django.db.models import Count
+
+    from accounts.models import Role, RoleAssignment
+    from workflow.selectors import department_colleagues
+
+    departments = list(RoleAssignment.objects.filter(user=user, role=Role.DEPT_ADMIN, revoked_at__isnull=True)
+                       .values_list("department_id", flat=True))
+    if not departments:
+        return []
+    counts = dict(queue.filter(primary_department_id__in=departments).order_by().values_list("handler_id")
+                  .annotate(count=Count("id")))
+    people = {person.pk: person for department_id in departments for person in department_colleagues(department_id)}
+    rows = [{"name": person.display_name, "count": counts.get(pk, 0)} for pk, person in people.items()]
+    return [{"name": None, "count": counts.get(None, 0)}, *sorted(rows, key=lambda row: (-row["count"], row["name"]))]

@@ -50,6 +50,7 @@ class Actor(models.TextChoices):
     REPORTER = "reporter", _("the reporter")
     DISPATCHER = "dispatcher", _("the command center")
     HANDLER = "handler", _("the primary department")
+    DEPT_ADMIN = "dept_admin", _("the primary department's admin")
     VERIFIER = "verifier", _("the grid's verifier")
     LEADER = "leader", _("a leader")
     RATER = "rater", _("the reporter's rating link or the command center")
@@ -173,6 +174,12 @@ def _rating_once(context: Context):
     return _rating(context)
 
 
+def _assignee(context: Context):
+    if context.params.get("assignee") is None:
+        return _("Choose a colleague of the department.")
+    return None
+
+
 def _escalate_target(event) -> str:
     return State.REPORTED if event.state == State.REPORTED else State.ACCEPTED
 
@@ -239,6 +246,8 @@ TRANSITIONS = (
     Transition("feedback", _("Report the result"), (State.HANDLING,), State.HANDLED, (Actor.HANDLER,),
                _all(_not_suspended, _needs("result", _("Describe what was done."))), stops=(Stage.HANDLE,),
                starts=(Stage.VERIFY,)),
+    Transition("assign", _("Assign to a colleague"), (State.DISPATCHED, State.HANDLING), None, (Actor.DEPT_ADMIN,),
+               _assignee, keeps_state=True),
     Transition("request_postponement", _("Request a postponement"), (State.HANDLING,), None, (Actor.HANDLER,),
                _all(_reason, _postponement_request), keeps_state=True),
     Transition("approve_postponement", _("Approve the postponement"), (State.HANDLING,), None, (Actor.DISPATCHER,),

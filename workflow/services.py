@@ -89,6 +89,8 @@ def _resolve(name: str, *, actor, event: Event, params: dict) -> dict:
         resolved["now"] = timezone.now()  # for the guard on an earlier deadline
     if name == "escalate":
         resolved["parent_center"] = parent_command_center(event.command_area)
+    if name == "assign":
+        resolved["assignee"] = selectors.department_colleague(event.primary_department_id, params.get("assignee"))
     if name == "request_postponement" and params.get("amount") is not None:
         try:
             resolved["amount"] = int(params["amount"])
@@ -151,6 +153,12 @@ def _return(event, actor, params, now):
     _notify(event, selectors.command_center_staff(event), "returned",
             _("Case %(code)s was returned: %(reason)s") % {"code": event.code, "reason": params["reason"]})
     return ["primary_department", "return_count", "handler"]
+
+
+def _assign(event, actor, params, now):
+    event.handler = params["assignee"]
+    _notify(event, {event.handler.pk}, "assigned", _("Case %(code)s was assigned to you") % {"code": event.code})
+    return ["handler"]
 
 
 def _sign(event, actor, params, now):
@@ -336,7 +344,7 @@ def _archive(event, actor, params, now):
 
 
 EFFECTS = {
-    "accept": _accept, "reject": _reject, "merge": _merge, "dispatch": _dispatch, "return": _return, "sign": _sign,
+    "accept": _accept, "reject": _reject, "merge": _merge, "dispatch": _dispatch, "return": _return, "assign": _assign, "sign": _sign,
     "feedback": _feedback, "request_postponement": _request_postponement,
     "approve_postponement": _approve_postponement, "deny_postponement": _deny_postponement,
     "request_suspension": _request_suspension, "approve_suspension": _approve_suspension,
@@ -452,6 +460,8 @@ def _timeline_data(event, name, params, attachments) -> dict:
         data.update(amount=params.get("amount"), unit=params.get("unit"))
     if name in ("assess", "rate"):
         data["rating"] = params.get("rating")
+    if name == "assign":
+        data["assignee"] = params["assignee"].pk
     if name in ("verify_pass", "verify_fail") and params.get("position"):
         data.update(_verifier_position(event, params["position"]))
     if attachments:

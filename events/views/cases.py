@@ -24,7 +24,7 @@ from events.selectors import (
 )
 from workflow.machine import State
 from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage, TimeUnit
-from workflow.selectors import transitions_available
+from workflow.selectors import department_colleagues, transitions_available
 from workflow.dispatching import ACCEPT_DISPATCH, event_accept_dispatch
 from workflow.services import TransitionRefused, event_transition
 
@@ -133,6 +133,8 @@ def _detail_context(request, event, *, failed: dict | None = None) -> dict:
         context["departments"] = departments_visible_to(request.user).filter(is_active=True).select_related("area").order_by(
             "area__path", "code")
         context["default_department"] = default_department_for(event)
+    if "assign" in names:
+        context["colleagues"] = department_colleagues(event.primary_department_id)
     if "merge" in names and event.duplicate_of_id:
         # Offered only when the user may see it (a hint may point across a boundary).
         duplicate = events_visible_to(request.user).filter(pk=event.duplicate_of_id).first()
@@ -172,6 +174,8 @@ def _params(name, post) -> dict:
         latitude, longitude = _float_or_none(post.get("latitude")), _float_or_none(post.get("longitude"))
         if latitude is not None and longitude is not None and -90 <= latitude <= 90 and -180 <= longitude <= 180:
             params["position"] = (latitude, longitude)
+    if name == "assign":
+        params["assignee"] = post.get("assignee") or None
     if name == "merge":
         params["into"] = post.get("into") or None
     if name == "request_postponement":

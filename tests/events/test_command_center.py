@@ -170,3 +170,29 @@ def test_photos_are_labelled_by_stage_and_the_evaluation_is_shown(client, cast, 
     response = client.get(reverse("events:detail", args=[event.pk]))
     assert [label for label, _items in response.context["photo_groups"]] == ["Handling result"]
     assert "处置及时，群众认可" in response.content.decode()
+
+
+def test_a_department_admin_assigns_a_case_to_a_colleague(client, cast, file, walk, make_user, departments):
+    from accounts.models import Role
+
+    colleague = make_user(Role.DEPT_HANDLER, department=departments["S1_cg"], username="s1_colleague", full_name="高磊")
+    event = walk(file(), "dispatched")
+    client.force_login(cast["handler"])
+    names = [transition.name for transition, _reason in client.get(reverse("events:detail", args=[event.pk])).context["actions"]]
+    assert "assign" not in names  # a handler does not assign
+    client.force_login(cast["dept_admin"])
+    home = client.get(reverse("home"))
+    assert home.context["panels"]["workload"][0] == {"name": None, "count": 1}
+    page = client.get(reverse("events:detail", args=[event.pk]))
+    assert colleague in page.context["colleagues"]
+    assert client.post(reverse("events:act", args=[event.pk, "assign"]), {"assignee": cast["outsider"].pk}).status_code == 400
+
+    client.post(reverse("events:act", args=[event.pk, "assign"]), {"assignee": colleague.pk, "note": "你负责"})
+
+    event.refresh_from_db()
+    assert (event.state, event.handler) == ("dispatched", colleague)
+    assert colleague.notifications.filter(kind="assigned", event=event).exists()
+    assert {"name": "高磊", "count": 1} in client.get(reverse("home")).context["panels"]["workload"]
+    # Department-only staff are not offered the residents and grid team pages they cannot use.
+    html = client.get(reverse("home")).content.decode()
+    assert reverse("residents:search") not in html and f'href="{reverse("events:queue")}#queue-to-sign"' in html

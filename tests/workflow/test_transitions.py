@@ -12,7 +12,7 @@ from workflow.services import TransitionRefused, event_transition
 # Which fixture user fires a transition in the table test.
 ACTOR_USER = {
     Actor.DISPATCHER: "dispatcher", Actor.HANDLER: "handler", Actor.VERIFIER: "worker", Actor.LEADER: "leader",
-    Actor.RATER: "dispatcher", Actor.REPORTER: "worker", Actor.SYSTEM: "dispatcher",
+    Actor.RATER: "dispatcher", Actor.REPORTER: "worker", Actor.SYSTEM: "dispatcher", Actor.DEPT_ADMIN: "dept_admin",
 }
 
 
@@ -30,6 +30,8 @@ def params_for(name, event, *, cast, file, departments):
     handler, dispatcher = cast["handler"], cast["dispatcher"]
     if name == "merge":
         return {"into": file().pk}
+    if name == "assign":
+        return {"assignee": handler.pk}
     if name == "dispatch":
         return {"primary": departments["S1_cg"].pk, "assisting": [departments["A_cg"].pk]}
     if name in ("approve_postponement", "deny_postponement"):
@@ -82,7 +84,7 @@ def test_every_transition_from_every_state(transition, state, file, walk, cast, 
 def test_the_declared_table_covers_the_design(db):
     names = set(MACHINE)
     for name in ("accept", "reject", "merge", "dispatch", "return", "sign", "feedback", "request_postponement",
-                 "approve_postponement", "deny_postponement", "request_suspension", "approve_suspension", "resume",
+                 "approve_postponement", "deny_postponement", "request_suspension", "approve_suspension", "resume", "assign",
                  "escalate", "supervise", "verify_pass", "verify_fail", "assess", "close", "close_special", "archive"):
         assert name in names
 
