@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from accounts.models import Role
 from assessment.models import HotspotTask, TwoWayEvaluation
+from events.models import Event
 from tests.assessment.conftest import at
 
 PERIOD = "period=2026-10"
@@ -147,6 +148,11 @@ def test_hotspot_and_root_cause_task(october, client, cast):
     assert task.links.count() == 11
     assert task.event.category.code == "0101" and task.event.state == "reported"
     assert response["Location"] == task.event.get_absolute_url()
+    # Pressing the button again (or a retried request) files nothing new.
+    again = client.post("/assessment/hotspots/task/", {"events": list(reversed(ids)), "radius": 200})
+    assert again["Location"] == task.event.get_absolute_url()
+    assert HotspotTask.objects.count() == 1 and task.links.count() == 11
+    assert Event.objects.filter(channel="patrol").count() == 1
     # Someone who cannot see the events cannot file a task for them.
     client.force_login(cast["outsider"])
     refused = client.post("/api/v1/assessment/hotspots/", {"events": ids[:3], "radius": 200}, content_type="application/json")
