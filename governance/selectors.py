@@ -59,6 +59,8 @@ def home_panels(user, workplaces: dict) -> dict:
             .select_related("event", "event__category", "event__grid").order_by("requested_at")[:10])
         panels["waiting"] = list(visible.filter(state__in=(State.REPORTED, State.ACCEPTED))
                                  .select_related("category", "grid").order_by("due_at")[:10])
+    if workplaces["leader"]:
+        panels["leader"] = leader_overview(user)
     if workplaces["department"]:
         queue = department_queue(user)
         panels["department"] = {"to_sign": queue.filter(state=State.DISPATCHED).count(),
@@ -86,3 +88,20 @@ def department_workload(user, queue) -> list[dict]:
     people = {person.pk: person for department_id in departments for person in department_colleagues(department_id)}
     rows = [{"name": person.display_name, "count": counts.get(pk, 0)} for pk, person in people.items()]
     return [{"name": None, "count": counts.get(None, 0)}, *sorted(rows, key=lambda row: (-row["count"], row["name"]))]
+
+
+def leader_overview(user) -> dict:
+    """A leader's home (领导): the lights of the open cases in their area, overdue by
+    street and department, and the supervised cases; links to this month's ranking."""
+    from django.db.models import Count, Q
+
+    from accounts.scoping import events_visible_to
+    from events.selectors import overdue_board
+    from workflow.machine import OPEN_STATES
+
+    open_events = events_visible_to(user).filter(state__in=OPEN_STATES).order_by()
+    lights = open_events.aggregate(green=Count("id", filter=Q(light="green")), yellow=Count("id", filter=Q(light="yellow")),
+                                   red=Count("id", filter=Q(light="red")))
+    supervised = list(open_events.filter(is_supervised=True).select_related("category", "grid").order_by("due_at")[:10])
+    return {"lights": lights, "board": overdue_board(user), "supervised": supervised,
+            "month": timezone.localdate().strftime("%Y-%m")}

@@ -181,3 +181,41 @@ def test_while_filing_the_grid_the_address_and_a_likely_duplicate_show(open_cont
     assert resident.inner_text("#public-state") == "已上报"
     assert "小区门口垃圾" not in resident.inner_text("main")
     shot(resident, "public-case")
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_leader_lands_on_an_overview(open_context, cast, file, walk, size):
+    from workflow.services import event_transition
+
+    late = walk(file(), "dispatched")
+    Event.objects.filter(pk=late.pk).update(light="red")
+    supervised = event_transition(actor=cast["leader"], event_id=file().pk, name="supervise")
+    page = login(open_context(size), "s1_leader")
+    page.goto("/")
+    assert "乐坪街道城管中队" in page.inner_text("#by-department")
+    assert supervised.code in page.inner_text("#home-supervised")
+    assert page.locator("#home-leader dd").nth(2).inner_text() == "1"
+    assert page.locator("#home-command").count() == 0  # not a dispatcher's inbox
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+    shot(page, "home-leader")
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_department_admin_assigns_a_colleague(open_context, cast, file, walk, make_user, departments, size):
+    from accounts.models import Role
+
+    make_user(Role.DEPT_HANDLER, department=departments["S1_cg"], username="s1_colleague", full_name="高磊")
+    event = walk(file(), "dispatched")
+    page = login(open_context(size), "s1_dept_admin")
+    page.goto("/")
+    assert "尚未指派" in page.inner_text("#home-workload")
+    shot(page, "home-department-admin")
+    page.goto(f"/events/{event.pk}/")
+    item = page.locator('[data-action="assign"]')
+    if not page.locator("#act-assign").is_visible():
+        item.locator(".accordion-button").click()
+    item.locator("select[name=assignee]").select_option(label="高磊")
+    with page.expect_navigation():
+        item.locator("button[type=submit]").click()
+    assert "高磊" in page.inner_text("main dl")
+    shot(page, "event-assigned")
