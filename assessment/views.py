@@ -21,8 +21,8 @@ from accounts.scoping import access_area, areas_visible_to
 from assessment import analytics
 from assessment.exports import formula_text, results_workbook
 from assessment.models import EvaluationGrade, TwoWayEvaluation, UnitKind
-from assessment.periods import PeriodError, last_month, month_period, period_parse
-from assessment.selectors import counted_events, points_ranking, results_for, unit_access
+from assessment.periods import PeriodError, month_period, period_parse
+from assessment.selectors import counted_events, latest_period_with_data, points_ranking, results_for, unit_access
 from assessment.services import AssessmentError, evaluation_counterparts, evaluation_record, hotspot_task_create
 
 # How many grid workers and grids the points page names outstanding (优秀网格员, 星级网格).
@@ -30,14 +30,16 @@ STARS = 10
 
 
 def _period(request, name="period"):
-    """The period asked for (default: last month) and an error message for a bad one."""
-    text = request.GET.get(name, "").strip()
+    """The period asked for (a typed ``custom`` one wins over the picker's choice;
+    default: the latest month with events in the user's scope) and an error message
+    for a bad one."""
+    text = (request.GET.get(f"{name}_custom", "") or request.GET.get(name, "")).strip()
     if not text:
-        return last_month(), ""
+        return latest_period_with_data(request.user), ""
     try:
         return period_parse(text), ""
     except PeriodError as error:
-        return last_month(), str(error)
+        return latest_period_with_data(request.user), str(error)
 
 
 def _kind(request) -> str:
@@ -147,7 +149,7 @@ def points(request):
     grids, _ratios, _formula, _snapshot = results_for(user=request.user, kind=UnitKind.GRID,
                                                       period=month_period(month.year, month.month))
     return render(request, "assessment/points.html", {
-        "ranking": ranking, "month": month, "error": error, "star": ranking[:STARS],
+        "ranking": ranking, "month": month, "month_label_value": f"{month:%Y-%m}", "error": error, "star": ranking[:STARS],
         "star_grids": [grid for grid in grids if grid.score is not None][:STARS],
     })
 

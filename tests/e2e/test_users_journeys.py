@@ -219,3 +219,24 @@ def test_a_department_admin_assigns_a_colleague(open_context, cast, file, walk, 
         item.locator("button[type=submit]").click()
     assert "高磊" in page.inner_text("main dl")
     shot(page, "event-assigned")
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_assessment_opens_on_the_latest_month_with_data_and_picks_periods_from_a_list(open_context, cast, file, size):
+    from django.utils import timezone
+
+    file()
+    this_month = timezone.localdate().strftime("%Y-%m")
+    page = login(open_context(size), "s1_leader")
+    page.goto("/assessment/")
+    assert page.locator("select#period").input_value() == this_month
+    shot(page, "assessment-rankings")
+    earlier = page.locator("select#period option").nth(1).get_attribute("value")
+    with page.expect_navigation():
+        page.select_option("select#period", earlier)
+        page.click("main form button[type=submit]")
+    assert f"period={earlier}" in page.url and page.locator("select#period").input_value() == earlier
+    page.goto("/assessment/points/")
+    assert page.locator("select#period").input_value() == this_month
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+    shot(page, "assessment-points")
