@@ -125,7 +125,7 @@ class SearchHit:
 
 
 def search_kind(query: str) -> tuple[str, str]:
-    """What the query is: ("id_number", hash), ("phone", hash) or ("name", prefix)."""
+    """What the query is: ("id_number", hash), ("phone", hash) or ("name", text)."""
     query = query.strip()
     compact = query.replace(" ", "").replace("-", "")
     if len(compact) in (15, 18) and compact[:15].isdigit():
@@ -143,21 +143,26 @@ def search_kind(query: str) -> tuple[str, str]:
     return "name", query
 
 
+def residents_matching(residents, query: str):
+    """Narrow ``residents`` by what was typed: an ID number or a phone number (exact,
+    through their lookup hashes; the numbers themselves are encrypted), else any part of
+    the name ("桂英" finds 王桂英)."""
+    kind, value = search_kind(query)
+    if kind == "id_number":
+        return residents.filter(id_hash=value)
+    if kind == "phone":
+        return residents.filter(phone_hash=value)
+    return residents.filter(name__contains=value)
+
+
 def resident_search(user, query: str, *, limit: int = 50, include_moved_out: bool = True) -> list[SearchHit]:
-    """Residents in scope by name prefix, exact ID number or exact phone, each with
+    """Residents in scope by part of the name, exact ID number or exact phone, each with
     building, room, grid, the grid's workers and police. Three queries whatever the
     number of hits (scope, residents, the grids' teams)."""
     query = (query or "").strip()
     if not query:
         return []
-    kind, value = search_kind(query)
-    residents = residents_visible_to(user)
-    if kind == "id_number":
-        residents = residents.filter(id_hash=value)
-    elif kind == "phone":
-        residents = residents.filter(phone_hash=value)
-    else:
-        residents = residents.filter(name__startswith=value)
+    residents = residents_matching(residents_visible_to(user), query)
     if not include_moved_out:
         residents = residents.filter(moved_out_on__isnull=True)
     hits = [

@@ -34,6 +34,7 @@ from residents.selectors import (
     access_room,
     buildings_visible_to,
     key_places_visible_to,
+    residents_matching,
     residents_visible_to,
     rooms_visible_to,
 )
@@ -48,8 +49,8 @@ class ResidentList(generics.ListAPIView):
     def get_queryset(self):
         residents = residents_visible_to(self.request.user).select_related("grid", "room__building", "room__unit", "household")
         params = self.request.query_params
-        if params.get("q"):
-            residents = residents.filter(name__startswith=params["q"].strip())
+        if params.get("q", "").strip():
+            residents = residents_matching(residents, params["q"])
         if params.get("grid"):
             residents = residents.filter(grid__code=params["grid"])
         if params.get("residence_type"):
