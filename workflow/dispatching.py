@@ -6,7 +6,6 @@ from datetime import datetime
 
 from django.db import transaction
 from django.http import Http404
-
 from django.utils.translation import gettext_lazy as _
 
 from workflow.machine import State, Transition

@@ -142,7 +142,7 @@ def _dispatch(event, actor, params, now):
     event.handle_by = params.get("handle_by")
     event.handler = None
     members = selectors.department_members([primary.pk, *(department.pk for department in assisting)])
-    _notify(event, members, "dispatched", _("New case %(code)s dispatched to your department") % {"code": event.code})
+    _notify(event, members, "dispatched")
     return ["primary_department", "dispatched_at", "handle_by", "handler"]
 
 
@@ -150,14 +150,13 @@ def _return(event, actor, params, now):
     _end_assignments(event, now)
     event.return_count += 1
     event.handler = None
-    _notify(event, selectors.command_center_staff(event), "returned",
-            _("Case %(code)s was returned: %(reason)s") % {"code": event.code, "reason": params["reason"]})
+    _notify(event, selectors.command_center_staff(event), "returned", reason=params["reason"])
     return ["primary_department", "return_count", "handler"]
 
 
 def _assign(event, actor, params, now):
     event.handler = params["assignee"]
-    _notify(event, {event.handler.pk}, "assigned", _("Case %(code)s was assigned to you") % {"code": event.code})
+    _notify(event, {event.handler.pk}, "assigned")
     return ["handler"]
 
 
@@ -170,16 +169,14 @@ def _sign(event, actor, params, now):
 def _feedback(event, actor, params, now):
     event.result = params["result"]
     event.handled_at = now
-    _notify(event, selectors.grid_verifiers(event), "verify",
-            _("Case %(code)s is handled: please verify on site") % {"code": event.code})
+    _notify(event, selectors.grid_verifiers(event), "verify")
     return ["result", "handled_at"]
 
 
 def _request_postponement(event, actor, params, now):
     ChangeRequest.objects.create(event=event, kind=RequestKind.POSTPONE, reason=params["reason"], amount=params["amount"],
                                  unit=params["unit"], requested_by=actor, requested_at=now)
-    _notify(event, selectors.command_center_staff(event), "postponement_requested",
-            _("Case %(code)s: postponement requested") % {"code": event.code})
+    _notify(event, selectors.command_center_staff(event), "postponement_requested")
     return []
 
 
@@ -190,8 +187,7 @@ def _decide(event, actor, kind, status, params, now) -> ChangeRequest:
     request.decided_at = now
     request.decision_note = params.get("note") or ""
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    _notify(event, {request.requested_by_id}, f"{kind}_{status}",
-            _("Case %(code)s: your request was %(status)s") % {"code": event.code, "status": request.get_status_display()})
+    _notify(event, {request.requested_by_id}, f"{kind}_{status}", message="request_decided", status=status)
     return request
 
 
@@ -210,8 +206,7 @@ def _deny_postponement(event, actor, params, now):
 def _request_suspension(event, actor, params, now):
     ChangeRequest.objects.create(event=event, kind=RequestKind.SUSPEND, reason=params["reason"], requested_by=actor,
                                  requested_at=now)
-    _notify(event, selectors.supervisors(event) - {actor.pk}, "suspension_requested",
-            _("Case %(code)s: suspension requested") % {"code": event.code})
+    _notify(event, selectors.supervisors(event) - {actor.pk}, "suspension_requested")
     return []
 
 
@@ -240,8 +235,7 @@ def _escalate(event, actor, params, now):
     if event.state in (State.DISPATCHED, State.HANDLING):
         _end_assignments(event, now)
         event.handler = None
-    _notify(event, selectors.users_with_role_on([parent.pk], [Role.DISPATCHER]), "escalated",
-            _("Case %(code)s was escalated to your command center") % {"code": event.code})
+    _notify(event, selectors.users_with_role_on([parent.pk], [Role.DISPATCHER]), "escalated")
     return ["command_area", "escalation_level", "primary_department", "handler"]
 
 
@@ -251,8 +245,7 @@ def _supervise(event, actor, params, now):
     people = selectors.command_center_staff(event)
     if event.primary_department_id:
         people |= selectors.department_members([event.primary_department_id])
-    _notify(event, people - {actor.pk}, "supervised",
-            _("Case %(code)s is supervised by a leader") % {"code": event.code})
+    _notify(event, people - {actor.pk}, "supervised")
     return ["is_supervised", "supervise_count"]
 
 
@@ -260,10 +253,9 @@ def _verify_pass(event, actor, params, now):
     event.verified_at = now
     event.rating_token = secrets.token_urlsafe(24)
     link = reverse("events:rate", args=[event.rating_token])
-    subject = _("Case %(code)s is resolved: please rate it") % {"code": event.code}
     # The reporter rates; for staff reports that is the grid worker who filed it.
     if event.reporter_id:
-        _notify(event, {event.reporter_id}, "rate", subject, url=link)
+        _notify(event, {event.reporter_id}, "rate", url=link)
     else:
         _send_rating_link(event, link)
     return ["verified_at", "rating_token"]
@@ -292,7 +284,7 @@ def _verify_fail(event, actor, params, now):
         people = selectors.department_members([event.primary_department_id])
     else:
         people = selectors.command_center_staff(event)
-    _notify(event, people, "rework", _("Case %(code)s failed verification: rework needed") % {"code": event.code})
+    _notify(event, people, "rework")
     return ["rework_count", "handled_at"]
 
 
@@ -317,8 +309,7 @@ def _rate(event, actor, params, now):
     event.rating_comment = params.get("comment") or ""
     event.rated_at = now
     event.rating_token = None
-    _notify(event, selectors.command_center_staff(event), "rated",
-            _("Case %(code)s was rated by the reporter: close it after the follow-up call") % {"code": event.code})
+    _notify(event, selectors.command_center_staff(event), "rated")
     return ["rating", "rating_comment", "rated_at", "rating_token"]
 
 
@@ -354,9 +345,11 @@ EFFECTS = {
 }
 
 
-def _notify(event, user_ids, kind, title, url=None):
-    notify(user_ids=user_ids, event=event, kind=kind, title=title, body=event.description[:200],
-           url=url or reverse("events:detail", args=[event.pk]))
+def _notify(event, user_ids, kind, url=None, *, message=None, **params):
+    """Notify ``user_ids`` of ``event``: the message of ``kind`` (or ``message``) with the
+    case number and ``params``, rendered for each reader in their language."""
+    notify(user_ids=user_ids, event=event, kind=kind, message=message or kind, params={"code": event.code, **params},
+           body=event.description[:200], url=url or reverse("events:detail", args=[event.pk]))
 
 
 # --- The entry point -----------------------------------------------------------------------------

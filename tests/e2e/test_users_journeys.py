@@ -240,3 +240,24 @@ def test_the_assessment_opens_on_the_latest_month_with_data_and_picks_periods_fr
     assert page.locator("select#period").input_value() == this_month
     assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
     shot(page, "assessment-points")
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_notifications_read_in_the_readers_language(open_context, cast, file, walk, departments, size):
+    from django.utils import translation
+
+    from workflow.services import event_transition
+
+    event = walk(file(), "accepted")
+    with translation.override("zh-hans"):
+        event_transition(actor=cast["dispatcher"], event_id=event.pk, name="dispatch", primary=departments["S1_cg"].pk)
+    page = login(open_context(size), "s1_handler")
+    page.goto("/events/notifications/")
+    assert "派遣" in page.inner_text("main")
+    if size is PHONE:
+        page.click(".navbar-toggler")
+    with page.expect_navigation():
+        page.click("button[name=language][value=en]")
+    page.goto("/events/notifications/")
+    assert f"New case {event.code} dispatched to your department" in page.inner_text("main")
+    shot(page, "notifications-english")
