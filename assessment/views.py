@@ -4,7 +4,6 @@ the two-way evaluation form, problems and trends, hotspots. Thin: reads come fro
 ``assessment.selectors``/``analytics``, writes from ``assessment.services``; units and
 events out of scope answer 404."""
 
-from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.scoping import access_area, areas_visible_to
 from assessment import analytics
 from assessment.exports import formula_text, results_workbook
+from assessment.forms import EvaluationForm
 from assessment.models import EvaluationGrade, TwoWayEvaluation, UnitKind
 from assessment.periods import PeriodError, month_period, period_parse
 from assessment.selectors import counted_events, latest_period_with_data, points_ranking, results_for, unit_access
@@ -156,32 +156,37 @@ def points(request):
 
 @login_required
 def evaluation(request):
-    today = timezone.localdate()
-    month = today.replace(day=1)
+    """The two-way evaluation form: a refused or invalid evaluation comes back (400) with
+    the reason under it and what was typed, the others as they were."""
+    month = timezone.localdate().replace(day=1)
+    failed = None
     if request.method == "POST":
-        try:
-            year, number = map(int, request.POST.get("month", "").split("-"))
-            chosen = date(year, number, 1)
-            evaluation_record(actor=request.user, evaluatee_id=int(request.POST.get("evaluatee", 0)),
-                              grid_id=int(request.POST.get("grid", 0)), month=chosen,
-                              grade=int(request.POST.get("grade") or 0), comment=request.POST.get("comment", "").strip())
-        except (ValueError, TypeError):
-            messages.error(request, _("Choose a month and a grade."))
-        except PermissionDenied as refused:
-            messages.error(request, str(refused))
-        except ValidationError as invalid:
-            messages.error(request, " ".join(message for items in invalid.message_dict.values() for message in items))
-        else:
-            messages.success(request, _("Your evaluation was saved."))
-        return redirect("assessment:evaluation")
+        form = EvaluationForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                evaluation_record(actor=request.user, evaluatee_id=data["evaluatee"], grid_id=data["grid"],
+                                  month=data["month"], grade=data["grade"], comment=data["comment"].strip())
+            except PermissionDenied as refused:
+                form.add_error(None, str(refused))
+            except ValidationError as invalid:
+                for field, problems in invalid.message_dict.items():
+                    form.add_error(field if field in form.fields else None, problems)
+            else:
+                messages.success(request, _("Your evaluation was saved."))
+                return redirect("assessment:evaluation")
+        failed = {"evaluatee": request.POST.get("evaluatee", ""), "grid": request.POST.get("grid", ""), "form": form,
+                  "errors": [message for problems in form.errors.values() for message in problems]}
     given = {(row.evaluatee_id, row.grid_id): row for row in
              TwoWayEvaluation.objects.filter(evaluator=request.user, month=month)}
-    pairs = [{"grid": grid, "person": person, "direction": direction, "given": given.get((person.pk, grid.pk))}
+    pairs = [{"grid": grid, "person": person, "direction": direction, "given": given.get((person.pk, grid.pk)),
+              "failed": failed if failed and failed["evaluatee"] == str(person.pk) and failed["grid"] == str(grid.pk)
+              else None}
              for grid, person, direction in evaluation_counterparts(actor=request.user)]
     return render(request, "assessment/evaluation.html", {
-        "pairs": pairs, "month": month, "grades": EvaluationGrade.choices,
+        "pairs": pairs, "month": month, "grades": EvaluationGrade.choices, "failed": failed,
         "received": TwoWayEvaluation.objects.filter(evaluatee=request.user).select_related("evaluator", "grid")[:24],
-    })
+    }, status=400 if failed else 200)
 
 
 def _area(request):
