@@ -67,6 +67,8 @@ def home_panels(user, workplaces: dict) -> dict:
                                 "handling": queue.filter(state=State.HANDLING).count(),
                                 "red": queue.filter(light="red").exclude(state=State.HANDLED).count()}
         panels["workload"] = department_workload(user, queue)
+    if workplaces["admin"]:
+        panels["admin"] = admin_tasks(user)
     panels["notifications"] = list(user.notifications.filter(read_at__isnull=True)[:5])
     return panels
 
@@ -105,3 +107,29 @@ def leader_overview(user) -> dict:
     supervised = list(open_events.filter(is_supervised=True).select_related("category", "grid").order_by("due_at")[:10])
     return {"lights": lights, "board": overdue_board(user), "supervised": supervised,
             "month": timezone.localdate().strftime("%Y-%m")}
+
+
+def admin_tasks(user) -> dict:
+    """An administrator's home: what needs their hand in their area — grids whose team is
+    incomplete, grids over the size limits, years without official holidays, imports
+    that failed or left rows to fix."""
+    from django.db.models import Q
+
+    from accounts.scoping import grids_visible_to
+    from accounts.selectors import grid_teams
+    from residents.models import ImportStatus
+    from residents.selectors import imports_visible_to
+    from workflow.calendar import missing_years
+
+    grids = grids_visible_to(user)
+    oversize = grids.filter(Q(grid_type="basic") & (Q(households__gt=settings.GRID_MAX_HOUSEHOLDS)
+                                                   | Q(population__gt=settings.GRID_MAX_POPULATION)))
+    imports = imports_visible_to(user)
+    return {
+        "incomplete_teams": sum(1 for team in grid_teams(grids.order_by("path")[:5000]) if not team.complete),
+        "oversize": list(oversize.order_by("path").values("id", "name", "code", "households", "population")[:10]),
+        "oversize_count": oversize.count(),
+        "missing_years": missing_years(),
+        "imports_to_fix": imports.filter(Q(status=ImportStatus.FAILED) | Q(status=ImportStatus.DONE, errors__gt=0)).count(),
+        "imports_running": imports.filter(status__in=(ImportStatus.PENDING, ImportStatus.RUNNING)).count(),
+    }

@@ -261,3 +261,18 @@ def test_notifications_read_in_the_readers_language(open_context, cast, file, wa
     page.goto("/events/notifications/")
     assert f"New case {event.code} dispatched to your department" in page.inner_text("main")
     shot(page, "notifications-english")
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_an_administrator_lands_on_their_tasks(open_context, cast, tree, make_user, size):
+    from accounts.models import Role
+
+    make_user(Role.ADMIN, area=tree["S1"], username="s1_admin", is_staff=True)
+    page = login(open_context(size), "s1_admin")
+    assert "43130200100102" in page.inner_text("#home-oversize")
+    with page.expect_navigation():
+        page.locator("#home-admin a").first.click()
+    assert "incomplete=1" in page.url
+    page.goto("/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+    shot(page, "home-admin")

@@ -33,3 +33,19 @@ def test_the_postponement_unit_is_a_time_unit_and_colons_are_full_width(chinese,
     chinese.force_login(cast["dispatcher"])
     html = chinese.get(reverse("grids:team_list")).content.decode()
     assert "配置模式：" in html and "配置模式:" not in html
+
+
+def test_an_administrators_home_points_at_their_tasks(chinese, tree, make_user):
+    from accounts.models import Role
+
+    admin = make_user(Role.ADMIN, area=tree["S1"], username="s1_admin")
+    chinese.force_login(admin)
+
+    home = chinese.get(reverse("home"))
+
+    tasks = home.context["panels"]["admin"]
+    # G12 has 610 households and 1700 people (over 500 / 1500); no grid of S1 has a team.
+    assert [grid["code"] for grid in tasks["oversize"]] == ["43130200100102"]
+    assert tasks["incomplete_teams"] == 2
+    html = home.content.decode()
+    assert f'{reverse("grids:team_list")}?incomplete=1' in html and "超出规模标准的网格" in html
