@@ -276,3 +276,34 @@ def test_an_administrator_lands_on_their_tasks(open_context, cast, tree, make_us
     page.goto("/")
     assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
     shot(page, "home-admin")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_an_administrator_draws_a_grid_boundary_on_a_map(open_context, cast, tree, size):
+    from grids.models import Area
+
+    grid = tree["G12"]
+    page = login(open_context(size), "root")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"/admin/grids/area/{grid.pk}/change/")
+    assert page.locator(".boundary-map").count() == 1, page.content()[:3000]
+    assert errors == []
+    page.wait_for_function("document.querySelector('.boundary-map').editor && "
+                           "document.querySelector('.boundary-map').editor.polygons().length === 1")
+    shot(page, "admin-grid-boundary")
+    # Move one corner as a person dragging it would (through the editor's own layer).
+    page.evaluate("""() => {
+        const editor = document.querySelector('.boundary-map').editor;
+        const polygon = editor.polygons()[0];
+        const ring = polygon.getLatLngs()[0];
+        ring[2] = L.latLng(27.715, 112.025);
+        polygon.setLatLngs([ring]);
+        polygon.fire('pm:edit');
+    }""")
+    assert "112.025" in page.locator("#id_boundary").input_value()
+    with page.expect_navigation():
+        page.click("input[name=_continue]")
+    assert page.locator(".errornote").count() == 0
+    grid = Area.objects.get(pk=grid.pk)
+    assert [112.025, 27.715] in grid.boundary["coordinates"][0]
