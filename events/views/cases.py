@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.scoping import access_event, departments_visible_to, events_visible_to
-from events.models import AttachmentStage, Category, Channel, Event, Light, Rating
+from events.models import AttachmentStage, Category, Channel, Light, Rating
 from events.selectors import (
     RESULT_STAGES,
     default_department_for,
@@ -22,10 +22,10 @@ from events.selectors import (
     keyset_page,
     public_photos,
 )
+from workflow.dispatching import ACCEPT_DISPATCH, event_accept_dispatch
 from workflow.machine import State
 from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage, TimeUnit
 from workflow.selectors import department_colleagues, transitions_available
-from workflow.dispatching import ACCEPT_DISPATCH, event_accept_dispatch
 from workflow.services import TransitionRefused, event_transition
 
 DECISIONS = {"approve_postponement", "deny_postponement", "approve_suspension", "deny_suspension", "resume"}

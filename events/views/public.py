@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
-from django.urls import reverse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from events.forms import PublicReportForm, TrackForm, check_texts, draft_texts
