@@ -10,6 +10,7 @@ a failure the thread stops trying for ``HANDOFF_PAUSE_SECONDS`` (logged once), s
 outage costs one failed connection, not one per side effect."""
 
 import atexit
+import contextvars
 import logging
 import queue
 import threading
@@ -27,20 +28,22 @@ _paused_until = 0.0
 
 def hand_off(task, *args, on_failure=None) -> None:
     """Publish ``task(*args)`` from the background thread; returns at once.
-    ``on_failure()`` runs in that thread when the broker cannot take it."""
+    ``on_failure()`` runs in that thread when the broker cannot take it. The publication
+    runs in a copy of the caller's context, so what the caller's context carries (the
+    request id that ``governance.requestlog`` stamps on the message) goes with it."""
     global _thread
     with _start:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_publish_forever, name="celery-handoff", daemon=True)
             _thread.start()
-    _queue.put((task, args, on_failure))
+    _queue.put((contextvars.copy_context(), task, args, on_failure))
 
 
 def _publish_forever() -> None:
     while True:
-        item = _queue.get()
+        context, *item = _queue.get()
         try:
-            _publish(*item)
+            context.run(_publish, *item)
         finally:
             _queue.task_done()
 
