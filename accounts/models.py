@@ -25,6 +25,13 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.full_name or self.username
 
+    # Django's admin greets the user with these: the person's name, not the login.
+    def get_full_name(self) -> str:
+        return self.full_name or super().get_full_name()
+
+    def get_short_name(self) -> str:
+        return self.full_name or super().get_short_name()
+
 
 class DepartmentKind(models.TextChoices):
     URBAN_MANAGEMENT = "urban_management", _("Urban management")  # 城管

@@ -415,3 +415,34 @@ def points_ranking(*, user, month) -> list[dict]:
                         "name": row["user__full_name"] or row["user__username"], "points": row["points"],
                         "entries": row["entries"]})
     return ranking
+
+
+def latest_period_with_data(user):
+    """The month of the newest event the user may see (this month at the latest), so
+    the assessment pages do not open on an empty month; last month without any."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from assessment.periods import last_month, month_period
+
+    newest = events_visible_to(user).aggregate(newest=Max("reported_at"))["newest"]
+    if newest is None:
+        return last_month()
+    day = min(timezone.localtime(newest).date(), timezone.localdate())
+    return month_period(day.year, day.month)
+
+
+def period_choices(today=None) -> list[tuple[str, str]]:
+    """The period picker's choices: this month and the eleven before, then this year's
+    and last year's quarters, newest first (value, label)."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    today = today or timezone.localdate()
+    months, year, month = [], today.year, today.month
+    for _index in range(12):
+        months.append((f"{year}-{month:02d}", _("%(year)d-%(month)02d") % {"year": year, "month": month}))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    quarters = [(f"{y}-Q{q}", f"{y}-Q{q}") for y in (today.year, today.year - 1) for q in (4, 3, 2, 1)
+                if (y, q) <= (today.year, (today.month - 1) // 3 + 1)]
+    return months + quarters

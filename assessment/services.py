@@ -4,6 +4,7 @@ evaluations, root-cause tasks for hotspots, and edits of the definitions (audite
 Each takes ``actor=`` (``None``: the platform itself, e.g. the beat task), runs in one
 transaction and is safe to run twice."""
 
+import hashlib
 import time
 from datetime import date, datetime
 
@@ -255,13 +256,18 @@ def hotspot_task_create(*, actor, event_ids: list[int], radius_metres: int, desc
         "Root-cause task: %(count)d reports of “%(category)s” within %(radius)d m (%(codes)s)."
     ) % {"count": len(events), "category": category.name, "radius": radius_metres,
          "codes": ", ".join(event.code for event in events[:10])}
+    # The same hotspot (same small class, same events) files one task however often the
+    # button is pressed: the key makes event_file return the first event, and the task is
+    # found by it (one task per event).
+    key = "hotspot-" + hashlib.sha256(f"{category.pk}:{sorted(ids)}".encode()).hexdigest()[:40]
     with transaction.atomic():
         event, _created = event_file(actor=actor, channel="patrol", category=category, description=text,
                                      latitude=latitude, longitude=longitude, grid=events[0].grid_id,
-                                     address=events[0].address)
-        task = HotspotTask.objects.create(event=event, category=category, radius_metres=radius_metres, created_by=actor,
-                                          created_at=timezone.now())
-        HotspotLink.objects.bulk_create([HotspotLink(task=task, event=repeat) for repeat in events])
+                                     address=events[0].address, idempotency_key=key)
+        task, created = HotspotTask.objects.get_or_create(event=event, defaults={
+            "category": category, "radius_metres": radius_metres, "created_by": actor, "created_at": timezone.now()})
+        if created:
+            HotspotLink.objects.bulk_create([HotspotLink(task=task, event=repeat) for repeat in events])
     return task
 
 

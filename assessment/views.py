@@ -4,7 +4,6 @@ the two-way evaluation form, problems and trends, hotspots. Thin: reads come fro
 ``assessment.selectors``/``analytics``, writes from ``assessment.services``; units and
 events out of scope answer 404."""
 
-from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,9 +19,10 @@ from django.views.decorators.http import require_POST
 from accounts.scoping import access_area, areas_visible_to
 from assessment import analytics
 from assessment.exports import formula_text, results_workbook
+from assessment.forms import EvaluationForm
 from assessment.models import EvaluationGrade, TwoWayEvaluation, UnitKind
-from assessment.periods import PeriodError, last_month, month_period, period_parse
-from assessment.selectors import counted_events, points_ranking, results_for, unit_access
+from assessment.periods import PeriodError, month_period, period_parse
+from assessment.selectors import counted_events, latest_period_with_data, points_ranking, results_for, unit_access
 from assessment.services import AssessmentError, evaluation_counterparts, evaluation_record, hotspot_task_create
 
 # How many grid workers and grids the points page names outstanding (优秀网格员, 星级网格).
@@ -30,14 +30,16 @@ STARS = 10
 
 
 def _period(request, name="period"):
-    """The period asked for (default: last month) and an error message for a bad one."""
-    text = request.GET.get(name, "").strip()
+    """The period asked for (a typed ``custom`` one wins over the picker's choice;
+    default: the latest month with events in the user's scope) and an error message
+    for a bad one."""
+    text = (request.GET.get(f"{name}_custom", "") or request.GET.get(name, "")).strip()
     if not text:
-        return last_month(), ""
+        return latest_period_with_data(request.user), ""
     try:
         return period_parse(text), ""
     except PeriodError as error:
-        return last_month(), str(error)
+        return latest_period_with_data(request.user), str(error)
 
 
 def _kind(request) -> str:
@@ -148,39 +150,44 @@ def points(request):
     grids, _ratios, _formula, _snapshot = results_for(user=request.user, kind=UnitKind.GRID,
                                                       period=month_period(month.year, month.month))
     return render(request, "assessment/points.html", {
-        "ranking": ranking, "month": month, "error": error, "star": ranking[:STARS],
+        "ranking": ranking, "month": month, "month_label_value": f"{month:%Y-%m}", "error": error, "star": ranking[:STARS],
         "star_grids": [grid for grid in grids if grid.score is not None][:STARS],
     })
 
 
 @login_required
 def evaluation(request):
-    today = timezone.localdate()
-    month = today.replace(day=1)
+    """The two-way evaluation form: a refused or invalid evaluation comes back (400) with
+    the reason under it and what was typed, the others as they were."""
+    month = timezone.localdate().replace(day=1)
+    failed = None
     if request.method == "POST":
-        try:
-            year, number = map(int, request.POST.get("month", "").split("-"))
-            chosen = date(year, number, 1)
-            evaluation_record(actor=request.user, evaluatee_id=int(request.POST.get("evaluatee", 0)),
-                              grid_id=int(request.POST.get("grid", 0)), month=chosen,
-                              grade=int(request.POST.get("grade") or 0), comment=request.POST.get("comment", "").strip())
-        except (ValueError, TypeError):
-            messages.error(request, _("Choose a month and a grade."))
-        except PermissionDenied as refused:
-            messages.error(request, str(refused))
-        except ValidationError as invalid:
-            messages.error(request, " ".join(message for items in invalid.message_dict.values() for message in items))
-        else:
-            messages.success(request, _("Your evaluation was saved."))
-        return redirect("assessment:evaluation")
+        form = EvaluationForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                evaluation_record(actor=request.user, evaluatee_id=data["evaluatee"], grid_id=data["grid"],
+                                  month=data["month"], grade=data["grade"], comment=data["comment"].strip())
+            except PermissionDenied as refused:
+                form.add_error(None, str(refused))
+            except ValidationError as invalid:
+                for field, problems in invalid.message_dict.items():
+                    form.add_error(field if field in form.fields else None, problems)
+            else:
+                messages.success(request, _("Your evaluation was saved."))
+                return redirect("assessment:evaluation")
+        failed = {"evaluatee": request.POST.get("evaluatee", ""), "grid": request.POST.get("grid", ""), "form": form,
+                  "errors": [message for problems in form.errors.values() for message in problems]}
     given = {(row.evaluatee_id, row.grid_id): row for row in
              TwoWayEvaluation.objects.filter(evaluator=request.user, month=month)}
-    pairs = [{"grid": grid, "person": person, "direction": direction, "given": given.get((person.pk, grid.pk))}
+    pairs = [{"grid": grid, "person": person, "direction": direction, "given": given.get((person.pk, grid.pk)),
+              "failed": failed if failed and failed["evaluatee"] == str(person.pk) and failed["grid"] == str(grid.pk)
+              else None}
              for grid, person, direction in evaluation_counterparts(actor=request.user)]
     return render(request, "assessment/evaluation.html", {
-        "pairs": pairs, "month": month, "grades": EvaluationGrade.choices,
+        "pairs": pairs, "month": month, "grades": EvaluationGrade.choices, "failed": failed,
         "received": TwoWayEvaluation.objects.filter(evaluatee=request.user).select_related("evaluator", "grid")[:24],
-    })
+    }, status=400 if failed else 200)
 
 
 def _area(request):

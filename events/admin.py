@@ -13,8 +13,8 @@ from workflow.models import TimelineEntry
 @admin.register(Category)
 class CategoryAdmin(CityConfigurationAdmin):
     list_display = ("code", "name", "parent", "default_department_kind", "default_department_level", "onsite_allowed",
-                    "verification_by", "is_active")
-    list_filter = ("parent", "default_department_kind", "onsite_allowed", "verification_by", "is_active")
+                    "verification_by", "is_public", "is_active")
+    list_filter = ("parent", "default_department_kind", "onsite_allowed", "verification_by", "is_public", "is_active")
     search_fields = ("code", "name", "name_en")
     list_select_related = ("parent",)
     ordering = ("code",)

@@ -78,14 +78,14 @@ def thumbnail_of(content: bytes) -> ContentFile:
     return ContentFile(output.getvalue())
 
 
-def attachment_response(item, *, thumbnail: bool = False) -> FileResponse:
+def attachment_response(item, *, thumbnail: bool = False, private: bool = True) -> FileResponse:
     """Serve a stored photo or document: the type detected at upload, never sniffed;
     documents always as a download named after the attachment, never inline and never
-    with the client's file name."""
+    with the client's file name. ``private=False`` (public pages) is never cached."""
     stored = item.thumbnail if thumbnail and item.thumbnail else item.file
     content_type = "image/jpeg" if stored is item.thumbnail else item.content_type
     response = FileResponse(stored.open("rb"), content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = "private, max-age=3600" if private else "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     if not item.is_image:
         response["Content-Disposition"] = f'attachment; filename="{item.pk}{EXTENSIONS.get(item.content_type, "")}"'

@@ -144,6 +144,14 @@ CATALOGUE = [
 ]
 
 
+# Small classes offered to residents on the public report page: what a resident sees in
+# the street, in plain words. Admins change it per class ("offered to the public").
+PUBLIC = {
+    "0101", "0103", "0108", "0109", "0201", "0207", "0303", "0304", "0306", "0401", "0404", "0405", "0407", "0409",
+    "0502", "0504", "0506", "0507", "0801", "0802", "0901", "0902", "0904",
+}
+
+
 def catalogue_load(apps=None) -> int:
     """Add the categories and policies that are missing. Returns how many small classes
     were added. ``apps`` is a migration's app registry (or Django's)."""
@@ -153,6 +161,8 @@ def catalogue_load(apps=None) -> int:
     SLAPolicy = apps.get_model("workflow", "SLAPolicy")
     SLALimit = apps.get_model("workflow", "SLALimit")
     existing = set(Category.objects.values_list("code", flat=True))
+    # An early migration's model has no is_public yet (events 0005 sets it for those rows).
+    has_public = any(field.name == "is_public" for field in Category._meta.get_fields())
     added = 0
     for order, (code, name, name_en, smalls) in enumerate(CATALOGUE, start=1):
         big = Category.objects.filter(code=code).first()
@@ -165,6 +175,7 @@ def catalogue_load(apps=None) -> int:
                 parent=big, code=s_code, name=s_name, name_en=s_en, default_department_kind=kind,
                 default_department_level=level, onsite_allowed=onsite, verification_by=verification,
                 closing_standard=standard, extra_fields=extra, order=order * 100 + index,
+                **({"is_public": s_code in PUBLIC} if has_public else {}),
             )
             for urgency in ("normal", "urgent", "critical"):
                 limits = PROFILES[profile] if urgency == "normal" else urgent(PROFILES[profile], urgency)

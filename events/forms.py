@@ -34,10 +34,14 @@ class MultiplePhotoField(forms.FileField):
         return [data] if data else []
 
 
-def small_class_choices():
-    """Small classes grouped under their big class, for a <select> with optgroups."""
+def small_class_choices(*, public: bool = False):
+    """Small classes grouped under their big class, for a <select> with optgroups
+    (``public``: only those offered to residents)."""
     groups: dict[str, list] = {}
-    for category in Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by(
+    classes = Category.objects.filter(is_active=True, parent__isnull=False)
+    if public:
+        classes = classes.filter(is_public=True)
+    for category in classes.select_related("parent").order_by(
             "parent__order", "parent__code", "order", "code"):
         groups.setdefault(category.parent.name, []).append((category.pk, category.name))
     return [("", _("Choose a category")), *groups.items()]
@@ -51,6 +55,14 @@ def draft_texts() -> dict:
         "gps": _("GPS"), "locating": _("Finding your location…"),
         "gpsFailed": _("Could not get the location: tap the map to set it."),
         "noGps": _("This browser gives no location: tap the map to set it."),
+    }
+
+
+def check_texts() -> dict:
+    """What the report forms' check script says (grid, nearby reports)."""
+    return {
+        "grid": _("Grid:"), "noGrid": _("This point lies in no grid: move the pin onto the place of the problem."),
+        "outside": _("not one of your grids"), "metres": _("%(metres)s m away"),
     }
 
 
@@ -104,6 +116,10 @@ class PublicReportForm(_ReportFields):
                                        required=False)
     # A hidden trap field: people leave it empty, form-filling robots often do not.
     website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = small_class_choices(public=True)
 
 
 class TrackForm(forms.Form):

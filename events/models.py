@@ -65,6 +65,9 @@ class Category(models.Model):
     # {"code", "description", "datatype", "required", "order", "values": [{"key", "name"}]}.
     extra_fields = models.JSONField(_("extra fields"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Offered to residents on the public report page (a short, plain list; clues about
+    # crime or unrest stay internal).
+    is_public = models.BooleanField(_("offered to the public"), default=False)
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
@@ -146,6 +149,9 @@ class Event(models.Model):
     # of running timers not yet there), so pages show the light of now, not of the last sweep.
     yellow_at = models.DateTimeField(_("turns yellow at"), null=True, blank=True)
     red_at = models.DateTimeField(_("turns red at"), null=True, blank=True)
+    # An earlier deadline for handling set by the dispatcher (派遣时限要求); the handling
+    # timer never runs past it.
+    handle_by = models.DateTimeField(_("to be handled by"), null=True, blank=True)
 
     duplicate_of = models.ForeignKey(
         "self", verbose_name=_("possible duplicate of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -11,7 +11,8 @@ only through
   reporter back (the command center, the grid's leader and full-time worker, the
   grid's police, administrators — on a node at or above the event's grid); each reveal
   is written to the personal-data access log; and
-- ``reporter_identity``: for the platform itself (the rating email reaches the reporter).
+- ``reporter_identity``: for the platform itself (the rating link reaches the reporter
+  by SMS or email).
 """
 
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ def reporter_fields(*, name: str, contact: str) -> dict:
 
 
 def reporter_identity(event) -> ReporterIdentity:
-    """The clear name and contact, for the platform's own use (the rating email)."""
+    """The clear name and contact, for the platform's own use (the rating link by SMS or email)."""
     name = crypto.decrypt(event.reporter_name_cipher, field=NAME) if event.reporter_name_cipher else ""
     contact = crypto.decrypt(event.reporter_contact_cipher, field=CONTACT) if event.reporter_contact_cipher else ""
     return ReporterIdentity(name=name, contact=contact)

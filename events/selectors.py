@@ -4,11 +4,11 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 
 from accounts.models import Department
 from accounts.scoping import ancestor_paths, events_visible_to, grids_visible_to, user_scope
-from events.models import Category, Event, EventDepartment, Light
+from events.models import AttachmentStage, Category, Event, EventDepartment, Light
 from grids.models import Area
 
 # Degrees of latitude per metre (the Earth's meridian is about 20,004 km long).
@@ -23,30 +23,71 @@ def distance_metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * 6_371_000 * math.asin(math.sqrt(a))
 
 
+def open_events_near(events, *, category_id: int, latitude: float, longitude: float, since, radius: float,
+                     limit: int = 5) -> list[tuple[float, int]]:
+    """(distance in metres, id) of the open events of the small class within ``radius``
+    of the point reported since ``since``, nearest first: a bounding box on the position
+    index, then the exact distance."""
+    from workflow.machine import OPEN_STATES
+
+    d_lat = radius * _DEG_PER_METRE
+    d_lon = d_lat / max(math.cos(math.radians(latitude)), 0.01)
+    nearby = (
+        events.filter(category_id=category_id, state__in=OPEN_STATES, reported_at__gte=since,
+                      latitude__range=(latitude - d_lat, latitude + d_lat),
+                      longitude__range=(longitude - d_lon, longitude + d_lon))
+        .values_list("pk", "latitude", "longitude")[:200]
+    )
+    found = sorted((distance_metres(latitude, longitude, lat, lon), pk) for pk, lat, lon in nearby)
+    return [(distance, pk) for distance, pk in found if distance <= radius][:limit]
+
+
+def duplicate_window_start(moment):
+    return moment - timedelta(hours=settings.EVENT_DUPLICATE_WINDOW_HOURS)
+
+
 def duplicate_candidate(event: Event) -> Event | None:
     """The nearest open event of the same small class within the configured radius and
     time window (a hint for the dispatcher, who decides whether to merge)."""
-    from workflow.machine import OPEN_STATES
-
     if event.latitude is None or event.longitude is None:
         return None
-    radius = settings.EVENT_DUPLICATE_RADIUS_METRES
-    d_lat = radius * _DEG_PER_METRE
-    d_lon = d_lat / max(math.cos(math.radians(event.latitude)), 0.01)
-    since = event.reported_at - timedelta(hours=settings.EVENT_DUPLICATE_WINDOW_HOURS)
-    nearby = (
-        Event.objects.filter(category_id=event.category_id, state__in=OPEN_STATES, reported_at__gte=since,
-                             latitude__range=(event.latitude - d_lat, event.latitude + d_lat),
-                             longitude__range=(event.longitude - d_lon, event.longitude + d_lon))
-        .exclude(pk=event.pk)
-        .values_list("pk", "latitude", "longitude")[:200]
-    )
-    best = None
-    for pk, lat, lon in nearby:
-        distance = distance_metres(event.latitude, event.longitude, lat, lon)
-        if distance <= radius and (best is None or distance < best[0]):
-            best = (distance, pk)
-    return Event.objects.get(pk=best[1]) if best else None
+    found = open_events_near(Event.objects.exclude(pk=event.pk), category_id=event.category_id, latitude=event.latitude,
+                             longitude=event.longitude, since=duplicate_window_start(event.reported_at),
+                             radius=settings.EVENT_DUPLICATE_RADIUS_METRES, limit=1)
+    return Event.objects.get(pk=found[0][1]) if found else None
+
+
+def filing_check(user, *, category_id: int | None, latitude: float, longitude: float) -> dict:
+    """What the filing form shows before it is sent: the grid the point lies in, an
+    address from the nearest building the platform knows, and likely duplicates among
+    the events ``user`` may see (or, for a resident, among all; the caller shows those
+    without details)."""
+    from django.utils import timezone
+
+    from grids import spatial
+    from residents.models import Building
+
+    grid = spatial.grid_at(lat=latitude, lon=longitude)
+    address = ""
+    if grid is not None:
+        radius = 150
+        d_lat = radius * _DEG_PER_METRE
+        d_lon = d_lat / max(math.cos(math.radians(latitude)), 0.01)
+        buildings = Building.objects.filter(grid=grid, lat__range=(latitude - d_lat, latitude + d_lat),
+                                            lon__range=(longitude - d_lon, longitude + d_lon)).values_list(
+            "name", "address", "lat", "lon")[:200]
+        nearest = min(((distance_metres(latitude, longitude, lat, lon), name, street) for name, street, lat, lon in buildings),
+                      default=None)
+        if nearest and nearest[0] <= radius:
+            address = f"{nearest[2]} {nearest[1]}".strip()
+    nearby = []
+    if category_id:
+        events = events_visible_to(user) if user is not None else Event.objects.all()
+        found = open_events_near(events, category_id=category_id, latitude=latitude, longitude=longitude,
+                                 since=duplicate_window_start(timezone.now()), radius=settings.EVENT_DUPLICATE_RADIUS_METRES)
+        by_id = Event.objects.select_related("category").in_bulk([pk for _distance, pk in found])
+        nearby = [(round(distance), by_id[pk]) for distance, pk in found if pk in by_id]
+    return {"grid": grid, "address": address, "nearby": nearby}
 
 
 def default_department_for(event: Event) -> Department | None:
@@ -128,13 +169,20 @@ def keyset_page(events, cursor: str = "", size: int = PAGE_SIZE) -> tuple[list[E
 
 
 def events_filtered(user, *, state: str = "", light: str = "", big_class: int | None = None, grid: str = "",
-                    query: str = "", channel: str = "", mine: bool = False, open_only: bool = False):
-    """The events ``user`` may see, narrowed by the inbox's filters."""
-    from workflow.machine import OPEN_STATES
+                    query: str = "", channel: str = "", mine: bool = False, open_only: bool = False,
+                    pending: bool = False):
+    """The events ``user`` may see, narrowed by the inbox's filters. Archived events
+    are left out unless asked for by their state (the archive is not work to do)."""
+    from workflow.machine import OPEN_STATES, State
 
-    events = events_visible_to(user).select_related("category", "category__parent", "grid")
+    events = events_visible_to(user).select_related("category", "category__parent", "grid").annotate(
+        has_pending_request=Exists(pending_requests()))
     if state:
         events = events.filter(state=state)
+    else:
+        events = events.exclude(state=State.ARCHIVED)
+    if pending:
+        events = events.filter(has_pending_request=True)
     if open_only:
         events = events.filter(state__in=OPEN_STATES)
     if light:
@@ -150,6 +198,24 @@ def events_filtered(user, *, state: str = "", light: str = "", big_class: int | 
     if query:
         events = events.filter(Q(code__startswith=query) | Q(address__contains=query) | Q(description__contains=query))
     return events
+
+
+def pending_requests():
+    """Pending postponement/suspension requests of the outer event (for ``Exists``)."""
+    from workflow.models import ChangeRequest, RequestStatus
+
+    return ChangeRequest.objects.filter(event=OuterRef("pk"), status=RequestStatus.PENDING)
+
+
+def archive_queue(user, *, limit: int = 200) -> list[Event]:
+    """Closed, rejected and merged events in scope waiting to be archived (待归档),
+    longest closed first."""
+    from workflow.machine import State
+
+    return list(
+        events_visible_to(user).filter(state__in=(State.CLOSED, State.REJECTED, State.MERGED))
+        .select_related("category", "category__parent", "grid").order_by(F("closed_at").asc(nulls_last=True), "id")[:limit]
+    )
 
 
 def department_queue(user):
@@ -241,7 +307,57 @@ def map_grids(user, *, bbox: tuple[float, float, float, float] | None = None) ->
 
 def event_public_status(tracking_code: str) -> Event | None:
     """The event a resident follows with the tracking code the public page gave them."""
-    code = (tracking_code or "").strip().upper()
+    code = normalise_tracking_code(tracking_code)
     if not code:
         return None
     return Event.objects.filter(tracking_code=code).select_related("category", "category__parent", "primary_department").first()
+
+
+def normalise_tracking_code(raw: str) -> str:
+    """``3duw 682d axuh``, ``3DUW682DAXUH`` and ``3DUW–682D–AXUH`` all mean ``3DUW-682D-AXUH``:
+    residents copy the code from a screenshot or read it out over the phone."""
+    letters = "".join(char for char in (raw or "").upper() if char.isalnum())
+    if len(letters) != 12:
+        return (raw or "").strip().upper()
+    return "-".join(letters[index:index + 4] for index in range(0, 12, 4))
+
+
+# Photos a resident may see of their own case: what was reported, and the result.
+RESULT_STAGES = (AttachmentStage.FEEDBACK, AttachmentStage.ONSITE)
+PUBLIC_STAGES = (AttachmentStage.REPORT, *RESULT_STAGES)
+
+
+def public_photos(event: Event, *, stages=PUBLIC_STAGES):
+    return event.attachments.filter(is_image=True, stage__in=stages).order_by("uploaded_at", "id")
+
+
+def event_for_rating(token: str) -> Event | None:
+    """The event waiting for the rating of the link with ``token`` (``None`` when the link
+    was used or the case closed)."""
+    if not token:
+        return None
+    return Event.objects.filter(rating_token=token).select_related("category", "category__parent").first()
+
+
+def public_progress(event: Event) -> list[dict]:
+    """The steps of the loop as a resident sees them (no people, no internal stages):
+    each with its label, when it was reached (``None`` not yet) and whether it is current."""
+    from django.utils.translation import gettext as _
+
+    from workflow.machine import State
+
+    if event.state in (State.REJECTED, State.MERGED):
+        final = _("Not taken up as a new case") if event.state == State.REJECTED else _("Joined to an earlier report of the same problem")
+        return [{"label": _("Reported"), "at": event.reported_at, "current": False},
+                {"label": final, "at": event.closed_at, "current": True}]
+    steps = [
+        (_("Reported"), event.reported_at),
+        (_("Accepted by the command center"), event.accepted_at),
+        (_("Being handled"), event.dispatched_at or (event.handled_at if event.is_onsite else None)),
+        (_("Handled and checked on site"), event.verified_at),
+        (_("Closed"), event.closed_at),
+    ]
+    reached = [index for index, (_label, at) in enumerate(steps) if at]
+    last = reached[-1] if reached else 0
+    return [{"label": label, "at": at if index <= last else None, "current": index == last}
+            for index, (label, at) in enumerate(steps)]

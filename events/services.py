@@ -217,13 +217,11 @@ def _create(*, actor, channel, category, description, grid, latitude, longitude,
                    actor_kind="user" if actor is not None else "reporter",
                    data={"channel": channel, "duplicate_of": event.duplicate_of_id})
     if resolved_on_site:
-        notify(user_ids=people, event=event, kind="verify",
-               title=_("Case %(code)s was resolved on site: please verify") % {"code": event.code},
+        notify(user_ids=people, event=event, kind="verify", message="verify_onsite", params={"code": event.code},
                url=event.get_absolute_url())
     else:
-        notify(user_ids=people, event=event, kind="reported",
-               title=_("New case %(code)s: %(category)s") % {"code": event.code, "category": category.name},
-               url=event.get_absolute_url())
+        notify(user_ids=people, event=event, kind="reported", message="reported",
+               params={"code": event.code, "category": category.name}, url=event.get_absolute_url())
     return event
 
 

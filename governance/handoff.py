@@ -28,14 +28,14 @@ _paused_until = 0.0
 
 def hand_off(task, *args, on_failure=None) -> None:
     """Publish ``task(*args)`` from the background thread; returns at once.
-    ``on_failure()`` runs in that thread when the broker cannot take it."""
+    ``on_failure()`` runs in that thread when the broker cannot take it. The publication
+    runs in a copy of the caller's context, so what the caller's context carries (the
+    request id that ``governance.requestlog`` stamps on the message) goes with it."""
     global _thread
     with _start:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_publish_forever, name="celery-handoff", daemon=True)
             _thread.start()
-    # The caller's context goes along, so the publication carries the request id of the
-    # request that handed it off (governance.requestlog stamps it on the message).
     _queue.put((contextvars.copy_context(), task, args, on_failure))
 
 

@@ -80,12 +80,85 @@ def home_panels(user, workplaces: dict) -> dict:
         )
         panels["command"]["requests"] = ChangeRequest.objects.filter(
             status=RequestStatus.PENDING, event__in=visible.values("pk")).count()
+        panels["command"]["to_archive"] = events_visible_to(user).filter(
+            state__in=(State.CLOSED, State.REJECTED, State.MERGED)).count()
+        panels["requests"] = list(
+            ChangeRequest.objects.filter(status=RequestStatus.PENDING, event__in=visible.values("pk"))
+            .select_related("event", "event__category", "event__grid").order_by("requested_at")[:10])
         panels["waiting"] = list(visible.filter(state__in=(State.REPORTED, State.ACCEPTED))
                                  .select_related("category", "grid").order_by("due_at")[:10])
+    if workplaces["leader"]:
+        panels["leader"] = leader_overview(user)
     if workplaces["department"]:
         queue = department_queue(user)
         panels["department"] = {"to_sign": queue.filter(state=State.DISPATCHED).count(),
                                 "handling": queue.filter(state=State.HANDLING).count(),
                                 "red": queue.filter(light_filter(Light.RED, now)).exclude(state=State.HANDLED).count()}
+        panels["workload"] = department_workload(user, queue)
+    if workplaces["admin"]:
+        panels["admin"] = admin_tasks(user)
     panels["notifications"] = list(user.notifications.filter(read_at__isnull=True)[:5])
     return panels
+
+
+def department_workload(user, queue) -> list[dict]:
+    """For a department admin (部门管理员): each colleague's open cases (and the cases
+    nobody holds yet), so they can assign work. Empty for a handler."""
+    from django.db.models import Count
+
+    from accounts.models import Role, RoleAssignment
+    from workflow.selectors import department_colleagues
+
+    departments = list(RoleAssignment.objects.filter(user=user, role=Role.DEPT_ADMIN, revoked_at__isnull=True)
+                       .values_list("department_id", flat=True))
+    if not departments:
+        return []
+    counts = dict(queue.filter(primary_department_id__in=departments).order_by().values_list("handler_id")
+                  .annotate(count=Count("id")))
+    people = {person.pk: person for department_id in departments for person in department_colleagues(department_id)}
+    rows = [{"name": person.display_name, "count": counts.get(pk, 0)} for pk, person in people.items()]
+    return [{"name": None, "count": counts.get(None, 0)}, *sorted(rows, key=lambda row: (-row["count"], row["name"]))]
+
+
+def leader_overview(user) -> dict:
+    """A leader's home (领导): the lights of the open cases in their area, overdue by
+    street and department, and the supervised cases; links to this month's ranking."""
+    from django.db.models import Count
+
+    from accounts.scoping import events_visible_to
+    from events.models import Light, light_filter
+    from events.selectors import overdue_board
+    from workflow.machine import OPEN_STATES
+
+    now = timezone.now()  # the lights as the clock says now, not as the last sweep left them
+    open_events = events_visible_to(user).filter(state__in=OPEN_STATES).order_by()
+    lights = open_events.aggregate(green=Count("id", filter=light_filter(Light.GREEN, now)),
+                                   yellow=Count("id", filter=light_filter(Light.YELLOW, now)),
+                                   red=Count("id", filter=light_filter(Light.RED, now)))
+    supervised = list(open_events.filter(is_supervised=True).select_related("category", "grid").order_by("due_at")[:10])
+    return {"lights": lights, "board": overdue_board(user), "supervised": supervised,
+            "month": timezone.localdate().strftime("%Y-%m")}
+
+
+def admin_tasks(user) -> dict:
+    """An administrator's home: what needs their hand in their area — grids whose team is
+    incomplete, grids over the size limits, imports that failed or left rows to fix. (Years
+    without official holidays: the ``missing_calendar_years`` tag, issue 18, on the home.)"""
+    from django.db.models import Q
+
+    from accounts.scoping import grids_visible_to
+    from accounts.selectors import grid_teams
+    from residents.models import ImportStatus
+    from residents.selectors import imports_visible_to
+
+    grids = grids_visible_to(user)
+    oversize = grids.filter(Q(grid_type="basic") & (Q(households__gt=settings.GRID_MAX_HOUSEHOLDS)
+                                                   | Q(population__gt=settings.GRID_MAX_POPULATION)))
+    imports = imports_visible_to(user)
+    return {
+        "incomplete_teams": sum(1 for team in grid_teams(grids.order_by("path")[:5000]) if not team.complete),
+        "oversize": list(oversize.order_by("path").values("id", "name", "code", "households", "population")[:10]),
+        "oversize_count": oversize.count(),
+        "imports_to_fix": imports.filter(Q(status=ImportStatus.FAILED) | Q(status=ImportStatus.DONE, errors__gt=0)).count(),
+        "imports_running": imports.filter(status__in=(ImportStatus.PENDING, ImportStatus.RUNNING)).count(),
+    }

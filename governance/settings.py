@@ -447,6 +447,11 @@ SLA_WARNING_SHARE = env.float("SLA_WARNING_SHARE", default=0.8)
 SLA_ESCALATION_SHARE = env.float("SLA_ESCALATION_SHARE", default=0.5)
 # How often a process checks whether an admin changed the work calendar (seconds).
 WORK_CALENDAR_CHECK_SECONDS = env.float("WORK_CALENDAR_CHECK_SECONDS", default=30.0)
+# What the reporter's rating does (docs/pages.md): "automatic" closes the case; "callback"
+# records it and the command center closes the case after its follow-up call (回访).
+EVENT_CLOSURE_AFTER_RATING = env("EVENT_CLOSURE_AFTER_RATING", default="automatic")
+if EVENT_CLOSURE_AFTER_RATING not in ("automatic", "callback"):
+    raise ImproperlyConfigured("EVENT_CLOSURE_AFTER_RATING must be 'automatic' or 'callback'")
 # Dotted path of the SMS gateway class (workflow.sms); the default writes to the log.
 SMS_GATEWAY = env("SMS_GATEWAY", default="workflow.sms.LoggingSmsGateway")
 # Absolute address of the platform, for links in emails and SMS (rating links).

@@ -22,6 +22,9 @@ urlpatterns = [
     path("report/", public.public_report, name="public_report"),
     path("report/thanks/<str:code>/", public.public_thanks, name="public_thanks"),
     path("report/track/", public.public_track, name="public_track"),
+    path("report/nearby/", public.public_nearby, name="public_nearby"),
+    path("report/case/<str:token>/", public.public_case, name="public_case"),
+    path("report/track/<str:code>/photos/<int:attachment_id>/", public.public_track_photo, name="public_track_photo"),
     path("residents/", include("residents.urls")),
     # Before api/: its last pattern answers every other /api/v1/ path with the JSON 404.
     path("api/v1/assessment/", include("assessment.api.urls")),

@@ -21,6 +21,25 @@ from grids.models import GRID_LEVELS, Area, Grid
 from grids.services import EDITABLE_FIELDS, area_check, area_create, area_delete, area_move, area_update
 
 
+class BoundaryMapWidget(forms.Textarea):
+    """The boundary's GeoJSON as a text box under a map to draw and edit it on
+    (static/js/boundary-editor.js with leaflet-geoman; everything from static/)."""
+
+    template_name = "grids/boundary_widget.html"
+
+    class Media:
+        css = {"all": ("vendor/leaflet/leaflet.css", "vendor/leaflet-geoman/leaflet-geoman.css", "css/admin-map.css")}
+        js = ("vendor/leaflet/leaflet.js", "vendor/leaflet-geoman/leaflet-geoman.min.js", "js/maps.js",
+              "js/boundary-editor.js")
+
+    def format_value(self, value):
+        import json
+
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False)
+        return super().format_value(value)
+
+
 class AreaAdminForm(forms.ModelForm):
     parent = forms.ModelChoiceField(queryset=Area.objects.none(), required=False, label=_("parent"))
     boundary_file = forms.FileField(
@@ -30,6 +49,7 @@ class AreaAdminForm(forms.ModelForm):
     class Meta:
         model = Area
         fields = ["parent", "code", "name", "level", "grid_type", "exclusive_kind", "households", "population", "boundary"]
+        widgets = {"boundary": BoundaryMapWidget(attrs={"rows": 3})}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

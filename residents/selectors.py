@@ -129,7 +129,7 @@ _PHONE_SEPARATORS = str.maketrans("", "", " -()")
 
 
 def search_kind(query: str) -> tuple[str, str]:
-    """What the query is: ("id_number", hashes), ("phone", hashes) or ("name", prefix).
+    """What the query is: ("id_number", hashes), ("phone", hashes) or ("name", text).
     The hashes are the value's under the current key and, during a key rotation, the
     old ones (``crypto.lookup_hashes``)."""
     query = query.strip()
@@ -150,21 +150,26 @@ def search_kind(query: str) -> tuple[str, str]:
     return "name", query
 
 
+def residents_matching(residents, query: str):
+    """Narrow ``residents`` by what was typed: an ID number or a phone number (exact,
+    through their lookup hashes; the numbers themselves are encrypted), else any part of
+    the name ("桂英" finds 王桂英)."""
+    kind, value = search_kind(query)
+    if kind == "id_number":
+        return residents.filter(id_hash__in=value)
+    if kind == "phone":
+        return residents.filter(phone_hash__in=value)
+    return residents.filter(name__contains=value)
+
+
 def resident_search(user, query: str, *, limit: int = 50, include_moved_out: bool = True) -> list[SearchHit]:
-    """Residents in scope by name prefix, exact ID number or exact phone, each with
+    """Residents in scope by part of the name, exact ID number or exact phone, each with
     building, room, grid, the grid's workers and police. Three queries whatever the
     number of hits (scope, residents, the grids' teams)."""
     query = (query or "").strip()
     if not query:
         return []
-    kind, value = search_kind(query)
-    residents = residents_visible_to(user)
-    if kind == "id_number":
-        residents = residents.filter(id_hash__in=value)
-    elif kind == "phone":
-        residents = residents.filter(phone_hash__in=value)
-    else:
-        residents = residents.filter(name__startswith=value)
+    residents = residents_matching(residents_visible_to(user), query)
     if not include_moved_out:
         residents = residents.filter(moved_out_on__isnull=True)
     hits = [

@@ -45,6 +45,7 @@ from residents.selectors import (
     can_record_visit,
     can_reveal,
     resident_search,
+    residents_matching,
     search_kind,
 )
 
@@ -192,14 +193,32 @@ def place_inspection_record(*, actor, place: KeyPlace, inspected_on: datetime.da
 
 
 def resident_find(*, actor, query: str, limit: int = 50) -> list[SearchHit]:
-    """Search residents in scope. A name prefix search is free; an exact search by ID
-    number or phone counts against the user's budget (``RESIDENT_EXACT_SEARCH_BUDGET``
-    per ``RESIDENT_EXACT_SEARCH_WINDOW`` seconds) and is written to the access log with
-    its kind and whether it matched. Over the budget it is refused (and the refusal
-    logged, for administrators) with ``SearchBudgetExceeded``."""
+    """Search residents in scope. A name search (any part of the name) is free; an exact
+    search by ID number or phone counts against the user's budget
+    (``RESIDENT_EXACT_SEARCH_BUDGET`` per ``RESIDENT_EXACT_SEARCH_WINDOW`` seconds) and is
+    written to the access log with its kind and whether it matched. Over the budget it is
+    refused (and the refusal logged, for administrators) with ``SearchBudgetExceeded``."""
     kind, _value = search_kind((query or "").strip())
     if kind == "name":
         return resident_search(actor, query, limit=limit)
+    return _exact_search_spend(actor=actor, kind=kind, search=lambda: resident_search(actor, query, limit=limit), count=len)
+
+
+def residents_filter_query(*, actor, residents, query: str):
+    """``residents`` narrowed by what was typed (the API's ``q``: part of a name, an exact
+    ID number or phone — ``residents_matching``). An exact search is charged to the
+    budget and logged like ``resident_find``; ``SearchBudgetExceeded`` over the budget."""
+    kind, _value = search_kind((query or "").strip())
+    matching = residents_matching(residents, query)
+    if kind == "name":
+        return matching
+    _exact_search_spend(actor=actor, kind=kind, search=lambda: matching, count=lambda found: found.count())
+    return matching
+
+
+def _exact_search_spend(*, actor, kind: str, search, count):
+    """Run ``search()`` if ``actor`` has exact searches left, logging it (``count`` of its
+    result as the row count); else log the refusal and raise ``SearchBudgetExceeded``."""
     since = timezone.now() - datetime.timedelta(seconds=settings.RESIDENT_EXACT_SEARCH_WINDOW)
     with transaction.atomic():
         # One search at a time per user, so that parallel requests cannot overspend.
@@ -210,8 +229,8 @@ def resident_find(*, actor, query: str, limit: int = 50) -> list[SearchHit]:
             refused = True
         else:
             refused = False
-            hits = resident_search(actor, query, limit=limit)
-            access_log_record(actor=actor, action=AccessAction.SEARCH, field=kind, row_count=len(hits))
+            found = search()
+            access_log_record(actor=actor, action=AccessAction.SEARCH, field=kind, row_count=count(found))
     if refused:
         logger.warning("exact-search budget spent: user %s", actor.pk)
         raise SearchBudgetExceeded(
@@ -219,7 +238,7 @@ def resident_find(*, actor, query: str, limit: int = 50) -> list[SearchHit]:
               "Search by name, or try again later; administrators can see this in the access log.")
             % {"count": settings.RESIDENT_EXACT_SEARCH_BUDGET, "minutes": settings.RESIDENT_EXACT_SEARCH_WINDOW // 60}
         )
-    return hits
+    return found
 
 
 # --- Import files: downloads logged, deleted after the retention ------------------------------------

@@ -113,7 +113,11 @@ def notice_board(request, building_id):
 
     building = access_building(request.user, building_id)
     report_url = request.build_absolute_uri(reverse("public_report") + "?b=" + building_link_token(building.pk))
-    qr_svg = segno.make(report_url, error="m").svg_inline(scale=4, border=2, title=str(_("Report a problem here")))
+    # Whole pixels per module (about 200 px in all) and the 4-module quiet zone scanners
+    # need, at its own size: CSS that resized it used to crop its edges.
+    code = segno.make(report_url, error="m")
+    scale = max(1, round(200 / code.symbol_size(border=4)[0]))
+    qr_svg = code.svg_inline(scale=scale, border=4, title=str(_("Report a problem here")))
     return render(request, "residents/notice_board.html", {
         "board": building_notice_board(building), "report_url": report_url, "qr_svg": qr_svg})
 

@@ -114,6 +114,7 @@ def cast(tree, departments, make_user, reference_data):
         "dispatcher": make_user(Role.DISPATCHER, area=tree["S1"], username="s1_dispatcher", email="d@example.org", phone="13800000001"),
         "district_dispatcher": make_user(Role.DISPATCHER, area=tree["A"], username="a_dispatcher"),
         "handler": make_user(Role.DEPT_HANDLER, department=departments["S1_cg"], username="s1_handler"),
+        "dept_admin": make_user(Role.DEPT_ADMIN, department=departments["S1_cg"], username="s1_dept_admin"),
         "other_handler": make_user(Role.DEPT_HANDLER, department=departments["S2_cg"], username="s2_handler"),
         "worker": make_user(Role.GRID_WORKER, area=tree["G11"], username="g11_worker"),
         "grid_leader": make_user(Role.GRID_LEADER, area=tree["C1"], username="c1_leader"),

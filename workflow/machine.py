@@ -50,6 +50,7 @@ class Actor(models.TextChoices):
     REPORTER = "reporter", _("the reporter")
     DISPATCHER = "dispatcher", _("the command center")
     HANDLER = "handler", _("the primary department")
+    DEPT_ADMIN = "dept_admin", _("the primary department's admin")
     VERIFIER = "verifier", _("the grid's verifier")
     LEADER = "leader", _("a leader")
     RATER = "rater", _("the reporter's rating link or the command center")
@@ -113,6 +114,9 @@ def _dispatch_departments(context: Context):
     assisting = context.params.get("assisting") or []
     if any(department.pk == primary.pk for department in assisting):
         return _("The primary department cannot also assist.")
+    handle_by = context.params.get("handle_by")
+    if handle_by is not None and handle_by <= context.params.get("now", handle_by):
+        return _("The deadline for handling must lie in the future.")
     return None
 
 
@@ -161,6 +165,18 @@ def _rating(context: Context):
 
     if context.params.get("rating") not in Rating.values:
         return _("Choose a rating: satisfied, basically satisfied or dissatisfied.")
+    return None
+
+
+def _rating_once(context: Context):
+    if context.event.rating:
+        return _("The case is already rated.")
+    return _rating(context)
+
+
+def _assignee(context: Context):
+    if context.params.get("assignee") is None:
+        return _("Choose a colleague of the department.")
     return None
 
 
@@ -230,6 +246,8 @@ TRANSITIONS = (
     Transition("feedback", _("Report the result"), (State.HANDLING,), State.HANDLED, (Actor.HANDLER,),
                _all(_not_suspended, _needs("result", _("Describe what was done."))), stops=(Stage.HANDLE,),
                starts=(Stage.VERIFY,)),
+    Transition("assign", _("Assign to a colleague"), (State.DISPATCHED, State.HANDLING), None, (Actor.DEPT_ADMIN,),
+               _assignee, keeps_state=True),
     Transition("request_postponement", _("Request a postponement"), (State.HANDLING,), None, (Actor.HANDLER,),
                _all(_reason, _postponement_request), keeps_state=True),
     Transition("approve_postponement", _("Approve the postponement"), (State.HANDLING,), None, (Actor.DISPATCHER,),
@@ -251,6 +269,10 @@ TRANSITIONS = (
                stops=(Stage.VERIFY,)),
     Transition("verify_fail", _("Verification failed (rework)"), (State.HANDLED,), _rework_target, (Actor.VERIFIER,),
                _reason, stops=(Stage.VERIFY,), starts=_rework_starts),
+    # The reporter's rating when the city closes after the command center's follow-up
+    # call (EVENT_CLOSURE_AFTER_RATING=callback): recorded, the case stays verified.
+    Transition("rate", _("Record the reporter's rating"), (State.VERIFIED,), None, (Actor.RATER,), _rating_once,
+               keeps_state=True),
     Transition("assess", _("Rate and close"), (State.VERIFIED,), State.CLOSED, (Actor.RATER,), _rating, stops=ALL_TIMERS),
     Transition("close", _("Close without a rating"), (State.VERIFIED,), State.CLOSED, (Actor.DISPATCHER,), stops=ALL_TIMERS),
     Transition("close_special", _("Special closure"),

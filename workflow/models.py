@@ -292,6 +292,10 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
+    # The message (a key of workflow.notification_titles.TITLES) and its parameters, so
+    # the title is shown in the reader's language; empty for older rows (``title``).
+    message = models.CharField(max_length=32, blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     email_state = models.CharField(max_length=12, choices=DeliveryState.choices, default=DeliveryState.PENDING)
@@ -309,6 +313,18 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
+        return self.title
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's (active) language when its message is known."""
+        from workflow.notification_titles import TITLES, title_render
+
+        if self.message in TITLES:
+            try:
+                return title_render(self.message, self.params)
+            except (KeyError, TypeError, ValueError):
+                return self.title
         return self.title
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from governance.handoff import hand_off
 from workflow.models import DeliveryState, Notification
+from workflow.notification_titles import title_stored
 from workflow.sms import sms_gateway
 
 logger = logging.getLogger(__name__)
@@ -25,16 +26,23 @@ MAX_ATTEMPTS = 5
 
 
 NOTIFICATION_COLUMNS = ("user_id", "event_id", "kind", "title", "body", "url", "created_at", "email_state", "sms_state",
-                        "attempts")
+                        "attempts", "message", "params")
 
 
-def notification_rows(*, user_ids, event, kind: str, title: str, body: str = "", url: str = "", phones=None) -> list[tuple]:
-    """Rows (``NOTIFICATION_COLUMNS``) for a batch insert (``phones``: user id → phone)."""
+def notification_rows(*, user_ids, event, kind: str, title: str = "", body: str = "", url: str = "", phones=None,
+                      message: str = "", params: dict | None = None) -> list[tuple]:
+    """Rows (``NOTIFICATION_COLUMNS``) for a batch insert (``phones``: user id → phone).
+    With ``message`` (a key of ``notification_titles.TITLES``) and its ``params`` the
+    title is rendered for each reader in their language; ``title`` is then the
+    platform-language copy for email and SMS."""
     now = timezone.now()
     sms = kind in SMS_KINDS and phones is not None
+    params = params or {}
+    if message:
+        title = title_stored(message, params)
     return [
         (user_id, event.pk if event is not None else None, kind, title[:200], body, url, now, DeliveryState.PENDING,
-         DeliveryState.PENDING if sms and phones.get(user_id) else DeliveryState.SKIPPED, 0)
+         DeliveryState.PENDING if sms and phones.get(user_id) else DeliveryState.SKIPPED, 0, message, params)
         for user_id in sorted(set(user_ids))
     ]
 
@@ -46,12 +54,12 @@ def notifications_save(rows: list[tuple]) -> None:
         return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            from psycopg2.extras import execute_values
+            from psycopg2.extras import Json, execute_values
 
             ids = [row[0] for row in execute_values(
                 cursor.cursor,
                 f"INSERT INTO workflow_notification ({', '.join(NOTIFICATION_COLUMNS)}) VALUES %s RETURNING id",
-                rows, page_size=1000, fetch=True,
+                [(*row[:-1], Json(row[-1])) for row in rows], page_size=1000, fetch=True,
             )]
         else:
             created = Notification.objects.bulk_create(Notification(**dict(zip(NOTIFICATION_COLUMNS, row, strict=True)))
@@ -60,12 +68,14 @@ def notifications_save(rows: list[tuple]) -> None:
     transaction.on_commit(lambda: queue_delivery(ids))
 
 
-def notify(*, user_ids, event, kind: str, title: str, body: str = "", url: str = "") -> None:
+def notify(*, user_ids, event, kind: str, title: str = "", body: str = "", url: str = "", message: str = "",
+           params: dict | None = None) -> None:
     user_ids = set(user_ids)
     if not user_ids:
         return
     phones = dict(User.objects.filter(pk__in=user_ids).exclude(phone="").values_list("pk", "phone")) if kind in SMS_KINDS else {}
-    notifications_save(notification_rows(user_ids=user_ids, event=event, kind=kind, title=title, body=body, url=url, phones=phones))
+    notifications_save(notification_rows(user_ids=user_ids, event=event, kind=kind, title=title, body=body, url=url,
+                                         phones=phones, message=message, params=params))
 
 
 def queue_delivery(ids) -> None:
@@ -138,6 +148,28 @@ def email_reporter(*, address: str, subject: str, body: str) -> None:
         reporter_email_send(address=address, subject=subject, body=body)
 
     transaction.on_commit(lambda: hand_off(email_reporter_task, address, subject, body, on_failure=send_here))
+
+
+def sms_reporter(*, phone: str, text: str) -> None:
+    """Text a reporter without an account (their rating link) through the configured SMS
+    gateway, from the worker after commit; if the broker is down, from this process's
+    hand-off thread (the request never waits for the broker)."""
+    from workflow.tasks import sms_reporter_task
+
+    def send_here():
+        logger.warning("could not queue the reporter's SMS; sending it from the hand-off thread")
+        reporter_sms_send(phone=phone, text=text)
+
+    transaction.on_commit(lambda: hand_off(sms_reporter_task, phone, text, on_failure=send_here))
+
+
+def reporter_sms_send(*, phone: str, text: str) -> bool:
+    try:
+        sms_gateway().send(phone=phone, text=text)
+    except Exception:
+        logger.warning("SMS to a reporter failed", exc_info=True)
+        return False
+    return True
 
 
 def reporter_email_send(*, address: str, subject: str, body: str) -> bool:

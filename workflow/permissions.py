@@ -25,6 +25,18 @@ def is_handler(user, event) -> bool:
     return event.primary_department_id in scope.department_ids
 
 
+def is_department_admin(user, event) -> bool:
+    """An admin (部门管理员) of the event's primary department."""
+    from accounts.models import RoleAssignment
+
+    if event.primary_department_id is None:
+        return False
+    if user_scope(user).is_global:
+        return True
+    return RoleAssignment.objects.filter(user=user, role=Role.DEPT_ADMIN, department_id=event.primary_department_id,
+                                         revoked_at__isnull=True).exists()
+
+
 def is_leader(user, event) -> bool:
     scope = user_scope(user)
     if scope.is_global:
@@ -73,6 +85,8 @@ def actors_for(user, event, *, token: str | None = None) -> set:
         actors |= {Actor.DISPATCHER, Actor.RATER}
     if is_handler(user, event):
         actors.add(Actor.HANDLER)
+    if is_department_admin(user, event):
+        actors.add(Actor.DEPT_ADMIN)
     if is_leader(user, event):
         actors.add(Actor.LEADER)
     if is_verifier(user, event):

@@ -30,6 +30,20 @@ def department_members(department_ids) -> set[int]:
     )
 
 
+def department_colleagues(department_id):
+    """The active handlers and admins of a department, by name."""
+    from accounts.models import User
+
+    return User.objects.filter(pk__in=department_members([department_id]), is_active=True).order_by("full_name", "username")
+
+
+def department_colleague(department_id, user_id):
+    """The department's member with ``user_id`` (``None`` when not a member)."""
+    if department_id is None or not str(user_id or "").isdigit():
+        return None
+    return department_colleagues(department_id).filter(pk=int(user_id)).first()
+
+
 def command_center_staff(event) -> set[int]:
     """The dispatchers of the event's command center (exactly that level)."""
     return users_with_role_on([event.command_area_id], [Role.DISPATCHER])

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm
@@ -23,9 +23,10 @@ from workflow import selectors
 from workflow.grants import ENDS_ASSIGNMENTS, event_grants_revoke_stale
 from workflow.machine import FILING, MACHINE, Actor, Context, State
 from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage, TimelineEntry
-from workflow.notifications import email_reporter, notify
+from workflow.notifications import email_reporter, notify, sms_reporter
 from workflow.permissions import actors_for
 from workflow.signals import timeline_recorded
+from workflow.sms import mobile_number
 from workflow.timers import event_refresh_light, sla_limits, timers_extend, timers_pause, timers_resume, timers_start, timers_stop
 
 # Levels that have a command center, from the bottom up.
@@ -86,8 +87,11 @@ def _resolve(name: str, *, actor, event: Event, params: dict) -> dict:
         if primary is not None:
             resolved["primary"] = access_department(actor, getattr(primary, "pk", primary))
         resolved["assisting"] = [access_department(actor, getattr(item, "pk", item)) for item in params.get("assisting") or []]
+        resolved["now"] = timezone.now()  # for the guard on an earlier deadline
     if name == "escalate":
         resolved["parent_center"] = parent_command_center(event.command_area)
+    if name == "assign":
+        resolved["assignee"] = selectors.department_colleague(event.primary_department_id, params.get("assignee"))
     if name == "request_postponement" and params.get("amount") is not None:
         try:
             resolved["amount"] = int(params["amount"])
@@ -136,19 +140,25 @@ def _dispatch(event, actor, params, now):
             assign_perm("events.view_event", department.group, event)
     event.primary_department = primary
     event.dispatched_at = now
+    event.handle_by = params.get("handle_by")
     event.handler = None
     members = selectors.department_members([primary.pk, *(department.pk for department in assisting)])
-    _notify(event, members, "dispatched", _("New case %(code)s dispatched to your department") % {"code": event.code})
-    return ["primary_department", "dispatched_at", "handler"]
+    _notify(event, members, "dispatched")
+    return ["primary_department", "dispatched_at", "handle_by", "handler"]
 
 
 def _return(event, actor, params, now):
     _end_assignments(event, now)
     event.return_count += 1
     event.handler = None
-    _notify(event, selectors.command_center_staff(event), "returned",
-            _("Case %(code)s was returned: %(reason)s") % {"code": event.code, "reason": params["reason"]})
+    _notify(event, selectors.command_center_staff(event), "returned", reason=params["reason"])
     return ["primary_department", "return_count", "handler"]
+
+
+def _assign(event, actor, params, now):
+    event.handler = params["assignee"]
+    _notify(event, {event.handler.pk}, "assigned")
+    return ["handler"]
 
 
 def _sign(event, actor, params, now):
@@ -160,16 +170,14 @@ def _sign(event, actor, params, now):
 def _feedback(event, actor, params, now):
     event.result = params["result"]
     event.handled_at = now
-    _notify(event, selectors.grid_verifiers(event), "verify",
-            _("Case %(code)s is handled: please verify on site") % {"code": event.code})
+    _notify(event, selectors.grid_verifiers(event), "verify")
     return ["result", "handled_at"]
 
 
 def _request_postponement(event, actor, params, now):
     ChangeRequest.objects.create(event=event, kind=RequestKind.POSTPONE, reason=params["reason"], amount=params["amount"],
                                  unit=params["unit"], requested_by=actor, requested_at=now)
-    _notify(event, selectors.command_center_staff(event), "postponement_requested",
-            _("Case %(code)s: postponement requested") % {"code": event.code})
+    _notify(event, selectors.command_center_staff(event), "postponement_requested")
     return []
 
 
@@ -180,8 +188,7 @@ def _decide(event, actor, kind, status, params, now) -> ChangeRequest:
     request.decided_at = now
     request.decision_note = params.get("note") or ""
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    _notify(event, {request.requested_by_id}, f"{kind}_{status}",
-            _("Case %(code)s: your request was %(status)s") % {"code": event.code, "status": request.get_status_display()})
+    _notify(event, {request.requested_by_id}, f"{kind}_{status}", message="request_decided", status=status)
     return request
 
 
@@ -200,8 +207,7 @@ def _deny_postponement(event, actor, params, now):
 def _request_suspension(event, actor, params, now):
     ChangeRequest.objects.create(event=event, kind=RequestKind.SUSPEND, reason=params["reason"], requested_by=actor,
                                  requested_at=now)
-    _notify(event, selectors.supervisors(event) - {actor.pk}, "suspension_requested",
-            _("Case %(code)s: suspension requested") % {"code": event.code})
+    _notify(event, selectors.supervisors(event) - {actor.pk}, "suspension_requested")
     return []
 
 
@@ -230,8 +236,7 @@ def _escalate(event, actor, params, now):
     if event.state in (State.DISPATCHED, State.HANDLING):
         _end_assignments(event, now)
         event.handler = None
-    _notify(event, selectors.users_with_role_on([parent.pk], [Role.DISPATCHER]), "escalated",
-            _("Case %(code)s was escalated to your command center") % {"code": event.code})
+    _notify(event, selectors.users_with_role_on([parent.pk], [Role.DISPATCHER]), "escalated")
     return ["command_area", "escalation_level", "primary_department", "handler"]
 
 
@@ -241,8 +246,7 @@ def _supervise(event, actor, params, now):
     people = selectors.command_center_staff(event)
     if event.primary_department_id:
         people |= selectors.department_members([event.primary_department_id])
-    _notify(event, people - {actor.pk}, "supervised",
-            _("Case %(code)s is supervised by a leader") % {"code": event.code})
+    _notify(event, people - {actor.pk}, "supervised")
     return ["is_supervised", "supervise_count"]
 
 
@@ -250,19 +254,31 @@ def _verify_pass(event, actor, params, now):
     event.verified_at = now
     event.rating_token = secrets.token_urlsafe(24)
     link = reverse("events:rate", args=[event.rating_token])
-    subject = _("Case %(code)s is resolved: please rate it") % {"code": event.code}
     # The reporter rates; for staff reports that is the grid worker who filed it.
     if event.reporter_id:
-        _notify(event, {event.reporter_id}, "rate", subject, url=link)
+        _notify(event, {event.reporter_id}, "rate", url=link)
     elif event.reporter_contact_cipher:
-        from django.conf import settings
-
-        from events.reporter import reporter_identity
-
-        contact = reporter_identity(event).contact
-        if "@" in contact:
-            email_reporter(address=contact, subject=subject, body=f"{settings.SITE_URL.rstrip('/')}{link}")
+        _send_rating_link(event, link)
     return ["verified_at", "rating_token"]
+
+
+def _send_rating_link(event, link):
+    """A reporter without an account gets the link by SMS (a mobile number) or email, in
+    the platform's language (the verifier's language says nothing about the resident's)."""
+    from django.conf import settings
+
+    from events.reporter import reporter_identity
+
+    # Event.reporter_contact holds only a mask (issue 13): the clear contact comes from its cipher.
+    contact = reporter_identity(event).contact
+    address = f"{settings.SITE_URL.rstrip('/')}{link}"
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Case %(code)s is resolved: please rate it") % {"code": event.code}
+        if phone := mobile_number(contact):
+            sms_reporter(phone=phone, text=_("[Grid service] Your report %(code)s is resolved. Please rate the handling: "
+                                             "%(link)s") % {"code": event.code, "link": address})
+        elif "@" in contact:
+            email_reporter(address=contact, subject=subject, body=address)
 
 
 def _verify_fail(event, actor, params, now):
@@ -272,7 +288,7 @@ def _verify_fail(event, actor, params, now):
         people = selectors.department_members([event.primary_department_id])
     else:
         people = selectors.command_center_staff(event)
-    _notify(event, people, "rework", _("Case %(code)s failed verification: rework needed") % {"code": event.code})
+    _notify(event, people, "rework")
     return ["rework_count", "handled_at"]
 
 
@@ -290,6 +306,15 @@ def _assess(event, actor, params, now):
     event.rated_at = now
     event.rating_token = None
     return ["rating", "rating_comment", "evaluation", "rated_at", "rating_token", *_closure(event, now)]
+
+
+def _rate(event, actor, params, now):
+    event.rating = params["rating"]
+    event.rating_comment = params.get("comment") or ""
+    event.rated_at = now
+    event.rating_token = None
+    _notify(event, selectors.command_center_staff(event), "rated")
+    return ["rating", "rating_comment", "rated_at", "rating_token"]
 
 
 def _close(event, actor, params, now):
@@ -314,19 +339,21 @@ def _archive(event, actor, params, now):
 
 
 EFFECTS = {
-    "accept": _accept, "reject": _reject, "merge": _merge, "dispatch": _dispatch, "return": _return, "sign": _sign,
+    "accept": _accept, "reject": _reject, "merge": _merge, "dispatch": _dispatch, "return": _return, "assign": _assign, "sign": _sign,
     "feedback": _feedback, "request_postponement": _request_postponement,
     "approve_postponement": _approve_postponement, "deny_postponement": _deny_postponement,
     "request_suspension": _request_suspension, "approve_suspension": _approve_suspension,
     "deny_suspension": _deny_suspension, "resume": _resume, "escalate": _escalate, "supervise": _supervise,
-    "verify_pass": _verify_pass, "verify_fail": _verify_fail, "assess": _assess, "close": _close,
+    "verify_pass": _verify_pass, "verify_fail": _verify_fail, "rate": _rate, "assess": _assess, "close": _close,
     "close_special": _close_special, "archive": _archive,
 }
 
 
-def _notify(event, user_ids, kind, title, url=None):
-    notify(user_ids=user_ids, event=event, kind=kind, title=title, body=event.description[:200],
-           url=url or reverse("events:detail", args=[event.pk]))
+def _notify(event, user_ids, kind, url=None, *, message=None, **params):
+    """Notify ``user_ids`` of ``event``: the message of ``kind`` (or ``message``) with the
+    case number and ``params``, rendered for each reader in their language."""
+    notify(user_ids=user_ids, event=event, kind=kind, message=message or kind, params={"code": event.code, **params},
+           body=event.description[:200], url=url or reverse("events:detail", args=[event.pk]))
 
 
 # --- The entry point -----------------------------------------------------------------------------
@@ -383,7 +410,8 @@ def event_transition(*, actor, event_id, name: str, token: str | None = None, at
         if transition.stops:
             timers_stop(event=event, stages=transition.stops, at=now)
         if starts:
-            timers_start(event=event, stages=starts, at=now, limits=sla_limits(category_id=event.category_id, urgency=event.urgency))
+            timers_start(event=event, stages=starts, at=now, limits=sla_limits(category_id=event.category_id, urgency=event.urgency),
+                         handle_by=event.handle_by)
         changed |= {"state", *event_refresh_light(event)}
         event.save(update_fields=sorted(changed | {"updated_at"}))
         if name in ENDS_ASSIGNMENTS:
@@ -392,7 +420,7 @@ def event_transition(*, actor, event_id, name: str, token: str | None = None, at
         saved = _save_attachments(event, actor, attachments, stage)
         note = resolved.get("reason") or resolved.get("note") or resolved.get("result") or resolved.get("comment") or ""
         timeline_write(event=event, actor=actor, transition=name, from_state=from_state, to_state=to_state, note=note,
-                       data=_timeline_data(name, resolved, saved), at=now,
+                       data=_timeline_data(event, name, resolved, saved), at=now,
                        actor_kind=None if token is None else "reporter")
     return event
 
@@ -405,19 +433,36 @@ def _save_attachments(event, actor, attachments, stage):
     return attachments_add(event=event, actor=actor, files=attachments, stage=stage)
 
 
-def _timeline_data(name, params, attachments) -> dict:
+def _verifier_position(event, position) -> dict:
+    """Proof of presence: where the verifier stood, and how far that is from the event."""
+    from events.selectors import distance_metres
+
+    latitude, longitude = position
+    data = {"position": [round(latitude, 6), round(longitude, 6)]}
+    if event.latitude is not None and event.longitude is not None:
+        data["distance"] = round(distance_metres(event.latitude, event.longitude, latitude, longitude))
+    return data
+
+
+def _timeline_data(event, name, params, attachments) -> dict:
     data = {}
     if name == "dispatch":
         data["primary"] = params["primary"].pk
         data["assisting"] = [department.pk for department in params.get("assisting") or []]
+        if params.get("handle_by"):
+            data["handle_by"] = params["handle_by"].isoformat()
     if name == "merge":
         data["into"] = params["into"].pk
     if name == "escalate":
         data["to"] = params["parent_center"].pk
     if name in ("request_postponement",):
         data.update(amount=params.get("amount"), unit=params.get("unit"))
-    if name == "assess":
+    if name in ("assess", "rate"):
         data["rating"] = params.get("rating")
+    if name == "assign":
+        data["assignee"] = params["assignee"].pk
+    if name in ("verify_pass", "verify_fail") and params.get("position"):
+        data.update(_verifier_position(event, params["position"]))
     if attachments:
         data["attachments"] = [attachment.pk for attachment in attachments]
     return data

@@ -2,6 +2,7 @@
 method in the ``SMS_GATEWAY`` setting; the default writes the message to the log."""
 
 import logging
+import re
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -25,3 +26,15 @@ class LoggingSmsGateway(SmsGateway):
 
 def sms_gateway() -> SmsGateway:
     return import_string(settings.SMS_GATEWAY)()
+
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def mobile_number(contact: str) -> str | None:
+    """The mainland mobile number in a reporter's contact ("138 0013 8000", "+86-13800138000"),
+    or ``None`` when the contact is not one (an email address, a landline)."""
+    digits = re.sub(r"[\s\-()]", "", contact or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    return digits if _MOBILE.fullmatch(digits) else None

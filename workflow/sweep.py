@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import DEPARTMENT_ROLES, Role, RoleAssignment, User
 from accounts.scoping import ancestor_paths
@@ -164,18 +163,16 @@ def _sweep_batch(now, batch_size, report: SweepReport, skipped: set) -> bool:
                 timer.next_check_at = next_check(timer)
                 changed_timers.append(timer)
                 continue
-            stage = STAGE_NAMES.get(timer.stage, timer.stage)
             url = f"{url_head}{event.pk}{url_tail}"
             if timer.phase < TimerPhase.YELLOW <= reached:
                 report.warned += 1
-                notes.append((recipients.owners(event), event, "warning",
-                              _("Case %(code)s: %(stage)s is due soon") % {"code": event.code, "stage": stage}, url))
+                notes.append((recipients.owners(event), event, "warning", {"code": event.code, "stage": timer.stage}, url))
             if timer.phase < TimerPhase.RED <= reached:
                 report.overdue += 1
                 timer.breached = True
                 event.was_overdue = True
                 notes.append((recipients.supervisors(event) | recipients.owners(event), event, "overdue",
-                              _("Case %(code)s: %(stage)s is overdue") % {"code": event.code, "stage": stage}, url))
+                              {"code": event.code, "stage": timer.stage}, url))
             if timer.phase < TimerPhase.ESCALATED <= reached:
                 escalate.append(event.pk)
             timer.phase = reached
@@ -186,8 +183,9 @@ def _sweep_batch(now, batch_size, report: SweepReport, skipped: set) -> bool:
                  [(timer.pk, timer.phase, timer.next_check_at, timer.breached) for timer in changed_timers])
         _relight(changed_events)
         rows = []
-        for user_ids, event, kind, title, url in notes:
-            rows += notification_rows(user_ids=user_ids, event=event, kind=kind, title=title, url=url, phones=recipients.phones)
+        for user_ids, event, kind, params, url in notes:
+            rows += notification_rows(user_ids=user_ids, event=event, kind=kind, message=kind, params=params, url=url,
+                                      phones=recipients.phones)
         notifications_save(rows)
         # One escalation per event, however many of its timers are past escalation.
         for event_id in sorted(set(escalate)):

@@ -47,3 +47,12 @@ def recompute_deadlines_task() -> int:
     from workflow.deadlines import deadlines_recompute
 
     return deadlines_recompute()
+
+
+@shared_task(name="workflow.tasks.sms_reporter_task", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def sms_reporter_task(phone: str, text: str) -> bool:
+    from workflow.notifications import reporter_sms_send
+
+    if not reporter_sms_send(phone=phone, text=text):
+        raise OSError("sending failed")
+    return True

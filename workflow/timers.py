@@ -94,8 +94,16 @@ def timers_build(*, event, stages, at: datetime, limits: Limits) -> list[Timer]:
     ]
 
 
-def timers_start(*, event, stages, at: datetime, limits: Limits) -> list[Timer]:
-    return Timer.objects.bulk_create(timers_build(event=event, stages=stages, at=at, limits=limits))
+def timers_start(*, event, stages, at: datetime, limits: Limits, handle_by: datetime | None = None) -> list[Timer]:
+    """Start the stages' timers; the handling stage's due time is ``handle_by`` when the
+    dispatcher asked for it earlier than the policy's limit."""
+    timers = timers_build(event=event, stages=stages, at=at, limits=limits)
+    for timer in timers:
+        if timer.stage == Stage.HANDLE and handle_by is not None and at < handle_by < timer.due_at:
+            timer.due_at = handle_by
+            timer.warn_at = min(timer.warn_at, at + (handle_by - at) * limits.warning_share)
+            timer.next_check_at = next_check(timer)
+    return Timer.objects.bulk_create(timers)
 
 
 def timers_stop(*, event, stages, at: datetime) -> None:

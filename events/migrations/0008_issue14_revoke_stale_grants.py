@@ -19,7 +19,7 @@ def revoke_stale(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("events", "0005_issue18_light_times"),
+        ("events", "0007_public_categories"),
         ("accounts", "0001_initial"),
     ]
 

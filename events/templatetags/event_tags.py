@@ -26,3 +26,19 @@ def light(event):
     (``Event.light_at``), not only of the last sweep."""
     return format_html('<span class="light light-{}" role="img" aria-label="{}" title="{}"></span>',
                        event.light_now, event.get_light_now_display(), event.get_light_now_display())
+
+
+@register.filter
+def time_unit(value):
+    """A time unit's name (``work_days`` → 工作日) for values stored without choices."""
+    from workflow.models import TimeUnit
+
+    return TimeUnit(value).label if value in TimeUnit.values else value
+
+
+@register.filter
+def iso_moment(value):
+    """An ISO time stored in JSON (timeline data) as a datetime for the ``date`` filter."""
+    from django.utils.dateparse import parse_datetime
+
+    return parse_datetime(value) if isinstance(value, str) else value

@@ -1,16 +1,20 @@
-"""The command center's desktop pages (map, overdue board, dashboard) and the
-department queue. Reads only, through scoped selectors."""
+"""The command center's desktop pages (map, overdue board, dashboard, archive queue)
+and the department queue. Reads through scoped selectors; the archive queue's batch
+goes through ``workflow.dispatching.events_archive``."""
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from events.dashboard import dashboard_figures
 from events.forms import PeriodForm
-from events.selectors import department_queue, map_events, map_grids, overdue_board
+from events.selectors import archive_queue, department_queue, map_events, map_grids, overdue_board
 from workflow.machine import State
 
 
@@ -75,3 +79,23 @@ def dashboard(request):
         "form": form, "figures": figures, "start": start, "end": end,
         "charts": json.loads(json.dumps(charts, cls=DjangoJSONEncoder)),
     })
+
+
+@login_required
+def archive(request):
+    """待归档: closed, rejected and merged cases in scope, with a batch archive."""
+    from workflow.dispatching import events_archive
+
+    if request.method == "POST":
+        ids = [int(value) for value in request.POST.getlist("event") if value.isdigit()]
+        if not ids:
+            messages.error(request, _("Choose the cases to archive."))
+            return redirect("events:archive")
+        archived, refused = events_archive(actor=request.user, event_ids=ids)
+        if archived:
+            messages.success(request, ngettext("%(count)d case archived.", "%(count)d cases archived.", len(archived))
+                             % {"count": len(archived)})
+        for _event_id, reason in refused:
+            messages.warning(request, reason or _("A case could not be archived."))
+        return redirect("events:archive")
+    return render(request, "events/archive.html", {"events": archive_queue(request.user)})

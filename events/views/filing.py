@@ -8,14 +8,15 @@ files once (``events.services.event_file``)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.scoping import grids_visible_to
-from events.forms import EventFileForm, draft_texts
+from events.forms import EventFileForm, check_texts, draft_texts
 from events.models import Category, Channel
+from events.selectors import filing_check
 from events.services import event_file
 
 # Grids offered in the form's grid list (a worker serves one or a few).
@@ -62,4 +63,37 @@ def event_file_page(request):
     onsite = list(Category.objects.filter(onsite_allowed=True, parent__isnull=False).values_list("pk", flat=True))
     boundaries = [{"code": grid.code, "name": grid.name, "boundary": grid.boundary} for grid in grids[:50] if grid.boundary]
     return render(request, "events/file.html", {"form": form, "onsite_categories": onsite, "boundaries": boundaries,
-                                                "texts": draft_texts()})
+                                                "texts": draft_texts(), "check_texts": check_texts()})
+
+
+def point_and_category(get) -> tuple[float, float, int | None] | None:
+    """The ``lat``, ``lon`` and ``category`` of a check request (``None`` when unreadable)."""
+    try:
+        latitude, longitude = float(get.get("lat", "")), float(get.get("lon", ""))
+    except ValueError:
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    category = get.get("category", "")
+    return latitude, longitude, int(category) if category.isdigit() else None
+
+
+@login_required
+def event_file_check(request):
+    """While filing: the grid of the point, a suggested address and likely duplicates
+    among the events the worker may see (JSON for the form's script)."""
+    point = point_and_category(request.GET)
+    if point is None:
+        return JsonResponse({"grid": None, "address": "", "nearby": []})
+    latitude, longitude, category = point
+    found = filing_check(request.user, category_id=category, latitude=latitude, longitude=longitude)
+    grid = found["grid"]
+    in_scope = grid is not None and grids_visible_to(request.user).filter(pk=grid.pk).exists()
+    return JsonResponse({
+        "grid": {"name": grid.name, "code": grid.code} if grid is not None else None,
+        "outside": grid is not None and not in_scope,
+        "address": found["address"],
+        "nearby": [{"code": event.code, "url": event.get_absolute_url(), "state": str(event.state_label),
+                    "category": event.category.name, "distance": distance, "description": event.description[:80],
+                    "reported": event.reported_at.isoformat()} for distance, event in found["nearby"]],
+    })

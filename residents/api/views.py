@@ -37,7 +37,7 @@ from residents.selectors import (
     residents_visible_to,
     rooms_visible_to,
 )
-from residents.services import import_file_download, resident_reveal
+from residents.services import SearchBudgetExceeded, import_file_download, resident_reveal, residents_filter_query
 
 
 class ResidentList(generics.ListAPIView):
@@ -48,8 +48,12 @@ class ResidentList(generics.ListAPIView):
     def get_queryset(self):
         residents = residents_visible_to(self.request.user).select_related("grid", "room__building", "room__unit", "household")
         params = self.request.query_params
-        if params.get("q"):
-            residents = residents.filter(name__startswith=params["q"].strip())
+        if params.get("q", "").strip():
+            # An exact ID/phone search is charged to the user's budget and logged (issue 13).
+            try:
+                residents = residents_filter_query(actor=self.request.user, residents=residents, query=params["q"])
+            except SearchBudgetExceeded as error:
+                raise exceptions.Throttled(detail=str(error)) from None
         if params.get("grid"):
             residents = residents.filter(grid__code=params["grid"])
         if params.get("residence_type"):

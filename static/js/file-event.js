@@ -116,6 +116,7 @@
     setValue("latitude", lat.toFixed(6));
     setValue("longitude", lon.toFixed(6));
     locText.textContent = lat.toFixed(6) + ", " + lon.toFixed(6) + (source ? " · " + source : "");
+    form.dispatchEvent(new CustomEvent("location-changed"));
     if (!marker) {
       marker = L.marker([lat, lon], { draggable: true, autoPan: true, title: text.dragPin }).addTo(map);
       marker.on("dragend", function () {

@@ -6,12 +6,15 @@ problems and trends, the two-way evaluation form."""
 import io
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 from freezegun import freeze_time
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from accounts.models import Role
 from assessment.models import HotspotTask, TwoWayEvaluation
+from events.models import Event
 from tests.assessment.conftest import at
 
 PERIOD = "period=2026-10"
@@ -147,6 +150,11 @@ def test_hotspot_and_root_cause_task(october, client, cast):
     assert task.links.count() == 11
     assert task.event.category.code == "0101" and task.event.state == "reported"
     assert response["Location"] == task.event.get_absolute_url()
+    # Pressing the button again (or a retried request) files nothing new.
+    again = client.post("/assessment/hotspots/task/", {"events": list(reversed(ids)), "radius": 200})
+    assert again["Location"] == task.event.get_absolute_url()
+    assert HotspotTask.objects.count() == 1 and task.links.count() == 11
+    assert Event.objects.filter(channel="patrol").count() == 1
     # Someone who cannot see the events cannot file a task for them.
     client.force_login(cast["outsider"])
     refused = client.post("/api/v1/assessment/hotspots/", {"events": ids[:3], "radius": 200}, content_type="application/json")
@@ -166,6 +174,19 @@ def test_two_way_evaluation(october, client, cast, tree, make_user):
                                                 "grade": 3, "comment": "改为良好"})
         evaluation = TwoWayEvaluation.objects.get()
         assert (evaluation.grade, evaluation.direction) == (3, "worker_police")
+        # Refused (a month not started, no grade): the page comes back with the reason and the typed comment.
+        refused = client.post("/assessment/evaluation/", {"evaluatee": police.pk, "grid": tree["G11"].pk,
+                                                          "month": "2026-12", "grade": 4, "comment": "下月再评"})
+        html = refused.content.decode()
+        with translation.override("zh-hans"):
+            not_started, no_grade_message = gettext("You cannot rate a month that has not started."), gettext("Choose a grade.")
+        assert refused.status_code == 400 and not_started in html
+        assert 'value="下月再评"' in html
+        no_grade = client.post("/assessment/evaluation/", {"evaluatee": police.pk, "grid": tree["G11"].pk,
+                                                           "month": "2026-11", "comment": "忘了选等级"})
+        assert no_grade.status_code == 400 and no_grade_message in no_grade.content.decode()
+        assert 'value="忘了选等级"' in no_grade.content.decode()
+        assert TwoWayEvaluation.objects.get().grade == 3
         client.force_login(police)
         response = client.post("/api/v1/assessment/evaluations/", {"evaluatee": cast["worker"].pk, "grid": tree["G11"].pk,
                                                                    "month": "2026-11", "grade": 4}, content_type="application/json")

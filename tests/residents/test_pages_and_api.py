@@ -76,12 +76,16 @@ def test_search_finds_by_name_id_and_phone_with_the_people_responsible(client, s
     ResidentFactory(grid=tree["G12"], room=room, name="王秀英", number="11010519491231002X", phone="13800138000")
     client.force_login(staff["admin"])
 
-    for query in ("王秀", "11010519491231002x", "138 0013 8000"):
+    for query in ("王秀", "秀英", "11010519491231002x", "138 0013 8000"):
         html = client.get(reverse("residents:search"), {"q": query}).content.decode()
         assert "王秀英" in html, query
         assert "3栋" in html and "301" in html and "月塘第2网格" in html
         assert "张伟" in html and "孙海" in html  # grid worker, grid police
     assert "王秀英" not in client.get(reverse("residents:search"), {"q": "13800138001"}).content.decode()
+    # The API's q finds the same ways.
+    for query in ("秀英", "11010519491231002X", "13800138000"):
+        found = client.get("/api/v1/residents/", {"q": query}).json()["results"]
+        assert [row["name"] for row in found] == ["王秀英"], query
 
 
 def test_search_takes_a_fixed_number_of_queries(staff, tree):

@@ -47,6 +47,27 @@ def test_exact_searches_are_logged_and_budgeted_name_search_is_free(client, staf
     assert log == [("search", "id_number", 1), ("search", "phone", 0), ("search", "phone", 1), ("refused", "id_number", None)]
 
 
+def test_the_api_q_spends_the_same_budget_and_log(client, staff, tree, settings):
+    """Issue 21's API ``q`` finds by exact ID number and phone too: those searches count
+    against the same budget as the page's and are logged; a name search stays free."""
+    settings.RESIDENT_EXACT_SEARCH_BUDGET = 2
+    ResidentFactory(grid=tree["G12"], name="王秀英", number=NUMBER, phone="13800138000")
+    client.force_login(staff["doctor"])
+
+    by_number = client.get("/api/v1/residents/", {"q": NUMBER})
+    page = client.get(reverse("residents:search"), {"q": "138 0013 8000"})
+    refused = client.get("/api/v1/residents/", {"q": "13800138000"})
+    by_name = client.get("/api/v1/residents/", {"q": "秀英"})
+
+    assert [row["name"] for row in by_number.json()["results"]] == ["王秀英"]
+    assert page.status_code == 200 and "王秀英" in page.content.decode()
+    assert refused.status_code == 429 and "王秀英" not in refused.content.decode()
+    assert refused.json()["code"] == "throttled" and "已按身份证号或电话查询 2 次" in refused.json()["message"]
+    assert [row["name"] for row in by_name.json()["results"]] == ["王秀英"]
+    log = list(PersonalDataAccess.objects.filter(actor=staff["doctor"]).order_by("id").values_list("action", "field", "row_count"))
+    assert log == [("search", "id_number", 1), ("search", "phone", 1), ("refused", "phone", None)]
+
+
 def test_the_budget_is_per_user_and_per_window(client, staff, tree, settings):
     settings.RESIDENT_EXACT_SEARCH_BUDGET = 1
     settings.RESIDENT_EXACT_SEARCH_WINDOW = 1

@@ -12,7 +12,7 @@ from workflow.services import TransitionRefused, event_transition
 # Which fixture user fires a transition in the table test.
 ACTOR_USER = {
     Actor.DISPATCHER: "dispatcher", Actor.HANDLER: "handler", Actor.VERIFIER: "worker", Actor.LEADER: "leader",
-    Actor.RATER: "dispatcher", Actor.REPORTER: "worker", Actor.SYSTEM: "dispatcher",
+    Actor.RATER: "dispatcher", Actor.REPORTER: "worker", Actor.SYSTEM: "dispatcher", Actor.DEPT_ADMIN: "dept_admin",
 }
 
 
@@ -30,6 +30,8 @@ def params_for(name, event, *, cast, file, departments):
     handler, dispatcher = cast["handler"], cast["dispatcher"]
     if name == "merge":
         return {"into": file().pk}
+    if name == "assign":
+        return {"assignee": handler.pk}
     if name == "dispatch":
         return {"primary": departments["S1_cg"].pk, "assisting": [departments["A_cg"].pk]}
     if name in ("approve_postponement", "deny_postponement"):
@@ -82,7 +84,7 @@ def test_every_transition_from_every_state(transition, state, file, walk, cast, 
 def test_the_declared_table_covers_the_design(db):
     names = set(MACHINE)
     for name in ("accept", "reject", "merge", "dispatch", "return", "sign", "feedback", "request_postponement",
-                 "approve_postponement", "deny_postponement", "request_suspension", "approve_suspension", "resume",
+                 "approve_postponement", "deny_postponement", "request_suspension", "approve_suspension", "resume", "assign",
                  "escalate", "supervise", "verify_pass", "verify_fail", "assess", "close", "close_special", "archive"):
         assert name in names
 
@@ -221,22 +223,45 @@ def test_archive_freezes_the_dossier(file, walk, cast):
     assert [row["transition"] for row in event.dossier["timeline"]][:3] == ["report", "accept", "dispatch"]
 
 
-def test_a_resident_reporter_gets_the_rating_link_by_email(cast, walk, reference_data, tree, mailoutbox,
-                                                          django_capture_on_commit_callbacks):
+@pytest.fixture
+def verified_resident_report(cast, walk, reference_data, tree, django_capture_on_commit_callbacks):
+    """A resident's report with ``contact``, verified with the worker's queue run in-process."""
     from events.services import event_file
     from governance.celery import app
     from governance.handoff import hand_off_wait
 
-    app.conf.task_always_eager = True
-    try:
-        event, _created = event_file(actor=None, channel="resident", category="0101", description="楼下垃圾",
-                                     latitude=27.705, longitude=112.005, reporter_contact="wang@example.org")
-        event = walk(event, State.HANDLED)
-        with django_capture_on_commit_callbacks(execute=True):
-            event = event_transition(actor=cast["worker"], event_id=event.pk, name="verify_pass")
-        assert hand_off_wait()  # the hand-off thread ran the task (eagerly here)
-    finally:
-        app.conf.task_always_eager = False
+    def verify(contact):
+        app.conf.task_always_eager = True
+        try:
+            event, _created = event_file(actor=None, channel="resident", category="0101", description="楼下垃圾",
+                                         latitude=27.705, longitude=112.005, reporter_contact=contact)
+            event = walk(event, State.HANDLED)
+            with django_capture_on_commit_callbacks(execute=True):
+                event = event_transition(actor=cast["worker"], event_id=event.pk, name="verify_pass")
+            assert hand_off_wait()  # the hand-off thread ran the task (eagerly here)
+            return event
+        finally:
+            app.conf.task_always_eager = False
+
+    return verify
+
+
+def test_a_resident_reporter_gets_the_rating_link_by_email(verified_resident_report, mailoutbox):
+    event = verified_resident_report("wang@example.org")
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["wang@example.org"]
     assert f"/events/rate/{event.rating_token}/" in mailoutbox[0].body
+
+
+def test_a_resident_reporter_gets_the_rating_link_by_sms(verified_resident_report, settings, mailoutbox):
+    from tests.sms_gateway import RecordingSmsGateway
+
+    settings.SMS_GATEWAY = "tests.sms_gateway.RecordingSmsGateway"
+    RecordingSmsGateway.sent.clear()
+    event = verified_resident_report("138 0013 8000")
+    assert "****" in event.reporter_contact  # only the mask is stored; the SMS went to the decrypted number
+    assert [message["phone"] for message in RecordingSmsGateway.sent] == ["13800138000"]
+    text = RecordingSmsGateway.sent[0]["text"]
+    # In the platform's language (Chinese), whatever language the verifier used.
+    assert f"/events/rate/{event.rating_token}/" in text and "评价" in text
+    assert mailoutbox == []

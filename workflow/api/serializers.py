@@ -21,6 +21,8 @@ class SLAPolicyOutput(serializers.ModelSerializer):
 
 class NotificationOutput(serializers.ModelSerializer):
     event = serializers.IntegerField(source="event_id", allow_null=True)
+    # In the client's language (Accept-Language), like the pages.
+    title = serializers.CharField(source="display_title", read_only=True)
 
     class Meta:
         model = Notification
