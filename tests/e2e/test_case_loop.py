@@ -9,7 +9,7 @@ import re
 import pytest
 
 from events.models import Attachment, Event
-from tests.e2e.conftest import DESKTOP, G11_POSITION, PHONE, login, photo_file
+from tests.e2e.conftest import DESKTOP, G11_POSITION, PHONE, login, photo_file, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -43,14 +43,14 @@ def test_the_whole_loop_from_filing_to_archive(open_context, cast, departments):
     phone = open_context(PHONE, geolocation=G11_POSITION)
     worker = login(phone, "g11_worker")
     worker.goto("/events/new/")
-    worker.wait_for_function("document.querySelector('[name=latitude]').value.startsWith('27.705')")
+    wait_until(worker, "document.querySelector('[name=latitude]').value.startsWith('27.705')")
     worker.fill("#category-search", "暴露")
     assert worker.locator("#id_category").input_value() != ""
     worker.fill("#id_description", "小区门口有一堆暴露垃圾")
     # The draft survives a reload, with the same idempotency key.
     key = worker.locator("[name=idempotency_key]").input_value()
-    worker.wait_for_function("localStorage.getItem('governance:event-draft') && "
-                             "JSON.parse(localStorage.getItem('governance:event-draft')).description.length > 0")
+    wait_until(worker, "localStorage.getItem('governance:event-draft') && "
+                       "JSON.parse(localStorage.getItem('governance:event-draft')).description.length > 0")
     worker.reload()
     assert worker.locator("#id_description").input_value() == "小区门口有一堆暴露垃圾"
     assert worker.locator("[name=idempotency_key]").input_value() == key

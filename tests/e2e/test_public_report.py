@@ -7,7 +7,7 @@ import pytest
 
 from events.models import Event
 from events.reporter import ReporterIdentity, reporter_identity
-from tests.e2e.conftest import G11_POSITION, PHONE, photo_file
+from tests.e2e.conftest import G11_POSITION, PHONE, photo_file, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 def test_a_resident_reports_and_follows_the_report(open_context, cast, reference_data):
     page = open_context(PHONE, geolocation=G11_POSITION).new_page()
     page.goto("/report/")
-    page.wait_for_function("document.querySelector('[name=latitude]').value.startsWith('27.705')")
+    wait_until(page, "document.querySelector('[name=latitude]').value.startsWith('27.705')")
     # Sent without a category: a readable error, and what was typed stays.
     page.fill("#id_description", "路灯不亮，晚上很黑")
     with page.expect_navigation():

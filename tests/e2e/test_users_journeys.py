@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from events.models import Event
-from tests.e2e.conftest import DESKTOP, G11_POSITION, PHONE, login, photo_file
+from tests.e2e.conftest import DESKTOP, G11_POSITION, PHONE, login, photo_file, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ def test_a_residents_rating_link_arrives_by_sms_and_works_once(open_context, cas
     RecordingSmsGateway.sent.clear()
     resident = open_context(PHONE, geolocation=G11_POSITION).new_page()
     resident.goto("/report/")
-    resident.wait_for_function("document.querySelector('[name=latitude]').value.startsWith('27.705')")
+    wait_until(resident, "document.querySelector('[name=latitude]').value.startsWith('27.705')")
     resident.fill("#category-search", "暴露垃圾")
     resident.fill("#id_description", "楼道口垃圾三天没人收")
     resident.fill("#id_reporter_contact", "13800138000")
@@ -83,8 +83,8 @@ def test_a_residents_rating_link_arrives_by_sms_and_works_once(open_context, cas
     try:
         verifier = login(open_context(PHONE, geolocation=G11_POSITION), "g11_worker")
         verifier.goto(f"/events/{event.pk}/")
-        verifier.wait_for_function("document.querySelector('[name=latitude]') && "
-                                   "document.querySelector('[name=latitude]').value !== ''")
+        wait_until(verifier, "document.querySelector('[name=latitude]') && "
+                             "document.querySelector('[name=latitude]').value !== ''")
         with verifier.expect_navigation():
             verifier.locator('[data-action="verify_pass"] button[type=submit]').click()
     finally:
@@ -160,7 +160,7 @@ def test_while_filing_the_grid_the_address_and_a_likely_duplicate_show(open_cont
     worker.goto("/events/new/")
     worker.evaluate("localStorage.clear()")
     worker.reload()
-    worker.wait_for_function("document.getElementById('grid-hint').textContent.includes('43130200100101')")
+    wait_until(worker, "document.getElementById('grid-hint').textContent.includes('43130200100101')")
     assert worker.locator("#id_address").input_value() == "月塘路5号 5栋"
     worker.fill("#category-search", "暴露垃圾")
     worker.locator("#nearby-reports").wait_for()
@@ -289,8 +289,8 @@ def test_an_administrator_draws_a_grid_boundary_on_a_map(open_context, cast, tre
     page.goto(f"/admin/grids/area/{grid.pk}/change/")
     assert page.locator(".boundary-map").count() == 1, page.content()[:3000]
     assert errors == []
-    page.wait_for_function("document.querySelector('.boundary-map').editor && "
-                           "document.querySelector('.boundary-map').editor.polygons().length === 1")
+    wait_until(page, "document.querySelector('.boundary-map').editor && "
+                     "document.querySelector('.boundary-map').editor.polygons().length === 1")
     shot(page, "admin-grid-boundary")
     # Move one corner as a person dragging it would (through the editor's own layer).
     page.evaluate("""() => {
