@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils import timezone
 
 from accounts.models import Department
 from accounts.scoping import ancestor_paths, events_visible_to, grids_visible_to, user_scope
-from events.models import AttachmentStage, Category, Event, EventDepartment, Light
+from events.models import AttachmentStage, Category, Event, EventDepartment, Light, light_filter
 from grids.models import Area
 
 # Degrees of latitude per metre (the Earth's meridian is about 20,004 km long).
@@ -186,7 +187,8 @@ def events_filtered(user, *, state: str = "", light: str = "", big_class: int | 
     if open_only:
         events = events.filter(state__in=OPEN_STATES)
     if light:
-        events = events.filter(light=light, state__in=OPEN_STATES)
+        # The light as of now (issue 18), as the rows show it and as the API filters.
+        events = events.filter(light_filter(light, timezone.now()), state__in=OPEN_STATES)
     if big_class:
         events = events.filter(category__parent_id=big_class)
     if grid:

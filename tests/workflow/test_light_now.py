@@ -25,7 +25,12 @@ def test_the_light_turns_by_the_clock_before_any_sweep(client, file, cast):
             page = client.get(f"/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
             home = client.get("/", HTTP_ACCEPT_LANGUAGE="en").context["panels"]["command"]
             listed = client.get("/api/v1/events/").json()["results"]
+            inbox = {wanted: [row.pk for row in client.get(f"/events/?light={wanted}").context["events"]]
+                     for wanted in (Light.GREEN, Light.YELLOW, Light.RED)}
         assert f'class="light light-{light}"' in page
+        # The inbox's light filter agrees with the light the rows show.
+        assert {wanted: event.pk in found for wanted, found in inbox.items()} == {
+            wanted: wanted == light for wanted in (Light.GREEN, Light.YELLOW, Light.RED)}
         assert (home["yellow"], home["red"]) == ({Light.YELLOW: 1}.get(light, 0), {Light.RED: 1}.get(light, 0))
         assert [row["light"] for row in listed if row["id"] == event.pk] == [light]
 
