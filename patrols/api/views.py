@@ -138,18 +138,24 @@ class RoundTrack(APIView):
         return Response({"segments": track_segments(selectors.access_round(request.user, round_id))})
 
 
+def _validated_with_photos(request, round_id, serializer_class) -> dict:
+    """The round's scope checked (404), then the body (JSON, or a form with several
+    ``photos`` files) validated by ``serializer_class``: its values as a dict."""
+    selectors.access_round(request.user, round_id)
+    data = request.data.copy() if hasattr(request.data, "getlist") else dict(request.data)
+    if hasattr(request.data, "getlist"):
+        data.setlist("photos", request.FILES.getlist("photos"))
+    payload = serializer_class(data=data)
+    payload.is_valid(raise_exception=True)
+    return dict(payload.validated_data)
+
+
 class RoundChecks(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(request=CheckInput, responses={201: CheckOutput, 200: CheckOutput})
     def post(self, request, round_id):
-        selectors.access_round(request.user, round_id)
-        data = request.data.copy() if hasattr(request.data, "getlist") else dict(request.data)
-        if hasattr(request.data, "getlist"):
-            data.setlist("photos", request.FILES.getlist("photos"))
-        payload = CheckInput(data=data)
-        payload.is_valid(raise_exception=True)
-        values = dict(payload.validated_data)
+        values = _validated_with_photos(request, round_id, CheckInput)
         check, created = check_record(actor=request.user, round_id=round_id, photos=values.pop("photos"), **values)
         return Response(CheckOutput(check).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -159,13 +165,7 @@ class RoundFindings(APIView):
 
     @extend_schema(request=FindingInput, responses={201: FindingOutput, 200: FindingOutput})
     def post(self, request, round_id):
-        selectors.access_round(request.user, round_id)
-        data = request.data.copy() if hasattr(request.data, "getlist") else dict(request.data)
-        if hasattr(request.data, "getlist"):
-            data.setlist("photos", request.FILES.getlist("photos"))
-        payload = FindingInput(data=data)
-        payload.is_valid(raise_exception=True)
-        values = dict(payload.validated_data)
+        values = _validated_with_photos(request, round_id, FindingInput)
         values["check_id"] = values.pop("check", None)
         finding, created = finding_file(actor=request.user, round_id=round_id, photos=values.pop("photos"), **values)
         return Response(FindingOutput(finding).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
