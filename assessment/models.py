@@ -61,7 +61,7 @@ class RatioDefinition(Bilingual, models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        from assessment.specs import SpecError, spec_check
+        from assessment.specs import SpecError, patrol_measure, spec_check
 
         errors = {}
         for field in ("denominator", "numerator"):
@@ -69,6 +69,8 @@ class RatioDefinition(Bilingual, models.Model):
                 spec_check(getattr(self, field))
             except SpecError as error:
                 errors[field] = str(error)
+        if not errors and (patrol_measure(self.numerator) is None) != (patrol_measure(self.denominator) is None):
+            errors["numerator"] = _("A patrol ratio counts patrol measures in both its numerator and its denominator.")
         if errors:
             raise ValidationError(errors)
 

@@ -59,10 +59,38 @@ RATIOS = [
      "numerator": {"not": {"stage_late": "accept"}}},
 ]
 
+# Patrol ratios (DESIGN §7b): coverage measures of ``patrols.coverage`` instead of events
+# (``assessment.patrol`` computes them). Nothing due (a department; a period before the
+# checklist was published): denominator 0, left out of the score.
+PATROL_RATIOS = [
+    {"code": "patrol_coverage_rate", "name": "巡查覆盖率", "name_en": "Patrol coverage rate", "order": 110,
+     "description": "已巡查的事项对象 / 应巡查的事项对象: item × object pairs due in the period that were checked "
+                    "at least once.",
+     "denominator": {"patrol": "pairs_due"}, "numerator": {"patrol": "pairs_checked"}},
+    {"code": "ontime_patrol_rate", "name": "按期巡查率", "name_en": "On-time patrol rate", "order": 120,
+     "description": "按期巡查数 / 应巡查数: due slots (item × object × day, week, month or quarter) checked within "
+                    "their period.",
+     "denominator": {"patrol": "slots_due"}, "numerator": {"patrol": "slots_checked"}},
+    {"code": "valid_finding_rate", "name": "有效发现率", "name_en": "Valid finding rate", "order": 130,
+     "description": "有效发现数 / 发现数: findings filed from patrol rounds that were accepted as cases (or resolved "
+                    "on site) by the period's end.",
+     "denominator": {"patrol": "findings"}, "numerator": {"patrol": "findings_valid"}},
+]
+RATIOS += PATROL_RATIOS
+
+# The first seeded formula; a formula still equal to it is given the patrol terms
+# (migration assessment.0004), an edited one is left alone.
+STANDARD_TERMS_V1 = [{"ratio": "ontime_handling_rate", "weight": 60}, {"ratio": "closing_rate", "weight": 30},
+                     {"ratio": "rework_rate", "weight": 10, "invert": True}]
+# The event terms keep their proportions (60 : 30 : 10, scaled by 0.9), so a unit with
+# no patrol due scores exactly as before; patrols weigh 10 of 100.
+STANDARD_TERMS = [{"ratio": "ontime_handling_rate", "weight": 54}, {"ratio": "closing_rate", "weight": 27},
+                  {"ratio": "rework_rate", "weight": 9, "invert": True},
+                  {"ratio": "patrol_coverage_rate", "weight": 4}, {"ratio": "ontime_patrol_rate", "weight": 3},
+                  {"ratio": "valid_finding_rate", "weight": 3}]
+
 FORMULAS = [
-    {"code": "standard", "name": "综合得分", "name_en": "Composite score", "is_default": True,
-     "terms": [{"ratio": "ontime_handling_rate", "weight": 60}, {"ratio": "closing_rate", "weight": 30},
-               {"ratio": "rework_rate", "weight": 10, "invert": True}]},
+    {"code": "standard", "name": "综合得分", "name_en": "Composite score", "is_default": True, "terms": STANDARD_TERMS},
 ]
 
 POINT_RULES = [
@@ -93,3 +121,26 @@ def ratio_seed(ratio_model=None, formula_model=None, rule_model=None) -> int:
             _obj, created = model.objects.get_or_create(code=code, defaults=values)
             added += created
     return added
+
+
+def patrol_ratio_seed(ratio_model, formula_model, patrol_ratio_model=None) -> None:
+    """Migration ``assessment.0004``: the patrol ratios as assessment ratios (carrying
+    over weights, names and activity edited on the old ``patrols.PatrolRatio`` rows),
+    and the patrol terms in the standard formula if it is still the first seed's."""
+    edited = {}
+    if patrol_ratio_model is not None:
+        for row in patrol_ratio_model.objects.all():
+            edited[row.code] = {"name": row.name, "name_en": row.name_en, "description": row.description,
+                                "is_active": row.is_active, "denominator": {"patrol": row.denominator},
+                                "numerator": {"patrol": row.numerator}}
+    for row in PATROL_RATIOS:
+        values = dict(row)
+        code = values.pop("code")
+        values.update(edited.pop(code, {}))
+        ratio_model.objects.get_or_create(code=code, defaults=values)
+    for order, (code, values) in enumerate(edited.items(), start=140):  # ratios an admin added
+        ratio_model.objects.get_or_create(code=code, defaults={**values, "order": order})
+    for formula in formula_model.objects.filter(code="standard"):
+        if formula.terms == STANDARD_TERMS_V1:
+            formula.terms = STANDARD_TERMS
+            formula.save(update_fields=["terms"])

@@ -32,8 +32,9 @@ from accounts.scoping import (
     user_scope,
 )
 from assessment.models import AREA_UNIT_KINDS, PointEntry, RatioDefinition, ScoreFormula, Snapshot, UnitKind
+from assessment.patrol import is_patrol, patrol_coverage_all, with_patrol_counts
 from assessment.periods import Period
-from assessment.specs import spec_q, timer_floor
+from assessment.specs import patrol_measure, spec_q, timer_floor
 from events.models import Event
 from grids.models import Area
 
@@ -49,6 +50,11 @@ class Ratio:
     numerator: dict
     higher_is_better: bool = True
     weight: float = 1.0
+
+    @property
+    def patrol(self) -> bool:
+        """Counts patrol coverage measures (``assessment.patrol``), not events."""
+        return is_patrol(self)
 
     @property
     def label(self) -> str:
@@ -146,7 +152,9 @@ def _level_depths(level: str) -> list[int]:
 
 def _grouped(events: QuerySet, kind: str, ratios: list[Ratio], period: Period) -> list[tuple[object, dict]]:
     """[(unit key, {ratio code: (numerator, denominator)})] from one query per unit kind
-    (one per tree depth of the kind's level, which is one in any single tree)."""
+    (one per tree depth of the kind's level, which is one in any single tree). Patrol
+    ratios are left to ``assessment.patrol``."""
+    ratios = [ratio for ratio in ratios if not ratio.patrol]
     if not ratios:
         return []
     where, aggregates = _aggregates(ratios, period)
@@ -258,6 +266,7 @@ def results_compute(*, user, kind: str, period: Period, ratios: list[Ratio] | No
     formula = formula_current() if formula is None else formula
     counts_by_key = dict(_grouped(_scoped_events(user, kind), kind, ratios, period))
     units = _units(user, kind, None if include_empty else counts_by_key.keys())
+    counts_by_key = with_patrol_counts(counts_by_key, units, user=user, kind=kind, period=period, ratios=ratios)
     return _results(kind, counts_by_key, units, ratios, formula)
 
 
@@ -278,6 +287,7 @@ def results_compute_all(*, period: Period, ratios: list[Ratio] | None = None,
     ratios = ratios_current() if ratios is None else ratios
     formula = formula_current() if formula is None else formula
     totals: dict = {kind: {} for kind in UnitKind.values}
+    every_ratio, ratios = ratios, [ratio for ratio in ratios if not ratio.patrol]
     if ratios:
         where, aggregates = _aggregates(ratios, period)
         query = (Event.objects.filter(where).order_by()
@@ -304,10 +314,14 @@ def results_compute_all(*, period: Period, ratios: list[Ratio] | None = None,
             add(UnitKind.DEPARTMENT, row["primary_department_id"], row)
             add(UnitKind.WORKER, row["reporter_id"], row)
     results = {}
+    patrols = patrol_coverage_all(period=period, ratios=every_ratio)
     for kind in UnitKind.values:
         counts_by_key = {key: {ratio.code: tuple(pair) for ratio, pair in zip(ratios, counts, strict=True)}
                          for key, counts in totals[kind].items()}
-        results[kind] = _results(kind, counts_by_key, _units(None, kind, None), ratios, formula)
+        units = _units(None, kind, None)
+        counts_by_key = with_patrol_counts(counts_by_key, units, user=None, kind=kind, period=period, ratios=every_ratio,
+                                           by_kind=patrols)
+        results[kind] = _results(kind, counts_by_key, units, every_ratio, formula)
     return results
 
 
@@ -385,8 +399,8 @@ def counted_events(*, user, kind: str, unit_id, ratio_code: str, part: str, peri
     else:
         row = RatioDefinition.objects.filter(code=ratio_code).values("denominator", "numerator").first()
         definition = row
-    if definition is None or part not in ("denominator", "numerator"):
-        raise Http404("No such ratio")
+    if definition is None or part not in ("denominator", "numerator") or patrol_measure(definition["denominator"]):
+        raise Http404("No such ratio")  # patrol ratios count coverage, not events: the scorecard links to it
     since, until = period.since, period.until
     floor = timer_floor(definition["denominator"], since)
     condition = spec_q(definition["denominator"], start=since, end=until, timers_since=floor)

@@ -11,7 +11,12 @@ one of the combinators and stage conditions::
      "stage_late": ["sign", "handle"]}                            # a stage timer of the event ran late
 
 All keys of one object must hold (AND). ``"$start"`` and ``"$end"`` stand for the
-period's first instant and the instant after its last day (local time). Compiled to a
+period's first instant and the instant after its last day (local time).
+
+A patrol ratio (巡查覆盖率, 按期巡查率, 有效发现率) counts patrol coverage measures instead
+of events: both its specs are ``{"patrol": "<measure>"}`` with a measure of
+``patrols.coverage.MEASURES`` (``{"patrol": "pairs_due"}``); ``assessment.patrol``
+computes them. Compiled to a
 ``Q`` for ``Count("id", filter=Q(...))``; a spec outside the allow-list is refused
 with a message saying what is wrong, in the user's language.
 """
@@ -52,6 +57,7 @@ LOOKUPS = {
 COMBINATORS = ("any", "all", "not")
 STAGE_KEYS = ("stage_late",)
 PERIOD_TOKENS = ("$start", "$end")
+PATROL_KEY = "patrol"
 
 
 class SpecError(ValueError):
@@ -105,10 +111,26 @@ def _stages(value) -> list[str]:
     return stages
 
 
+def patrol_measure(spec) -> str | None:
+    """The coverage measure a patrol spec counts (``{"patrol": "pairs_due"}``), else ``None``."""
+    return spec.get(PATROL_KEY) if isinstance(spec, dict) else None
+
+
+def _patrol_check(spec) -> None:
+    from patrols.coverage import MEASURES
+
+    if set(spec) != {PATROL_KEY} or spec[PATROL_KEY] not in MEASURES:
+        raise SpecError(_("A patrol filter is {\"patrol\": measure} alone, with one of: %(allowed)s.")
+                        % {"allowed": ", ".join(MEASURES)})
+
+
 def spec_check(spec) -> None:
     """Raise ``SpecError`` unless ``spec`` is a valid filter spec."""
     if not isinstance(spec, dict):
         raise SpecError(_("A filter must be a JSON object, e.g. {\"state__in\": [\"closed\", \"archived\"]}."))
+    if PATROL_KEY in spec:
+        _patrol_check(spec)
+        return
     for key, value in spec.items():
         if key in ("any", "all"):
             if not isinstance(value, list) or not value:
@@ -140,6 +162,8 @@ def timer_floor(spec, start: datetime) -> datetime | None:
 def spec_q(spec, *, start: datetime, end: datetime, timers_since: datetime | None = None) -> Q:
     """The spec as a ``Q`` over events, for the period [start, end)."""
     spec_check(spec)
+    if PATROL_KEY in spec:
+        raise SpecError(_("A patrol measure does not filter events."))
     return _compile(spec, start, end, timers_since)
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import ReadOnlyAdminMixin
 from accounts.audit import audit_record
 from events.models import Category
-from patrols.models import Frequency, PatrolClass, PatrolItem, PatrolItemVersion, PatrolRatio, PatrolRound, Target
+from patrols.models import Frequency, PatrolClass, PatrolItem, PatrolItemVersion, PatrolRound, Target
 from patrols.services import REVISABLE, patrol_item_create, patrol_item_revise
 from workflow.admin import CityConfigurationAdmin, is_any_admin
 
@@ -30,11 +30,6 @@ class AuditedAdmin(CityConfigurationAdmin):
 class PatrolClassAdmin(AuditedAdmin):
     list_display = ("code", "name", "name_en", "order", "is_active")
     list_filter = ("is_active",)
-
-
-@admin.register(PatrolRatio)
-class PatrolRatioAdmin(AuditedAdmin):
-    list_display = ("name", "name_en", "code", "numerator", "denominator", "weight", "is_active", "order")
 
 
 class PatrolItemForm(forms.ModelForm):

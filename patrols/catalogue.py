@@ -136,28 +136,16 @@ CLASSES = [
     ]),
 ]
 
-RATIOS = [
-    {"code": "patrol_coverage_rate", "name": "巡查覆盖率", "name_en": "Patrol coverage rate", "order": 10, "weight": 40,
-     "description": "已巡查的事项对象 / 应巡查的事项对象: item × object pairs checked at least once in the period.",
-     "numerator": "pairs_checked", "denominator": "pairs_due"},
-    {"code": "ontime_patrol_rate", "name": "按期巡查率", "name_en": "On-time patrol rate", "order": 20, "weight": 40,
-     "description": "按期巡查数 / 应巡查数: due slots (item × object × day, week, month or quarter) checked within their period.",
-     "numerator": "slots_checked", "denominator": "slots_due"},
-    {"code": "valid_finding_rate", "name": "有效发现率", "name_en": "Valid finding rate", "order": 30, "weight": 20,
-     "description": "有效发现数 / 发现数: findings filed from rounds that were accepted as cases (or resolved on site).",
-     "numerator": "findings_valid", "denominator": "findings"},
-]
 
 
 def catalogue_seed(apps=None) -> int:
-    """Add the classes, items and ratios that are missing (by code). Returns the number
+    """Add the classes and items that are missing (by code). Returns the number
     of items added. ``apps`` is a migration's app registry (or Django's)."""
     if apps is None:
         from django.apps import apps
     PatrolClass = apps.get_model("patrols", "PatrolClass")
     PatrolItem = apps.get_model("patrols", "PatrolItem")
     PatrolItemVersion = apps.get_model("patrols", "PatrolItemVersion")
-    PatrolRatio = apps.get_model("patrols", "PatrolRatio")
     Category = apps.get_model("events", "Category")
     categories = dict(Category.objects.filter(parent__isnull=False).values_list("code", "pk"))
     existing = set(PatrolItem.objects.values_list("code", flat=True))
@@ -175,7 +163,4 @@ def catalogue_seed(apps=None) -> int:
             item.current = version
             item.save(update_fields=["current"])
             added += 1
-    for row in RATIOS:
-        values = dict(row)
-        PatrolRatio.objects.get_or_create(code=values.pop("code"), defaults=values)
     return added

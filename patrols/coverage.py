@@ -1,6 +1,7 @@
 """Patrol coverage over any period, per grid, worker, community and street (DESIGN §7b).
 
-Measures (the allow-list patrol ratios are written with, ``PatrolRatio``):
+Measures (the allow-list the assessment's patrol ratios are written with: a ratio
+definition's spec ``{"patrol": "pairs_due"}``, docs/assessment.md):
 
 * ``slots_due`` / ``slots_checked`` — item × object × period slots that fell due in the
   period / that were checked within their period (按期巡查);
@@ -24,14 +25,33 @@ from datetime import date, datetime, time, timedelta
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from patrols.models import PatrolFinding, PatrolRatio, PatrolRound, Target
+from patrols.models import PatrolFinding, PatrolRound, Target
 from patrols.objects import object_counts
 from patrols.plans import items_active, periods_overlapping
 
 MEASURES = ("slots_due", "slots_checked", "pairs_due", "pairs_checked", "objects_visited", "rounds", "hours",
             "distance_km", "findings", "findings_valid")
 UNIT_KINDS = ("grid", "worker", "community", "street")
+
+
+@dataclass(frozen=True)
+class Share:
+    code: str
+    label: str
+    numerator: str
+    denominator: str
+
+
+# The shares the coverage page and API show beside the measures: the measures of the
+# seeded assessment ratios of the same codes (assessment.seed.PATROL_RATIOS). What
+# scores is the assessment's ratio definitions (data, edited by city administrators).
+SHARES = (
+    Share("patrol_coverage_rate", _("Patrol coverage rate"), "pairs_checked", "pairs_due"),
+    Share("ontime_patrol_rate", _("On-time patrol rate"), "slots_checked", "slots_due"),
+    Share("valid_finding_rate", _("Valid finding rate"), "findings_valid", "findings"),
+)
 
 
 @dataclass
@@ -137,7 +157,7 @@ def _activity_measures(row: dict) -> dict:
     return {"findings": row["n"], "findings_valid": row["valid"]}
 
 
-def ratios_apply(units, ratios: list[PatrolRatio]) -> None:
+def ratios_apply(units, ratios=SHARES) -> None:
     for unit in units:
         for ratio in ratios:
             denominator = unit.measures.get(ratio.denominator) or 0
@@ -160,7 +180,6 @@ def coverage_compute(*, kind: str, first: date, last: date, grids, workers=None,
         grid_ids = [row[0] for row in grid_rows]
     due = _due(first, last, grid_ids)
     round_rows, finding_rows = _activity(first, last, grid_ids)
-    ratios = list(PatrolRatio.objects.filter(is_active=True))
     if kind == "worker":
         result = {worker_id: Coverage(worker_id, "", name) for worker_id, (name, _grids) in (workers or {}).items()}
         for worker_id, (_name, worker_grid_ids) in (workers or {}).items():
@@ -175,7 +194,7 @@ def coverage_compute(*, kind: str, first: date, last: date, grids, workers=None,
             if row["worker_id"] in result:
                 result[row["worker_id"]].add(_activity_measures(row))
         units_out = list(result.values())
-        ratios_apply(units_out, ratios)
+        ratios_apply(units_out)
         return units_out
     by_grid = {row[0]: Coverage(row[0], row[2], row[3]) for row in grid_rows}
     for grid_id, (slots, pairs) in due.items():
@@ -199,5 +218,5 @@ def coverage_compute(*, kind: str, first: date, last: date, grids, workers=None,
                     parent.add(by_grid[grid_id].measures)
                     break
         units_out = list(parents.values())
-    ratios_apply(units_out, ratios)
+    ratios_apply(units_out)
     return units_out

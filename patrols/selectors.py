@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet, Value
 from django.http import Http404
 
 from accounts.scoping import filter_by_area_scope, user_scope
-from patrols.models import PatrolClass, PatrolFinding, PatrolItem, PatrolRatio, PatrolRound
+from patrols.models import PatrolClass, PatrolFinding, PatrolItem, PatrolRound
 
 
 def rounds_visible_to(user) -> QuerySet[PatrolRound]:
@@ -30,6 +30,17 @@ def access_round(user, round_id) -> PatrolRound:
         raise Http404("No such round") from None
 
 
+def own_round_id(user, key: str) -> int:
+    """The id of the user's own round started with the browser's key ``key`` (the phone
+    queues a round's track, checks, findings and end behind its start, by key, so a round
+    started offline is written to once the start reaches the server); ``Http404`` if the
+    user started none with it."""
+    found = PatrolRound.objects.filter(worker=user, client_key=str(key)[:64]).values_list("id", flat=True).first()
+    if found is None:
+        raise Http404("No such round")
+    return found
+
+
 def findings_visible_to(user) -> QuerySet[PatrolFinding]:
     return PatrolFinding.objects.filter(round__in=rounds_visible_to(user))
 
@@ -43,10 +54,6 @@ def catalogue() -> list[PatrolClass]:
     return list(PatrolClass.objects.filter(is_active=True).prefetch_related(Prefetch("items", queryset=items)))
 
 
-def ratios_current() -> list[PatrolRatio]:
-    return list(PatrolRatio.objects.filter(is_active=True))
-
-
 def my_rounds(user, limit: int = 20) -> list[PatrolRound]:
     return list(PatrolRound.objects.filter(worker=user).select_related("grid").order_by("-started_at")[:limit])
 
@@ -57,38 +64,43 @@ def open_round_of(user) -> PatrolRound | None:
     return PatrolRound.objects.filter(worker=user, status=RoundStatus.OPEN).select_related("grid").first()
 
 
-def coverage_for(*, user, kind: str, first, last) -> list:
+def coverage_for(*, user, kind: str, first, last, ordered: bool = True) -> list:
     """Coverage of the units of ``kind`` (grid, worker, community, street) the user may
-    see, over the days ``first``..``last``, most behind first."""
+    see (``user=None``: the platform, every unit), over the days ``first``..``last``,
+    most behind first (``ordered``)."""
     from django.db.models.functions import Coalesce, NullIf
 
     from accounts.models import RoleAssignment
     from accounts.scoping import GRID_WORKER_ROLES, areas_visible_to, grid_workers_visible_to, grids_visible_to
-    from grids.models import GRID_LEVELS
-    from patrols.coverage import UNIT_KINDS, coverage_compute
+    from grids.models import GRID_LEVELS, Area
+    from patrols.coverage import SHARES, UNIT_KINDS, coverage_compute
 
     if kind not in UNIT_KINDS:
         raise Http404("No such unit kind")
-    scope = user_scope(user)
-    grids = None if scope.is_global else list(grids_visible_to(user).values_list("id", "path", "code", "name"))
+    everything = user is None or user_scope(user).is_global
+    grids = None if everything else list(grids_visible_to(user).values_list("id", "path", "code", "name"))
     units = workers = None
     if kind in ("community", "street"):
-        units = list(areas_visible_to(user).filter(level=kind).values_list("id", "path", "code", "name"))
+        areas = Area.objects.all() if user is None else areas_visible_to(user)
+        units = list(areas.filter(level=kind).values_list("id", "path", "code", "name"))
     if kind == "worker":
         workers = {}
-        rows = (RoleAssignment.objects.filter(revoked_at__isnull=True, role__in=GRID_WORKER_ROLES, area__level__in=GRID_LEVELS,
-                                              user__in=grid_workers_visible_to(user))
-                .annotate(shown=Coalesce(NullIf("user__full_name", Value("")), "user__username"))
+        assignments = RoleAssignment.objects.filter(revoked_at__isnull=True, role__in=GRID_WORKER_ROLES,
+                                                    area__level__in=GRID_LEVELS)
+        if user is not None:
+            assignments = assignments.filter(user__in=grid_workers_visible_to(user))
+        rows = (assignments.annotate(shown=Coalesce(NullIf("user__full_name", Value("")), "user__username"))
                 .values_list("user_id", "shown", "area_id"))
         visible = None if grids is None else {row[0] for row in grids}
         for user_id, name, area_id in rows:
             if visible is None or area_id in visible:
                 workers.setdefault(user_id, (name, []))[1].append(area_id)
     results = coverage_compute(kind=kind, first=first, last=last, grids=grids, workers=workers, units=units)
-    ratio = PatrolRatio.objects.filter(is_active=True).order_by("order", "code").first()
+    if not ordered:
+        return results
 
     def behind(unit):
-        value = unit.ratios.get(ratio.code) if ratio else None
+        value = unit.ratios.get(SHARES[0].code)
         return (value is None, value if value is not None else 0, unit.code, unit.name)
 
     return sorted(results, key=behind)

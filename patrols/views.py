@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.scoping import grids_visible_to
 from events.models import Category
 from patrols import selectors
-from patrols.coverage import UNIT_KINDS
+from patrols.coverage import SHARES, UNIT_KINDS
 from patrols.models import RoundStatus
 from patrols.plans import grid_plan, overdue_slots, plans_as_data, worker_plan
 from patrols.services import round_start
@@ -31,13 +31,39 @@ ROUND_LIST_LIMIT = 100
 KIND_LABELS = {"grid": _lazy("Grids"), "worker": _lazy("Grid workers"), "community": _lazy("Communities"), "street": _lazy("Streets")}
 
 
+def _walk_context() -> dict:
+    """What the phone's walking part needs (patrol-round.js): its texts and the small
+    classes a finding may be filed under."""
+    return {
+        "walk_texts": {
+            "online": _("Online"), "offline": _("Offline: what you record stays on this phone and is sent when the connection is back."),
+            "waiting": _("waiting to be sent"), "allSent": _("Everything is sent."), "failed": _("Refused by the server:"),
+            "noGps": _("This phone gives no position."), "gps": _("GPS"), "gpsFailed": _("No position yet."),
+            "checkSaved": _("Check saved"), "findingSaved": _("Finding saved"), "ended": _("Round ended."),
+            "endConfirm": _("End the round?"), "pendingEnd": _("The round ends when everything is sent."),
+        },
+        "categories": list(Category.objects.filter(parent__isnull=False, is_active=True)
+                           .select_related("parent").order_by("order", "code")),
+    }
+
+
 @login_required
 def patrol_home(request):
     plans = worker_plan(worker=request.user)
-    return render(request, "patrols/home.html", {
-        "plans": plans, "open_round": selectors.open_round_of(request.user),
-        "rounds": selectors.my_rounds(request.user), "start_key": uuid.uuid4().hex,
-    })
+    open_round = selectors.open_round_of(request.user)
+    context = {"plans": plans, "open_round": open_round, "rounds": selectors.my_rounds(request.user),
+               "start_key": uuid.uuid4().hex}
+    if plans and open_round is None:
+        # Hidden walking parts, one per grid: a round started offline is walked here.
+        context.update(_walk_context(), walk_plans=plans_as_data(plans))
+    return render(request, "patrols/home.html", context)
+
+
+@login_required
+def patrol_round_by_key(request, key):
+    """The round the user started with the browser's key ``key`` (where the phone goes
+    once a start queued offline has been sent)."""
+    return redirect("patrols:round", round_id=selectors.own_round_id(request.user, key))
 
 
 @login_required
@@ -59,15 +85,7 @@ def patrol_round(request, round_id):
     context = {"round": round, "walking": walking, "map_texts": {"check": _("Check"), "finding": _("Finding")}}
     if walking:
         context["plan"] = plans_as_data([grid_plan(grid=round.grid, viewer=request.user)])[0]
-        context["walk_texts"] = {
-            "online": _("Online"), "offline": _("Offline: what you record stays on this phone and is sent when the connection is back."),
-            "waiting": _("waiting to be sent"), "allSent": _("Everything is sent."), "failed": _("Refused by the server:"),
-            "noGps": _("This phone gives no position."), "gps": _("GPS"), "gpsFailed": _("No position yet."),
-            "checkSaved": _("Check saved"), "findingSaved": _("Finding saved"), "ended": _("Round ended."),
-            "endConfirm": _("End the round?"), "pendingEnd": _("The round ends when everything is sent."),
-        }
-        context["categories"] = list(Category.objects.filter(parent__isnull=False, is_active=True)
-                                     .select_related("parent").order_by("order", "code"))
+        context.update(_walk_context())
     else:
         context["checks"] = round.checks.select_related("version").order_by("checked_at")
         context["findings"] = round.findings.select_related("event", "event__category").order_by("created_at")
@@ -106,7 +124,7 @@ def patrol_coverage(request):
         raise Http404("No such unit kind")
     first, last = _period(request)
     units = selectors.coverage_for(user=request.user, kind=kind, first=first, last=last)
-    ratios = selectors.ratios_current()
+    ratios = SHARES
     for unit in units:
         unit.ratio_values = [unit.ratios.get(ratio.code) for ratio in ratios]
     return render(request, "patrols/coverage.html", {

@@ -89,7 +89,7 @@ def test_street_admin_reads_but_cannot_edit(client, street_admin, reference_data
 def test_every_seeded_spec_is_valid():
     from assessment.seed import FORMULAS, RATIOS
 
-    assert len(RATIOS) == 10
+    assert len(RATIOS) == 13  # ten over events, three over patrol coverage
     for ratio in RATIOS:
         spec_check(ratio["numerator"])
         spec_check(ratio["denominator"])

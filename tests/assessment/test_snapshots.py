@@ -57,7 +57,7 @@ def test_snapshot_freezes_the_figures(october, tree, cast):
     # The snapshot keeps the definition it was computed with.
     closing = next(ratio for ratio in ratios if ratio.code == "closing_rate")
     assert closing.numerator["closure_type__in"] == ["normal", "overdue", "special"]
-    assert formula["terms"][0] == {"ratio": "ontime_handling_rate", "weight": 60}
+    assert formula["terms"][0] == {"ratio": "ontime_handling_rate", "weight": 54}
 
     # Taking it again changes nothing.
     with freeze_time(at(11, 4, 9)):

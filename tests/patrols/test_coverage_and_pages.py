@@ -6,33 +6,39 @@ import pytest
 
 from patrols.selectors import coverage_for
 from patrols.services import finding_file
-from tests.patrols.test_plans import walk
+from tests.patrols.test_plans import walk as walk_a_round
 
 D = datetime.date.fromisoformat
 
 
-@pytest.mark.django_db
-def test_coverage_figures_for_a_fixed_week(cast, tree, small_checklist, housing, walk_event):
-    g11, worker = tree["G11"], cast["worker"]
-    daily, weekly = small_checklist["daily"], small_checklist["weekly"]
-    b1, b2 = housing["b1"], housing["b2"]
-    # Week of Monday 2 March 2026. Monday: grid + 1号楼; Thursday: grid + 1号楼 again (the
-    # same weekly slot: counts once) + 2号楼; the rental room is never checked.
-    walk(worker, g11, "2026-03-02", [(daily, "grid", g11.pk), (weekly, "building", b1.pk)])
-    thursday = walk(worker, g11, "2026-03-05", [(daily, "grid", g11.pk), (weekly, "building", b1.pk),
-                                                 (weekly, "building", b2.pk)])
-    # Two findings on Thursday's round; one is accepted as a case.
-    first, _ = finding_file(actor=worker, round_id=thursday.pk, key="f1", description="垃圾", category="0101",
-                            latitude=27.705, longitude=112.005, at=thursday.started_at)
-    finding_file(actor=worker, round_id=thursday.pk, key="f2", description="通道堵塞", category="0801",
-                 latitude=27.705, longitude=112.005, at=thursday.started_at)
-    walk_event(first.event, "accepted")
-    # …on Thursday (the fixed data set's time; the service stamps now).
+@pytest.fixture
+def fixed_week(cast, tree, small_checklist, housing, walk):
+    """Week of Monday 2 March 2026 in G11. Monday: grid + 1号楼; Thursday: grid + 1号楼
+    again (the same weekly slot: counts once) + 2号楼; the rental room is never checked.
+    Two findings on Thursday's round; one is accepted as a case (on Thursday)."""
     from events.models import Event
     from tests.patrols.conftest import local
 
+    g11, worker = tree["G11"], cast["worker"]
+    daily, weekly = small_checklist["daily"], small_checklist["weekly"]
+    b1, b2 = housing["b1"], housing["b2"]
+    monday = walk_a_round(worker, g11, "2026-03-02", [(daily, "grid", g11.pk), (weekly, "building", b1.pk)])
+    thursday = walk_a_round(worker, g11, "2026-03-05", [(daily, "grid", g11.pk), (weekly, "building", b1.pk),
+                                                         (weekly, "building", b2.pk)])
+    first, _ = finding_file(actor=worker, round_id=thursday.pk, key="f1", description="垃圾", category="0101",
+                            latitude=27.705, longitude=112.005, at=thursday.started_at)
+    second, _ = finding_file(actor=worker, round_id=thursday.pk, key="f2", description="通道堵塞", category="0801",
+                             latitude=27.705, longitude=112.005, at=thursday.started_at)
+    walk(first.event, "accepted")
+    # …on Thursday (the fixed data set's time; the service stamps now); both reported then.
+    Event.objects.filter(pk__in=[first.event_id, second.event_id]).update(reported_at=local("2026-03-05", 10))
     Event.objects.filter(pk=first.event_id).update(accepted_at=local("2026-03-05", 12))
+    return {"monday": monday, "thursday": thursday, "valid": first, "invalid": second}
 
+
+@pytest.mark.django_db
+def test_coverage_figures_for_a_fixed_week(cast, tree, fixed_week):
+    g11, worker = tree["G11"], cast["worker"]
     units = {u.code: u for u in coverage_for(user=cast["dispatcher"], kind="grid", first=D("2026-03-02"), last=D("2026-03-08"))}
     m = units[g11.code].measures
     # Due: daily × 7 days + weekly × 2 buildings (2号楼 from Tuesday, still in the week) + monthly × 1 room.
@@ -54,11 +60,6 @@ def test_coverage_figures_for_a_fixed_week(cast, tree, small_checklist, housing,
     assert [(c.code, c.measures["slots_due"], c.measures["slots_checked"]) for c in community] == [(tree["C1"].code, 17, 4)]
     workers = {u.id: u for u in coverage_for(user=cast["dispatcher"], kind="worker", first=D("2026-03-02"), last=D("2026-03-08"))}
     assert workers[worker.pk].measures["slots_checked"] == 4 and workers[worker.pk].measures["slots_due"] == 10
-
-
-@pytest.fixture
-def walk_event(walk):
-    return walk
 
 
 @pytest.mark.django_db
@@ -84,3 +85,62 @@ def test_pages_for_the_worker_and_the_command_center(client, cast, tree, checkli
     client.force_login(cast["outsider"])
     assert client.get(round_url).status_code == 404
     assert round_url.encode() not in client.get("/patrols/rounds/").content
+
+
+WEEK = "2026-03-02..2026-03-08"
+
+
+@pytest.mark.django_db
+def test_patrol_ratios_are_assessment_ratios_in_the_composite_score(cast, tree, departments, fixed_week):
+    from assessment.periods import period_parse
+    from assessment.selectors import formula_current, results_compute, results_compute_all
+
+    week = period_parse(WEEK)
+    assert [term["ratio"] for term in formula_current()["terms"]][-3:] == [
+        "patrol_coverage_rate", "ontime_patrol_rate", "valid_finding_rate"]
+    grids = {unit.code: unit for unit in results_compute(user=None, kind="grid", period=week)}
+    g11 = grids[tree["G11"].code]
+    assert (g11.counts["patrol_coverage_rate"], g11.counts["ontime_patrol_rate"], g11.counts["valid_finding_rate"]) == (
+        (3, 4), (4, 10), (1, 2))
+    # The two findings are G11's events: one valid (accepted, not handled), one only reported.
+    assert (g11.counts["ontime_handling_rate"], g11.counts["closing_rate"], g11.counts["rework_rate"]) == ((0, 1), (0, 1), (0, 0))
+    # 按期处置率 0×54 + 结案率 0×27 + 巡查覆盖率 ¾×4 + 按期巡查率 0.4×3 + 有效发现率 ½×3, over the
+    # weights counted (返工率 has nothing to count): 5.7 × 100 / 91.
+    assert g11.score == 6.26 and g11.rank == 1
+    # G12: no events, its daily item never checked: patrols alone give it a score of 0.
+    g12 = grids[tree["G12"].code]
+    assert (g12.counts["ontime_patrol_rate"], g12.counts["valid_finding_rate"], g12.score) == ((0, 7), (0, 0), 0.0)
+    # The community adds its grids up; the worker is measured on G11; departments have no patrols.
+    community = {unit.code: unit for unit in results_compute(user=None, kind="community", period=week)}[tree["C1"].code]
+    assert community.counts["ontime_patrol_rate"] == (4, 17)
+    worker = next(unit for unit in results_compute(user=None, kind="worker", period=week) if unit.id == cast["worker"].pk)
+    assert (worker.counts["patrol_coverage_rate"], worker.counts["valid_finding_rate"]) == ((3, 4), (1, 2))
+    assert all(unit.counts.get("ontime_patrol_rate", (0, 0)) == (0, 0)
+               for unit in results_compute(user=None, kind="department", period=week))
+    # The snapshot path (every kind at once) gives the same figures.
+    every = results_compute_all(period=week)
+    for kind in ("grid", "community", "worker", "street"):
+        one_kind = results_compute(user=None, kind=kind, period=week)
+        assert sorted((u.id, u.counts["ontime_patrol_rate"], u.score) for u in every[kind]) == sorted(
+            (u.id, u.counts["ontime_patrol_rate"], u.score) for u in one_kind), kind
+
+
+@pytest.mark.django_db
+def test_patrol_ratio_scorecard_links_to_coverage_and_definitions_are_checked(client, cast, tree, fixed_week):
+    from django.core.exceptions import ValidationError
+
+    from assessment.models import RatioDefinition
+
+    client.force_login(cast["dispatcher"])
+    page = client.get(f"/assessment/unit/grid/{tree['G11'].pk}/?period={WEEK}")
+    assert page.status_code == 200
+    assert "巡查覆盖率" in page.content.decode() and b"/patrols/coverage/?kind=grid&amp;first=2026-03-02" in page.content
+    # Patrol ratios count coverage, not events: no event list behind them.
+    assert client.get(f"/assessment/unit/grid/{tree['G11'].pk}/patrol_coverage_rate/numerator/?period={WEEK}").status_code == 404
+    ratio = RatioDefinition.objects.get(code="valid_finding_rate")
+    ratio.numerator = {"patrol": "kilometres"}
+    with pytest.raises(ValidationError, match="pairs_due"):
+        ratio.full_clean()
+    ratio.numerator = {"state": "closed"}  # events over patrol measures
+    with pytest.raises(ValidationError, match="patrol"):
+        ratio.full_clean()
