@@ -91,29 +91,27 @@ def points_check(*, round: PatrolRound, points) -> tuple[list[tuple], list[dict]
 
 
 def _insert(round_id: int, points: list[tuple]) -> list[tuple]:
-    """Insert the points, skipping those already stored; returns the new ones."""
+    """Insert the batch in **one** statement (a multi-row ``INSERT … ON CONFLICT DO
+    NOTHING``: the idempotency check is the unique index, set-based), returning only the
+    times of the new points; returns the new points as given (no model instances, no
+    query per point, nothing parsed back from the database but the times)."""
     table = connection.ops.quote_name(TrackPoint._meta.db_table)
-    new = []
+    adapt = connection.ops.adapt_datetimefield_value
+    by_time = {}
+    params = []
+    for point in points:
+        stored = adapt(point[0])
+        by_time[stored if isinstance(stored, str) else point[0]] = point
+        params += (round_id, stored, point[1], point[2], point[3])
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(points))
     with connection.cursor() as cursor:
-        for offset in range(0, len(points), 500):
-            chunk = points[offset:offset + 500]
-            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
-            params = [value for at, lat, lon, accuracy in chunk
-                      for value in (round_id, connection.ops.adapt_datetimefield_value(at), lat, lon, accuracy)]
-            cursor.execute(
-                f"INSERT INTO {table} (round_id, at, lat, lon, accuracy) VALUES {values} "
-                f"ON CONFLICT (round_id, at) DO NOTHING RETURNING at, lat, lon, accuracy",
-                params,
-            )
-            new += [(_stored_time(row[0]), *row[1:]) for row in cursor.fetchall()]
-    return new
-
-
-def _stored_time(value) -> datetime:
-    """A time as the database returns it from a raw query (SQLite: UTC text)."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+        cursor.execute(f"INSERT INTO {table} (round_id, at, lat, lon, accuracy) VALUES {values} "
+                       f"ON CONFLICT (round_id, at) DO NOTHING RETURNING at", params)
+        times = [row[0] for row in cursor.fetchall()]
+    if len(times) == len(points):
+        return points
+    # Aware datetimes compare (and hash) by instant; SQLite hands back the text it stored.
+    return [by_time[at] for at in times]
 
 
 def _good(point) -> bool:
@@ -137,12 +135,14 @@ def _walk(points, start=None) -> tuple[float, tuple | None]:
 
 def track_add(*, actor, round_id: int, points) -> dict:
     """Store a batch of points of the actor's round. Returns ``{"accepted", "duplicates",
-    "refused": [{"index", "reason"}]}``."""
+    "refused": [{"index", "reason"}]}``.
+
+    Four statements whatever the batch size: lock the round (its walker's only, so
+    replays of one batch never race), one ``INSERT`` of the batch, one ``UPDATE`` of the
+    round's counters with the distance walked from its last fix, and the commit."""
     with transaction.atomic():
-        round = PatrolRound.objects.select_for_update().filter(pk=round_id).first()
+        round = PatrolRound.objects.select_for_update().filter(pk=round_id, worker=actor).first()
         if round is None:
-            raise ValidationError({"round": _("No such round.")})
-        if round.worker_id != actor.pk:
             raise ValidationError({"round": _("Only the worker who walks a round records its track.")})
         valid, refused = points_check(round=round, points=points)
         new = _insert(round.pk, valid) if valid else []

@@ -7,6 +7,7 @@ carries an idempotency key (``key``), so a replay returns the first answer."""
 
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -97,6 +98,12 @@ class RoundList(generics.ListAPIView):
         return Response(RoundOutput(round).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+def _round_id(request, round_id=None, round_key=None) -> int:
+    """The round a write names: by id (``rounds/<id>/…``), or by the key its start was
+    sent with (``rounds/key/<key>/…``: what the phone queues behind a start made offline)."""
+    return round_id if round_key is None else selectors.own_round_id(request.user, round_key)
+
+
 class RoundDetail(APIView):
     @extend_schema(responses=RoundOutput)
     def get(self, request, round_id):
@@ -109,7 +116,8 @@ class RoundDetail(APIView):
 
 class RoundEnd(APIView):
     @extend_schema(request=RoundEndInput, responses=RoundOutput)
-    def post(self, request, round_id):
+    def post(self, request, round_id=None, round_key=None):
+        round_id = _round_id(request, round_id, round_key)
         selectors.access_round(request.user, round_id)
         payload = RoundEndInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -124,11 +132,16 @@ class RoundTrack(APIView):
     segments split at gaps."""
 
     @extend_schema(request=TrackInput, responses=schema.TrackAddOut)
-    def post(self, request, round_id):
-        selectors.access_round(request.user, round_id)
+    def post(self, request, round_id=None, round_key=None):
+        round_id = _round_id(request, round_id, round_key)
         payload = TrackInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        result = track_add(actor=request.user, round_id=round_id, points=payload.validated_data["points"])
+        try:
+            # The walker's own round is found (and locked) by the service in one query.
+            result = track_add(actor=request.user, round_id=round_id, points=payload.validated_data["points"])
+        except DjangoValidationError:
+            selectors.access_round(request.user, round_id)  # out of scope: 404, like a missing round
+            raise
         return Response(result, status=status.HTTP_200_OK)
 
     @extend_schema(responses=schema.TrackOut)
@@ -154,7 +167,8 @@ class RoundChecks(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(request=CheckInput, responses={201: CheckOutput, 200: CheckOutput})
-    def post(self, request, round_id):
+    def post(self, request, round_id=None, round_key=None):
+        round_id = _round_id(request, round_id, round_key)
         values = _validated_with_photos(request, round_id, CheckInput)
         check, created = check_record(actor=request.user, round_id=round_id, photos=values.pop("photos"), **values)
         return Response(CheckOutput(check).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -164,7 +178,8 @@ class RoundFindings(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(request=FindingInput, responses={201: FindingOutput, 200: FindingOutput})
-    def post(self, request, round_id):
+    def post(self, request, round_id=None, round_key=None):
+        round_id = _round_id(request, round_id, round_key)
         values = _validated_with_photos(request, round_id, FindingInput)
         values["check_id"] = values.pop("check", None)
         finding, created = finding_file(actor=request.user, round_id=round_id, photos=values.pop("photos"), **values)

@@ -12,10 +12,17 @@
      queue.onchange(function (state) { state.waiting, state.failed, state.online, state.lastError });
      queue.flush();   // also on "online", on add, and every 15 s
 
-   Every request carries its key in the body ("key") and in an Idempotency-Key header. */
+   Every request carries its key in the body ("key") and in an Idempotency-Key header.
+
+   A request added with merge: "points" (a GPS track batch, {points: [...]}) is sent
+   together with the track batches queued right behind it for the same URL, up to
+   MERGE_MAX points a request: a phone that was offline for an hour sends its track in a
+   few requests, not hundreds. Safe because the server identifies a point by its round
+   and time, not by the request's key. */
 (function () {
   "use strict";
   var DB_VERSION = 1;
+  var MERGE_MAX = 500;
 
   function uuid() {
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID().replace(/-/g, ""); }
@@ -93,7 +100,7 @@
     var self = this;
     var record = { url: request.url, method: request.method || "POST", key: request.key || uuid(),
       json: request.json || null, fields: request.fields || null, files: request.files || null,
-      queuedAt: new Date().toISOString() };
+      merge: request.merge || null, queuedAt: new Date().toISOString() };
     if (record.json) { record.json.key = record.key; }
     if (record.fields) { record.fields.push(["key", record.key]); }
     return this.ready.then(function (db) {
@@ -125,10 +132,26 @@
         return all(db, "pending").then(function (pending) {
           if (!pending.length) { return true; }
           var record = pending[0];
+          var sent = [record.seq];
+          if (record.merge === "points" && record.json) {
+            var points = record.json.points.slice();
+            for (var i = 1; i < pending.length; i += 1) {
+              var other = pending[i];
+              if (other.merge !== "points" || other.url !== record.url || !other.json ||
+                  points.length + other.json.points.length > MERGE_MAX) { break; }
+              points = points.concat(other.json.points);
+              sent.push(other.seq);
+            }
+            if (sent.length > 1) {
+              record = Object.assign({}, record, { json: Object.assign({}, record.json, { points: points }) });
+            }
+          }
           return self.send(record).then(function (response) {
             if (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429)) {
               return response.text().then(function (text) {
-                return tx(db, "pending", "readwrite", function (store) { store.delete(record.seq); }).then(function () {
+                return tx(db, "pending", "readwrite", function (store) {
+                  sent.forEach(function (seq) { store.delete(seq); });
+                }).then(function () {
                   if (!response.ok) {
                     record.status = response.status;
                     record.answer = text.slice(0, 2000);
