@@ -106,6 +106,30 @@ def coverage_for(*, user, kind: str, first, last, ordered: bool = True) -> list:
     return sorted(results, key=behind)
 
 
+OVERDUE_PAGE_GRIDS = 50
+
+
+def overdue_page(*, user, after: str = "", within=None, size: int = OVERDUE_PAGE_GRIDS, day=None) -> dict:
+    """One page of the overdue-patrol list of the user's area (or of ``within``, an area
+    in scope), for an area of any size: keyset pages of ``size`` grids in tree order
+    (``path``), each grid's overdue slots. Returns ``{"rows": [(grid, item version,
+    slot)], "grids": [grid, …], "next": the cursor after the page's last grid or None}``.
+    The cursor is the last grid's path; a page reads only its own grids."""
+    from accounts.scoping import grids_visible_to
+    from patrols.plans import overdue_slots
+
+    grids = grids_visible_to(user).order_by("path")
+    if within is not None:
+        grids = grids.filter(path__startswith=within.path)
+    if after:
+        grids = grids.filter(path__gt=str(after)[:255])
+    page = list(grids[:size + 1])
+    more = len(page) > size
+    page = page[:size]
+    return {"rows": overdue_slots(grids=page, viewer=user, day=day), "grids": page,
+            "next": page[-1].path if more and page else None}
+
+
 def round_map_data(round: PatrolRound) -> dict:
     """A round for the map: the grid's boundary, the track in segments (split at gaps),
     the checked objects and the findings."""

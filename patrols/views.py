@@ -18,15 +18,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from accounts.scoping import grids_visible_to
+from accounts.scoping import areas_visible_to, grids_visible_to
 from events.models import Category
 from patrols import selectors
 from patrols.coverage import SHARES, UNIT_KINDS
 from patrols.models import RoundStatus
-from patrols.plans import grid_plan, overdue_slots, plans_as_data, worker_plan
+from patrols.plans import grid_plan, plans_as_data, worker_plan
 from patrols.services import round_start
 
-OVERDUE_GRID_LIMIT = 300
 ROUND_LIST_LIMIT = 100
 KIND_LABELS = {"grid": _lazy("Grids"), "worker": _lazy("Grid workers"), "community": _lazy("Communities"), "street": _lazy("Streets")}
 
@@ -147,7 +146,15 @@ def patrol_coverage_map(request):
 
 @login_required
 def patrol_overdue(request):
-    """The overdue-patrol list: slots whose last period ended unchecked, by grid."""
-    grids = list(grids_visible_to(request.user).order_by("path")[:OVERDUE_GRID_LIMIT])
-    rows = overdue_slots(grids=grids, viewer=request.user)
-    return render(request, "patrols/overdue.html", {"rows": rows, "truncated": len(grids) >= OVERDUE_GRID_LIMIT})
+    """The overdue-patrol list: slots whose last period ended unchecked, by grid, in
+    keyset pages of grids (``?after=`` the previous page's cursor) over the user's area
+    or one area of it (``?area=``)."""
+    from accounts.scoping import access_area
+
+    area_id = request.GET.get("area", "")
+    within = access_area(request.user, area_id) if area_id else None
+    page = selectors.overdue_page(user=request.user, after=request.GET.get("after", ""), within=within)
+    return render(request, "patrols/overdue.html", {
+        **page, "within": within, "after": request.GET.get("after", ""),
+        "streets": list(areas_visible_to(request.user).filter(level="street").order_by("path").values_list("id", "name")[:1000]),
+    })

@@ -14,6 +14,8 @@ KIND = OpenApiParameter("kind", OpenApiTypes.STR, enum=["grid", "worker", "commu
                         description="unit kind (default grid)")
 FIRST = OpenApiParameter("first", OpenApiTypes.DATE, description="first day (default: the 1st of this month)")
 LAST = OpenApiParameter("last", OpenApiTypes.DATE, description="last day (default today; at most 400 days after first)")
+AFTER = OpenApiParameter("after", OpenApiTypes.STR, description="the previous page's next (keyset pages of grids)")
+AREA = OpenApiParameter("area", OpenApiTypes.INT, description="one street, community or grid in the caller's scope")
 
 
 
@@ -120,3 +122,22 @@ class CoverageOut(serializers.Serializer):
     last = serializers.DateField()
     units = serializers.ListField(child=serializers.DictField(),
                                   help_text="per unit: id, code, name, its measures (counts) and ratios")
+
+
+class OverdueRowOut(serializers.Serializer):
+    grid = serializers.IntegerField()
+    grid_code = serializers.CharField()
+    grid_name = serializers.CharField()
+    item = serializers.IntegerField()
+    item_name = serializers.CharField()
+    frequency = serializers.CharField()
+    object_kind = serializers.CharField()
+    object_id = serializers.IntegerField()
+    object_label = serializers.CharField()
+    period = serializers.ListField(child=serializers.DateField(), help_text="the current period: first and last day")
+
+
+class OverdueOut(serializers.Serializer):
+    grids = serializers.ListField(child=serializers.CharField(), help_text="codes of the page's grids, in tree order")
+    next = serializers.CharField(allow_null=True, help_text="pass as ?after= for the next page; null on the last")
+    results = OverdueRowOut(many=True)

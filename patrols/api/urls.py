@@ -7,6 +7,7 @@ urlpatterns = [
     path("catalogue/", views.CatalogueView.as_view(), name="catalogue"),
     path("plan/", views.PlanView.as_view(), name="plan"),
     path("coverage/", views.CoverageView.as_view(), name="coverage"),
+    path("overdue/", views.OverdueView.as_view(), name="overdue"),
     path("rounds/", views.RoundList.as_view(), name="rounds"),
     path("rounds/<int:round_id>/", views.RoundDetail.as_view(), name="round"),
     path("rounds/<int:round_id>/end/", views.RoundEnd.as_view(), name="round_end"),

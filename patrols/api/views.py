@@ -192,6 +192,25 @@ class RoundMap(APIView):
         return Response(selectors.round_map_data(selectors.access_round(request.user, round_id)))
 
 
+class OverdueView(APIView):
+    """The overdue-patrol list in keyset pages of grids (tree order): ``?after=`` the
+    ``next`` of the previous page, ``?area=`` one area in scope (404 otherwise)."""
+
+    @extend_schema(parameters=[schema.AFTER, schema.AREA], responses=schema.OverdueOut)
+    def get(self, request):
+        area_id = request.query_params.get("area")
+        within = access_area(request.user, area_id) if area_id else None
+        page = selectors.overdue_page(user=request.user, after=request.query_params.get("after", ""), within=within)
+        return Response({
+            "grids": [grid.code for grid in page["grids"]], "next": page["next"],
+            "results": [{"grid": grid.pk, "grid_code": grid.code, "grid_name": grid.name, "item": version.item_id,
+                         "item_name": version.label, "frequency": version.frequency, "object_kind": slot.object.kind,
+                         "object_id": slot.object.id, "object_label": slot.object.label,
+                         "period": [slot.period[0].isoformat(), slot.period[1].isoformat()]}
+                        for grid, version, slot in page["rows"]],
+        })
+
+
 class CoverageView(APIView):
     """``?kind=grid|worker|community|street&first=YYYY-MM-DD&last=YYYY-MM-DD`` (default:
     this month so far): the measures and ratios of every unit in scope."""

@@ -144,3 +144,56 @@ def test_patrol_ratio_scorecard_links_to_coverage_and_definitions_are_checked(cl
     ratio.numerator = {"state": "closed"}  # events over patrol measures
     with pytest.raises(ValidationError, match="patrol"):
         ratio.full_clean()
+
+
+@pytest.mark.django_db
+def test_overdue_list_is_paged_by_grid_for_any_area(client, cast, tree, small_checklist, settings):
+    """Keyset pages of grids in tree order: every grid of the area is reached, none twice,
+    whatever the area's size; another area's grids never; an area out of scope is a 404."""
+    from grids.models import GRID_LEVELS, Area
+    from patrols import selectors
+
+    dispatcher = cast["dispatcher"]  # the street S1: grids G11 and G12 (each overdue: the daily item)
+    mine = list(selectors.overdue_page(user=dispatcher, size=10)["grids"])
+    assert len(mine) >= 2
+    seen, after, pages = [], "", 0
+    while True:
+        page = selectors.overdue_page(user=dispatcher, after=after, size=1)
+        seen += [grid.pk for grid in page["grids"]]
+        assert {row[0].pk for row in page["rows"]} <= {grid.pk for grid in page["grids"]}
+        pages += 1
+        if page["next"] is None:
+            break
+        after = page["next"]
+    assert seen == [grid.pk for grid in mine] and pages == len(mine)
+    assert not set(seen) & set(Area.objects.filter(level__in=GRID_LEVELS).exclude(path__startswith=tree["S1"].path)
+                                .values_list("pk", flat=True))
+
+    client.force_login(dispatcher)
+    first = client.get("/patrols/overdue/")
+    assert first.status_code == 200 and tree["G11"].name in first.content.decode()
+    # Narrowed to one grid's community, then to an area out of scope.
+    assert client.get(f"/patrols/overdue/?area={tree['C1'].pk}").status_code == 200
+    assert client.get(f"/patrols/overdue/?area={tree['S2'].pk}").status_code == 404
+    paged = client.get(f"/patrols/overdue/?after={mine[0].path}")
+    assert paged.status_code == 200 and tree["G11"].name not in paged.content.decode().split('id="overdue-table"')[1]
+
+
+@pytest.mark.django_db
+def test_overdue_api_pages_and_scoping(cast, tree, small_checklist):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(cast["dispatcher"])
+    seen, after = [], ""
+    for _page in range(10):
+        answer = api.get("/api/v1/patrols/overdue/", {"after": after} if after else {}).json()
+        seen += answer["grids"]
+        if not answer["next"]:
+            break
+        after = answer["next"]
+    assert tree["G11"].code in seen and tree["G12"].code in seen and tree["G21"].code not in seen
+    first = api.get("/api/v1/patrols/overdue/", {"area": tree["C1"].pk}).json()
+    assert {row["grid_code"] for row in first["results"]} == {tree["G11"].code, tree["G12"].code}
+    assert {row["item_name"] for row in first["results"]} == {"暴露垃圾"}
+    assert api.get("/api/v1/patrols/overdue/", {"area": tree["S2"].pk}).status_code == 404

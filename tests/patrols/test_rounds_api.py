@@ -90,6 +90,62 @@ def test_a_round_replayed_twice_applies_once(cast, tree, small_checklist, housin
 
 
 @pytest.mark.django_db
+def test_a_round_started_offline_is_written_by_its_key_replayed_twice_applies_once(cast, tree, small_checklist, housing):
+    """The phone starts a round without a connection: the start (its key) and everything
+    recorded behind it, addressed by the round's key, are queued; the queue sends it all
+    when the connection is back, loses the answers and sends it all again."""
+    api = client_for(cast["worker"])
+    began = timezone.now() - timezone.timedelta(minutes=20)
+    start_ms = int(began.timestamp() * 1000)
+    by_key = f"{API}/rounds/key/offline-1"
+    queued = [
+        ("json", f"{API}/rounds/", {"key": "offline-1", "grid": tree["G11"].pk, "at": began.isoformat()}),
+        ("json", f"{by_key}/track/", {"key": "t-1", "points": points(start_ms + 1000, 60)}),
+        ("multipart", f"{by_key}/checks/", {"key": "c-1", "item": small_checklist["weekly"].pk, "object_kind": "building",
+                                             "object_id": housing["b1"].pk, "result": "problem", "at": began.isoformat()}),
+        ("multipart", f"{by_key}/findings/", {"key": "f-1", "description": "通道堆物", "check_key": "c-1"}),
+        ("json", f"{by_key}/track/", {"key": "t-2", "points": points(start_ms + 301_000, 40)}),
+        ("json", f"{by_key}/end/", {"key": "e-1", "at": timezone.now().isoformat()}),
+    ]
+    # Before the start has reached the server, the round's key names nothing.
+    assert api.post(f"{by_key}/track/", {"points": points(start_ms, 1)}, format="json").status_code == 404
+    for attempt in range(2):
+        for body_format, url, body in queued:
+            response = api.post(url, body, format=body_format)
+            assert response.status_code in ((200, 201) if attempt == 0 else (200,)), (url, response.content)
+    round = PatrolRound.objects.get()
+    assert round.client_key == "offline-1" and round.started_at == began and round.status == "ended"
+    assert round.point_count == 100 == TrackPoint.objects.filter(round=round).count()
+    assert PatrolCheck.objects.get().round == round and PatrolFinding.objects.get().round == round
+    assert Event.objects.count() == 1
+    # The page the phone opens once the start is sent; another worker's key is a 404.
+    web = __import__("django.test", fromlist=["Client"]).Client()
+    web.force_login(cast["worker"])
+    assert web.get("/patrols/rounds/key/offline-1/")["Location"] == f"/patrols/rounds/{round.pk}/"
+    web.force_login(cast["dispatcher"])
+    assert web.get("/patrols/rounds/key/offline-1/").status_code == 404
+    assert client_for(cast["dispatcher"]).post(f"{by_key}/end/", {}, format="json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_track_batch_is_one_insert_whatever_its_size(cast, tree, checklist, django_assert_max_num_queries):
+    api = client_for(cast["worker"])
+    began = timezone.now() - timezone.timedelta(hours=2)
+    round_id = api.post(f"{API}/rounds/", {"key": "r", "grid": tree["G11"].pk, "at": began.isoformat()}, format="json").json()["id"]
+    start = int(began.timestamp() * 1000)
+    api.post(f"{API}/rounds/{round_id}/track/", {"points": points(start, 100, step=0.00001)}, format="json")
+    # 500 points of which the first 100 were sent before (a merged replay): the new ones
+    # are stored, the old ones counted, the distance walked on from the last fix.
+    with django_assert_max_num_queries(6) as queries:
+        answer = api.post(f"{API}/rounds/{round_id}/track/", {"points": points(start, 500, step=0.00001)}, format="json")
+    assert answer.json() == {"accepted": 400, "duplicates": 100, "refused": []}
+    assert sum("INSERT" in query["sql"] for query in queries.captured_queries) == 1
+    round = PatrolRound.objects.get(pk=round_id)
+    assert round.point_count == 500 == TrackPoint.objects.filter(round=round).count()
+    assert 550 < round.distance_m < 560  # 499 steps of 0.00001° ≈ 1.11 m
+
+
+@pytest.mark.django_db
 def test_track_keeps_gaps_and_poor_fixes_refuses_bad_points(cast, tree, checklist):
     api = client_for(cast["worker"])
     began = timezone.now() - timezone.timedelta(minutes=30)
