@@ -125,10 +125,18 @@ class _Context:
         for category_id, stage, amount, unit in SLALimit.objects.filter(policy__urgency="normal").values_list(
                 "policy__category_id", "stage", "amount", "unit"):
             self.limits.setdefault(category_id, {})[stage] = (amount, unit)
+        self._grids = {row[0]: row for row in self.grids}
+        self._categories = {row[0]: row for row in self.categories}
         self.district_of = {}
         districts = dict(Area.objects.filter(path__startswith=city.path, level=AreaLevel.DISTRICT).values_list("path", "id"))
         for grid_id, path, *_rest in self.grids:
             self.district_of[grid_id] = districts.get(path[: len(path) - 3 * Area.steplen])
+
+    def grid_of(self, grid_id):
+        return self._grids[grid_id]
+
+    def category_of(self, category_id):
+        return self._categories[category_id]
 
 
 def events_generate(*, city: Area, count: int, seed: int = 1, days: int = 365, open_only: bool = False,
@@ -178,11 +186,53 @@ def events_generate(*, city: Area, count: int, seed: int = 1, days: int = 365, o
     return GeneratedEvents(totals["events"], totals["timers"], totals["timeline"], time.monotonic() - started)
 
 
-def _one(rng, context, calendar, now, until, days, open_only, event_id, sequences, events, timers, timeline):
-    grid_id, _path, lat, lon, grid_name = rng.choice(context.grids)
-    category_id, kind, category_name = rng.choice(context.categories)
+def events_generate_at(*, city: Area, reports: list[dict], seed: int = 1, now=None) -> list[int]:
+    """Events at given grids, times, small classes and places (the findings of generated
+    patrol rounds, ``generate_city --patrols``), each taken through the workflow as far as
+    its age makes likely (some rejected or merged), like ``events_generate``'s. A report:
+    ``{"grid_id", "reported_at", "category_id", "latitude"?, "longitude"?, "channel"?,
+    "reporter_id"?}``. Returns the new events' ids, in the order of ``reports``."""
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    context = _Context(city)
+    calendar = worktime()
+    sequences = dict(EventSequence.objects.values_list("day", "last"))
+    ids = []
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("LOCK TABLE events_event IN EXCLUSIVE MODE")
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM events_event")
+            next_id = cursor.fetchone()[0] + 1
+        for offset in range(0, len(reports), BATCH):
+            events, timers, timeline = [], [], []
+            for given in reports[offset:offset + BATCH]:
+                _one(rng, context, calendar, now, now, 0, False, next_id, sequences, events, timers, timeline, given=given)
+                ids.append(next_id)
+                next_id += 1
+            _write("events_event", EVENT_COLUMNS, events)
+            _write("workflow_timer", TIMER_COLUMNS, timers)
+            _write("workflow_timelineentry", TIMELINE_COLUMNS, timeline)
+        for day, last in sequences.items():
+            EventSequence.objects.update_or_create(day=day, defaults={"last": last})
+        if connection.vendor == "postgresql" and ids:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT setval(pg_get_serial_sequence('events_event', 'id'), %s)", [next_id - 1])
+    return ids
+
+
+def _one(rng, context, calendar, now, until, days, open_only, event_id, sequences, events, timers, timeline, given=None):
+    if given is None:
+        grid_id, _path, lat, lon, grid_name = rng.choice(context.grids)
+        category_id, kind, category_name = rng.choice(context.categories)
+    else:  # a report at a given place, time and small class (events_generate_at)
+        grid_id, _path, lat, lon, grid_name = context.grid_of(given["grid_id"])
+        category_id, kind, category_name = context.category_of(given["category_id"])
     limits = context.limits.get(category_id, {})
-    if open_only:
+    if given is not None:
+        reported = given["reported_at"]
+        state = _weighted(rng, OLD_STATES if now - reported > timedelta(days=30) else RECENT_STATES)
+    elif open_only:
         reported = now - timedelta(seconds=rng.uniform(0, 20 * 86400))
         state = _weighted(rng, OPEN)
     else:
@@ -197,6 +247,10 @@ def _one(rng, context, calendar, now, until, days, open_only, event_id, sequence
     department = context.departments.get((kind, street)) or context.departments.get((kind, context.district_of.get(grid_id)))
     latitude = round((lat or 27.7) + rng.uniform(-0.0012, 0.0012), 6)
     longitude = round((lon or 112.0) + rng.uniform(-0.0012, 0.0012), 6)
+    channel = "grid_worker" if worker else "resident"
+    if given is not None:
+        latitude, longitude = given.get("latitude") or latitude, given.get("longitude") or longitude
+        channel, worker = given.get("channel", channel), given.get("reporter_id", worker)
     stamps = {"reported_at": reported}
     moment = reported
     was_overdue = False
@@ -300,7 +354,7 @@ def _one(rng, context, calendar, now, until, days, open_only, event_id, sequence
     rating = rng.choice(RATINGS) if closed else ""
     handled = DEPTH.get(state, 0) >= DEPTH[State.HANDLED] and not final
     events.append((
-        event_id, code, "grid_worker" if worker else "resident", worker, "", "", grid_id, street, f"{grid_name}附近",
+        event_id, code, channel, worker, "", "", grid_id, street, f"{grid_name}附近",
         latitude, longitude, category_id, "normal", f"{category_name}（生成数据）", "{}", state, False, suspended, False, 0,
         rework, postponed, 0, 0, was_overdue, light if not closed and not final else "green", due_at,
         department if DEPTH.get(state, 0) >= DEPTH[State.DISPATCHED] and not final else None, None,

@@ -5,8 +5,12 @@ full-time worker walks ``rounds_per_week`` rounds a week over ``days`` days, eac
 with ``points`` GPS fixes 15 s apart along a loop around the grid's label point, and
 ``checks`` item checks — whole-grid items at the grid, building items at one of the
 grid's buildings where it has some — with their slots. About 5 % of checks find a
-problem; generated problems are not filed as events (no findings). The distance of a
-generated round is the loop's length (a step is about 11 m), not walked point by point.
+problem; ``FILED_SHARE`` of the problems are filed as findings: events (channel
+``patrol``, the item's small class, reported by the walker a few minutes after the check,
+at the round's loop) taken through the workflow like ``events_generate``'s — most
+accepted and handled (valid), some rejected or merged (not valid) — so coverage's
+findings and 有效发现率 have data. The distance of a generated round is the loop's length
+(a step is about 11 m), not walked point by point.
 """
 
 import time
@@ -21,6 +25,9 @@ from patrols.models import PatrolItem, Target
 
 STEP_SECONDS = 15
 STEP_METRES = 11.1  # 0.1 rad along a 0.001° loop
+# Share of the problems found that the walker files as findings (the others are put
+# right on the spot or noted only).
+FILED_SHARE = 0.7
 
 
 @dataclass
@@ -30,6 +37,7 @@ class GeneratedPatrols:
     checks: int
     slots: int
     seconds: float
+    findings: int = 0
 
 
 class PatrolGenerationError(RuntimeError):
@@ -139,7 +147,45 @@ def patrols_generate(*, city, days: int = 365, until=None, rounds_per_week: floa
             [first_check],
         )
         slots_made = cursor.rowcount
+    findings_made = _findings(city=city, first_check=first_check, seed=seed)
     with connection.cursor() as cursor:
-        for table in ("patrols_patrolround", "patrols_trackpoint", "patrols_patrolcheck", "patrols_patrolslot"):
+        for table in ("patrols_patrolround", "patrols_trackpoint", "patrols_patrolcheck", "patrols_patrolslot",
+                      "patrols_patrolfinding"):
             cursor.execute(f"ANALYZE {table}")
-    return GeneratedPatrols(rounds_made, points_made, checks_made, slots_made, time.monotonic() - started)
+    return GeneratedPatrols(rounds_made, points_made, checks_made, slots_made, time.monotonic() - started, findings_made)
+
+
+def _findings(*, city, first_check: int, seed: int) -> int:
+    """File ``FILED_SHARE`` of the generated problems as findings with their events."""
+    import random
+
+    from events.generation import events_generate_at
+    from patrols.models import PatrolFinding
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.id, c.round_id, c.grid_id, c.worker_id, c.checked_at, v.default_category_id, r.last_lat, r.last_lon
+            FROM patrols_patrolcheck c JOIN patrols_patrolitemversion v ON v.id = c.version_id
+            JOIN patrols_patrolround r ON r.id = c.round_id
+            WHERE c.id > %s AND c.result = 'problem' AND v.default_category_id IS NOT NULL ORDER BY c.id
+            """,
+            [first_check],
+        )
+        problems = cursor.fetchall()
+    rng = random.Random(seed)
+    filed = [row for row in problems if rng.random() < FILED_SHARE]
+    reports = [{"grid_id": grid_id, "reported_at": at + timedelta(minutes=rng.uniform(1, 10)), "category_id": category_id,
+                "latitude": round(lat + rng.uniform(-0.001, 0.001), 6) if lat is not None else None,
+                "longitude": round(lon + rng.uniform(-0.001, 0.001), 6) if lon is not None else None,
+                "channel": "patrol", "reporter_id": worker_id}
+               for _check, _round, grid_id, worker_id, at, category_id, lat, lon in filed]
+    if not reports:
+        return 0
+    event_ids = events_generate_at(city=city, reports=reports, seed=seed)
+    PatrolFinding.objects.bulk_create(
+        [PatrolFinding(round_id=round_id, item_check_id=check_id, event_id=event_id, grid_id=grid_id, worker_id=worker_id,
+                       created_at=at)
+         for (check_id, round_id, grid_id, worker_id, at, _category, _lat, _lon), event_id in zip(filed, event_ids, strict=True)],
+        batch_size=5000)
+    return len(filed)

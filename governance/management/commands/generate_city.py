@@ -80,7 +80,7 @@ class Command(BaseCommand):
         except PatrolGenerationError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(f"{made.rounds} patrol rounds, {made.points} track points, {made.checks} item checks, "
-                          f"{made.slots} checked slots in {made.seconds:.1f} s")
+                          f"{made.slots} checked slots, {made.findings} findings filed as events in {made.seconds:.1f} s")
 
     def _events(self, city, events, seed, open_events, span_days, until):
         from events.generation import events_generate
