@@ -96,3 +96,44 @@ def test_a_patrol_round_on_a_phone_survives_a_cut_network(open_context, cast, tr
     assert dispatcher.locator("path.track-segment").count() >= 1
     assert Event.objects.get(pk=event.pk).code in dispatcher.inner_text("#round-findings")
     assert dispatcher.locator("#round-checks tbody tr").count() == 2
+
+
+def test_a_round_started_without_a_connection_is_sent_when_it_is_back(open_context, cast, tree):
+    """The worker taps "start" with no connection: the round is walked on the patrols page
+    itself (its start and everything behind it queued by the round's key); when the
+    connection is back the queue creates the round, then its check and track, once."""
+    catalogue_seed()
+    garbage = PatrolItem.objects.get(code="0901")  # 暴露垃圾: the whole grid, daily
+    phone = open_context(PHONE, geolocation=G11_POSITION)
+    worker = login(phone, "g11_worker")
+    worker.goto("/patrols/")
+    block = f"#g{tree['G11'].code}-"
+    phone.set_offline(True)
+    worker.click("#start-round")
+    worker.locator(f"{block}walk-block").wait_for(state="visible")
+    assert "/patrols/rounds/" not in worker.url and PatrolRound.objects.count() == 0
+    for lat, lon in PATH[:3]:
+        phone.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": 8})
+        worker.wait_for_timeout(400)
+    worker.locator(f'[data-bs-target="{block}item-{garbage.pk}"]').click()
+    button = worker.locator(f'{block}walk-block .slot-button[data-item="{garbage.pk}"]').first
+    button.wait_for(state="visible")
+    button.click()
+    worker.click(f"{block}check-save")
+    wait_until(worker, f"document.getElementById('{block[1:]}queue-status').dataset.waiting >= '2'")
+    assert PatrolRound.objects.count() == 0 and PatrolCheck.objects.count() == 0
+
+    phone.set_offline(False)
+    wait_until(worker, f"document.getElementById('{block[1:]}queue-status').dataset.waiting === '0'", timeout=30_000)
+    assert worker.locator(f"{block}queue-failed").is_hidden(), worker.inner_text(f"{block}queue-failed")
+    round = PatrolRound.objects.get()
+    assert round.worker.username == "g11_worker" and round.grid_id == tree["G11"].pk
+    assert PatrolCheck.objects.get().round_id == round.pk
+
+    # Ending it on the same page opens the round (by its key), ended, with its track.
+    worker.on("dialog", lambda dialog: dialog.accept())
+    with worker.expect_navigation(url=f"**/patrols/rounds/{round.pk}/", timeout=30_000):
+        worker.click(f"{block}end-round")
+    round.refresh_from_db()
+    assert round.status == "ended" and TrackPoint.objects.filter(round=round).count() >= 1
+    assert PatrolRound.objects.count() == 1 and PatrolCheck.objects.count() == 1
