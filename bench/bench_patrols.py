@@ -23,9 +23,12 @@ Run by hand (not part of the test suite) against a benchmark database of its own
    month (what the coverage page and API run for a city-wide user), then for every
    street and every grid worker; --repeat times each, median. Target (issue 16): < 5 s.
 2. Ingestion: gunicorn (--workers, DEBUG off) on --port; --clients grid workers each
-   start a round through ``POST /api/v1/patrols/rounds/`` and send batches of --batch
-   points to ``POST /api/v1/patrols/rounds/<id>/track/`` for --seconds. Target: at least
-   5,000 points per second.
+   start a round through ``POST /api/v1/patrols/rounds/`` and send batches of points to
+   ``POST /api/v1/patrols/rounds/<id>/track/`` for --seconds, once per batch size of
+   --batch (comma-separated). The default sizes are the phone's real ones
+   (static/js/patrol-round.js): 60 (a minute of fixes at 1 Hz, sent every 60 s online),
+   100 (its cap per batch online) and 500 (the offline queue's merged replay). Target: at
+   least 5,000 points per second.
 
 Figures and conditions: docs/patrols.md (Benchmark).
 """
@@ -90,6 +93,7 @@ def coverage(month: str, repeat: int) -> None:
 def ingestion(port: int, workers: int, clients: int, batch: int, seconds: float) -> None:
     from accounts.models import RoleAssignment, User
     from api.services import api_client_create
+    from patrols.models import TrackPoint
 
     env = dict(os.environ)
     env.update(DEBUG="0", LOG_LEVEL="WARNING", API_THROTTLE_RATE="1000000/second", API_USER_THROTTLE_RATE="1000000/second")
@@ -151,9 +155,11 @@ def ingestion(port: int, workers: int, clients: int, batch: int, seconds: float)
         for thread in threads:
             thread.join()
         wall = time.monotonic() - started
+        load = os.getloadavg()[0]
         print(f"ingestion: {clients} clients × batches of {batch}, {workers} gunicorn workers: {accepted[0]:,} points in "
               f"{wall:.1f} s = {accepted[0] / wall:,.0f} points/s; {len(latencies)} requests, "
-              f"p50 {1000 * statistics.median(latencies):.0f} ms")
+              f"p50 {1000 * statistics.median(latencies):.0f} ms; load average {load:.1f}; "
+              f"{TrackPoint.objects.count():,} track points in the database", flush=True)
         for (key, _grid), round_id in zip(keys, rounds, strict=True):
             request(port, "POST", f"/api/v1/patrols/rounds/{round_id}/end/", key, {})
     finally:
@@ -168,7 +174,7 @@ def main():
     parser.add_argument("--port", type=int, default=18716)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--batch", default="60,100,500", help="batch sizes, comma-separated (the phone's: 60, 100, 500)")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--skip-coverage", action="store_true")
     parser.add_argument("--skip-ingestion", action="store_true")
@@ -179,7 +185,8 @@ def main():
     if not args.skip_coverage:
         coverage(args.month, args.repeat)
     if not args.skip_ingestion:
-        ingestion(args.port, args.workers, args.clients, args.batch, args.seconds)
+        for batch in (int(size) for size in args.batch.split(",")):
+            ingestion(args.port, args.workers, args.clients, batch, args.seconds)
 
 
 if __name__ == "__main__":
