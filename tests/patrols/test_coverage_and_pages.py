@@ -93,8 +93,10 @@ WEEK = "2026-03-02..2026-03-08"
 @pytest.mark.django_db
 def test_patrol_ratios_are_assessment_ratios_in_the_composite_score(cast, tree, departments, fixed_week):
     from assessment.periods import period_parse
+    from assessment.seed import ratio_seed
     from assessment.selectors import formula_current, results_compute, results_compute_all
 
+    ratio_seed()  # migrations seed the definitions; tests with real transactions flush them
     week = period_parse(WEEK)
     assert [term["ratio"] for term in formula_current()["terms"]][-3:] == [
         "patrol_coverage_rate", "ontime_patrol_rate", "valid_finding_rate"]
@@ -130,7 +132,9 @@ def test_patrol_ratio_scorecard_links_to_coverage_and_definitions_are_checked(cl
     from django.core.exceptions import ValidationError
 
     from assessment.models import RatioDefinition
+    from assessment.seed import ratio_seed
 
+    ratio_seed()
     client.force_login(cast["dispatcher"])
     page = client.get(f"/assessment/unit/grid/{tree['G11'].pk}/?period={WEEK}")
     assert page.status_code == 200
@@ -142,7 +146,7 @@ def test_patrol_ratio_scorecard_links_to_coverage_and_definitions_are_checked(cl
     with pytest.raises(ValidationError, match="pairs_due"):
         ratio.full_clean()
     ratio.numerator = {"state": "closed"}  # events over patrol measures
-    with pytest.raises(ValidationError, match="patrol"):
+    with pytest.raises(ValidationError, match="巡查计量项"):
         ratio.full_clean()
 
 
