@@ -22,6 +22,8 @@ Run by hand (not part of the test suite) against a benchmark database of its own
 1. Coverage: ``patrols.coverage.coverage_compute`` for every grid of the city over the
    month (what the coverage page and API run for a city-wide user), then for every
    street and every grid worker; --repeat times each, median. Target (issue 16): < 5 s.
+   With --assessment: the assessment's rankings with the patrol ratios (every grid,
+   street, grid worker) and a snapshot's computation of every unit.
 2. Ingestion: gunicorn (--workers, DEBUG off) on --port; --clients grid workers each
    start a round through ``POST /api/v1/patrols/rounds/`` and send batches of points to
    ``POST /api/v1/patrols/rounds/<id>/track/`` for --seconds, once per batch size of
@@ -88,6 +90,29 @@ def coverage(month: str, repeat: int) -> None:
         due = sum(unit.measures["slots_due"] for unit in units)
         print(f"coverage per {kind}: {len(units):,} units, {checked:,} of {due:,} due slots checked; "
               f"runs {', '.join(f'{t:.2f}' for t in times)} s, median {statistics.median(times):.2f} s")
+
+
+def assessment(month: str, repeat: int) -> None:
+    """The assessment with its patrol ratios (assessment.patrol): every grid, street and
+    grid worker (what the rankings run), and every unit of every kind (a snapshot)."""
+    from assessment.periods import period_parse
+    from assessment.selectors import ratios_current, results_compute, results_compute_all
+
+    period = period_parse(month)
+    patrol = [ratio.code for ratio in ratios_current() if ratio.patrol]
+    for kind in ("grid", "street", "worker"):
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            units = results_compute(user=None, kind=kind, period=period)
+            times.append(time.perf_counter() - started)
+        scored = sum(1 for unit in units if unit.score is not None)
+        print(f"assessment per {kind} with {len(patrol)} patrol ratios: {len(units):,} units, {scored:,} scored; "
+              f"runs {', '.join(f'{t:.2f}' for t in times)} s, median {statistics.median(times):.2f} s", flush=True)
+    started = time.perf_counter()
+    every = results_compute_all(period=period)
+    print(f"assessment of every unit of every kind (a snapshot's computation): "
+          f"{sum(len(units) for units in every.values()):,} units in {time.perf_counter() - started:.2f} s", flush=True)
 
 
 def ingestion(port: int, workers: int, clients: int, batch: int, seconds: float) -> None:
@@ -178,12 +203,15 @@ def main():
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--skip-coverage", action="store_true")
     parser.add_argument("--skip-ingestion", action="store_true")
+    parser.add_argument("--assessment", action="store_true", help="also time the assessment with its patrol ratios")
     args = parser.parse_args()
     import django
 
     django.setup()
     if not args.skip_coverage:
         coverage(args.month, args.repeat)
+    if args.assessment:
+        assessment(args.month, args.repeat)
     if not args.skip_ingestion:
         for batch in (int(size) for size in args.batch.split(",")):
             ingestion(args.port, args.workers, args.clients, batch, args.seconds)
