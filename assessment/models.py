@@ -224,6 +224,24 @@ class PointEntry(models.Model):
         return f"{self.user_id} {self.points:+d}"
 
 
+class PointMark(models.Model):
+    """How far the point awards of one rule have read its source table (a high-water
+    mark): the next run reads only rows above ``through_id`` (docs/assessment.md)."""
+
+    rule = models.OneToOneField(PointRule, verbose_name=_("rule"), on_delete=models.CASCADE, primary_key=True,
+                                related_name="mark")
+    # Every row of the source table up to this id has been awarded (None: nothing read yet).
+    through_id = models.BigIntegerField(_("read through id"), null=True, blank=True)
+    swept_at = models.DateTimeField(_("swept at"))
+
+    class Meta:
+        verbose_name = _("point award mark")
+        verbose_name_plural = _("point award marks")
+
+    def __str__(self):
+        return f"{self.rule_id} ≤ {self.through_id}"
+
+
 class EvaluationDirection(models.TextChoices):
     WORKER_RATES_POLICE = "worker_police", _("Grid worker rates the community police officer")  # 网格员评民警
     POLICE_RATES_WORKER = "police_worker", _("Community police officer rates the grid worker")  # 民警评网格员
