@@ -9,8 +9,9 @@ every write goes through ``assessment.services``.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from grids.names import Bilingual
 
 
 class UnitKind(models.TextChoices):
@@ -22,15 +23,6 @@ class UnitKind(models.TextChoices):
 
 
 AREA_UNIT_KINDS = (UnitKind.STREET, UnitKind.COMMUNITY, UnitKind.GRID)
-
-
-class Bilingual:
-    """``label``: the Chinese name, or the English one when the page is in English."""
-
-    @property
-    def label(self) -> str:
-        language = (get_language() or "zh-hans").lower()
-        return self.name_en if language.startswith("en") and self.name_en else self.name
 
 
 class RatioDefinition(Bilingual, models.Model):
