@@ -417,6 +417,8 @@ RESIDENT_IMPORT_BATCH = env.int("RESIDENT_IMPORT_BATCH", default=5000)
 # Personal-data protection (residents.privacy, docs/residents.md). Roles that may import
 # residents (a city adds its own: e.g. "parttime_worker").
 RESIDENT_IMPORT_ROLES = env.list("RESIDENT_IMPORT_ROLES", default=["admin", "grid_leader", "grid_worker"])
+# Roles that may export residents (masked, logged; docs/residents.md).
+RESIDENT_EXPORT_ROLES = env.list("RESIDENT_EXPORT_ROLES", default=["admin", "leader", "grid_leader", "grid_worker", "police"])
 # Exact searches by ID number or phone a user may make per window (seconds).
 RESIDENT_EXACT_SEARCH_BUDGET = env.int("RESIDENT_EXACT_SEARCH_BUDGET", default=30)
 RESIDENT_EXACT_SEARCH_WINDOW = env.int("RESIDENT_EXACT_SEARCH_WINDOW", default=3600)
