@@ -91,7 +91,7 @@ class ScopedAdmin(UserBoundFormMixin, admin.ModelAdmin):
 class DepartmentForm(forms.ModelForm):
     class Meta:
         model = Department
-        fields = ["code", "name", "kind", "area", "parent", "phone", "is_active"]
+        fields = ["code", "name", "name_en", "kind", "area", "parent", "phone", "is_active"]
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,11 +118,11 @@ class DepartmentAdmin(ScopedAdmin):
         if change:
             department_update(
                 actor=request.user, department=obj,
-                **{name: data[name] for name in ("name", "kind", "area", "parent", "phone", "is_active")},
+                **{name: data[name] for name in ("name", "name_en", "kind", "area", "parent", "phone", "is_active")},
             )
         else:
             created = department_create(
-                actor=request.user, code=data["code"], name=data["name"], kind=data["kind"],
+                actor=request.user, code=data["code"], name=data["name"], name_en=data.get("name_en", ""), kind=data["kind"],
                 area=data["area"], parent=data.get("parent"), phone=data.get("phone", ""),
             )
             obj.pk = created.pk

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import GRID_LEVELS, AreaLevel
+from grids.names import Bilingual
 
 
 class User(AbstractUser):
@@ -55,12 +56,14 @@ class DepartmentKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Department(models.Model):
+class Department(Bilingual, models.Model):
     """A functional department (职能部门) at one node of the tree, e.g. 区城管局 at a
     district, 街道城管中队 at a street. Its handlers hold department roles."""
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    # Shown when the interface is in English (grids.names); blank: the Chinese name.
+    name_en = models.CharField(_("English name"), max_length=160, blank=True)
     kind = models.CharField(_("kind"), max_length=32, choices=DepartmentKind.choices, default=DepartmentKind.OTHER)
     area = models.ForeignKey("grids.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="departments")
     parent = models.ForeignKey(
@@ -78,7 +81,7 @@ class Department(models.Model):
         ordering = ["code"]
 
     def __str__(self):
-        return self.name
+        return self.label
 
 
 class Role(models.TextChoices):

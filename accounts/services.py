@@ -62,7 +62,8 @@ def _require_manage_department(actor, department: Department) -> None:
 
 
 def department_create(
-    *, actor, code: str, name: str, area: Area, kind: str = "other", parent: Department | None = None, phone: str = ""
+    *, actor, code: str, name: str, area: Area, kind: str = "other", parent: Department | None = None, phone: str = "",
+    name_en: str = "",
 ) -> Department:
     _require_manage_area(actor, area)
     if parent is not None and not area.path.startswith(parent.area.path):
@@ -70,7 +71,7 @@ def department_create(
             {"parent": _("A superior department must sit at the same node or above (%(area)s).") % {"area": parent.area}}
         )
     with transaction.atomic():
-        department = Department(code=code, name=name, area=area, kind=kind, parent=parent, phone=phone)
+        department = Department(code=code, name=name, name_en=name_en, area=area, kind=kind, parent=parent, phone=phone)
         department.full_clean()
         department.save()
         _department_group(department)
@@ -79,7 +80,7 @@ def department_create(
 
 
 def department_update(*, actor, department: Department, **changes) -> Department:
-    allowed = {"name", "kind", "parent", "phone", "is_active", "area"}
+    allowed = {"name", "name_en", "kind", "parent", "phone", "is_active", "area"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")

@@ -33,7 +33,8 @@ def problems(*, user, period: Period, area=None, order: str = "count") -> list[d
     ``repeat`` or ``dissatisfaction`` (群众最迫切的服务)."""
     rows = list(
         _period_events(user, period, area)
-        .values("category_id", "category__code", "category__name", "category__name_en", "category__parent__name")
+        .values("category_id", "category__code", "category__name", "category__name_en", "category__parent__name",
+                "category__parent__name_en")
         .annotate(
             count=Count("id"),
             repeats=Count("id", filter=Q(duplicate_of__isnull=False) | Q(merged_into__isnull=False)),

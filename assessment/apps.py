@@ -8,3 +8,15 @@ class AssessmentConfig(AppConfig):
 
     name = "assessment"
     verbose_name = _("Assessment")
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from assessment.receivers import on_timeline_recorded, on_work_saved
+        from residents.models import CareVisit, PlaceInspection
+        from workflow.models import TimelineEntry
+        from workflow.signals import timeline_recorded
+
+        timeline_recorded.connect(on_timeline_recorded, sender=TimelineEntry, dispatch_uid="assessment.points")
+        for model in (CareVisit, PlaceInspection):
+            post_save.connect(on_work_saved, sender=model, dispatch_uid=f"assessment.points.{model._meta.model_name}")

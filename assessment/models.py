@@ -9,8 +9,9 @@ every write goes through ``assessment.services``.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from grids.names import Bilingual
 
 
 class UnitKind(models.TextChoices):
@@ -22,15 +23,6 @@ class UnitKind(models.TextChoices):
 
 
 AREA_UNIT_KINDS = (UnitKind.STREET, UnitKind.COMMUNITY, UnitKind.GRID)
-
-
-class Bilingual:
-    """``label``: the Chinese name, or the English one when the page is in English."""
-
-    @property
-    def label(self) -> str:
-        language = (get_language() or "zh-hans").lower()
-        return self.name_en if language.startswith("en") and self.name_en else self.name
 
 
 class RatioDefinition(Bilingual, models.Model):
@@ -224,6 +216,24 @@ class PointEntry(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.points:+d}"
+
+
+class PointMark(models.Model):
+    """How far the point awards of one rule have read its source table (a high-water
+    mark): the next run reads only rows above ``through_id`` (docs/assessment.md)."""
+
+    rule = models.OneToOneField(PointRule, verbose_name=_("rule"), on_delete=models.CASCADE, primary_key=True,
+                                related_name="mark")
+    # Every row of the source table up to this id has been awarded (None: nothing read yet).
+    through_id = models.BigIntegerField(_("read through id"), null=True, blank=True)
+    swept_at = models.DateTimeField(_("swept at"))
+
+    class Meta:
+        verbose_name = _("point award mark")
+        verbose_name_plural = _("point award marks")
+
+    def __str__(self):
+        return f"{self.rule_id} ≤ {self.through_id}"
 
 
 class EvaluationDirection(models.TextChoices):

@@ -6,11 +6,10 @@ transaction and is safe to run twice."""
 
 import hashlib
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
@@ -18,18 +17,19 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Role
-from accounts.scoping import events_visible_to, grid_workers_visible_to, user_scope
+from accounts.scoping import events_visible_to, user_scope
 from assessment.models import (
     HotspotLink,
     HotspotTask,
-    PointEntry,
+    PointMark,
     PointRule,
     PointSource,
     Snapshot,
     SnapshotRow,
     TwoWayEvaluation,
 )
-from assessment.periods import Period
+from assessment.periods import Period, month_period
+from assessment.points import DRIVERS, EVER, POINTS_AWARD_OVERLAP, entries_insert, mark_next, rows_after, runs_queue
 from assessment.selectors import formula_current, ratios_as_data, ratios_current, results_compute_all
 from events.models import Event
 from events.services import event_file
@@ -83,10 +83,6 @@ def assessment_snapshot(*, actor, period: Period) -> tuple[Snapshot, bool]:
 # --- Points ---------------------------------------------------------------------------------------
 
 
-def _month_of(moment: datetime) -> date:
-    return timezone.localtime(moment).date().replace(day=1)
-
-
 def _sources(source: str, since: datetime, until: datetime):
     """(user id, source id, at) of the work one kind of rule counts, in the period."""
     if source == PointSource.VALID_REPORT:
@@ -130,55 +126,58 @@ def _sources(source: str, since: datetime, until: datetime):
     raise ValueError(source)
 
 
-def points_award(*, actor, period: Period) -> int:
-    """Write the point entries for the work done in the period under every active rule,
-    for grid workers (full-time, part-time, grid leaders). One entry per rule and source
-    object (a unique constraint), so running it again adds only what is new. Returns the
-    number of entries added."""
-    if connection.vendor == "postgresql":
-        return _points_insert_select(period)
-    workers = set(grid_workers_visible_to(_Platform()).values_list("id", flat=True))
-    added = 0
-    for rule in PointRule.objects.filter(is_active=True):
-        batch = [
-            PointEntry(rule=rule, user_id=user_id, source_id=source_id, points=rule.points, at=at, month=_month_of(at))
-            for user_id, source_id, at in _sources(rule.source, period.since, period.until).iterator(chunk_size=5000)
-            if user_id in workers
-        ]
-        with transaction.atomic():
-            before = PointEntry.objects.filter(rule=rule).count()
-            PointEntry.objects.bulk_create(batch, batch_size=5000, ignore_conflicts=True)
-            added += PointEntry.objects.filter(rule=rule).count() - before
-    return added
+def points_award(*, actor, period: Period, full: bool = False) -> int:
+    """The sweep: write the point entries for work not awarded yet under every active
+    rule, for grid workers (full-time, part-time, grid leaders). One entry per rule and
+    source object (a unique constraint), so nothing is awarded twice.
 
-
-def _points_insert_select(period: Period) -> int:
-    """PostgreSQL: each rule's entries in one ``INSERT … SELECT … ON CONFLICT DO
-    NOTHING`` at database speed (a month of a city is about a million items of work)."""
-    workers_sql, workers_params = grid_workers_visible_to(_Platform()).values("id").query.sql_with_params()
+    A rule whose work comes from a table in ``assessment.points.DRIVERS`` reads only the
+    rows above its mark (new work, of whatever month: a report of October accepted in
+    November earns its October points now), so running it again costs what is new, not
+    the month. A rule's first run, a rule without such a table, and ``full=True`` also read
+    every source of ``period`` and of the month so far. Returns the number of entries added."""
+    now = timezone.now()
+    cutoff, until = now - POINTS_AWARD_OVERLAP, now + timedelta(days=1)
+    today = timezone.localdate()
+    periods = {(chosen.since, chosen.until) for chosen in (period, month_period(today.year, today.month))}
     added = 0
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic():
+        runs_queue()
         for rule in PointRule.objects.filter(is_active=True):
-            sources_sql, sources_params = _sources(rule.source, period.since, period.until).query.sql_with_params()
-            cursor.execute(
-                f"""
-                INSERT INTO assessment_pointentry (rule_id, user_id, source_id, points, at, month)
-                SELECT %s, work.user_id, work.source_id, %s, work.at,
-                       date_trunc('month', work.at AT TIME ZONE %s)::date
-                FROM ({sources_sql}) AS work (user_id, source_id, at)
-                WHERE work.user_id IN ({workers_sql})
-                ON CONFLICT (rule_id, source_id) DO NOTHING
-                """,
-                [rule.pk, rule.points, settings.TIME_ZONE, *sources_params, *workers_params],
-            )
-            added += cursor.rowcount
+            driver = DRIVERS.get(rule.source)
+            mark = PointMark.objects.select_for_update().filter(rule=rule).first()
+            through = mark.through_id if mark is not None else None
+            next_through = mark_next(driver, through, cutoff) if driver is not None else None
+            if through is not None:
+                added += entries_insert(rule, driver.narrow(_sources(rule.source, EVER, until), rows_after(driver, through)))
+            if through is None or full:
+                for since, end in sorted(periods):
+                    added += entries_insert(rule, _sources(rule.source, since, end))
+            PointMark.objects.update_or_create(rule=rule, defaults={"through_id": next_through, "swept_at": now})
     return added
 
 
-class _Platform:
-    is_authenticated = True
-    is_active = True
-    is_superuser = True
+# Which rules a workflow transition can earn or cost points under (the receiver's filter).
+TRANSITION_SOURCES = {
+    "accept": (PointSource.VALID_REPORT, PointSource.PATROL_FINDING),
+    "report_onsite": (PointSource.VALID_REPORT, PointSource.PATROL_FINDING),
+    "reject": (PointSource.REJECTED_REPORT,),
+    "verify_pass": (PointSource.VERIFICATION, PointSource.LATE_VERIFICATION),
+    "verify_fail": (PointSource.VERIFICATION, PointSource.LATE_VERIFICATION),
+}
+
+
+def points_award_work(*, source_kinds, rows) -> int:
+    """As the work is recorded, in its transaction: the entries that the rows just
+    written (``rows``: a queryset of timeline entries, care visits or inspections) earn
+    under the active rules of ``source_kinds``. The rows are new, so no other run can be
+    awarding them at the same moment."""
+    added = 0
+    until = timezone.now() + timedelta(days=1)
+    for rule in PointRule.objects.filter(is_active=True, source__in=source_kinds):
+        driver = DRIVERS[rule.source]
+        added += entries_insert(rule, driver.narrow(_sources(rule.source, EVER, until), rows))
+    return added
 
 
 # --- Two-way evaluation (双向评议) -------------------------------------------------------------------

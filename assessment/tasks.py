@@ -19,3 +19,17 @@ def assessment_snapshot_task(period: str | None = None) -> dict:
     if chosen.kind == "month" and chosen.end < today:
         points += points_award(actor=None, period=month_period(today.year, today.month))
     return {"snapshot": snapshot.pk, "created": created, "points": points}
+
+
+@shared_task(name="assessment.tasks.points_award_task")
+def points_award_task() -> int:
+    """The sweep of points (docs/assessment.md): what is new since the last run, and the
+    month so far for rules read whole. Work already earns its points as it is recorded;
+    this catches rows written in bulk, rules switched on and roles granted later."""
+    from django.utils import timezone
+
+    from assessment.periods import month_period
+    from assessment.services import points_award
+
+    today = timezone.localdate()
+    return points_award(actor=None, period=month_period(today.year, today.month))

@@ -20,6 +20,14 @@ median, the number of events in the period and of units, and PostgreSQL's plan o
 street query (--explain).
 
 Target (issue 7): all seeded ratios for every street and department in under 10 s.
+
+With --points it times the points sweep instead (issue 21): the first award of the month
+(every source read, about two million entries), then ``points_award`` again with nothing
+new (the old code read the whole month: 45 s), then with 1% new work (as many new
+verifications, copied from the month's timeline as new rows, as 1% of the entries),
+each --repeat times; the 1% rows and their entries are removed after each run, the
+marks put back. And once the old way (``full=True``: every source of the month) for
+comparison.
 """
 
 import argparse
@@ -41,7 +49,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--all", action="store_true", help="also communities, grids and grid workers")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the street query")
+    parser.add_argument("--points", action="store_true", help="time the points sweep instead (see above)")
     args = parser.parse_args()
+    if args.points:
+        import django
+
+        django.setup()
+        return bench_points(args)
 
     import django
 
@@ -103,6 +117,61 @@ def main() -> None:
                  .values("unit").annotate(**aggregates))
         with assessment_transaction():
             print(query.explain(analyze=True, buffers=True))
+
+
+def bench_points(args) -> None:
+    from django.db import connection, transaction
+
+    from assessment.models import PointEntry, PointMark
+    from assessment.periods import period_parse
+    from assessment.services import points_award
+    from workflow.models import TimelineEntry
+
+    period = period_parse(args.period)
+
+    def timed(label, **kwargs):
+        started = time.monotonic()
+        added = points_award(actor=None, period=period, **kwargs)
+        elapsed = time.monotonic() - started
+        print(f"{label}: {elapsed:.2f} s, {added:,} entries added")
+        return elapsed, added
+
+    if not PointMark.objects.exists():
+        timed("first award (no marks: the month read whole)")
+    entries = PointEntry.objects.count()
+    print(f"{entries:,} point entries, {TimelineEntry.objects.count():,} timeline rows")
+
+    nothing = [timed(f"nothing new, run {attempt + 1}")[0] for attempt in range(args.repeat)]
+    print(f"nothing new: median {statistics.median(nothing):.3f} s (min {min(nothing):.3f}, max {max(nothing):.3f})")
+
+    new_rows = entries // 100
+    one_percent = []
+    for attempt in range(args.repeat):
+        marks = list(PointMark.objects.values_list("rule_id", "through_id"))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO workflow_timelineentry (event_id, at, actor_id, actor_kind, transition, from_state, to_state,
+                                                    note, data)
+                SELECT event_id, at, actor_id, actor_kind, transition, from_state, to_state, 'bench', data
+                FROM workflow_timelineentry
+                WHERE transition = 'verify_pass' AND actor_id IS NOT NULL AND at >= %s AND at < %s
+                ORDER BY id LIMIT %s
+                RETURNING id
+                """,
+                [period.since, period.until, new_rows],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        elapsed, added = timed(f"1% new ({len(ids):,} new verifications), run {attempt + 1}")
+        one_percent.append(elapsed)
+        with transaction.atomic():
+            PointEntry.objects.filter(rule__source__in=["verification", "late_verification"], source_id__in=ids).delete()
+            TimelineEntry.objects.filter(pk__in=ids).delete()
+            for rule_id, through_id in marks:
+                PointMark.objects.filter(rule_id=rule_id).update(through_id=through_id)
+    print(f"1% new: median {statistics.median(one_percent):.3f} s (min {min(one_percent):.3f}, max {max(one_percent):.3f})")
+
+    timed("the old way for comparison (full=True: every source of the month read again)", full=True)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def small_class_choices(*, public: bool = False):
         classes = classes.filter(is_public=True)
     for category in classes.select_related("parent").order_by(
             "parent__order", "parent__code", "order", "code"):
-        groups.setdefault(category.parent.name, []).append((category.pk, category.name))
+        groups.setdefault(category.parent.label, []).append((category.pk, category.label))
     return [("", _("Choose a category")), *groups.items()]
 
 
@@ -105,7 +105,7 @@ class EventFileForm(_ReportFields):
 
     def __init__(self, *args, grids=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].choices = [("", _("From the location on the map")), *((g.pk, f"{g.name} {g.code}") for g in grids)]
+        self.fields["grid"].choices = [("", _("From the location on the map")), *((g.pk, f"{g.label} {g.code}") for g in grids)]
 
 
 class PublicReportForm(_ReportFields):

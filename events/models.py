@@ -13,6 +13,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import DepartmentKind
 from grids.models import AreaLevel
+from grids.names import Bilingual
 
 
 class Urgency(models.TextChoices):
@@ -35,7 +36,7 @@ class VerificationBy(models.TextChoices):
     SPOT_CHECK = "spot_check", _("Spot check by the command center")  # 指挥中心抽查
 
 
-class Category(models.Model):
+class Category(Bilingual, models.Model):
     """A big class (大类, no parent) or a small class (小类, parent is a big class).
 
     Events are filed against small classes only. The default department is found at
@@ -76,7 +77,7 @@ class Category(models.Model):
         ordering = ["order", "code"]
 
     def __str__(self):
-        return f"{self.parent.name} / {self.name}" if self.parent_id and self.parent else self.name
+        return f"{self.parent.label} / {self.label}" if self.parent_id and self.parent else self.label
 
     @property
     def is_small_class(self) -> bool:

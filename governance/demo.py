@@ -40,6 +40,21 @@ EXCLUSIVE = {
     "43130200500204": ("珠山公园专属网格", "park"),
     "43130200500106": ("经开区工业园专属网格", "industrial_park"),
 }
+# English names, shown when the interface is in English (grids.names).
+NAMES_EN = {
+    "431300000000": "Loudi City", "431302000000": "Louxing District", "431321000000": "Shuangfeng County",
+    "431302001000": "Leping Subdistrict", "431302002000": "Huashan Subdistrict", "431302005000": "Dake Subdistrict",
+    "431321100000": "Yongfeng Town",
+    "431302001001": "Yuetang Community", "431302001002": "Xiyang Community", "431302001003": "Jinxing Community",
+    "431302002001": "Huashan Community", "431302002002": "Chunyuan Community", "431302002003": "Shuguang Community",
+    "431302005001": "Dake Community", "431302005002": "Lianbin Community",
+    "431321100001": "Chengdong Community", "431321100201": "Qingshu Village",
+    "43130200100106": "Loudi No. 1 High School (exclusive grid)",
+    "43130200100205": "Leping Farmers' Market (exclusive grid)",
+    "43130200200303": "Loudi Central Hospital (exclusive grid)",
+    "43130200500204": "Zhushan Park (exclusive grid)",
+    "43130200500106": "Economic Development Zone Industrial Park (exclusive grid)",
+}
 # This grid is split into two second-level grids (二级网格).
 SPLIT_GRID = "43130200100101"
 GRIDS_PER_COMMUNITY = (3, 2)  # columns × rows of cells
@@ -59,6 +74,12 @@ DEPARTMENTS_STREET = [
     ("ZHZF", "综合行政执法队", DepartmentKind.LAW_ENFORCEMENT, None),
     ("PCS", "派出所", DepartmentKind.PUBLIC_SECURITY, "GAJ"),
 ]
+DEPARTMENTS_EN = {
+    "CGJ": "Urban Management Bureau", "SCJG": "Market Regulation Bureau", "YJJ": "Emergency Management Bureau",
+    "GAJ": "Public Security Sub-bureau", "MZJ": "Civil Affairs Bureau", "ZJJ": "Housing and Urban-Rural Development Bureau",
+    "STHJ": "Ecology and Environment Sub-bureau", "CGZD": "Urban Management Squad", "ZHZF": "Law Enforcement Team",
+    "PCS": "Police Station",
+}
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红建国建华志强海燕小红文博子涵浩然思远雨轩欣怡梓萱"
@@ -73,8 +94,9 @@ def demo_feature_collection() -> dict:
     rng = random.Random(4313)
     features = []
 
-    def add(code, name, level, geometry, **props):
-        features.append({"type": "Feature", "properties": {"code": code, "name": name, "level": level, **props}, "geometry": geometry})
+    def add(code, name, level, geometry, name_en="", **props):
+        properties = {"code": code, "name": name, "name_en": NAMES_EN.get(code, name_en), "level": level, **props}
+        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
 
     city_cells = []
     for district_code, district_name, (west, north), streets in DISTRICTS:
@@ -103,10 +125,12 @@ def demo_feature_collection() -> dict:
                         name, kind = EXCLUSIVE[code]
                         props = {"grid_type": "exclusive", "exclusive_kind": kind, "households": rng.randint(0, 40),
                                  "population": rng.randint(300, 3000)}
-                    add(code, name, "grid", lattice.cell_geojson(c, r), **props)
+                    name_en = NAMES_EN.get(code) or f"{NAMES_EN[community_code]} Grid {sequence}"
+                    add(code, name, "grid", lattice.cell_geojson(c, r), name_en=name_en, **props)
                     if code == SPLIT_GRID:
                         for half, geometry in enumerate(lattice.split_cell(c, r), start=1):
                             add(f"{code}{half:02d}", f"{name}{half}号二级网格", "subgrid", geometry, parent_code=code,
+                                name_en=f"{name_en}, second-level grid {half}",
                                 grid_type="basic", households=props["households"] // 2,
                                 population=props["population"] // 2)
             add(community_code, community_name, "community", union_geojson(cells))
@@ -130,9 +154,14 @@ def _user(username: str, full_name: str, *, superuser: bool = False) -> User:
                        phone=f"0738-8{zlib.crc32(username.encode()) % 1000000:06d}")
 
 
-def _department(code: str, name: str, kind: str, area: Area, parent: Department | None = None) -> Department:
+def _department(code: str, name: str, kind: str, area: Area, parent: Department | None = None, name_en: str = "") -> Department:
     department = Department.objects.filter(code=code).first()
-    return department or department_create(actor=None, code=code, name=name, kind=kind, area=area, parent=parent)
+    if department is not None:
+        if name_en and not department.name_en:  # a demo city loaded before English names existed
+            department.name_en = name_en
+            department.save(update_fields=["name_en"])
+        return department
+    return department_create(actor=None, code=code, name=name, name_en=name_en, kind=kind, area=area, parent=parent)
 
 
 # The logins README documents: username → (name, role, target code, title).
@@ -170,11 +199,13 @@ def load_demo_city() -> dict:
         district = areas[district_code]
         by_code = {}
         for suffix, name, kind in DEPARTMENTS_DISTRICT:
-            by_code[suffix] = _department(f"{district_code}-{suffix}", f"{district.name}{name}", kind, district)
+            by_code[suffix] = _department(f"{district_code}-{suffix}", f"{district.name}{name}", kind, district,
+                                          name_en=f"{district.name_en} {DEPARTMENTS_EN[suffix]}".strip())
         for street_code, street_name, _ in streets:
             for suffix, name, kind, parent in DEPARTMENTS_STREET:
                 _department(f"{street_code}-{suffix}", f"{street_name}{name}", kind, areas[street_code],
-                            by_code.get(parent) if parent else None)
+                            by_code.get(parent) if parent else None,
+                            name_en=f"{areas[street_code].name_en} {DEPARTMENTS_EN[suffix]}".strip())
 
     _user("admin", "系统管理员", superuser=True)
     for username, full_name, role, code, title in NAMED_LOGINS:

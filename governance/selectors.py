@@ -56,7 +56,7 @@ def home_panels(user, workplaces: dict) -> dict:
     from accounts.scoping import events_visible_to
     from events.models import Light, light_filter
     from events.selectors import department_queue, verification_tasks
-    from residents.selectors import overdue_tags
+    from residents.selectors import may_record_visits, overdue_tags
     from workflow.machine import OPEN_STATES, State
     from workflow.models import ChangeRequest, RequestStatus
 
@@ -68,6 +68,7 @@ def home_panels(user, workplaces: dict) -> dict:
             .select_related("category", "grid").order_by("due_at")[:20]
         )
         panels["verify"] = verification_tasks(user, limit=20)
+        panels["records_visits"] = may_record_visits(user)
         panels["overdue_visits"] = list(
             overdue_tags(user, today=timezone.localdate()).select_related("resident", "grid").order_by("next_visit_due")[:20]
         )

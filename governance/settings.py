@@ -317,6 +317,10 @@ CELERY_BEAT_SCHEDULE = {
     # already frozen is left as it is (docs/assessment.md).
     "assessment-snapshot": {"task": "assessment.tasks.assessment_snapshot_task",
                             "schedule": crontab(minute=30, hour=1)},
+    # Points for what the immediate awards could not see (rows written in bulk, a rule
+    # switched on): reads only what is new since the last run (docs/assessment.md).
+    "assessment-points": {"task": "assessment.tasks.points_award_task",
+                          "schedule": env.float("POINTS_SWEEP_SECONDS", default=600.0)},
     # Delete import files and error reports older than RESIDENT_FILE_RETENTION_DAYS.
     "purge-resident-files": {"task": "residents.tasks.resident_files_purge_task", "schedule": crontab(minute=10, hour=2)},
     # Close campaigns past their end date; remind workers behind schedule (docs/campaigns.md).
@@ -413,6 +417,8 @@ RESIDENT_IMPORT_BATCH = env.int("RESIDENT_IMPORT_BATCH", default=5000)
 # Personal-data protection (residents.privacy, docs/residents.md). Roles that may import
 # residents (a city adds its own: e.g. "parttime_worker").
 RESIDENT_IMPORT_ROLES = env.list("RESIDENT_IMPORT_ROLES", default=["admin", "grid_leader", "grid_worker"])
+# Roles that may export residents (masked, logged; docs/residents.md).
+RESIDENT_EXPORT_ROLES = env.list("RESIDENT_EXPORT_ROLES", default=["admin", "leader", "grid_leader", "grid_worker", "police"])
 # Exact searches by ID number or phone a user may make per window (seconds).
 RESIDENT_EXACT_SEARCH_BUDGET = env.int("RESIDENT_EXACT_SEARCH_BUDGET", default=30)
 RESIDENT_EXACT_SEARCH_WINDOW = env.int("RESIDENT_EXACT_SEARCH_WINDOW", default=3600)

@@ -48,7 +48,7 @@ class AreaAdminForm(forms.ModelForm):
 
     class Meta:
         model = Area
-        fields = ["parent", "code", "name", "level", "grid_type", "exclusive_kind", "households", "population", "boundary"]
+        fields = ["parent", "code", "name", "name_en", "level", "grid_type", "exclusive_kind", "households", "population", "boundary"]
         widgets = {"boundary": BoundaryMapWidget(attrs={"rows": 3})}
 
     def __init__(self, *args, user=None, **kwargs):
@@ -173,6 +173,7 @@ class AreaAdmin(UserBoundFormMixin, ReinforcedGuardedModelAdminMixin, admin.Mode
                 parent=data.get("parent"),
                 code=data["code"],
                 name=data["name"],
+                name_en=data.get("name_en") or "",
                 level=data["level"],
                 grid_type=data.get("grid_type") or "",
                 exclusive_kind=data.get("exclusive_kind") or "",

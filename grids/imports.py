@@ -1,6 +1,6 @@
 """Importing areas and grids from a GeoJSON FeatureCollection.
 
-Each feature is one node; its properties carry ``code``, ``name`` and optionally
+Each feature is one node; its properties carry ``code``, ``name`` and optionally ``name_en``,
 ``level``, ``parent_code``, ``grid_type``, ``exclusive_kind``, ``households`` and
 ``population`` (see docs/grids.md). Parents are imported before children whatever the
 order in the file. A bad feature is reported with its number and reason and the valid
@@ -87,6 +87,7 @@ class _Feature:
     number: int
     code: str
     name: str
+    name_en: str
     level: str | None
     parent_code: str | None
     attrs: dict
@@ -201,6 +202,7 @@ def _read_feature(number: int, raw) -> _Feature:
         number=number,
         code=code,
         name=name,
+        name_en=_text(props.get("name_en")),
         level=level,
         parent_code=_code(props.get("parent_code")) or None,
         attrs=attrs,
@@ -297,7 +299,7 @@ def _import_one(actor, feature: _Feature, failed_codes: set[str]) -> tuple[str, 
     existing = Area.objects.filter(code=feature.code).first()
     if existing is None:
         area = area_create(
-            actor=actor, parent=parent, code=feature.code, name=feature.name, level=level,
+            actor=actor, parent=parent, code=feature.code, name=feature.name, name_en=feature.name_en, level=level,
             boundary=feature.boundary, **feature.attrs,
         )
         return "created", area
@@ -312,6 +314,8 @@ def _import_one(actor, feature: _Feature, failed_codes: set[str]) -> tuple[str, 
         existing = area_move(actor=actor, area=existing, new_parent=parent)
         moved = True
     changes = {"name": feature.name, **feature.attrs}
+    if feature.name_en:  # a file without English names keeps those typed in the admin
+        changes["name_en"] = feature.name_en
     if level in GRID_LEVELS or feature.boundary is not None:
         changes["boundary"] = feature.boundary
     area, changed = area_update(actor=actor, area=existing, **changes)

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager
 
+from grids.names import Bilingual
+
 
 class AreaLevel(models.TextChoices):
     # 省: only for province-wide deployments; a city deployment has the city as root.
@@ -62,9 +64,11 @@ class ExclusiveKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Area(MP_Node):
+class Area(Bilingual, MP_Node):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    # Shown when the interface is in English (grids.names); blank: the Chinese name.
+    name_en = models.CharField(_("English name"), max_length=160, blank=True)
     level = models.CharField(_("level"), max_length=16, choices=AreaLevel.choices, db_index=True)
     # Grid attributes (only on grid levels; enforced by the constraints below).
     grid_type = models.CharField(_("grid type"), max_length=16, choices=GridType.choices, blank=True)
@@ -112,7 +116,7 @@ class Area(MP_Node):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.code})"
+        return f"{self.label} ({self.code})"
 
     @property
     def is_grid(self) -> bool:

@@ -11,7 +11,7 @@ from grids.codes import validate_area_code
 from grids.geometry import parse_boundary
 from grids.models import GRID_LEVELS, PARENT_LEVEL, ROOT_LEVELS, Area, AreaLevel, GridType
 
-EDITABLE_FIELDS = ("code", "name", "grid_type", "exclusive_kind", "households", "population", "boundary")
+EDITABLE_FIELDS = ("code", "name", "name_en", "grid_type", "exclusive_kind", "households", "population", "boundary")
 
 
 def _require_manage(actor, area: Area | None) -> None:
@@ -100,6 +100,7 @@ def area_create(
     code: str,
     name: str,
     level: str,
+    name_en: str = "",
     grid_type: str = "",
     exclusive_kind: str = "",
     households: int | None = None,
@@ -112,7 +113,7 @@ def area_create(
         fields={"grid_type": grid_type, "exclusive_kind": exclusive_kind, "households": households, "population": population},
     )
     with transaction.atomic():
-        area = Area(code=code, name=name, level=level, **fields)
+        area = Area(code=code, name=name, name_en=name_en, level=level, **fields)
         _apply_boundary(area, boundary)
         area.full_clean(exclude=["path", "depth", "numchild"])
         if parent is None:
@@ -144,7 +145,7 @@ def area_update(*, actor, area: Area, **changes) -> tuple[Area, dict]:
         fields = {name: changes.get(name, getattr(area, name)) for name in ("grid_type", "exclusive_kind", "households", "population")}
         _normalize_grid_fields(fields, area.level)
         changed = {}
-        for name in ("code", "name"):
+        for name in ("code", "name", "name_en"):
             if name in changes and changes[name] != getattr(area, name):
                 changed[name] = changes[name]
                 setattr(area, name, changes[name])

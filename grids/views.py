@@ -1,8 +1,10 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
-from accounts.scoping import access_area, grids_visible_to
+from accounts.scoping import access_area, grids_visible_to, user_scope
 from accounts.selectors import grid_teams, team_model
 from grids.models import Area
 
@@ -10,6 +12,9 @@ from grids.models import Area
 @login_required
 def team_list(request):
     """Each grid in the user's scope with its team and whether the team is complete."""
+    scope = user_scope(request.user)
+    if not (scope.is_global or scope.area_paths):  # department staff hold no area (the navbar hides the link)
+        raise PermissionDenied(_("The grid teams are for the staff of grids and areas; your roles are in departments."))
     grids = grids_visible_to(request.user).order_by("path")
     incomplete_only = request.GET.get("incomplete") == "1"
     query = request.GET.get("q", "").strip()

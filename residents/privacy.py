@@ -146,6 +146,22 @@ def can_import(user) -> bool:
     return scope.is_global or bool(scope.role_paths(*settings.RESIDENT_IMPORT_ROLES))
 
 
+def can_export(user) -> bool:
+    """May ``user`` export residents (masked, logged)? A permission of roles
+    (``RESIDENT_EXPORT_ROLES``: administrators, leaders, grid leaders, full-time workers
+    and grid police by default), held on any node; the export holds only the user's scope."""
+    scope = user_scope(user)
+    return scope.is_global or bool(scope.role_paths(*settings.RESIDENT_EXPORT_ROLES))
+
+
+def can_open_residents(user) -> bool:
+    """The residents pages (people, buildings, key places, care visits) are for staff
+    holding a role on an area; staff of departments only hold none and are refused (403)
+    with a message instead of being shown empty pages."""
+    scope = user_scope(user)
+    return scope.is_global or bool(scope.area_paths)
+
+
 def refused_row_reason() -> str:
     """The one reason for a row the importer may not write. It must not tell whether the
     person is registered elsewhere (that would make the import an oracle)."""

@@ -18,7 +18,7 @@ from residents import crypto
 from residents.ids import InvalidNumber, ascii_digits, normalise_id, parse_id_number
 from residents.models import Building, KeyPlace, Resident, ResidentImport, ResidentTag, Room
 from residents.phones import phone_normalise
-from residents.privacy import may_see_clear, visible_tags_q
+from residents.privacy import can_export, can_import, can_open_residents, may_see_clear, visible_tags_q
 
 # Who records care visits: the grid's workers (full- and part-time) and its leader.
 VISIT_ROLES = (Role.GRID_LEADER, Role.GRID_WORKER, Role.PARTTIME_WORKER)
@@ -113,6 +113,28 @@ def can_reveal(user, resident: Resident, field_name: str) -> bool:
 
 def can_record_visit(user, grid) -> bool:
     return _holds_role_over(user, grid, VISIT_ROLES)
+
+
+def may_record_visits(user) -> bool:
+    """Does the user record care visits anywhere (the care-visits page)?"""
+    scope = user_scope(user)
+    return scope.is_global or bool(scope.role_paths(*VISIT_ROLES))
+
+
+def areas_of(user, *, limit: int = 10) -> list:
+    """The roots of the user's area scope (what the residents pages cover), for the page
+    to say so; empty for a superuser (everything)."""
+    from grids.models import Area
+
+    scope = user_scope(user)
+    return list(Area.objects.filter(path__in=scope.area_paths).order_by("path")[:limit]) if not scope.is_global else []
+
+
+def residents_rights(user) -> dict:
+    """What the residents pages offer the user (their links and buttons): the same
+    checks the views and services refuse with."""
+    return {"open": can_open_residents(user), "import": can_import(user), "export": can_export(user),
+            "visits": may_record_visits(user)}
 
 
 # --- Finding people ----------------------------------------------------------------------------

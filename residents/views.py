@@ -3,6 +3,8 @@ notice board, import with progress and error report, template, export. Thin: eve
 id goes through ``residents.selectors`` (out of scope → 404), every write through a
 service."""
 
+from functools import wraps
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -15,12 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from residents.exports import residents_export
 from residents.imports import resident_import_start, template_workbook
 from residents.models import ResidenceType
-from residents.privacy import can_import, present
+from residents.privacy import present
 from residents.selectors import (
     access_building,
     access_import,
     access_resident,
     access_resident_tag,
+    areas_of,
     building_notice_board,
     can_reveal,
     care_tags_to_visit,
@@ -29,10 +32,36 @@ from residents.selectors import (
     overdue_visits_by_grid,
     overdue_visits_by_worker,
     resident_tags_visible_to,
+    residents_rights,
 )
 from residents.services import SearchBudgetExceeded, care_visit_record, import_file_download, resident_find, resident_reveal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Why a page is refused, per right it needs (residents.selectors.residents_rights).
+REFUSALS = {
+    "open": _("The residents pages are for the staff of grids and areas; your roles are in departments, "
+              "whose work is in the department queue."),
+    "import": _("Your role may not import residents."),
+    "export": _("Your role may not export residents."),
+    "visits": _("Only the grid's workers record care visits."),
+}
+
+
+def residents_page(right: str = "open"):
+    """A residents page that needs ``right`` (403 with the reason otherwise, as its links
+    are hidden); ``request.residents_rights`` tells the templates which links to show."""
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            rights = residents_rights(request.user)
+            if not (rights["open"] and rights[right]):
+                raise PermissionDenied(REFUSALS["open" if not rights["open"] else right])
+            request.residents_rights = rights
+            return view(request, *args, **kwargs)
+        return wrapped
+    return decorate
 
 
 class RevealForm(forms.Form):
@@ -55,7 +84,7 @@ class ExportForm(forms.Form):
     include_moved_out = forms.BooleanField(label=_("include people who moved out"), required=False)
 
 
-@login_required
+@residents_page()
 def search(request):
     query = request.GET.get("q", "").strip()
     hits, refusal = [], None
@@ -66,13 +95,14 @@ def search(request):
             refusal = str(error)
     for hit in hits:
         present(request.user, hit.resident)
-    response = render(request, "residents/search.html", {"query": query, "hits": hits, "refusal": refusal},
+    response = render(request, "residents/search.html", {"query": query, "hits": hits, "refusal": refusal,
+                                                          "areas": areas_of(request.user)},
                       status=429 if refusal else 200)
     response["Cache-Control"] = "no-store"
     return response
 
 
-@login_required
+@residents_page()
 def detail(request, resident_id):
     resident = access_resident(request.user, resident_id)
     revealed = None
@@ -102,7 +132,7 @@ def detail(request, resident_id):
     return response
 
 
-@login_required
+@residents_page()
 def notice_board(request, building_id):
     """The building's printable notice board (公示牌) with a QR code that opens the
     public report page for this building."""
@@ -122,7 +152,7 @@ def notice_board(request, building_id):
         "board": building_notice_board(building), "report_url": report_url, "qr_svg": qr_svg})
 
 
-@login_required
+@residents_page()
 def my_grid(request):
     """The buildings, key places and resident counts of the user's grids."""
     return render(request, "residents/my_grid.html", {"sheets": grid_sheets(request.user)})
@@ -139,7 +169,7 @@ class VisitForm(forms.Form):
         return day
 
 
-@login_required
+@residents_page("visits")
 def visits(request):
     """Care visits to record: the special-group people in scope, most urgent first; the
     form records one visit (htmx swaps the row)."""
@@ -166,7 +196,7 @@ def visits(request):
     return render(request, "residents/visits.html", {"rows": rows, "today": today})
 
 
-@login_required
+@residents_page("import")
 def import_list(request):
     form, status = ImportForm(), 200
     if request.method == "POST":
@@ -183,18 +213,18 @@ def import_list(request):
             else:
                 return redirect("residents:import_detail", job.pk)
     jobs = imports_visible_to(request.user)[:20]
-    return render(request, "residents/import_list.html", {"form": form, "jobs": jobs, "may_import": can_import(request.user),
+    return render(request, "residents/import_list.html", {"form": form, "jobs": jobs,
                                                               "retention_days": settings.RESIDENT_FILE_RETENTION_DAYS},
                   status=status)
 
 
-@login_required
+@residents_page("import")
 def import_detail(request, import_id):
     job = access_import(request.user, import_id)
     return render(request, "residents/import_detail.html", {"job": job})
 
 
-@login_required
+@residents_page("import")
 def import_errors(request, import_id):
     job = access_import(request.user, import_id)
     handle = import_file_download(actor=request.user, job=job)
@@ -205,14 +235,14 @@ def import_errors(request, import_id):
     return response
 
 
-@login_required
+@residents_page("import")
 def import_template(request):
     response = HttpResponse(template_workbook(), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="residents-template.xlsx"'
     return response
 
 
-@login_required
+@residents_page("export")
 def export(request):
     form = ExportForm(request.GET or None)
     if not request.GET or not form.is_valid():
@@ -228,7 +258,7 @@ def export(request):
     return FileResponse(content, as_attachment=True, filename=f"residents-{stamp}.xlsx", content_type=XLSX)
 
 
-@login_required
+@residents_page()
 def overdue(request):
     today = timezone.localdate()
     return render(request, "residents/overdue.html", {

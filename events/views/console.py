@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from events.dashboard import dashboard_figures
 from events.forms import PeriodForm
 from events.selectors import archive_queue, department_queue, map_events, map_grids, overdue_board
+from grids.names import name_for_reader
 from workflow.machine import State
 
 
@@ -70,7 +71,8 @@ def dashboard(request):
         "days": [row["day"].isoformat() for row in figures["per_day"]],
         "new": [row["new"] for row in figures["per_day"]],
         "closed": [row["closed"] for row in figures["per_day"]],
-        "categories": [{"name": row["name"], "value": row["count"]} for row in figures["top_categories"]],
+        "categories": [{"name": name_for_reader(row["name"], row["name_en"]), "value": row["count"]}
+                       for row in figures["top_categories"]],
         "grids": [{"name": row["name"], "value": row["count"]} for row in figures["top_grids"]],
         "departments": [{"name": row["name"], "value": round(row["rate"] * 100, 1) if row["rate"] is not None else None}
                         for row in figures["departments"]],

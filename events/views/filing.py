@@ -90,10 +90,10 @@ def event_file_check(request):
     grid = found["grid"]
     in_scope = grid is not None and grids_visible_to(request.user).filter(pk=grid.pk).exists()
     return JsonResponse({
-        "grid": {"name": grid.name, "code": grid.code} if grid is not None else None,
+        "grid": {"name": grid.label, "code": grid.code} if grid is not None else None,
         "outside": grid is not None and not in_scope,
         "address": found["address"],
         "nearby": [{"code": event.code, "url": event.get_absolute_url(), "state": str(event.state_label),
-                    "category": event.category.name, "distance": distance, "description": event.description[:80],
+                    "category": event.category.label, "distance": distance, "description": event.description[:80],
                     "reported": event.reported_at.isoformat()} for distance, event in found["nearby"]],
     })

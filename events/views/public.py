@@ -121,7 +121,7 @@ def public_nearby(request):
     latitude, longitude, category = point
     found = filing_check(None, category_id=category, latitude=latitude, longitude=longitude)
     return JsonResponse({"nearby": [
-        {"category": event.category.name, "state": str(event.state_label), "distance": distance,
+        {"category": event.category.label, "state": str(event.state_label), "distance": distance,
          "reported": event.reported_at.date().isoformat(),
          "url": reverse("public_case", args=[public_case_token(event.pk)])}
         for distance, event in found["nearby"] if event.category.is_public

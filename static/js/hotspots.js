@@ -8,9 +8,11 @@
   var map = GovMap.create(node);
   map.setView([35, 105], 4);
   var bounds = [];
+  // The small class's English name when the page is in English (grids.names).
+  var english = (document.documentElement.lang || "").indexOf("en") === 0;
   spots.forEach(function (spot) {
     L.circle([spot.lat, spot.lon], { radius: radius, color: "#d63384" }).addTo(map)
-      .bindPopup(GovText.node(spot.name, "·", spot.count));
+      .bindPopup(GovText.node(english && spot.name_en ? spot.name_en : spot.name, "·", spot.count));
     spot.events.forEach(function (e) {
       L.circleMarker([e.lat, e.lon], { radius: 3 }).addTo(map).bindPopup(GovText.node(e.code));
       bounds.push([e.lat, e.lon]);

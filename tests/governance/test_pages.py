@@ -93,9 +93,10 @@ def test_area_page_out_of_scope_is_404_like_a_missing_one(client, tree, make_use
     assert forbidden.status_code == missing.status_code == 404
 
 
-def test_team_page_of_a_user_without_roles_is_empty(client, tree, make_user):
+def test_team_page_of_a_user_without_an_area_is_refused(client, tree, make_user):
+    """No area, no teams to show: a 403 that says why instead of an empty page."""
     client.force_login(make_user())
 
     response = client.get(reverse("grids:team_list"))
 
-    assert response.context["total"] == 0
+    assert response.status_code == 403

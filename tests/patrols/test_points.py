@@ -30,4 +30,7 @@ def test_rounds_and_valid_findings_earn_points(cast, tree, small_checklist, walk
     points_award(actor=None, period=period_parse("2026-03"))  # twice: nothing more
     entries = {(rule, source): points for rule, source, points in
                PointEntry.objects.filter(user=worker).values_list("rule__code", "source_id", "points")}
-    assert entries == {("patrol-round", monday.pk): 1, ("patrol-round", walk_round.pk): 1, ("patrol-finding", valid.pk): 2}
+    # The finding's event, accepted, is also the worker's valid report (awarded as it was
+    # accepted, in the month it was filed).
+    assert entries == {("patrol-round", monday.pk): 1, ("patrol-round", walk_round.pk): 1, ("patrol-finding", valid.pk): 2,
+                       ("valid-report", valid.event_id): 2}

@@ -12,8 +12,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--period", help="the period (default: last month)")
         parser.add_argument("--no-points", action="store_true", help="do not award points")
+        parser.add_argument("--recount-points", action="store_true",
+                            help="read every source of the period again (after a rule was added or switched on), "
+                                 "not only what is new")
 
-    def handle(self, *args, period, no_points, **options):
+    def handle(self, *args, period, no_points, recount_points, **options):
         try:
             chosen = period_parse(period) if period else last_month()
             snapshot, created = assessment_snapshot(actor=None, period=chosen)
@@ -28,5 +31,5 @@ class Command(BaseCommand):
                               % {"period": snapshot.label, "at": snapshot.created_at.strftime("%Y-%m-%d %H:%M"),
                                  "rows": rows})
         if not no_points:
-            added = points_award(actor=None, period=chosen)
+            added = points_award(actor=None, period=chosen, full=recount_points)
             self.stdout.write(_("Point entries added: %(count)d.") % {"count": added})
