@@ -6,6 +6,7 @@ by the one entry point in ``workflow.services`` (``event_file``), which uses the
 here; this module, like every module of the events domain, knows nothing of the workflow
 (tests/events/test_import_direction.py)."""
 
+import copy
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from events import selectors
 from events.attachments import EXTENSIONS, attachment_check, thumbnail_of
 from events.models import TEXT_LIMITS, Attachment, AttachmentStage, Category, Channel, Event, EventSequence, State, Urgency
 from events.reporter import reporter_fields
+from governance.cache import Derived
 from grids.models import GRID_LEVELS, Area
 from grids.spatial import grid_id_at
 
@@ -94,13 +96,18 @@ def tracking_code_new() -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
+# The catalogue's small classes and the grids, read by every filing, kept in memory until
+# a category or an area changes (events.apps).
+CATALOGUE = Derived("catalogue")
+
+
 def _category(category) -> Category:
     if isinstance(category, Category):
         chosen = category
     else:
         # An int is a primary key, a string a category code (codes are digits too).
         lookup = {"pk": category} if isinstance(category, int) else {"code": str(category)}
-        chosen = Category.objects.filter(**lookup).first()
+        chosen = CATALOGUE.get(("category", *lookup.items()), lambda: Category.objects.filter(**lookup).first())
     if chosen is None or not chosen.is_active:
         raise ValidationError({"category": _("Choose a category from the list.")})
     if not chosen.is_small_class:
@@ -120,7 +127,7 @@ def _grid(*, actor, grid, latitude, longitude) -> Area:
         grid_id = grid_id_at(lat=latitude, lon=longitude)
         if grid_id is None:
             raise ValidationError({"location": _("This location lies outside every grid of the city.")})
-        chosen = Area.objects.get(pk=grid_id)
+        chosen = copy.copy(CATALOGUE.get(("grid", grid_id), lambda: Area.objects.defer("boundary").get(pk=grid_id)))
     # Staff file in the grids they serve; residents and integrators anywhere.
     if actor is not None and _is_staff_filer(actor) and not area_is_visible(actor, chosen):
         raise ValidationError({"grid": _("This place lies outside the grids you serve.")})

@@ -81,32 +81,60 @@ class Derived:
     namespace a new token at once and again when the transaction commits, so every process
     reads the rows afresh; inside the changing transaction the namespace is read from
     the database, never from memory, so a rolled-back change leaves nothing behind.
-    During a Redis outage the token lives in each process's fallback memory: a change
-    made in another process is then seen within ``LOCAL_SECONDS``."""
+    A process trusts the token it read for ``TOKEN_SECONDS``: a change made in another
+    process is seen that much later (one made in this process at once). During a Redis
+    outage the token lives in each process's fallback memory: a change made in another
+    process is then seen within ``LOCAL_SECONDS``."""
 
     LOCAL_SECONDS = 60
     LOCAL_ENTRIES = 5000
+    # How long a process trusts the token it read (a change made in another process is
+    # seen this much later; one made in this process at once).
+    TOKEN_SECONDS = 1.0
 
     instances: list = []
+    _connection = None
 
     def __init__(self, name: str):
         self.name = name
         Derived.instances.append(self)
         self._values: dict = {}
+        self._seen = ("", 0.0)  # the token and until when it is trusted
         self._lock = threading.Lock()
         self._dirty = threading.local()
 
     def _token_key(self) -> str:
         return f"derived:{self.name}:token"
 
-    def _token(self) -> str:
-        from django.core.cache import cache
+    @staticmethod
+    def _shared():
+        """The default cache's configuration in an instance of its own: its outages are
+        noticed (and logged) on their own, apart from the rate limits' instance."""
+        from django.core.cache import caches
 
+        config = settings.CACHES["default"]
+        current = Derived._connection
+        if current is None or current[0] is not config:
+            current = Derived._connection = (config, caches.create_connection("default"))
+        return current[1]
+
+    def _token(self) -> str:
+        cache = self._shared()
+        token, until = self._seen
+        if time.monotonic() < until:
+            return token
         token = cache.get(self._token_key())
         if token is None:
             cache.add(self._token_key(), uuid.uuid4().hex, timeout=None)
             token = cache.get(self._token_key()) or ""
+        self._seen = (token, time.monotonic() + self.TOKEN_SECONDS)
         return token
+
+    def _renew(self) -> None:
+        cache = self._shared()
+        token = uuid.uuid4().hex
+        cache.set(self._token_key(), token, timeout=None)
+        self._seen = (token, time.monotonic() + self.TOKEN_SECONDS)
 
     def _in_changing_transaction(self) -> bool:
         from django.db import connection
@@ -136,15 +164,14 @@ class Derived:
 
     def invalidate(self, **_signal) -> None:
         """A new token now and after the commit (usable as a signal receiver)."""
-        from django.core.cache import cache
         from django.db import connection, transaction
 
-        cache.set(self._token_key(), uuid.uuid4().hex, timeout=None)
+        self._renew()
         if connection.in_atomic_block:
             self._dirty.marked = True
 
             def committed():
-                cache.set(self._token_key(), uuid.uuid4().hex, timeout=None)
+                self._renew()
                 self._dirty.marked = False
 
             transaction.on_commit(committed)
@@ -153,6 +180,7 @@ class Derived:
         """Forget this process's values (tests start each case with none)."""
         with self._lock:
             self._values.clear()
+        self._seen = ("", 0.0)
         self._dirty.marked = False
 
 

@@ -6,13 +6,13 @@ notifications of who must act next, as rows in the same transaction."""
 
 import secrets
 
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm
 
 from accounts.models import Role
-from events.models import ClosureType, DepartmentRole, EventDepartment, State
+from events.models import ClosureType, DepartmentRole, EventDepartment, EventGroupObjectPermission, State
 from workflow import selectors
 from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage
 from workflow.notifications import email_reporter, notify, sms_reporter
@@ -68,9 +68,14 @@ def _dispatch(event, actor, params, now):
         + [EventDepartment(event=event, department=department, role=DepartmentRole.ASSISTING, assigned_at=now)
            for department in assisting]
     )
-    for department in [primary, *assisting]:
-        if department.group_id:
-            assign_perm("events.view_event", department.group, event)
+    # The departments' groups may read the event (django-guardian's rows, written in one
+    # statement; a grant the group already holds is left as it is).
+    groups = {department.group_id for department in [primary, *assisting] if department.group_id}
+    if groups:
+        permission = Permission.objects.only("pk").get(content_type__app_label="events", codename="view_event")
+        EventGroupObjectPermission.objects.bulk_create(
+            [EventGroupObjectPermission(permission=permission, group_id=group, content_object=event) for group in sorted(groups)],
+            ignore_conflicts=True)
     event.primary_department = primary
     event.dispatched_at = now
     event.handle_by = params.get("handle_by")
