@@ -105,6 +105,18 @@ def prepare(user: str, deep: int, handler: str | None) -> dict:
     from django.db import connection
 
     with connection.cursor() as cursor:
+        # Generated events carry no django-guardian grants (dispatch writes them for real
+        # ones): give each dispatched event its department's grant, so a handler's list
+        # is what it would be in a real city (idempotent).
+        cursor.execute("""
+            INSERT INTO events_eventgroupobjectpermission (permission_id, group_id, content_object_id)
+            SELECT permission.id, department.group_id, event.id
+            FROM events_event event JOIN accounts_department department ON department.id = event.primary_department_id
+            CROSS JOIN (SELECT auth_permission.id FROM auth_permission JOIN django_content_type
+                        ON django_content_type.id = auth_permission.content_type_id
+                        WHERE app_label = 'events' AND codename = 'view_event') permission
+            WHERE department.group_id IS NOT NULL
+            ON CONFLICT DO NOTHING""")
         # A database filled by COPY has no planner statistics until autovacuum gets to it
         # (a copy made with createdb -T has none either): without them the planner reads
         # every matching row of a filtered list instead of walking an index in order.
