@@ -74,7 +74,7 @@ def _deep_cursor(account, deep: int) -> str:
     from accounts.scoping import events_visible_to
 
     visible = events_visible_to(account).order_by("-reported_at", "-id").values_list("reported_at", flat=True)
-    position = visible[deep:deep + 1].first() or visible.last()
+    position = visible[deep:deep + 1].first() or visible[visible.count() // 2]  # fewer than ``deep``: halfway
     return base64.b64encode(urlencode({"p": str(position)}).encode()).decode()
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import ProgrammingError, connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,8 +79,11 @@ def _day_sequence_create(cursor, name: str, day: date) -> None:
     cursor.execute("SELECT max(code) FROM events_event WHERE code >= %s AND code < %s", [prefix, f"{day:%Y%m%d}."])
     highest = cursor.fetchone()[0]
     start = int(highest.rpartition("-")[2]) + 1 if highest else 1
-    with transaction.atomic():  # a savepoint: a concurrent creation of the same sequence is no error
-        cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start} MINVALUE 1")
+    try:
+        with transaction.atomic():  # a savepoint, rolled back alone when the creation collides
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start} MINVALUE 1")
+    except IntegrityError:
+        pass  # another filing created it at the same moment (PostgreSQL's catalogue refused the second)
     # Remembered only once committed: a rolled-back creation leaves no sequence behind.
     transaction.on_commit(lambda: _known_days.add(day))
 
