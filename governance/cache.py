@@ -187,3 +187,10 @@ class Derived:
 def derived_clear_all() -> None:
     for derived in Derived.instances:
         derived.clear()
+
+
+def derived_invalidate_all() -> None:
+    """A change that no signal announces and that every namespace may depend on (an area
+    moved with its subtree by raw SQL: scopes, command centers, subscriptions)."""
+    for derived in Derived.instances:
+        derived.invalidate()

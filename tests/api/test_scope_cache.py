@@ -29,3 +29,17 @@ def test_a_new_role_is_felt_by_the_next_request(as_user, cast, tree, file, djang
     with django_capture_on_commit_callbacks(execute=True):
         role_grant(actor=None, user=cast["other_handler"], role=Role.LEADER, area=tree["S1"])
     assert http.get(f"/api/v1/events/{event.pk}/").status_code == 200
+
+
+def test_a_moved_area_is_felt_by_the_next_request(as_user, cast, tree, django_capture_on_commit_callbacks):
+    from grids.services import area_move
+    from workflow.services import event_file
+
+    event, _created = event_file(actor=None, channel="resident", category="0101", description="花山的垃圾",
+                                 latitude=27.705, longitude=112.025, reporter_name="王五", reporter_contact="13900002222")
+    http = as_user(cast["dispatcher"])  # of street S1
+    derived_clear_all()
+    assert http.get(f"/api/v1/events/{event.pk}/").status_code == 404  # G21 lies under S2
+    with django_capture_on_commit_callbacks(execute=True):
+        area_move(actor=None, area=tree["C2"], new_parent=tree["S1"])  # the subtree's paths change by raw SQL
+    assert http.get(f"/api/v1/events/{event.pk}/").status_code == 200
