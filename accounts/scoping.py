@@ -18,6 +18,7 @@ from django.http import Http404
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.models import DEPARTMENT_ROLES, Department, Role, RoleAssignment, User
+from governance.cache import Derived
 from grids.models import GRID_LEVELS, Area
 
 _CACHE_ATTR = "_governance_scope"
@@ -82,24 +83,34 @@ def user_scope(user) -> Scope:
     if user.is_superuser:
         scope = Scope(True, (), (), frozenset(), frozenset())
     else:
-        rows = list(
-            RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).values_list("role", "area__path", "department_id")
-        )
-        area_paths = [path for _role, path, _dept in rows if path]
-        area_paths += _granted_area_paths(user)
-        scope = Scope(
-            is_global=False,
-            area_paths=_minimal_paths(area_paths),
-            admin_paths=_minimal_paths(path for role, path, _dept in rows if role == Role.ADMIN and path),
-            department_ids=frozenset(dept for role, _path, dept in rows if role in DEPARTMENT_ROLES and dept),
-            admin_department_ids=frozenset(dept for role, _path, dept in rows if role == Role.DEPT_ADMIN and dept),
-            paths_by_role=tuple(
-                (role, _minimal_paths(path for held, path, _dept in rows if held == role and path))
-                for role in sorted({role for role, path, _dept in rows if path})
-            ),
-        )
+        scope = SCOPES.get(user.pk, lambda: _scope_of(user))
     setattr(user, _CACHE_ATTR, scope)
     return scope
+
+
+# Users' scopes, kept in each process's memory until a role assignment, an area, an object
+# grant or a group membership changes (accounts.apps connects the invalidation): every
+# request of a signed-in user or API client asks for its scope.
+SCOPES = Derived("scopes")
+
+
+def _scope_of(user) -> Scope:
+    rows = list(
+        RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).values_list("role", "area__path", "department_id")
+    )
+    area_paths = [path for _role, path, _dept in rows if path]
+    area_paths += _granted_area_paths(user)
+    return Scope(
+        is_global=False,
+        area_paths=_minimal_paths(area_paths),
+        admin_paths=_minimal_paths(path for role, path, _dept in rows if role == Role.ADMIN and path),
+        department_ids=frozenset(dept for role, _path, dept in rows if role in DEPARTMENT_ROLES and dept),
+        admin_department_ids=frozenset(dept for role, _path, dept in rows if role == Role.DEPT_ADMIN and dept),
+        paths_by_role=tuple(
+            (role, _minimal_paths(path for held, path, _dept in rows if held == role and path))
+            for role in sorted({role for role, path, _dept in rows if path})
+        ),
+    )
 
 
 def forget_scope(user) -> None:

@@ -32,8 +32,8 @@ from assessment.periods import Period, month_period
 from assessment.points import DRIVERS, EVER, POINTS_AWARD_OVERLAP, entries_insert, mark_next, rows_after, runs_queue
 from assessment.selectors import formula_current, ratios_as_data, ratios_current, results_compute_all
 from events.models import Event
-from events.services import event_file
 from workflow.models import Stage, TimelineEntry, Timer
+from workflow.services import event_file
 
 
 class AssessmentError(ValueError):
@@ -233,7 +233,7 @@ def evaluation_record(*, actor, evaluatee_id: int, grid_id: int, month: date, gr
 
 
 def hotspot_task_create(*, actor, event_ids: list[int], radius_metres: int, description: str = "") -> HotspotTask:
-    """File a root-cause event (溯源治理) for a hotspot through ``events.services.event_file``
+    """File a root-cause event (溯源治理) for a hotspot through ``workflow.services.event_file``
     and link it to the repeated events. The events must be ones the actor may see, of
     one small class; the new event lies at their centre."""
     ids = list(dict.fromkeys(event_ids))

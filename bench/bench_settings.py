@@ -12,3 +12,6 @@ DATABASE_ROUTERS = ["bench.benchbare.router.BareRouter"]
 ROOT_URLCONF = "bench.bench_urls"
 API_THROTTLE_RATE = "1000000/second"
 API_USER_THROTTLE_RATE = "1000000/second"
+# Keys of their own: a test run on the same Redis database (tests change roles and SLA
+# limits all the time) must not renew the tokens of the bench's derived values.
+CACHES = {**CACHES, "default": {**CACHES["default"], "KEY_PREFIX": "bench-api"}}  # noqa: F405

@@ -137,7 +137,7 @@ def broker_outage(city, count: int) -> dict:
     category = Category.objects.filter(code="0101").first()
 
     def timed() -> tuple[float, float]:
-        from events.services import event_file
+        from workflow.services import event_file
 
         filing, accepting = [], []
         for _index in range(count):

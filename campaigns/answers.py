@@ -166,9 +166,9 @@ def _problem_category(campaign: Campaign, answer: Answer) -> Category:
 def target_event_file(*, actor, target: Target, idempotency_key: str, description: str = "",
                       attachments=()) -> tuple["object", bool]:
     """File the problem found at a target as an event, through the normal filing entry
-    point (``events.services.event_file``), and count it. One event per target: a
+    point (``workflow.services.event_file``), and count it. One event per target: a
     second tap returns the first."""
-    from events.services import event_file
+    from workflow.services import event_file
 
     target = Target.objects.select_related("campaign__area", "grid", "last_answer", "event").get(pk=target.pk)
     if not can_answer(actor, target):

@@ -1,7 +1,8 @@
 """The command center's figures for a period (DESIGN §8): counts by state, new and closed
 per day, the most common problems, the busiest grids and each department's on-time rate.
 
-One scoped selector, ``dashboard_figures``, read by the dashboard page and the API. Every
+One scoped selector, ``dashboard_figures``, above events and workflow (it reads the
+events and their stage timers; tests/events/test_import_direction.py), read by the dashboard page and the API. Every
 figure is aggregated by the database (``GROUP BY`` on indexed columns: ``reported_at``,
 ``closed_at``, ``handled_at``), never by a loop over events in Python, so its cost follows
 the number of groups, not the number of events.
@@ -14,12 +15,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.scoping import events_visible_to
-from events.models import ClosureType
-from workflow.machine import OPEN_STATES, State
+from events.forms import MAX_DAYS
+from events.models import OPEN_STATES, ClosureType, State
 from workflow.models import Stage, Timer
 
-# A longer period would make the per-day series too long to draw (and to send).
-MAX_DAYS = 366
 TOP = 10
 
 

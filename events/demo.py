@@ -3,9 +3,8 @@ services the pages use (so their timelines and timers are real). Idempotent: eac
 event carries an idempotency key and is walked forward only when first filed."""
 
 from accounts.models import Department, User
-from events.services import event_file
 from grids.models import Area
-from workflow.services import event_transition
+from workflow.services import event_file, event_transition
 
 GRID = "43130200100102"  # 月塘第2网格, yuetang_worker's grid
 STREET_DEPARTMENT = "431302001000-CGZD"  # 乐坪街道城管中队

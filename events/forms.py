@@ -1,5 +1,5 @@
 """Forms of the event pages. They only shape input; the rules live in the services
-(``events.services.event_file``, ``workflow.services.event_transition``), whose
+(``workflow.services.event_file``, ``workflow.services.event_transition``), whose
 ``ValidationError`` messages are put back on the fields they name."""
 
 import datetime
@@ -126,6 +126,11 @@ class TrackForm(forms.Form):
     code = forms.CharField(label=_("Tracking code"), max_length=40)
 
 
+# The longest dashboard period: a longer one would make the per-day series too long to
+# draw (and to send). ``events.dashboard`` checks it too.
+MAX_DAYS = 366
+
+
 class PeriodForm(forms.Form):
     """A period of days (the dashboard's period picker)."""
 
@@ -141,8 +146,6 @@ class PeriodForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
-            from events.dashboard import MAX_DAYS
-
             if end < start:
                 self.add_error("end", _("The period ends before it starts."))
             elif (end - start).days + 1 > MAX_DAYS:

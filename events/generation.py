@@ -3,8 +3,11 @@
 Events spread over a year (older ones mostly finished), over the small classes, the
 grids of a generated or real city, and every state, each with the timeline of the path
 that led to its state and the timers of its stages (stopped ones with their on-time
-result, running ones due on the work calendar). Rows go in with PostgreSQL ``COPY``
-(``executemany`` on SQLite), 20,000 events at a time, so a million events take minutes.
+result, running ones due on the work calendar), and for a dispatched one its department's
+read grant (as ``dispatch`` writes it). Rows go in with PostgreSQL ``COPY``
+(``executemany`` on SQLite), 20,000 events at a time: a million events took 68 min on the
+shared 2-core machine at load ≈ 10 (issue 20; 371 s of it this process's CPU, the rest
+PostgreSQL: COPY, index upkeep, and the deferred foreign-key checks at commit).
 """
 
 import csv
@@ -15,14 +18,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 
+from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Department, Role, RoleAssignment
-from events.models import Category, EventSequence
+from events.models import Category, EventSequence, State
 from grids.models import GRID_LEVELS, Area, AreaLevel
 from workflow.calendar import worktime
-from workflow.machine import State
 from workflow.models import SLALimit, TimerPhase
 from workflow.timers import next_check
 
@@ -66,6 +69,8 @@ EVENT_COLUMNS = (
 TIMER_COLUMNS = ("event_id", "stage", "state", "phase", "amount", "unit", "started_at", "warn_at", "due_at",
                  "escalate_at", "next_check_at", "paused_at", "stopped_at", "breached")
 TIMELINE_COLUMNS = ("event_id", "at", "actor_id", "actor_kind", "transition", "from_state", "to_state", "note", "data")
+# The primary department's group may read a dispatched event (the grant dispatch writes).
+GRANT_COLUMNS = ("permission_id", "group_id", "content_object_id")
 
 
 @dataclass
@@ -116,9 +121,12 @@ class _Context:
         self.dispatchers = dict(RoleAssignment.objects.filter(revoked_at__isnull=True, role=Role.DISPATCHER,
                                                               area__path__startswith=city.path).values_list("area_id", "user_id"))
         self.departments: dict = {}
-        for department_id, kind, area_id in Department.objects.filter(area__path__startswith=city.path).values_list(
-                "id", "kind", "area_id"):
+        self.department_groups: dict = {}
+        for department_id, kind, area_id, group_id in Department.objects.filter(area__path__startswith=city.path).values_list(
+                "id", "kind", "area_id", "group_id"):
             self.departments.setdefault((kind, area_id), department_id)
+            self.department_groups[department_id] = group_id
+        self.view_event = Permission.objects.get(content_type__app_label="events", codename="view_event").pk
         self.categories = list(Category.objects.filter(parent__isnull=False, is_active=True).values_list(
             "id", "default_department_kind", "name"))
         self.limits: dict = {}
@@ -167,13 +175,14 @@ def events_generate(*, city: Area, count: int, seed: int = 1, days: int = 365, o
         done = 0
         while done < count:
             size = min(BATCH, count - done)
-            events, timers, timeline = [], [], []
+            events, timers, timeline, grants = [], [], [], []
             for _ in range(size):
-                _one(rng, context, calendar, now, until, days, open_only, next_id, sequences, events, timers, timeline)
+                _one(rng, context, calendar, now, until, days, open_only, next_id, sequences, events, timers, timeline, grants)
                 next_id += 1
             _write("events_event", EVENT_COLUMNS, events)
             _write("workflow_timer", TIMER_COLUMNS, timers)
             _write("workflow_timelineentry", TIMELINE_COLUMNS, timeline)
+            _write("events_eventgroupobjectpermission", GRANT_COLUMNS, grants)
             totals["events"] += len(events)
             totals["timers"] += len(timers)
             totals["timeline"] += len(timeline)
@@ -205,14 +214,16 @@ def events_generate_at(*, city: Area, reports: list[dict], seed: int = 1, now=No
             cursor.execute("SELECT COALESCE(MAX(id), 0) FROM events_event")
             next_id = cursor.fetchone()[0] + 1
         for offset in range(0, len(reports), BATCH):
-            events, timers, timeline = [], [], []
+            events, timers, timeline, grants = [], [], [], []
             for given in reports[offset:offset + BATCH]:
-                _one(rng, context, calendar, now, now, 0, False, next_id, sequences, events, timers, timeline, given=given)
+                _one(rng, context, calendar, now, now, 0, False, next_id, sequences, events, timers, timeline, grants,
+                     given=given)
                 ids.append(next_id)
                 next_id += 1
             _write("events_event", EVENT_COLUMNS, events)
             _write("workflow_timer", TIMER_COLUMNS, timers)
             _write("workflow_timelineentry", TIMELINE_COLUMNS, timeline)
+            _write("events_eventgroupobjectpermission", GRANT_COLUMNS, grants)
         for day, last in sequences.items():
             EventSequence.objects.update_or_create(day=day, defaults={"last": last})
         if connection.vendor == "postgresql" and ids:
@@ -221,7 +232,8 @@ def events_generate_at(*, city: Area, reports: list[dict], seed: int = 1, now=No
     return ids
 
 
-def _one(rng, context, calendar, now, until, days, open_only, event_id, sequences, events, timers, timeline, given=None):
+def _one(rng, context, calendar, now, until, days, open_only, event_id, sequences, events, timers, timeline, grants,
+         given=None):
     if given is None:
         grid_id, _path, lat, lon, grid_name = rng.choice(context.grids)
         category_id, kind, category_name = rng.choice(context.categories)
@@ -353,11 +365,14 @@ def _one(rng, context, calendar, now, until, days, open_only, event_id, sequence
     closed = state in (State.CLOSED, State.ARCHIVED)
     rating = rng.choice(RATINGS) if closed else ""
     handled = DEPTH.get(state, 0) >= DEPTH[State.HANDLED] and not final
+    assigned = department if DEPTH.get(state, 0) >= DEPTH[State.DISPATCHED] and not final else None
+    if assigned is not None and context.department_groups.get(assigned):
+        grants.append((context.view_event, context.department_groups[assigned], event_id))
     events.append((
         event_id, code, channel, worker, "", "", grid_id, street, f"{grid_name}附近",
         latitude, longitude, category_id, "normal", f"{category_name}（生成数据）", "{}", state, False, suspended, False, 0,
         rework, postponed, 0, 0, was_overdue, light if not closed and not final else "green", due_at,
-        department if DEPTH.get(state, 0) >= DEPTH[State.DISPATCHED] and not final else None, None,
+        assigned, None,
         "已按标准处置" if handled else "", ("overdue" if was_overdue else "normal") if closed else "", rating, "", "",
         stamps["reported_at"], stamps.get("accepted_at"), stamps.get("dispatched_at"), stamps.get("signed_at"),
         stamps.get("handled_at"), stamps.get("verified_at"), stamps.get("closed_at") if rating else None,

@@ -1,7 +1,9 @@
 """Events (事件): what was reported, where, in which category, with its photos (DESIGN §5).
 
-The state of an event changes only through ``workflow.services.event_transition``; the
-fields that record the workflow's progress live here because lists filter on them.
+This is the case record. Its states are data here (``State``); which transition leads
+from one to another, who may fire it and what it does is declared by ``workflow``, which
+imports this module and never the other way round (docs/architecture.md). The fields that
+record the workflow's progress live here because lists filter on them.
 """
 
 from django.conf import settings
@@ -14,6 +16,36 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from accounts.models import DepartmentKind
 from grids.models import AreaLevel
 from grids.names import Bilingual
+
+
+class State(models.TextChoices):
+    """The states of an event (DESIGN §5); ``workflow.machine`` declares the transitions."""
+
+    # Filed, waiting for the command center to accept it (受理).
+    REPORTED = "reported", _("Reported")
+    # Accepted as a valid case, waiting to be dispatched (待派遣).
+    ACCEPTED = "accepted", _("Accepted")
+    # Not a valid case (无效上报), with a reason. Final.
+    REJECTED = "rejected", _("Rejected")
+    # A duplicate, merged into an open event. Final.
+    MERGED = "merged", _("Merged")
+    # Sent to a primary department (and assisting ones), waiting for it to sign (待签收).
+    DISPATCHED = "dispatched", _("Dispatched")
+    # Signed by the department, being handled (处置中).
+    HANDLING = "handling", _("Handling")
+    # The department (or the grid worker on site) reports it done (待核查).
+    HANDLED = "handled", _("Handled")
+    # Verified on site by the grid (核查通过), waiting for the rating (待评价).
+    VERIFIED = "verified", _("Verified")
+    # Closed: normal, overdue or special (结案).
+    CLOSED = "closed", _("Closed")
+    # Dossier frozen (归档). Final.
+    ARCHIVED = "archived", _("Archived")
+
+
+OPEN_STATES = (State.REPORTED, State.ACCEPTED, State.DISPATCHED, State.HANDLING, State.HANDLED, State.VERIFIED)
+IN_PROGRESS = (State.ACCEPTED, State.DISPATCHED, State.HANDLING)
+FINAL_STATES = (State.REJECTED, State.MERGED, State.ARCHIVED)
 
 
 class Urgency(models.TextChoices):
@@ -232,14 +264,10 @@ class Event(models.Model):
 
     @property
     def state_label(self) -> str:
-        from workflow.machine import State
-
         return State(self.state).label
 
     @property
     def is_open(self) -> bool:
-        from workflow.machine import OPEN_STATES
-
         return self.state in OPEN_STATES
 
     def light_at(self, now=None) -> str:

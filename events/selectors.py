@@ -4,12 +4,12 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import Department
 from accounts.scoping import ancestor_paths, events_visible_to, grids_visible_to, user_scope
-from events.models import AttachmentStage, Category, Event, EventDepartment, Light, light_filter
+from events.models import OPEN_STATES, AttachmentStage, Category, Event, EventDepartment, Light, State, light_filter
 from grids.models import Area
 
 # Degrees of latitude per metre (the Earth's meridian is about 20,004 km long).
@@ -29,7 +29,6 @@ def open_events_near(events, *, category_id: int, latitude: float, longitude: fl
     """(distance in metres, id) of the open events of the small class within ``radius``
     of the point reported since ``since``, nearest first: a bounding box on the position
     index, then the exact distance."""
-    from workflow.machine import OPEN_STATES
 
     d_lat = radius * _DEG_PER_METRE
     d_lon = d_lat / max(math.cos(math.radians(latitude)), 0.01)
@@ -47,15 +46,15 @@ def duplicate_window_start(moment):
     return moment - timedelta(hours=settings.EVENT_DUPLICATE_WINDOW_HOURS)
 
 
-def duplicate_candidate(event: Event) -> Event | None:
-    """The nearest open event of the same small class within the configured radius and
-    time window (a hint for the dispatcher, who decides whether to merge)."""
+def duplicate_candidate_id(event: Event) -> int | None:
+    """The id of the nearest open event of the same small class within the configured
+    radius and time window (a hint for the dispatcher, who decides whether to merge)."""
     if event.latitude is None or event.longitude is None:
         return None
     found = open_events_near(Event.objects.exclude(pk=event.pk), category_id=event.category_id, latitude=event.latitude,
                              longitude=event.longitude, since=duplicate_window_start(event.reported_at),
                              radius=settings.EVENT_DUPLICATE_RADIUS_METRES, limit=1)
-    return Event.objects.get(pk=found[0][1]) if found else None
+    return found[0][1] if found else None
 
 
 def filing_check(user, *, category_id: int | None, latitude: float, longitude: float) -> dict:
@@ -109,7 +108,6 @@ def default_department_for(event: Event) -> Department | None:
 
 
 def events_open_q() -> Q:
-    from workflow.machine import OPEN_STATES
 
     return Q(state__in=OPEN_STATES)
 
@@ -170,20 +168,16 @@ def keyset_page(events, cursor: str = "", size: int = PAGE_SIZE) -> tuple[list[E
 
 
 def events_filtered(user, *, state: str = "", light: str = "", big_class: int | None = None, grid: str = "",
-                    query: str = "", channel: str = "", mine: bool = False, open_only: bool = False,
-                    pending: bool = False):
+                    query: str = "", channel: str = "", mine: bool = False, open_only: bool = False):
     """The events ``user`` may see, narrowed by the inbox's filters. Archived events
-    are left out unless asked for by their state (the archive is not work to do)."""
-    from workflow.machine import OPEN_STATES, State
-
-    events = events_visible_to(user).select_related("category", "category__parent", "grid").annotate(
-        has_pending_request=Exists(pending_requests()))
+    are left out unless asked for by their state (the archive is not work to do). The
+    workflow's own filter (pending change requests) is added on top by
+    ``workflow.selectors.with_pending_requests``."""
+    events = events_visible_to(user).select_related("category", "category__parent", "grid")
     if state:
         events = events.filter(state=state)
     else:
         events = events.exclude(state=State.ARCHIVED)
-    if pending:
-        events = events.filter(has_pending_request=True)
     if open_only:
         events = events.filter(state__in=OPEN_STATES)
     if light:
@@ -202,17 +196,9 @@ def events_filtered(user, *, state: str = "", light: str = "", big_class: int | 
     return events
 
 
-def pending_requests():
-    """Pending postponement/suspension requests of the outer event (for ``Exists``)."""
-    from workflow.models import ChangeRequest, RequestStatus
-
-    return ChangeRequest.objects.filter(event=OuterRef("pk"), status=RequestStatus.PENDING)
-
-
 def archive_queue(user, *, limit: int = 200) -> list[Event]:
     """Closed, rejected and merged events in scope waiting to be archived (待归档),
     longest closed first."""
-    from workflow.machine import State
 
     return list(
         events_visible_to(user).filter(state__in=(State.CLOSED, State.REJECTED, State.MERGED))
@@ -222,7 +208,6 @@ def archive_queue(user, *, limit: int = 200) -> list[Event]:
 
 def department_queue(user):
     """Open work of the user's departments (primary or assisting), deadline first."""
-    from workflow.machine import State
 
     scope = user_scope(user)
     assigned = EventDepartment.objects.filter(department_id__in=scope.department_ids, ended_at__isnull=True).values("event_id")
@@ -235,22 +220,9 @@ def department_queue(user):
     )
 
 
-def verification_tasks(user, *, limit: int = 50) -> list[Event]:
-    """Handled events waiting for the user's verification on site."""
-    from workflow.machine import State
-    from workflow.permissions import is_verifier
-
-    candidates = (
-        events_visible_to(user).filter(state=State.HANDLED).select_related("category", "grid", "command_area")
-        .order_by("due_at")[: limit * 2]
-    )
-    return [event for event in candidates if is_verifier(user, event)][:limit]
-
-
 def overdue_board(user) -> dict:
     """Red and yellow open events in scope: counts by primary department and by street,
     and the red ones, longest overdue first."""
-    from workflow.machine import OPEN_STATES
 
     late = events_visible_to(user).filter(state__in=OPEN_STATES, light__in=(Light.RED, Light.YELLOW)).order_by()
     by_department: dict = {}
@@ -282,7 +254,6 @@ MAP_MAX_GRIDS = 3000
 
 def map_events(user) -> list[dict]:
     """Open events in scope with a position, newest first (capped), for the map."""
-    from workflow.machine import OPEN_STATES
 
     rows = (
         events_visible_to(user).filter(state__in=OPEN_STATES, latitude__isnull=False)
@@ -346,7 +317,6 @@ def public_progress(event: Event) -> list[dict]:
     each with its label, when it was reached (``None`` not yet) and whether it is current."""
     from django.utils.translation import gettext as _
 
-    from workflow.machine import State
 
     if event.state in (State.REJECTED, State.MERGED):
         final = _("Not taken up as a new case") if event.state == State.REJECTED else _("Joined to an earlier report of the same problem")

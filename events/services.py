@@ -1,46 +1,91 @@
-"""Writes for events: filing (the ``report`` and ``report_onsite`` transitions of the
-machine) and attachments. Every later change goes through
-``workflow.services.event_transition``."""
+"""Writes of the case record: a new event's draft (its input checked, its grid from the
+location, the duplicate hint), the day's event numbers, tracking codes and attachments.
 
+Filing itself is the machine's first transition (``report`` / ``report_onsite``), fired
+by the one entry point in ``workflow.services`` (``event_file``), which uses the steps
+here; this module, like every module of the events domain, knows nothing of the workflow
+(tests/events/test_import_direction.py)."""
+
+import copy
 import secrets
 import uuid
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.scoping import area_is_visible
+from accounts.scoping import area_is_visible, user_scope
 from events import selectors
 from events.attachments import EXTENSIONS, attachment_check, thumbnail_of
-from events.models import TEXT_LIMITS, Attachment, AttachmentStage, Category, Channel, Event, EventSequence, Urgency
+from events.models import TEXT_LIMITS, Attachment, AttachmentStage, Category, Channel, Event, EventSequence, State, Urgency
 from events.reporter import reporter_fields
+from governance.cache import Derived
 from grids.models import GRID_LEVELS, Area
 from grids.spatial import grid_id_at
-from workflow.machine import MACHINE, State
-from workflow.models import Timer
-from workflow.notifications import notify
-from workflow.services import command_center_for, timeline_write
-from workflow.timers import light_of, light_times, sla_limits, timers_build
+
+# Days whose code sequence this process has seen committed (PostgreSQL).
+_known_days: set = set()
+
+
+class DaySequenceMissing(Exception):
+    """The day's sequence this process knew is gone (a database restored or flushed under
+    it): the filing is rolled back and may be tried again, which creates it."""
+
+
+def event_code_days_forget() -> None:
+    """Forget which days' sequences exist (tests, whose transactions roll them back)."""
+    _known_days.clear()
 
 
 def event_code_next(day: date) -> str:
-    """The next code of the day, e.g. ``20261122-000017``. The counter row is locked
-    until the filing commits, so codes are unique and gap-free per day; filing takes it
-    as late as it can, so concurrent filings wait for each other only for their writes.
-    One statement (an upsert returning the new value) on PostgreSQL and SQLite."""
-    table = connection.ops.quote_name(EventSequence._meta.db_table)
+    """The next code of the day, e.g. ``20261122-000017``: unique and increasing per day.
+
+    On PostgreSQL each day has its own sequence (``event_code_YYYYMMDD``, created on
+    first use and started after the day's highest code), so concurrent filings never
+    wait for one another for their number: a rolled-back filing leaves a gap in the day's
+    numbers. Elsewhere (SQLite, one writer at a time) a counter row per day."""
+    if connection.vendor != "postgresql":
+        table = connection.ops.quote_name(EventSequence._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
+                f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+                [day],
+            )
+            number = cursor.fetchone()[0]
+        return f"{day:%Y%m%d}-{number:06d}"
+    name = f"event_code_{day:%Y%m%d}"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [day],
-        )
+        if day not in _known_days:
+            _day_sequence_create(cursor, name, day)
+        try:
+            cursor.execute("SELECT nextval(%s)", [name])
+        except ProgrammingError as error:
+            _known_days.discard(day)
+            raise DaySequenceMissing(name) from error
         number = cursor.fetchone()[0]
     return f"{day:%Y%m%d}-{number:06d}"
+
+
+def _day_sequence_create(cursor, name: str, day: date) -> None:
+    """Create the day's sequence if it is missing, starting after the day's highest code
+    (codes written before it, e.g. by the counter rows or a generated city)."""
+    prefix = f"{day:%Y%m%d}-"
+    cursor.execute("SELECT max(code) FROM events_event WHERE code >= %s AND code < %s", [prefix, f"{day:%Y%m%d}."])
+    highest = cursor.fetchone()[0]
+    start = int(highest.rpartition("-")[2]) + 1 if highest else 1
+    try:
+        with transaction.atomic():  # a savepoint, rolled back alone when the creation collides
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start} MINVALUE 1")
+    except IntegrityError:
+        pass  # another filing created it at the same moment (PostgreSQL's catalogue refused the second)
+    # Remembered only once committed: a rolled-back creation leaves no sequence behind.
+    transaction.on_commit(lambda: _known_days.add(day))
 
 
 # Tracking codes avoid letters and digits that people confuse when they type them (0/O, 1/I/L).
@@ -54,13 +99,18 @@ def tracking_code_new() -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
+# The catalogue's small classes and the grids, read by every filing, kept in memory until
+# a category or an area changes (events.apps).
+CATALOGUE = Derived("catalogue")
+
+
 def _category(category) -> Category:
     if isinstance(category, Category):
         chosen = category
     else:
         # An int is a primary key, a string a category code (codes are digits too).
         lookup = {"pk": category} if isinstance(category, int) else {"code": str(category)}
-        chosen = Category.objects.filter(**lookup).first()
+        chosen = CATALOGUE.get(("category", *lookup.items()), lambda: Category.objects.filter(**lookup).first())
     if chosen is None or not chosen.is_active:
         raise ValidationError({"category": _("Choose a category from the list.")})
     if not chosen.is_small_class:
@@ -80,7 +130,7 @@ def _grid(*, actor, grid, latitude, longitude) -> Area:
         grid_id = grid_id_at(lat=latitude, lon=longitude)
         if grid_id is None:
             raise ValidationError({"location": _("This location lies outside every grid of the city.")})
-        chosen = Area.objects.get(pk=grid_id)
+        chosen = copy.copy(CATALOGUE.get(("grid", grid_id), lambda: Area.objects.defer("boundary").get(pk=grid_id)))
     # Staff file in the grids they serve; residents and integrators anywhere.
     if actor is not None and _is_staff_filer(actor) and not area_is_visible(actor, chosen):
         raise ValidationError({"grid": _("This place lies outside the grids you serve.")})
@@ -88,8 +138,6 @@ def _grid(*, actor, grid, latitude, longitude) -> Area:
 
 
 def _is_staff_filer(actor) -> bool:
-    from accounts.scoping import user_scope
-
     return bool(user_scope(actor).area_paths)
 
 
@@ -113,20 +161,41 @@ def _check_extra(category: Category, extra: dict) -> dict:
     return extra
 
 
-def event_file(*, actor, channel: str, category, description: str, latitude: float | None = None,
-               longitude: float | None = None, grid=None, address: str = "", urgency: str = Urgency.NORMAL,
-               attachments=(), idempotency_key: str | None = None, resolved_on_site: bool = False, result: str = "",
-               onsite_attachments=(), reporter_name: str = "", reporter_contact: str = "", extra=None,
-               reported_at=None) -> tuple[Event, bool]:
-    """File an event. Returns ``(event, created)``: a retried submission with the same
-    ``idempotency_key`` returns the first event and ``created=False``.
+def _check_lengths(**texts) -> None:
+    too_long = {name: _("At most %(limit)d characters (this has %(length)d).") % {"limit": TEXT_LIMITS[name], "length": len(value)}
+                for name, value in texts.items() if value and len(value) > TEXT_LIMITS[name]}
+    if too_long:
+        raise ValidationError(too_long)
 
-    ``resolved_on_site`` (就地解决) files it as handled by the grid worker, with the
-    result and after-photos, straight into verification."""
-    if idempotency_key:
-        existing = _existing(actor, idempotency_key)
-        if existing is not None:
-            return existing, False
+@dataclass
+class Draft:
+    """A new event checked and filled in, not saved: the record (without its state,
+    number and command center, which filing gives it) and its checked files."""
+
+    event: Event
+    report_files: list = field(default_factory=list)
+    onsite_files: list = field(default_factory=list)
+
+
+def event_by_idempotency_key(*, actor, key: str | None) -> Event | None:
+    """The event this reporter filed with ``key`` (keys are unique per reporter: another
+    client's use of the same key is neither found nor revealed)."""
+    if not key:
+        return None
+    return Event.objects.filter(idempotency_key=key, reporter=actor).first()
+
+
+def event_draft(*, actor, channel: str, category, description: str, latitude: float | None = None,
+                longitude: float | None = None, grid=None, address: str = "", urgency: str = Urgency.NORMAL,
+                attachments=(), idempotency_key: str | None = None, resolved_on_site: bool = False, result: str = "",
+                onsite_attachments=(), reporter_name: str = "", reporter_contact: str = "", extra=None,
+                reported_at=None) -> Draft:
+    """Check what a reporter sends and make the event's record from it (not saved):
+    ``ValidationError`` with the fields at fault. The grid comes from the location (a
+    staff reporter only in the grids they serve); a near open event of the same small
+    class is noted as a possible duplicate; files are checked by their content.
+
+    ``resolved_on_site`` (就地解决) records the result and the grid worker as handler."""
     _check_lengths(description=description, result=result, address=address, reporter_name=reporter_name,
                    reporter_contact=reporter_contact)
     category = _category(category)
@@ -150,45 +219,11 @@ def event_file(*, actor, channel: str, category, description: str, latitude: flo
     checked_after = [attachment_check(upload) for upload in onsite_attachments]
     if len(checked) + len(checked_after) > settings.EVENT_ATTACHMENT_MAX_COUNT:
         raise ValidationError({"attachments": _("At most %(count)d files per report.") % {"count": settings.EVENT_ATTACHMENT_MAX_COUNT}})
-    try:
-        with transaction.atomic():
-            event = _create(actor=actor, channel=channel, category=category, description=description, grid=grid,
-                            latitude=latitude, longitude=longitude, address=address, urgency=urgency,
-                            idempotency_key=idempotency_key, resolved_on_site=resolved_on_site, result=result,
-                            reporter_name=reporter_name, reporter_contact=reporter_contact, extra=extra,
-                            reported_at=reported_at)
-            _store(event, actor, checked, AttachmentStage.REPORT)
-            _store(event, actor, checked_after, AttachmentStage.ONSITE)
-    except IntegrityError:
-        # The same key filed at the same moment by a second request: return the first.
-        existing = _existing(actor, idempotency_key) if idempotency_key else None
-        if existing is None:
-            raise
-        return existing, False
-    return event, True
-
-
-def _check_lengths(**texts) -> None:
-    too_long = {name: _("At most %(limit)d characters (this has %(length)d).") % {"limit": TEXT_LIMITS[name], "length": len(value)}
-                for name, value in texts.items() if value and len(value) > TEXT_LIMITS[name]}
-    if too_long:
-        raise ValidationError(too_long)
-
-
-def _existing(actor, key) -> Event | None:
-    """The event this reporter filed with ``key`` (keys are unique per reporter: another
-    client's use of the same key is neither found nor revealed)."""
-    return Event.objects.filter(idempotency_key=key, reporter=actor).first()
-
-
-def _create(*, actor, channel, category, description, grid, latitude, longitude, address, urgency, idempotency_key,
-            resolved_on_site, result, reporter_name, reporter_contact, extra, reported_at) -> Event:
     now = reported_at or timezone.now()
-    transition = MACHINE["report_onsite" if resolved_on_site else "report"]
     event = Event(
-        channel=channel, reporter=actor, **reporter_fields(name=reporter_name, contact=reporter_contact), grid=grid, command_area=command_center_for(grid), address=address[:200],
-        latitude=latitude, longitude=longitude, category=category, urgency=urgency, description=description,
-        extra=extra, state=transition.target, is_onsite=resolved_on_site, reported_at=now,
+        channel=channel, reporter=actor, **reporter_fields(name=reporter_name, contact=reporter_contact), grid=grid,
+        address=address[:200], latitude=latitude, longitude=longitude, category=category, urgency=urgency,
+        description=description, extra=extra, state="", is_onsite=resolved_on_site, reported_at=now,
         idempotency_key=idempotency_key or None,
         # Residents on the public page follow their report with a code (no account).
         tracking_code=tracking_code_new() if channel == Channel.RESIDENT else None,
@@ -197,35 +232,18 @@ def _create(*, actor, channel, category, description, grid, latitude, longitude,
         event.handler = actor
         event.result = result.strip()
         event.handled_at = now
-    # Reads first (the duplicate hint, the deadlines, who to tell), then the day's
-    # counter, then the writes: the counter's row lock is held only for the writes.
-    event.duplicate_of = selectors.duplicate_candidate(event)
-    timers = timers_build(event=event, stages=transition.starts, at=now, limits=sla_limits(category_id=category.pk, urgency=urgency))
-    event.light, event.due_at = light_of(timers)
-    event.yellow_at, event.red_at = light_times(timers)
-    from workflow import selectors as workflow_selectors
-
-    if resolved_on_site:
-        people = workflow_selectors.grid_verifiers(event) - {actor.pk}
-    else:
-        people = workflow_selectors.command_center_staff(event)
-    event.code = event_code_next(timezone.localdate(now))
-    event.save()
-    Timer.objects.bulk_create(timers)
-    timeline_write(event=event, actor=actor, transition=transition.name, from_state="", to_state=event.state,
-                   note=event.result if resolved_on_site else "", at=now,
-                   actor_kind="user" if actor is not None else "reporter",
-                   data={"channel": channel, "duplicate_of": event.duplicate_of_id})
-    if resolved_on_site:
-        notify(user_ids=people, event=event, kind="verify", message="verify_onsite", params={"code": event.code},
-               url=event.get_absolute_url())
-    else:
-        notify(user_ids=people, event=event, kind="reported", message="reported",
-               params={"code": event.code, "category": category.name}, url=event.get_absolute_url())
-    return event
+    event.duplicate_of_id = selectors.duplicate_candidate_id(event)
+    return Draft(event, checked, checked_after)
 
 
-def _store(event, actor, checked, stage) -> list[Attachment]:
+def event_draft_files_store(draft: Draft) -> list[Attachment]:
+    """Store a filed draft's files (the event is saved)."""
+    return (attachments_store(draft.event, draft.event.reporter, draft.report_files, AttachmentStage.REPORT)
+            + attachments_store(draft.event, draft.event.reporter, draft.onsite_files, AttachmentStage.ONSITE))
+
+
+def attachments_store(event, actor, checked, stage) -> list[Attachment]:
+    """Save checked files (``attachment_check``) of ``event``, with a thumbnail of each image."""
     saved = []
     for item in checked:
         extension = EXTENSIONS[item.content_type]
@@ -245,4 +263,4 @@ def attachments_add(*, event, actor, files, stage: str) -> list[Attachment]:
     if event.state == State.ARCHIVED:
         raise ValidationError(_("The dossier is archived and can no longer change."))
     checked = [attachment_check(upload) for upload in files]
-    return _store(event, actor, checked, stage)
+    return attachments_store(event, actor, checked, stage)

@@ -9,6 +9,7 @@ keeps every page and the API up — and a warning is logged (at most once per
 import logging
 import threading
 import time
+import uuid
 
 from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
@@ -68,3 +69,128 @@ def _delegate(operation: str):
 
 for _operation in _OPERATIONS:
     setattr(FallbackRedisCache, _operation, _delegate(_operation))
+
+
+class Derived:
+    """Values derived from rows that change rarely and are read on every filing or
+    transition (SLA limits, who works at a command center, webhook subscriptions, an
+    area's command center): kept in this process's memory under a *version token* held
+    in the shared cache, so one cache read replaces a database query.
+
+    ``invalidate()`` (called when the rows change: saving or deleting them) gives the
+    namespace a new token at once and again when the transaction commits, so every process
+    reads the rows afresh; inside the changing transaction the namespace is read from
+    the database, never from memory, so a rolled-back change leaves nothing behind.
+    A process trusts the token it read for ``TOKEN_SECONDS``: a change made in another
+    process is seen that much later (one made in this process at once). During a Redis
+    outage the token lives in each process's fallback memory: a change made in another
+    process is then seen within ``LOCAL_SECONDS``."""
+
+    LOCAL_SECONDS = 60
+    LOCAL_ENTRIES = 5000
+    # How long a process trusts the token it read (a change made in another process is
+    # seen this much later; one made in this process at once).
+    TOKEN_SECONDS = 1.0
+
+    instances: list = []
+    _connection = None
+
+    def __init__(self, name: str):
+        self.name = name
+        Derived.instances.append(self)
+        self._values: dict = {}
+        self._seen = ("", 0.0)  # the token and until when it is trusted
+        self._lock = threading.Lock()
+        self._dirty = threading.local()
+
+    def _token_key(self) -> str:
+        return f"derived:{self.name}:token"
+
+    @staticmethod
+    def _shared():
+        """The default cache's configuration in an instance of its own: its outages are
+        noticed (and logged) on their own, apart from the rate limits' instance."""
+        from django.core.cache import caches
+
+        config = settings.CACHES["default"]
+        current = Derived._connection
+        if current is None or current[0] is not config:
+            current = Derived._connection = (config, caches.create_connection("default"))
+        return current[1]
+
+    def _token(self) -> str:
+        cache = self._shared()
+        token, until = self._seen
+        if time.monotonic() < until:
+            return token
+        token = cache.get(self._token_key())
+        if token is None:
+            cache.add(self._token_key(), uuid.uuid4().hex, timeout=None)
+            token = cache.get(self._token_key()) or ""
+        self._seen = (token, time.monotonic() + self.TOKEN_SECONDS)
+        return token
+
+    def _renew(self) -> None:
+        cache = self._shared()
+        token = uuid.uuid4().hex
+        cache.set(self._token_key(), token, timeout=None)
+        self._seen = (token, time.monotonic() + self.TOKEN_SECONDS)
+
+    def _in_changing_transaction(self) -> bool:
+        from django.db import connection
+
+        if not getattr(self._dirty, "marked", False):
+            return False
+        if connection.in_atomic_block:
+            return True
+        self._dirty.marked = False  # that transaction has ended (committed or rolled back)
+        return False
+
+    def get(self, key, compute):
+        """``compute()`` once per token (and at most every ``LOCAL_SECONDS``)."""
+        if self._in_changing_transaction():
+            return compute()
+        token = self._token()
+        now = time.monotonic()
+        entry = self._values.get((token, key))
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        value = compute()
+        with self._lock:
+            if len(self._values) >= self.LOCAL_ENTRIES:
+                self._values.clear()
+            self._values[(token, key)] = (now + self.LOCAL_SECONDS, value)
+        return value
+
+    def invalidate(self, **_signal) -> None:
+        """A new token now and after the commit (usable as a signal receiver)."""
+        from django.db import connection, transaction
+
+        self._renew()
+        if connection.in_atomic_block:
+            self._dirty.marked = True
+
+            def committed():
+                self._renew()
+                self._dirty.marked = False
+
+            transaction.on_commit(committed)
+
+    def clear(self) -> None:
+        """Forget this process's values (tests start each case with none)."""
+        with self._lock:
+            self._values.clear()
+        self._seen = ("", 0.0)
+        self._dirty.marked = False
+
+
+def derived_clear_all() -> None:
+    for derived in Derived.instances:
+        derived.clear()
+
+
+def derived_invalidate_all() -> None:
+    """A change that no signal announces and that every namespace may depend on (an area
+    moved with its subtree by raw SQL: scopes, command centers, subscriptions)."""
+    for derived in Derived.instances:
+        derived.invalidate()

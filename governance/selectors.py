@@ -55,10 +55,11 @@ def home_panels(user, workplaces: dict) -> dict:
 
     from accounts.scoping import events_visible_to
     from events.models import Light, light_filter
-    from events.selectors import department_queue, verification_tasks
+    from events.selectors import department_queue
     from residents.selectors import may_record_visits, overdue_tags
     from workflow.machine import OPEN_STATES, State
     from workflow.models import ChangeRequest, RequestStatus
+    from workflow.selectors import verification_tasks
 
     panels: dict = {}
     now = timezone.now()  # the lights as the clock says now, not as the last sweep left them

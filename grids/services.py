@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.scoping import can_manage_area
+from governance.cache import derived_invalidate_all
 from grids import spatial
 from grids.codes import validate_area_code
 from grids.geometry import parse_boundary
@@ -187,6 +188,8 @@ def area_move(*, actor, area: Area, new_parent: Area) -> Area:
         Area.objects.move(area, new_parent, pos="last-child")
         area.refresh_from_db()
         spatial.revision_bump()
+        # The subtree's paths changed without a save: what was derived from them is stale.
+        derived_invalidate_all()
         audit_record(
             actor=actor, action="area_move", obj=area,
             changes={"from": old_parent.code if old_parent else None, "to": new_parent.code},

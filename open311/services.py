@@ -1,13 +1,13 @@
 """Filing an Open311 service request: an event filed on behalf of the API client's user
-through the same ``events.services.event_file`` as every other channel."""
+through the same ``workflow.services.event_file`` as every other channel."""
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from events.models import Category, Channel, Event
-from events.services import event_file
 from open311.formats import Open311Error
 from residents.selectors import buildings_visible_to
+from workflow.services import event_file
 
 
 def _location(*, user, lat, lon, address_string: str, address_id: str) -> dict:

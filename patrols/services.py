@@ -20,7 +20,6 @@ from accounts.models import Role
 from accounts.scoping import user_scope
 from events.attachments import attachment_check
 from events.models import Channel
-from events.services import event_file
 from grids.models import GRID_LEVELS, Area
 from grids.spatial import grid_id_at
 from patrols.models import (
@@ -37,6 +36,7 @@ from patrols.models import (
 )
 from patrols.objects import object_label
 from patrols.plans import period_start
+from workflow.services import event_file
 
 # Who walks patrol rounds: grid workers (full-time, part-time), grid leaders, grid police
 # and liaison cadres, on the grids of their roles.

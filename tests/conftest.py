@@ -5,10 +5,11 @@ from django.utils import translation
 
 from accounts.models import Role, User
 from accounts.services import department_create, role_grant
-from events.services import event_file
+from events.services import event_code_days_forget
+from governance.cache import derived_clear_all
 from grids import spatial
 from grids.services import area_create
-from workflow.services import event_transition
+from workflow.services import event_file, event_transition
 
 
 def square(west: float, south: float, size: float = 0.01) -> dict:
@@ -19,8 +20,12 @@ def square(west: float, south: float, size: float = 0.01) -> dict:
 
 @pytest.fixture(autouse=True)
 def _fresh_grid_index():
-    """Each test starts with no point → grid index in this process."""
+    """Each test starts with no point → grid index in this process, and none of the
+    values derived from the database (governance.cache.Derived) that an earlier test's
+    rolled-back rows left in memory."""
     spatial.invalidate()
+    derived_clear_all()
+    event_code_days_forget()
 
 
 @pytest.fixture(autouse=True)

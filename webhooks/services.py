@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.scoping import areas_manageable_by, user_scope
+from governance.cache import Derived
 from webhooks.models import DeliveryState, WebhookDelivery, WebhookSubscription
 from webhooks.signing import signature
 from webhooks.targets import checked_opener
@@ -40,10 +41,19 @@ def webhook_subscription_create(*, actor, name: str, url: str, area=None, catego
     return subscription
 
 
-def _matches(subscription: WebhookSubscription, event) -> bool:
-    if subscription.area_id and not event.grid.path.startswith(subscription.area.path):
+# The active subscriptions as (id, area path, category id), invalidated when a subscription
+# or an area changes (webhooks.apps): every timeline row of every transition asks.
+SUBSCRIPTIONS = Derived("webhooks")
+
+
+def _active_subscriptions() -> tuple:
+    return tuple(WebhookSubscription.objects.filter(is_active=True).values_list("pk", "area__path", "category_id"))
+
+
+def _matches(area_path: str | None, category_id: int | None, event) -> bool:
+    if area_path is not None and not event.grid.path.startswith(area_path):
         return False
-    if subscription.category_id and subscription.category_id not in (event.category_id, event.category.parent_id):
+    if category_id and category_id not in (event.category_id, event.category.parent_id):
         return False
     return True
 
@@ -68,16 +78,16 @@ def payload_of(entry, event) -> dict:
 def deliveries_create(*, entry, event) -> list[WebhookDelivery]:
     """Rows for the subscriptions that match, written in the caller's transaction and
     sent once it commits."""
-    subscriptions = [item for item in WebhookSubscription.objects.filter(is_active=True).select_related("area")
-                     if _matches(item, event)]
+    subscriptions = [pk for pk, area_path, category_id in SUBSCRIPTIONS.get("active", _active_subscriptions)
+                     if _matches(area_path, category_id, event)]
     if not subscriptions:
         return []
     payload = payload_of(entry, event)
     now = timezone.now()
     rows = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(subscription=item, event=event, kind=payload["type"], payload={**payload, "subscription": item.pk},
+        WebhookDelivery(subscription_id=pk, event=event, kind=payload["type"], payload={**payload, "subscription": pk},
                         next_attempt_at=now)
-        for item in subscriptions
+        for pk in subscriptions
     )
     ids = [row.pk for row in rows]
     transaction.on_commit(lambda: deliveries_queue(ids))

@@ -102,7 +102,7 @@ def _recompute_timers(ids: list[int], old: WorkTime, new: WorkTime, year: int) -
 
 
 def _write_timeline(event, moved, year: int) -> None:
-    from workflow.services import timeline_write
+    from workflow.timeline import timeline_write
 
     event.save(update_fields=event_refresh_light(event))
     local = timezone.localtime

@@ -13,35 +13,9 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The states are the case record's data (events owns them); re-exported for the machine's users.
+from events.models import FINAL_STATES, IN_PROGRESS, OPEN_STATES, Rating, State  # noqa: F401
 from workflow.models import RequestKind, Stage, TimeUnit
-
-
-class State(models.TextChoices):
-    # Filed, waiting for the command center to accept it (受理).
-    REPORTED = "reported", _("Reported")
-    # Accepted as a valid case, waiting to be dispatched (待派遣).
-    ACCEPTED = "accepted", _("Accepted")
-    # Not a valid case (无效上报), with a reason. Final.
-    REJECTED = "rejected", _("Rejected")
-    # A duplicate, merged into an open event. Final.
-    MERGED = "merged", _("Merged")
-    # Sent to a primary department (and assisting ones), waiting for it to sign (待签收).
-    DISPATCHED = "dispatched", _("Dispatched")
-    # Signed by the department, being handled (处置中).
-    HANDLING = "handling", _("Handling")
-    # The department (or the grid worker on site) reports it done (待核查).
-    HANDLED = "handled", _("Handled")
-    # Verified on site by the grid (核查通过), waiting for the rating (待评价).
-    VERIFIED = "verified", _("Verified")
-    # Closed: normal, overdue or special (结案).
-    CLOSED = "closed", _("Closed")
-    # Dossier frozen (归档). Final.
-    ARCHIVED = "archived", _("Archived")
-
-
-OPEN_STATES = (State.REPORTED, State.ACCEPTED, State.DISPATCHED, State.HANDLING, State.HANDLED, State.VERIFIED)
-IN_PROGRESS = (State.ACCEPTED, State.DISPATCHED, State.HANDLING)
-FINAL_STATES = (State.REJECTED, State.MERGED, State.ARCHIVED)
 
 
 class Actor(models.TextChoices):
@@ -161,8 +135,6 @@ def _can_escalate(context: Context):
 
 
 def _rating(context: Context):
-    from events.models import Rating
-
     if context.params.get("rating") not in Rating.values:
         return _("Choose a rating: satisfied, basically satisfied or dissatisfied.")
     return None
@@ -228,7 +200,7 @@ class Transition:
 _reason = _needs("reason", _("Give a reason."))
 
 TRANSITIONS = (
-    # Filing (events.services.event_file): the only transitions without a source state.
+    # Filing (workflow.services.event_file): the only transitions without a source state, fired by the same entry point.
     Transition("report", _("Report"), (), State.REPORTED, (Actor.REPORTER,), starts=(Stage.ACCEPT, Stage.TOTAL)),
     Transition("report_onsite", _("Report as resolved on site"), (), State.HANDLED, (Actor.REPORTER,),
                starts=(Stage.VERIFY, Stage.TOTAL)),

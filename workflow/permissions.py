@@ -27,14 +27,12 @@ def is_handler(user, event) -> bool:
 
 def is_department_admin(user, event) -> bool:
     """An admin (部门管理员) of the event's primary department."""
-    from accounts.models import RoleAssignment
-
     if event.primary_department_id is None:
         return False
-    if user_scope(user).is_global:
+    scope = user_scope(user)
+    if scope.is_global:
         return True
-    return RoleAssignment.objects.filter(user=user, role=Role.DEPT_ADMIN, department_id=event.primary_department_id,
-                                         revoked_at__isnull=True).exists()
+    return event.primary_department_id in scope.admin_department_ids
 
 
 def is_leader(user, event) -> bool:
@@ -71,24 +69,26 @@ def is_reporter(user, event) -> bool:
     return event.reporter_id is not None and event.reporter_id == user.pk
 
 
-def actors_for(user, event, *, token: str | None = None) -> set:
+def actors_for(user, event, *, token: str | None = None, only=None) -> set:
     """The actor kinds ``user`` (or the holder of ``token``, or the timer sweep when
-    both are ``None``) counts as for ``event``."""
+    both are ``None``) counts as for ``event``; with ``only``, just which of those kinds
+    (the entry point asks only about the transition's actors)."""
     if user is None:
         if token:
             return {Actor.RATER} if event.rating_token and token == event.rating_token else set()
         return {Actor.SYSTEM}
+    wanted = set(Actor.values if only is None else only)
     actors = set()
-    if is_reporter(user, event):
+    if Actor.REPORTER in wanted and is_reporter(user, event):
         actors.add(Actor.REPORTER)
-    if is_dispatcher(user, event):
+    if wanted & {Actor.DISPATCHER, Actor.RATER} and is_dispatcher(user, event):
         actors |= {Actor.DISPATCHER, Actor.RATER}
-    if is_handler(user, event):
+    if Actor.HANDLER in wanted and is_handler(user, event):
         actors.add(Actor.HANDLER)
-    if is_department_admin(user, event):
+    if Actor.DEPT_ADMIN in wanted and is_department_admin(user, event):
         actors.add(Actor.DEPT_ADMIN)
-    if is_leader(user, event):
+    if Actor.LEADER in wanted and is_leader(user, event):
         actors.add(Actor.LEADER)
-    if is_verifier(user, event):
+    if Actor.VERIFIER in wanted and is_verifier(user, event):
         actors.add(Actor.VERIFIER)
-    return actors
+    return actors & wanted if only is not None else actors

@@ -1,13 +1,27 @@
 """Reads for the workflow: who to notify, what an actor may do now, a dossier."""
 
+from django.db.models import Exists, OuterRef
+
 from accounts.models import DEPARTMENT_ROLES, Role, RoleAssignment
-from accounts.scoping import ancestor_paths
+from accounts.scoping import ancestor_paths, events_visible_to
+from events.models import State
+from governance.cache import Derived
 from workflow.machine import TRANSITIONS, Context
 from workflow.models import ChangeRequest, RequestStatus
+
+# Who holds which role where (the recipients of notifications), invalidated when a role
+# assignment changes (workflow.apps). Sets are returned as copies: callers subtract from them.
+ROLES = Derived("roles")
 
 
 def users_with_role_over(paths, roles) -> set[int]:
     """Ids of users holding one of ``roles`` on any of ``paths`` or a node above them."""
+    paths, roles = list(paths), list(roles)
+    key = ("over", tuple(sorted(paths)), tuple(sorted(roles)))
+    return set(ROLES.get(key, lambda: frozenset(_users_with_role_over(paths, roles))))
+
+
+def _users_with_role_over(paths, roles) -> set[int]:
     above = {ancestor for path in paths for ancestor in ancestor_paths(path)}
     if not above:
         return set()
@@ -18,12 +32,25 @@ def users_with_role_over(paths, roles) -> set[int]:
 
 def users_with_role_on(area_ids, roles) -> set[int]:
     """Ids of users holding one of ``roles`` on exactly these areas."""
+    area_ids, roles = list(area_ids), list(roles)
+    key = ("on", tuple(sorted(area_ids)), tuple(sorted(roles)))
+    return set(ROLES.get(key, lambda: frozenset(_users_with_role_on(area_ids, roles))))
+
+
+def _users_with_role_on(area_ids, roles) -> set[int]:
     return set(
         RoleAssignment.objects.filter(revoked_at__isnull=True, role__in=roles, area_id__in=area_ids).values_list("user_id", flat=True)
     )
 
 
 def department_members(department_ids) -> set[int]:
+    """Ids of the handlers and admins of the departments."""
+    department_ids = list(department_ids)
+    key = ("departments", tuple(sorted(department_ids)))
+    return set(ROLES.get(key, lambda: frozenset(_department_members(department_ids))))
+
+
+def _department_members(department_ids) -> set[int]:
     return set(
         RoleAssignment.objects.filter(revoked_at__isnull=True, role__in=DEPARTMENT_ROLES, department_id__in=department_ids)
         .values_list("user_id", flat=True)
@@ -82,3 +109,22 @@ def transitions_available(user, event) -> list[tuple]:
 
 _PARAMLESS = {"sign", "approve_postponement", "deny_postponement", "approve_suspension", "deny_suspension", "resume"}
 
+
+
+def with_pending_requests(events, *, only: bool = False):
+    """``events`` marked with ``has_pending_request`` (a postponement or suspension
+    waiting for a decision); with ``only`` just those."""
+    pending = ChangeRequest.objects.filter(event=OuterRef("pk"), status=RequestStatus.PENDING)
+    events = events.annotate(has_pending_request=Exists(pending))
+    return events.filter(has_pending_request=True) if only else events
+
+
+def verification_tasks(user, *, limit: int = 50) -> list:
+    """Handled events waiting for the user's verification on site."""
+    from workflow.permissions import is_verifier
+
+    candidates = (
+        events_visible_to(user).filter(state=State.HANDLED).select_related("category", "grid", "command_area")
+        .order_by("due_at")[: limit * 2]
+    )
+    return [event for event in candidates if is_verifier(user, event)][:limit]

@@ -6,8 +6,10 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Case, F, Q, Value, When
 
 from events.models import Light, Urgency
+from governance.cache import Derived
 from workflow.calendar import worktime
 from workflow.models import SLALimit, Stage, Timer, TimerPhase, TimerState, TimeUnit
 
@@ -25,8 +27,17 @@ class Limits:
         self.escalation_share = escalation_share
 
 
+# SLA limits per (small class, urgency), invalidated when a policy or limit changes (workflow.apps).
+SLA_CACHE = Derived("sla")
+
+
 def sla_limits(*, category_id: int, urgency: str) -> Limits:
-    """The policy for the urgency, else the category's normal-urgency policy (one query)."""
+    """The policy for the urgency, else the category's normal-urgency policy (one query,
+    then from ``SLA_CACHE`` until a policy changes)."""
+    return SLA_CACHE.get((category_id, urgency), lambda: _sla_limits(category_id, urgency))
+
+
+def _sla_limits(category_id: int, urgency: str) -> Limits:
     rows = list(
         SLALimit.objects.filter(policy__category_id=category_id, policy__urgency__in={urgency, Urgency.NORMAL})
         .values_list("policy__urgency", "stage", "amount", "unit", "policy__warning_share", "policy__escalation_share")
@@ -107,13 +118,13 @@ def timers_start(*, event, stages, at: datetime, limits: Limits, handle_by: date
 
 
 def timers_stop(*, event, stages, at: datetime) -> None:
-    for timer in Timer.objects.filter(event=event, stage__in=stages).exclude(state=TimerState.STOPPED):
-        ended = timer.paused_at if timer.state == TimerState.PAUSED else at
-        timer.breached = timer.breached or ended > timer.due_at
-        timer.state = TimerState.STOPPED
-        timer.stopped_at = at
-        timer.next_check_at = None
-        timer.save(update_fields=["breached", "state", "stopped_at", "next_check_at"])
+    """Stop the stages' live timers in one statement; a stage ended after its due time
+    (a paused one: at its pause) is marked as breached."""
+    ended_late = Q(state=TimerState.PAUSED, paused_at__gt=F("due_at")) | (~Q(state=TimerState.PAUSED) & Q(due_at__lt=at))
+    Timer.objects.filter(event=event, stage__in=stages).exclude(state=TimerState.STOPPED).update(
+        breached=Case(When(Q(breached=True) | ended_late, then=Value(True)), default=Value(False)),
+        state=TimerState.STOPPED, stopped_at=at, next_check_at=None,
+    )
 
 
 def timers_pause(*, event, at: datetime) -> None:

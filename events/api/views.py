@@ -34,9 +34,8 @@ from events.attachments import attachment_response
 from events.dashboard import MAX_DAYS, dashboard_figures
 from events.models import Category, Channel, Event, Light, Urgency, light_filter
 from events.reporter import event_reporter_reveal
-from events.services import event_file
 from workflow.machine import FILING, TRANSITIONS, State
-from workflow.services import event_transition
+from workflow.services import event_file, event_transition
 
 
 class EventCursor(Cursor):

@@ -27,7 +27,7 @@ from events.selectors import (
 from workflow.dispatching import ACCEPT_DISPATCH, event_accept_dispatch
 from workflow.machine import State
 from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage, TimeUnit
-from workflow.selectors import department_colleagues, transitions_available
+from workflow.selectors import department_colleagues, transitions_available, with_pending_requests
 from workflow.services import TransitionRefused, event_transition
 
 DECISIONS = {"approve_postponement", "deny_postponement", "approve_suspension", "deny_suspension", "resume"}
@@ -51,7 +51,8 @@ def event_list(request):
         "mine": get.get("mine") == "1",
         "pending": get.get("pending") == "1",
     }
-    events, next_cursor = keyset_page(events_filtered(request.user, **filters), get.get("after", ""))
+    listed = events_filtered(request.user, **{name: value for name, value in filters.items() if name != "pending"})
+    events, next_cursor = keyset_page(with_pending_requests(listed, only=filters["pending"]), get.get("after", ""))
     query = get.copy()
     query.pop("after", None)
     context = {

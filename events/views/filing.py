@@ -3,7 +3,7 @@ location from GPS on a draggable pin, urgency, "resolved on site" with after-pho
 
 The form's draft lives in the browser (localStorage, without the photos) and carries an
 idempotency key made once per draft, so a reload keeps the draft and a double submit
-files once (``events.services.event_file``)."""
+files once (``workflow.services.event_file``)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +17,7 @@ from accounts.scoping import grids_visible_to
 from events.forms import EventFileForm, check_texts, draft_texts
 from events.models import Category, Channel
 from events.selectors import filing_check
-from events.services import event_file
+from workflow.services import event_file
 
 # Grids offered in the form's grid list (a worker serves one or a few).
 MAX_GRID_CHOICES = 200

@@ -15,10 +15,10 @@ from events.forms import PublicReportForm, TrackForm, check_texts, draft_texts
 from events.models import AttachmentStage, Channel, Event
 from events.ratelimit import client_address, rate_limit_hit
 from events.selectors import event_public_status, filing_check, public_photos, public_progress
-from events.services import event_file
 from events.views.filing import point_and_category, put_errors
 from grids.models import Area
 from residents.models import Building
+from workflow.services import event_file
 
 BUILDING_SALT = "events.public.building"
 CASE_SALT = "events.public.case"

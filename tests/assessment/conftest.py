@@ -30,8 +30,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from freezegun import freeze_time
 
-from events.services import event_file
-from workflow.services import event_transition
+from workflow.services import event_file, event_transition
 from workflow.sweep import timers_sweep
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,9 +10,9 @@ from PIL import Image
 
 from accounts.scoping import events_visible_to
 from events.models import Attachment, Event
-from events.services import event_file
 from workflow.machine import State
 from workflow.models import Stage, Timer
+from workflow.services import event_file
 
 
 def photo(name="photo.jpg", size=(1600, 1200), kind="JPEG"):

@@ -351,7 +351,7 @@ def test_behind_the_proxy_the_limit_counts_the_address_the_proxy_saw(client, tre
 
 
 def test_the_tracking_page_offers_the_rating_once_verified(client, cast, walk, category_id):
-    from events.services import event_file
+    from workflow.services import event_file
 
     event, _created = event_file(actor=None, channel="resident", category=category_id, description="路灯坏了",
                                  reporter_name="李四", **INSIDE_G11)

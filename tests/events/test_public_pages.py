@@ -9,9 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from events.services import event_file
 from tests.conftest import INSIDE_G11
-from workflow.services import event_transition
+from workflow.services import event_file, event_transition
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from events.services import event_file
 from residents.models import PersonalDataAccess
 from tests.conftest import INSIDE_G11
+from workflow.services import event_file
 
 pytestmark = pytest.mark.django_db
 NAME, CONTACT = "李四海", "13900001111"

@@ -95,8 +95,8 @@ def _run(args, env):
 
 def test_a_backup_of_the_demo_city_restores_into_a_fresh_database(fresh_database, tmp_path, settings):
     from accounts.models import User
-    from events.services import event_file
     from residents.models import Resident
+    from workflow.services import event_file
 
     settings.MEDIA_ROOT = tmp_path / "media"
     call_command("load_demo_city", stdout=io.StringIO())

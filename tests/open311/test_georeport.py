@@ -312,8 +312,8 @@ def test_unknown_or_out_of_scope_request_is_404(http, hotline, filed, fmt):
 
 
 def test_media_url_is_the_first_photo(http, hotline, cast, settings, tmp_path):
-    from events.services import event_file
     from tests.events.test_filing import photo
+    from workflow.services import event_file
 
     settings.MEDIA_ROOT = tmp_path
     event, _created = event_file(actor=cast["worker"], channel="grid_worker", category="0101", description="x",
@@ -327,7 +327,7 @@ def test_media_url_is_the_first_photo(http, hotline, cast, settings, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_token_gives_the_request_id(http, hotline, cast, fmt):
-    from events.services import event_file
+    from workflow.services import event_file
 
     event, _created = event_file(actor=cast["dispatcher"], channel="hotline", category="0101", description="x",
                                  idempotency_key="12345-ticket-77", **INSIDE_G11)

@@ -73,8 +73,8 @@ def test_during_a_rotation_old_values_are_readable_and_findable_and_imports_wait
 
 def test_rotation_rewrites_everything_and_a_second_run_changes_nothing(tree, staff, settings, cast):
     from events.reporter import reporter_identity
-    from events.services import event_file
     from tests.conftest import INSIDE_G11
+    from workflow.services import event_file
 
     _people(tree, 5)
     event, _ = event_file(actor=None, channel="resident", category="0101", description="垃圾", reporter_name="李四",
@@ -102,8 +102,8 @@ def test_the_command_refuses_without_an_old_key():
 
 
 def test_writes_during_the_rotation_are_kept(tree, settings, cast):
-    from events.services import event_file
     from tests.conftest import INSIDE_G11
+    from workflow.services import event_file
 
     _people(tree, 300)
     _switch_keys(settings)

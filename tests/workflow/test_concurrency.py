@@ -76,7 +76,7 @@ def test_accept_and_reject_at_once(file, cast, make_user):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_submission_sent_twice_at_once_files_one_event(cast, reference_data):
     from events.models import Event
-    from events.services import event_file
+    from workflow.services import event_file
 
     def submit():
         event, _created = event_file(actor=cast["worker"], channel="grid_worker", category="0101", description="垃圾",

@@ -226,9 +226,9 @@ def test_archive_freezes_the_dossier(file, walk, cast):
 @pytest.fixture
 def verified_resident_report(cast, walk, reference_data, tree, django_capture_on_commit_callbacks):
     """A resident's report with ``contact``, verified with the worker's queue run in-process."""
-    from events.services import event_file
     from governance.celery import app
     from governance.handoff import hand_off_wait
+    from workflow.services import event_file
 
     def verify(contact):
         app.conf.task_always_eager = True

@@ -1,0 +1,30 @@
+"""Which command center is responsible for an area: the nearest node at or above it on a
+level that has one (a street, then a district, the city, the province)."""
+
+from accounts.scoping import ancestor_paths
+from governance.cache import Derived
+from grids.models import Area, AreaLevel
+
+# Levels that have a command center, from the bottom up.
+COMMAND_LEVELS = (AreaLevel.STREET, AreaLevel.DISTRICT, AreaLevel.CITY, AreaLevel.PROVINCE)
+
+
+# An area's command center (its id), invalidated when any area changes (workflow.apps).
+CENTERS = Derived("centers")
+
+
+def command_center_for(area: Area) -> Area:
+    """The nearest node at or above ``area`` that has a command center."""
+    nodes = Area.objects.filter(path__in=ancestor_paths(area.path), level__in=COMMAND_LEVELS).order_by("-depth")
+    return nodes.first() or area
+
+
+def command_center_id_for(area: Area) -> int:
+    """``command_center_for(area).pk``, from ``CENTERS`` until an area changes."""
+    return CENTERS.get(area.path, lambda: command_center_for(area).pk)
+
+
+def parent_command_center(area: Area) -> Area | None:
+    """The command center above ``area``'s (where an escalation goes), or ``None`` at the top."""
+    above = ancestor_paths(area.path)[:-1]
+    return Area.objects.filter(path__in=above, level__in=COMMAND_LEVELS).order_by("-depth").first()
