@@ -15,7 +15,7 @@ import io
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 from django.contrib.auth.models import Permission
@@ -106,6 +106,37 @@ def _weighted(rng, table):
     return rng.choices([state for state, _weight in table], weights=[weight for _state, weight in table])[0]
 
 
+def _sequences_read() -> dict:
+    """The last number used per day: the counter rows, and the codes already written (on
+    PostgreSQL filings number from a sequence per day, which the counter rows never see)."""
+    sequences = dict(EventSequence.objects.values_list("day", "last"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT substr(code, 1, 8), max(code) FROM events_event GROUP BY 1")
+        for prefix, highest in cursor.fetchall():
+            try:
+                day = date.fromisoformat(prefix)
+            except ValueError:
+                continue
+            sequences[day] = max(sequences.get(day, 0), int(highest.rpartition("-")[2]))
+    return sequences
+
+
+def _sequences_write(sequences: dict) -> None:
+    """Keep the counter rows and, on PostgreSQL, the days' sequences that exist past the
+    numbers just generated, so that the next filing of such a day gets a fresh code."""
+    for day, last in sequences.items():
+        EventSequence.objects.update_or_create(day=day, defaults={"last": last})
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE %s", ["event_code_%"])
+        existing = {name for (name,) in cursor.fetchall()}
+        for day, last in sequences.items():
+            name = f"event_code_{day:%Y%m%d}"
+            if name in existing:
+                cursor.execute("SELECT setval(%s, GREATEST(%s, (SELECT last_value FROM " + name + ")))", [name, last])
+
+
 class _Context:
     """Everything looked up once: grids, their streets, staff, departments, limits."""
 
@@ -160,7 +191,7 @@ def events_generate(*, city: Area, count: int, seed: int = 1, days: int = 365, o
     until = min(until or now, now)
     context = _Context(city)
     calendar = worktime()
-    sequences = dict(EventSequence.objects.values_list("day", "last"))
+    sequences = _sequences_read()
     totals = {"events": 0, "timers": 0, "timeline": 0}
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -187,8 +218,7 @@ def events_generate(*, city: Area, count: int, seed: int = 1, days: int = 365, o
             totals["timers"] += len(timers)
             totals["timeline"] += len(timeline)
             done += size
-        for day, last in sequences.items():
-            EventSequence.objects.update_or_create(day=day, defaults={"last": last})
+        _sequences_write(sequences)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT setval(pg_get_serial_sequence('events_event', 'id'), %s)", [next_id - 1])
@@ -205,7 +235,7 @@ def events_generate_at(*, city: Area, reports: list[dict], seed: int = 1, now=No
     now = now or timezone.now()
     context = _Context(city)
     calendar = worktime()
-    sequences = dict(EventSequence.objects.values_list("day", "last"))
+    sequences = _sequences_read()
     ids = []
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -224,8 +254,7 @@ def events_generate_at(*, city: Area, reports: list[dict], seed: int = 1, now=No
             _write("workflow_timer", TIMER_COLUMNS, timers)
             _write("workflow_timelineentry", TIMELINE_COLUMNS, timeline)
             _write("events_eventgroupobjectpermission", GRANT_COLUMNS, grants)
-        for day, last in sequences.items():
-            EventSequence.objects.update_or_create(day=day, defaults={"last": last})
+        _sequences_write(sequences)
         if connection.vendor == "postgresql" and ids:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT setval(pg_get_serial_sequence('events_event', 'id'), %s)", [next_id - 1])

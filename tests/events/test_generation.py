@@ -56,3 +56,24 @@ def test_add_a_month_of_events_to_an_existing_city(db, reference_data, capsys):
         assert not Timer.objects.filter(event=event, state="running").exists()
     with pytest.raises(CommandError, match="no city"):
         call_command("generate_city", "--add-events", "--events", "5", "--city-code", "439800000000")
+
+
+def test_generated_events_of_today_take_numbers_the_next_filing_does_not_reuse(file, tree):
+    """Filings on PostgreSQL number from a sequence per day that the generator's counter
+    rows never see: events generated for a day that already has filings continue after
+    them, and the next filing continues after the generated ones (no duplicate code)."""
+    from django.utils import timezone
+
+    from events.generation import events_generate_at
+    from events.models import Category
+
+    first = file()
+    ids = events_generate_at(city=tree["city"], reports=[
+        {"grid_id": tree["G11"].pk, "reported_at": timezone.now(), "category_id": Category.objects.get(code="0101").pk},
+    ])
+    generated = Event.objects.get(pk=ids[0])
+    after = file()
+    day = first.code.partition("-")[0]
+    numbers = [int(code.rpartition("-")[2]) for code in (first.code, generated.code, after.code)]
+    assert [code.partition("-")[0] for code in (generated.code, after.code)] == [day, day]
+    assert numbers[0] < numbers[1] < numbers[2]
