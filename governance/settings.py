@@ -410,6 +410,9 @@ GRID_INDEX_CHECK_SECONDS = env.float("GRID_INDEX_CHECK_SECONDS", default=2.0)
 # larger ones in the Celery worker; rows written per batch.
 RESIDENT_IMPORT_INLINE_BYTES = env.int("RESIDENT_IMPORT_INLINE_BYTES", default=256 * 1024)
 RESIDENT_IMPORT_BATCH = env.int("RESIDENT_IMPORT_BATCH", default=5000)
+# Worker processes that check the rows of a file larger than RESIDENT_IMPORT_INLINE_BYTES
+# (PostgreSQL; 0 or 1: checked in the importing process).
+RESIDENT_IMPORT_PROCESSES = env.int("RESIDENT_IMPORT_PROCESSES", default=2)
 # Personal-data protection (residents.privacy, docs/residents.md). Roles that may import
 # residents (a city adds its own: e.g. "parttime_worker").
 RESIDENT_IMPORT_ROLES = env.list("RESIDENT_IMPORT_ROLES", default=["admin", "grid_leader", "grid_worker"])
