@@ -15,6 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from residents.imports.validation import (
+    _COPY_ESCAPES,
+    _COPY_UNSAFE,
     COPY_NULL,
     R_ADDRESS,
     R_BIRTH,
@@ -162,6 +164,8 @@ def _ensure_postgresql(cache: dict, model, missing: list[tuple], wanted: dict[tu
             missing = [key for key in missing if key not in cache]
             if not missing:
                 return existing
+        elif _copy_new_places(cursor, cache, model, missing, wanted):
+            return 0
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {values} FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS k(a, b, x) "
             f"ON CONFLICT DO NOTHING RETURNING {first}, {second}, id",
@@ -174,6 +178,38 @@ def _ensure_postgresql(cache: dict, model, missing: list[tuple], wanted: dict[tu
         if rest:
             existing += look_up(rest)
     return existing
+
+
+# The constant columns (_PLACE_INSERTS) of a new row as COPY text.
+_PLACE_COPY_CONSTANTS = {Building: ("", "", ""), Unit: ("", ""), Room: ("self", ""), Household: ()}
+
+
+def _copy_new_places(cursor, cache: dict, model, missing: list[tuple], wanted: dict[tuple, dict]) -> bool:
+    """When the keys are expected to be new (a first import): ids taken from the
+    table's sequence and the rows ``COPY``-ed in — about half the database's work of
+    the upsert. False, and nothing written, when one of them is there already (the
+    COPY fails at once; a savepoint undoes it): then the upsert does it."""
+    first, second, extra, constant_columns, _constants = _PLACE_INSERTS[model]
+    table = model._meta.db_table
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(missing)])
+    ids = [pk for (pk,) in cursor.fetchall()]
+    constants = _PLACE_COPY_CONSTANTS[model] + ((timezone.now().isoformat(),) if model is Building else ())
+    tail = "".join("\t" + value for value in constants) + "\n"
+    lines = []
+    for pk, key in zip(ids, missing, strict=True):
+        name = key[1].translate(_COPY_ESCAPES) if _COPY_UNSAFE.search(key[1]) else key[1]
+        if extra:
+            value = wanted[key].get(extra)
+            name += "\t" + (COPY_NULL if value is None else str(value))
+        lines.append(f"{pk}\t{key[0]}\t{name}{tail}")
+    columns = ", ".join(["id", first, second] + ([extra] if extra else []) + list(constant_columns))
+    try:
+        with transaction.atomic(), connection.wrap_database_errors:  # psycopg2's error as Django's
+            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO("".join(lines)), size=_COPY_READ)
+    except IntegrityError:
+        return False
+    cache.update(zip(missing, ids, strict=True))
+    return True
 
 
 def write_batch(rows: list[list], places: PlaceCache, scope_paths: tuple[str, ...] | None, *,
