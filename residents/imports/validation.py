@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import os
 import re
+from array import array
 from operator import gt, itemgetter, mul
 
 from django.utils import timezone
@@ -126,6 +127,40 @@ class Protector:
         return nonce + self.encrypt(nonce, data, self.field), outer.hexdigest(), self.mask(value)
 
 
+class FirstRows:
+    """The first row number of each ID hash of a file (its first 64 bits, the lowest
+    set): an open-addressing table in two arrays, ~16 bytes a row where a dict of ints
+    takes ~120 (121 MB for the million rows of a big file)."""
+
+    def __init__(self):
+        self._allocate(1 << 16)
+
+    def _allocate(self, size: int) -> None:
+        self.mask, self.count = size - 1, 0
+        self.keys, self.rows = array("Q", bytes(8 * size)), array("q", bytes(8 * size))
+
+    def setdefault(self, key: int, row: int) -> int:
+        """The first row of ``key``; ``row`` (now the first) when it is new."""
+        key |= 1  # 0 marks an empty slot
+        keys, mask = self.keys, self.mask
+        slot = (key >> 1) & mask  # the hash's bits are uniform
+        while True:
+            found = keys[slot]
+            if found == key:
+                return self.rows[slot]
+            if not found:
+                break
+            slot = (slot + 1) & mask
+        keys[slot], self.rows[slot] = key, row
+        self.count += 1
+        if self.count * 10 > mask * 7:
+            taken = [(found, first) for found, first in zip(self.keys, self.rows, strict=True) if found]
+            self._allocate((mask + 1) * 2)
+            for found, first in taken:
+                self.setdefault(found, first)
+        return row
+
+
 class RowValidator:
     """Turns one row's cells into the values to write, or a list of errors. Holds the
     maps loaded once per import: the grids in the importer's scope by code."""
@@ -143,7 +178,7 @@ class RowValidator:
             if len(ids) == 1:
                 self.grids.setdefault(name, ids[0])
         self.today = timezone.localdate()
-        self.seen: dict[int, int] = {}  # 64 bits of each ID hash → first row number
+        self.seen = FirstRows()  # 63 bits of each ID hash → first row number
         self.protect_id = Protector("id_number")
         self.protect_phone = Protector("phone")
 
@@ -215,12 +250,10 @@ class RowValidator:
         that row's number; else ``None``, and the row is the number's first. Called in
         row order (the checks themselves may run in worker processes)."""
         number = values[R_LINE]
-        key = int(values[R_ID_HASH][:16], 16)
-        first = self.seen.get(key)
-        if first is not None:
+        first = self.seen.setdefault(int(values[R_ID_HASH][:16], 16), number)
+        if first != number:
             return RowError(number, "公民身份号码", _("the same ID number is already in row %(row)s of this file") % {"row": first},
                             first_row=first)
-        self.seen[key] = number
         return None
 
     def check(self, number: int, raw: list) -> tuple[list | None, list[RowError]]:
