@@ -97,17 +97,19 @@ class CheckingPool:
             yield from self._take(*pending.popleft())
 
     def _send(self, records: list) -> tuple:
-        candidates = [(number, raw) for number, raw in records if raw.__class__ is not LineProblem and not blank(raw)]
-        return records, self.pool.apply_async(_check_chunk, (candidates,))
+        # Per record: sent to be checked (True), a line problem (False) or blank (None).
+        sent = [False if raw.__class__ is LineProblem else (not blank(raw) or None) for _number, raw in records]
+        candidates = [record for record, checked in zip(records, sent, strict=True) if checked]
+        return records, sent, self.pool.apply_async(_check_chunk, (candidates,))
 
-    def _take(self, records: list, future) -> Iterator[tuple]:
+    def _take(self, records: list, sent: list, future) -> Iterator[tuple]:
         checked = iter(future.get())
         duplicate = self.validator.duplicate
-        for number, raw in records:
-            if raw.__class__ is LineProblem:
-                yield number, raw, None, None
+        for (number, raw), kind in zip(records, sent, strict=True):
+            if kind is None:
                 continue
-            if blank(raw):
+            if not kind:
+                yield number, raw, None, None
                 continue
             values, errors = next(checked)
             if values is not None:
