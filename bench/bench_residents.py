@@ -14,16 +14,18 @@ when missing, and then, with the residents tables emptied before each import:
    taken under the same load of a shared machine): imports the CSV (validation,
    encryption, housing upserts, COPY) into the emptied tables; dumps the resident rows
    it wrote and COPYs them back into the emptied table (the database's own ceiling for
-   the same rows, indexes and foreign keys); imports the .xlsx. Each with rows/s, the
+   the same rows, indexes and foreign keys); imports the .xlsx; imports the CSV with
+   ``RESIDENT_IMPORT_PROCESSES`` 0 (rows checked in the importing process, for
+   comparison). Each with rows/s, the
    CPU seconds of the importing process and its worker processes, and of the database
    backends serving it (from /proc). Then the median of each and of the ratios;
-3. imports the CSV again (every row unchanged), and COPYs the rows into an index-free
+3. imports the CSV twice (new, then every row unchanged), and COPYs the rows into an index-free
    copy of the table (no indexes, no constraints: the bare ceiling);
-5. writes ``--big`` residents as CSV and imports them with ``manage.py
+4. writes ``--big`` residents as CSV and imports them with ``manage.py
    import_residents`` in a child process: rows/s, the child's peak RSS, and the peak of
    the proportional set size (PSS) summed over it and its worker processes (pages the
    forked workers share with it counted once);
-6. measures search (name prefix, exact ID number, exact phone) on the big data set as
+5. measures search (name prefix, exact ID number, exact phone) on the big data set as
    a grid worker, a district administrator and a superuser: median / p95 ms and queries.
 
 Targets (issues 3 and 15): ≥ 30,000 validated rows/s from CSV and ≥ 0.6 of the raw
@@ -80,6 +82,7 @@ def main():
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from openpyxl import Workbook
@@ -158,15 +161,20 @@ def main():
                   args.residents, run)
         empty()
         timed_import(xlsx_path, "xlsx_import", run)
+        # The same CSV import with the rows checked in the importing process (no workers).
+        empty()
+        processes, settings.RESIDENT_IMPORT_PROCESSES = settings.RESIDENT_IMPORT_PROCESSES, 0
+        timed_import(csv_path, "csv_import_in_process", run)
+        settings.RESIDENT_IMPORT_PROCESSES = processes
         run["ratios"] = {label: round(run[label]["rows_per_s"] / run["raw_copy"]["rows_per_s"], 2)
-                         for label in ("csv_import", "xlsx_import")}
+                         for label in ("csv_import", "xlsx_import", "csv_import_in_process")}
         print("ratios to the raw COPY next to them", run["ratios"], flush=True)
         runs.append(run)
     results["median"] = {
         label: {key: statistics.median(run[label][key] for run in runs) for key in runs[0][label]}
-        for label in ("csv_import", "raw_copy", "xlsx_import")
+        for label in ("csv_import", "raw_copy", "xlsx_import", "csv_import_in_process")
     }
-    results["ratios"] = {label: statistics.median(run["ratios"][label] for run in runs) for label in ("csv_import", "xlsx_import")}
+    results["ratios"] = {label: statistics.median(run["ratios"][label] for run in runs) for label in run["ratios"]}
     print("median of", args.repeat, json.dumps(results["median"]), flush=True)
     print("ratios to raw COPY into the real table (median)", results["ratios"], flush=True)
 
@@ -183,7 +191,7 @@ def main():
               lambda: cursor.cursor.copy_expert("COPY bench_resident_plain FROM STDIN", dump, size=1 << 24), args.residents)
         cursor.execute("DROP TABLE bench_resident_plain")
 
-    # 5. and 6.
+    # 4. and 5.
     if args.big:
         run_big(args, city, results, empty)
     else:
