@@ -76,7 +76,10 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     pool = None
     if writes_in_thread() and settings.RESIDENT_IMPORT_PROCESSES > 1 and \
             os.path.getsize(path) > settings.RESIDENT_IMPORT_INLINE_BYTES:
-        pool = CheckingPool(validator, settings.RESIDENT_IMPORT_PROCESSES)
+        try:
+            pool = CheckingPool(validator, settings.RESIDENT_IMPORT_PROCESSES)
+        except (AssertionError, OSError) as error:  # a daemonic process may not fork workers; out of processes
+            logger.warning("resident import: rows checked in the importing process (%s)", error)
     writer = BatchWriter(PlaceCache(), scope_paths)
     report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: rows_numbered(path, RESIDENT_COLUMNS, sheet, numbers))
     result = ImportResult(notes=table.notes)

@@ -78,7 +78,18 @@ class CheckingPool:
         self.validator = validator
         self.processes = processes
         context = multiprocessing.get_context("fork")
-        self.pool = context.Pool(processes, initializer=_start, initargs=(validator, translation.get_language()))
+        # A Celery worker's task processes are daemonic, and multiprocessing refuses
+        # children to a daemonic process (lest they outlive it). These cannot: each
+        # reads its chunks from a pipe and ends when the importing process closes it
+        # (close below) or dies (the pipe's end of file).
+        config = multiprocessing.current_process()._config
+        daemonic = config.get("daemon")
+        config["daemon"] = False
+        try:
+            self.pool = context.Pool(processes, initializer=_start, initargs=(validator, translation.get_language()))
+        finally:
+            if daemonic is not None:
+                config["daemon"] = daemonic
 
     def outcomes(self, records: Iterable) -> Iterator[tuple]:
         """As ``outcomes_in_process``, the checks made by the workers."""
