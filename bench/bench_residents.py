@@ -15,8 +15,8 @@ when missing, and then, with the residents tables emptied before each import:
    encryption, housing upserts, COPY) into the emptied tables; dumps the resident rows
    it wrote and COPYs them back into the emptied table (the database's own ceiling for
    the same rows, indexes and foreign keys); imports the .xlsx; imports the CSV with
-   ``RESIDENT_IMPORT_PROCESSES`` 0 (rows checked in the importing process, for
-   comparison). Each with rows/s, the
+   the other choice of ``RESIDENT_IMPORT_PROCESSES`` (0 when it is set, else 2: rows
+   checked in the importing process or in two workers, for comparison). Each with rows/s, the
    CPU seconds of the importing process and its worker processes, and of the database
    backends serving it (from /proc). Then the median of each and of the ratios;
 3. imports the CSV twice (new, then every row unchanged), and COPYs the rows into an index-free
@@ -149,6 +149,8 @@ def main():
 
     # 2. The imports and the raw COPY, --repeat times, one right after the other.
     runs = results["runs"] = []
+    results["processes"] = settings.RESIDENT_IMPORT_PROCESSES
+    other = "csv_import_in_process" if settings.RESIDENT_IMPORT_PROCESSES else "csv_import_2_processes"
     for _number in range(args.repeat):
         run = {}
         empty()
@@ -161,18 +163,19 @@ def main():
                   args.residents, run)
         empty()
         timed_import(xlsx_path, "xlsx_import", run)
-        # The same CSV import with the rows checked in the importing process (no workers).
+        # The same CSV import with the other choice of worker processes (none, or two).
         empty()
-        processes, settings.RESIDENT_IMPORT_PROCESSES = settings.RESIDENT_IMPORT_PROCESSES, 0
-        timed_import(csv_path, "csv_import_in_process", run)
+        processes = settings.RESIDENT_IMPORT_PROCESSES
+        settings.RESIDENT_IMPORT_PROCESSES = 0 if processes else 2
+        timed_import(csv_path, other, run)
         settings.RESIDENT_IMPORT_PROCESSES = processes
         run["ratios"] = {label: round(run[label]["rows_per_s"] / run["raw_copy"]["rows_per_s"], 2)
-                         for label in ("csv_import", "xlsx_import", "csv_import_in_process")}
+                         for label in ("csv_import", "xlsx_import", other)}
         print("ratios to the raw COPY next to them", run["ratios"], flush=True)
         runs.append(run)
     results["median"] = {
         label: {key: statistics.median(run[label][key] for run in runs) for key in runs[0][label]}
-        for label in ("csv_import", "raw_copy", "xlsx_import", "csv_import_in_process")
+        for label in ("csv_import", "raw_copy", "xlsx_import", other)
     }
     results["ratios"] = {label: statistics.median(run["ratios"][label] for run in runs) for label in run["ratios"]}
     print("median of", args.repeat, json.dumps(results["median"]), flush=True)

@@ -74,7 +74,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     # Worker processes check the rows of a big file written by a thread (parallel);
     # forked before that thread starts.
     pool = None
-    if writes_in_thread() and settings.RESIDENT_IMPORT_PROCESSES > 1 and \
+    if writes_in_thread() and settings.RESIDENT_IMPORT_PROCESSES > 0 and \
             os.path.getsize(path) > settings.RESIDENT_IMPORT_INLINE_BYTES:
         try:
             pool = CheckingPool(validator, settings.RESIDENT_IMPORT_PROCESSES)
