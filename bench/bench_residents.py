@@ -10,20 +10,29 @@ It creates the database when missing, migrates it, generates a city (``--grids``
 when missing, and then, with the residents tables emptied before each import:
 
 1. writes ``--residents`` generated residents as a CSV import file and as .xlsx;
-2. imports the CSV (validation, encryption, housing upserts, COPY + ON CONFLICT) and
-   reports rows/s; imports it again (every row unchanged) and reports rows/s;
-3. dumps the resident rows it wrote and COPYs them back into the emptied table (the
-   database's own ceiling for the same rows, indexes and foreign keys), and into an
-   index-free copy of the table (no indexes, no constraints: the bare ceiling);
-4. imports the .xlsx and reports rows/s;
-5. writes ``--big`` residents as CSV and imports them with ``manage.py
-   import_residents`` in a child process: rows/s and the child's peak RSS;
-6. measures search (name prefix, exact ID number, exact phone) on the big data set as
+2. ``--repeat`` times, one right after the other (so that each ratio compares figures
+   taken under the same load of a shared machine): imports the CSV (validation,
+   encryption, housing upserts, COPY) into the emptied tables; dumps the resident rows
+   it wrote and COPYs them back into the emptied table (the database's own ceiling for
+   the same rows, indexes and foreign keys); imports the .xlsx; imports the CSV with
+   the other choice of ``RESIDENT_IMPORT_PROCESSES`` (0 when it is set, else 2: rows
+   checked in the importing process or in two workers, for comparison). Each with rows/s, the
+   CPU seconds of the importing process and its worker processes, and of the database
+   backends serving it (from /proc). Then the median of each and of the ratios;
+3. imports the CSV twice (new, then every row unchanged), and COPYs the rows into an index-free
+   copy of the table (no indexes, no constraints: the bare ceiling);
+4. writes ``--big`` residents as CSV and imports them with ``manage.py
+   import_residents`` in a child process: rows/s, the child's peak RSS, and the peak of
+   the proportional set size (PSS) summed over it and its worker processes (pages the
+   forked workers share with it counted once);
+5. measures search (name prefix, exact ID number, exact phone) on the big data set as
    a grid worker, a district administrator and a superuser: median / p95 ms and queries.
 
 Targets (issues 3 and 15): ≥ 30,000 validated rows/s from CSV and ≥ 0.6 of the raw
-COPY into the real table measured in the same run (printed as ``ratios``); .xlsx ≥ 20,000
-rows/s; < 500 MB peak for 1,000,000 rows; search well under a second.
+COPY into the real table measured in the same run (printed as ``ratios``, each import
+against the raw COPY next to it); .xlsx ≥ 20,000 rows/s; < 500 MB peak for 1,000,000
+rows; search well under a second. Run it under ``flock /work/wt/bench.lock`` and write
+down ``uptime`` before and after: the machine is shared.
 """
 
 import argparse
@@ -36,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -61,6 +71,7 @@ def main():
     parser.add_argument("--workdir", default=str(ROOT / "var" / "bench"))
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--only-big", action="store_true", help="skip steps 1–4 (the 100,000-row figures)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of step 2 (medians are reported)")
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -71,6 +82,7 @@ def main():
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from openpyxl import Workbook
@@ -95,14 +107,29 @@ def main():
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {RESIDENT_TABLES} RESTART IDENTITY CASCADE")
 
-    def timed_import(path, label):
-        started = time.perf_counter()
-        result, _report = import_file(actor=None, path=path)
-        seconds = time.perf_counter() - started
-        assert result.errors == 0, result.error_sample[:3]
-        results[label] = {"rows": result.rows, "created": result.created, "unchanged": result.unchanged,
-                          "seconds": round(seconds, 2), "rows_per_s": round(result.rows / seconds)}
-        print(label, results[label], flush=True)
+    database = connection.settings_dict["NAME"]
+
+    def timed(label, action, rows, into=None):
+        """Run ``action``; record its rows/s and CPU seconds (this process and its
+        reaped children; the database backends serving this database)."""
+        own, children = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        with BackendCpu(database) as backends:
+            started = time.perf_counter()
+            outcome = action()
+            seconds = time.perf_counter() - started
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        figures = {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+                   "cpu_s_python": round(time.process_time() - own + reaped.ru_utime + reaped.ru_stime
+                                         - children.ru_utime - children.ru_stime, 2),
+                   "cpu_s_database": round(backends.seconds, 2), "load": round(os.getloadavg()[0], 1)}
+        (into if into is not None else results)[label] = figures
+        print(label, figures, flush=True)
+        return outcome
+
+    def timed_import(path, label, into=None):
+        result, _report = timed(label, lambda: import_file(actor=None, path=path), args.residents, into)
+        assert result.errors == 0 and result.rows == args.residents, result.error_sample[:3]
+        (into if into is not None else results)[label].update(created=result.created, unchanged=result.unchanged)
 
     if args.only_big:
         run_big(args, city, results, empty)
@@ -120,40 +147,54 @@ def main():
             sheet.append(cells)
     workbook.save(xlsx_path)
 
-    # 2. CSV import, then again (unchanged).
-    empty()
-    timed_import(csv_path, "csv_import")
-    timed_import(csv_path, "csv_reimport_unchanged")
+    # 2. The imports and the raw COPY, --repeat times, one right after the other.
+    runs = results["runs"] = []
+    results["processes"] = settings.RESIDENT_IMPORT_PROCESSES
+    other = "csv_import_in_process" if settings.RESIDENT_IMPORT_PROCESSES else "csv_import_2_processes"
+    for _number in range(args.repeat):
+        run = {}
+        empty()
+        timed_import(csv_path, "csv_import", run)
+        with tempfile.TemporaryFile() as dump, connection.cursor() as cursor:
+            cursor.cursor.copy_expert("COPY residents_resident TO STDOUT", dump)
+            dump.seek(0)
+            cursor.execute("TRUNCATE residents_residenttag, residents_carevisit, residents_resident CASCADE")
+            timed("raw_copy", lambda: cursor.cursor.copy_expert("COPY residents_resident FROM STDIN", dump, size=1 << 24),
+                  args.residents, run)
+        empty()
+        timed_import(xlsx_path, "xlsx_import", run)
+        # The same CSV import with the other choice of worker processes (none, or two).
+        empty()
+        processes = settings.RESIDENT_IMPORT_PROCESSES
+        settings.RESIDENT_IMPORT_PROCESSES = 0 if processes else 2
+        timed_import(csv_path, other, run)
+        settings.RESIDENT_IMPORT_PROCESSES = processes
+        run["ratios"] = {label: round(run[label]["rows_per_s"] / run["raw_copy"]["rows_per_s"], 2)
+                         for label in ("csv_import", "xlsx_import", other)}
+        print("ratios to the raw COPY next to them", run["ratios"], flush=True)
+        runs.append(run)
+    results["median"] = {
+        label: {key: statistics.median(run[label][key] for run in runs) for key in runs[0][label]}
+        for label in ("csv_import", "raw_copy", "xlsx_import", other)
+    }
+    results["ratios"] = {label: statistics.median(run["ratios"][label] for run in runs) for label in run["ratios"]}
+    print("median of", args.repeat, json.dumps(results["median"]), flush=True)
+    print("ratios to raw COPY into the real table (median)", results["ratios"], flush=True)
 
-    # 3. Raw COPY of the same resident rows: into the emptied table (same indexes, the
-    #    foreign keys checked at the end of the statement) and into an index-free copy
-    #    of it (no indexes, no constraints): the database's ceilings for these rows.
+    # 3. Re-import (unchanged), and the bare ceiling: COPY into an index-free copy.
+    empty()
+    timed_import(csv_path, "csv_import_again")
+    timed_import(csv_path, "csv_reimport_unchanged")
     with tempfile.TemporaryFile() as dump, connection.cursor() as cursor:
         cursor.cursor.copy_expert("COPY residents_resident TO STDOUT", dump)
-        for label, table in (("raw_copy", "residents_resident"), ("raw_copy_no_indexes", "bench_resident_plain")):
-            dump.seek(0)
-            if table == "residents_resident":
-                cursor.execute("TRUNCATE residents_residenttag, residents_carevisit, residents_resident CASCADE")
-            else:
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
-                cursor.execute(f"CREATE TABLE {table} (LIKE residents_resident INCLUDING DEFAULTS)")
-            started = time.perf_counter()
-            cursor.cursor.copy_expert(f"COPY {table} FROM STDIN", dump, size=1 << 24)
-            connection.commit() if not connection.get_autocommit() else None
-            seconds = time.perf_counter() - started
-            results[label] = {"rows": args.residents, "seconds": round(seconds, 2), "rows_per_s": round(args.residents / seconds)}
-            print(label, results[label], flush=True)
+        dump.seek(0)
+        cursor.execute("DROP TABLE IF EXISTS bench_resident_plain")
+        cursor.execute("CREATE TABLE bench_resident_plain (LIKE residents_resident INCLUDING DEFAULTS)")
+        timed("raw_copy_no_indexes",
+              lambda: cursor.cursor.copy_expert("COPY bench_resident_plain FROM STDIN", dump, size=1 << 24), args.residents)
         cursor.execute("DROP TABLE bench_resident_plain")
 
-    # 4. .xlsx import.
-    empty()
-    timed_import(xlsx_path, "xlsx_import")
-    raw = results["raw_copy"]["rows_per_s"]
-    results["ratios"] = {label: round(results[label]["rows_per_s"] / raw, 2)
-                         for label in ("csv_import", "csv_reimport_unchanged", "xlsx_import")}
-    print("ratios to raw COPY into the real table", results["ratios"], flush=True)
-
-    # 5. and 6.
+    # 4. and 5.
     if args.big:
         run_big(args, city, results, empty)
     else:
@@ -177,18 +218,95 @@ def run_big(args, city, results, empty):
         generate_residents(city=city, count=args.big, seed=args.seed + 1, path=big_path, to_database=False)
     empty()
     started = time.perf_counter()
-    child = subprocess.run([sys.executable, "manage.py", "import_residents", str(big_path)], cwd=ROOT,
-                           capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if child.returncode != 0:
-        sys.exit(child.stderr)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen([sys.executable, "manage.py", "import_residents", str(big_path)], cwd=ROOT,
+                                 stdout=out, stderr=err, text=True)
+        peak_pss = 0
+        while child.poll() is None:
+            peak_pss = max(peak_pss, tree_pss(child.pid))
+            time.sleep(0.5)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            sys.exit(err.read())
+        output = out.read().strip()
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     results["big_import"] = {"rows": args.big, "seconds": round(seconds, 1), "rows_per_s": round(args.big / seconds),
-                             "peak_rss_mb": round(peak_mb), "output": child.stdout.strip()}
+                             "peak_rss_mb": round(peak_mb), "peak_pss_tree_mb": round(peak_pss / 1024),
+                             "load": round(os.getloadavg()[0], 1), "output": output}
     print("big_import", results["big_import"], flush=True)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     results["search"] = search_benchmark(big_path, args.searches, args.seed)
+
+
+class BackendCpu:
+    """CPU seconds used, while it is entered, by the PostgreSQL backends serving the
+    database (their /proc entries, polled every 50 ms: a backend that ends meanwhile
+    counts up to its last poll)."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, database: str):
+        self.marker = f" {database} ".encode()
+        self.seen: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def _poll(self):
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                    command = handle.read()
+                if not command.startswith(b"postgres: ") or self.marker not in command:
+                    continue
+                with open(f"/proc/{pid}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            self.seen[pid] = (int(fields[11]) + int(fields[12])) / self.TICK
+
+    def _run(self):
+        while not self.stop.wait(0.05):
+            self._poll()
+
+    def __enter__(self):
+        self._poll()
+        self.base = dict(self.seen)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self._poll()
+        self.seconds = sum(value - self.base.get(pid, 0) for pid, value in self.seen.items())
+
+
+def tree_pss(pid: int) -> int:
+    """KiB of proportional set size of a process and its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        stack.extend(children.get(current, []))
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as handle:
+                total += sum(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+        except OSError:
+            continue
+    return total
 
 
 def report(args, results):

@@ -6,6 +6,7 @@ Celery broker under ``var/``, so one command starts the whole platform on a lapt
 Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -414,6 +415,11 @@ GRID_INDEX_CHECK_SECONDS = env.float("GRID_INDEX_CHECK_SECONDS", default=2.0)
 # larger ones in the Celery worker; rows written per batch.
 RESIDENT_IMPORT_INLINE_BYTES = env.int("RESIDENT_IMPORT_INLINE_BYTES", default=256 * 1024)
 RESIDENT_IMPORT_BATCH = env.int("RESIDENT_IMPORT_BATCH", default=5000)
+# Worker processes that check the rows of a file larger than RESIDENT_IMPORT_INLINE_BYTES
+# (PostgreSQL; 0: checked in the importing process). They pay only with cores to spare
+# beyond the reading process and the two database backends an import keeps busy: on the
+# shared 2-core development machine they made it slower (docs/residents.md).
+RESIDENT_IMPORT_PROCESSES = env.int("RESIDENT_IMPORT_PROCESSES", default=max(0, min(2, (os.cpu_count() or 1) - 3)))
 # Personal-data protection (residents.privacy, docs/residents.md). Roles that may import
 # residents (a city adds its own: e.g. "parttime_worker").
 RESIDENT_IMPORT_ROLES = env.list("RESIDENT_IMPORT_ROLES", default=["admin", "grid_leader", "grid_worker"])

@@ -17,6 +17,7 @@ again changes nothing.
 import datetime
 import io
 import logging
+import os
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -28,12 +29,14 @@ from openpyxl import Workbook
 
 from accounts.scoping import user_scope
 from residents.files import clear_path
+from residents.imports.batches import BatchWriter, writes_in_thread
 from residents.imports.columns import ERROR_HEADERS, HEADERS, RESIDENT_COLUMNS
 from residents.imports.csvlines import LineProblem
+from residents.imports.parallel import CheckingPool, outcomes_in_process
 from residents.imports.reading import ImportFileError, count_rows, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
 from residents.imports.validation import RowValidator
-from residents.imports.writing import BatchWriter, PlaceCache, write_batch
+from residents.imports.writing import PlaceCache, write_batch
 from residents.models import AccessAction, ImportStatus, ResidentImport
 from residents.privacy import can_import, refused_row_reason
 from residents.rotation import rekeying_pending
@@ -60,13 +63,6 @@ class ImportResult:
     refused: int = 0
 
 
-def _blank(raw: list) -> bool:
-    try:
-        return not "".join(raw).strip()
-    except TypeError:  # typed .xlsx cells
-        return not any(cell not in (None, "") and str(cell).strip() for cell in raw)
-
-
 def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_progress=None) -> tuple[ImportResult, ErrorReport]:
     """Import one file as ``actor`` (``None``: the system, whole tree). Raises
     ``ImportFileError`` when the file as a whole cannot be read; otherwise every row is
@@ -75,13 +71,22 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     validator = RowValidator(actor=actor, positions=table.positions, upgrade_ids=upgrade_ids)
     scope = user_scope(actor) if actor is not None else None
     scope_paths = None if scope is None or scope.is_global else scope.area_paths
+    # Worker processes check the rows of a big file written by a thread (parallel);
+    # forked before that thread starts.
+    pool = None
+    if writes_in_thread() and settings.RESIDENT_IMPORT_PROCESSES > 0 and \
+            os.path.getsize(path) > settings.RESIDENT_IMPORT_INLINE_BYTES:
+        try:
+            pool = CheckingPool(validator, settings.RESIDENT_IMPORT_PROCESSES)
+        except (AssertionError, OSError) as error:  # a daemonic process may not fork workers; out of processes
+            logger.warning("resident import: rows checked in the importing process (%s)", error)
     writer = BatchWriter(PlaceCache(), scope_paths)
     report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: rows_numbered(path, RESIDENT_COLUMNS, sheet, numbers))
     result = ImportResult(notes=table.notes)
     batch: list[list] = []
     originals: dict[int, list] = {}  # the cells of the batch's rows, for those refused when written
     batch_size = settings.RESIDENT_IMPORT_BATCH
-    validate, add_error = validator.validate, report.add
+    add_error = report.add
 
     def written(finished):
         for (created, updated, unchanged, refused), cells in finished:
@@ -95,16 +100,14 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
             if on_progress is not None:
                 on_progress(result, report)
 
+    outcomes = pool.outcomes(table.rows) if pool is not None else outcomes_in_process(table.rows, validator)
+    failed = True
     try:
-        for number, raw in table.rows:
+        for number, raw, values, errors in outcomes:
+            result.rows += 1
             if raw.__class__ is LineProblem:
-                result.rows += 1
                 add_error(number, raw.cells, [RowError(number, "", raw.reason)])
                 continue
-            if _blank(raw):
-                continue
-            result.rows += 1
-            values, errors = validate(number, raw)
             if errors:
                 add_error(number, raw, errors)
                 continue
@@ -116,8 +119,11 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
         if batch:
             written(writer.submit(batch, originals))
         written(writer.finish())
+        failed = False
     finally:
         writer.close()
+        if pool is not None:
+            pool.close(failed=failed)
     if result.rows == 0:
         raise ImportFileError(_("The file has headers but no rows."))
     result.errors = report.count

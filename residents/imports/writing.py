@@ -9,14 +9,14 @@ rows. Elsewhere (SQLite) ``bulk_create``.
 """
 
 import io
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from operator import add, itemgetter
 
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from residents.imports.validation import (
+    _COPY_ESCAPES,
+    _COPY_UNSAFE,
     COPY_NULL,
     R_ADDRESS,
     R_BIRTH,
@@ -164,6 +164,8 @@ def _ensure_postgresql(cache: dict, model, missing: list[tuple], wanted: dict[tu
             missing = [key for key in missing if key not in cache]
             if not missing:
                 return existing
+        elif _copy_new_places(cursor, cache, model, missing, wanted):
+            return 0
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {values} FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS k(a, b, x) "
             f"ON CONFLICT DO NOTHING RETURNING {first}, {second}, id",
@@ -178,11 +180,46 @@ def _ensure_postgresql(cache: dict, model, missing: list[tuple], wanted: dict[tu
     return existing
 
 
-def write_batch(rows: list[list], places: PlaceCache, scope_paths: tuple[str, ...] | None) -> tuple[int, int, int, list[int]]:
+# The constant columns (_PLACE_INSERTS) of a new row as COPY text.
+_PLACE_COPY_CONSTANTS = {Building: ("", "", ""), Unit: ("", ""), Room: ("self", ""), Household: ()}
+
+
+def _copy_new_places(cursor, cache: dict, model, missing: list[tuple], wanted: dict[tuple, dict]) -> bool:
+    """When the keys are expected to be new (a first import): ids taken from the
+    table's sequence and the rows ``COPY``-ed in — about half the database's work of
+    the upsert. False, and nothing written, when one of them is there already (the
+    COPY fails at once; a savepoint undoes it): then the upsert does it."""
+    first, second, extra, constant_columns, _constants = _PLACE_INSERTS[model]
+    table = model._meta.db_table
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(missing)])
+    ids = [pk for (pk,) in cursor.fetchall()]
+    constants = _PLACE_COPY_CONSTANTS[model] + ((timezone.now().isoformat(),) if model is Building else ())
+    tail = "".join("\t" + value for value in constants) + "\n"
+    lines = []
+    for pk, key in zip(ids, missing, strict=True):
+        name = key[1].translate(_COPY_ESCAPES) if _COPY_UNSAFE.search(key[1]) else key[1]
+        if extra:
+            value = wanted[key].get(extra)
+            name += "\t" + (COPY_NULL if value is None else str(value))
+        lines.append(f"{pk}\t{key[0]}\t{name}{tail}")
+    columns = ", ".join(["id", first, second] + ([extra] if extra else []) + list(constant_columns))
+    try:
+        with transaction.atomic(), connection.wrap_database_errors:  # psycopg2's error as Django's
+            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO("".join(lines)), size=_COPY_READ)
+    except IntegrityError:
+        return False
+    cache.update(zip(missing, ids, strict=True))
+    return True
+
+
+def write_batch(rows: list[list], places: PlaceCache, scope_paths: tuple[str, ...] | None, *,
+                links: list[tuple] | None = None) -> tuple[int, int, int, list[int]]:
     """Write validated rows; (created, updated, unchanged, row numbers refused because
-    the person is a current resident outside the importer's scope)."""
+    the person is a current resident outside the importer's scope). ``links``: the
+    rows' (room, household) ids when they were resolved (and committed) already."""
     with transaction.atomic():
-        links = places.resolve(rows)
+        if links is None:
+            links = places.resolve(rows)
         if connection.vendor == "postgresql":
             return _upsert_postgresql(rows, links, scope_paths, places)
         return _upsert_portable(rows, links, scope_paths)
@@ -329,61 +366,3 @@ def _upsert_portable(rows, links, scope_paths):
         update_fields=[c for c in RESIDENT_COLUMNS if c != "id_hash"] + ["moved_out_on", "updated_at"],
     )
     return created, len(write) - created, unchanged, refused
-
-
-
-_SWITCH_INTERVAL = 0.0002
-
-
-class BatchWriter:
-    """Writes the batches in order, one transaction each. On PostgreSQL outside a
-    transaction (the command, the Celery task, a page without an open transaction), in
-    a thread of its own with its own connection, one batch behind the caller: the
-    database writes batch N while Python validates batch N+1, so the import takes about
-    the longer of the two instead of their sum. Each batch stays all-or-nothing; a
-    failed batch raises in the caller at its next ``submit`` or ``finish``, and nothing
-    after it is written. Inside a transaction (tests, callers that want one) batches are
-    written in the caller's thread and transaction: another connection could not see
-    what the transaction has not committed."""
-
-    def __init__(self, places: PlaceCache, scope_paths):
-        self.places, self.scope_paths = places, scope_paths
-        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resident-import") if threaded else None
-        self.pending = None
-        self.switch_interval = sys.getswitchinterval()
-        if threaded:
-            # Each time a database call returns, the writing thread waits for Python's
-            # lock until the validating thread is made to let go of it: by default up
-            # to 5 ms, a dozen times a batch, while the database idles. 0.2 ms made the
-            # import ~15% faster (docs/residents.md); restored by close().
-            sys.setswitchinterval(min(self.switch_interval, _SWITCH_INTERVAL))
-
-    def submit(self, rows: list[list], context) -> list[tuple]:
-        """Write ``rows``; the (outcome of ``write_batch``, context) of the batches
-        finished meanwhile, in order."""
-        if self.executor is None:
-            return [(write_batch(rows, self.places, self.scope_paths), context)]
-        finished = self.finish()
-        self.pending = (self.executor.submit(write_batch, rows, self.places, self.scope_paths), context)
-        return finished
-
-    def finish(self) -> list[tuple]:
-        """Wait for the batch being written; its (outcome, context), if any."""
-        if self.pending is None:
-            return []
-        future, context = self.pending
-        self.pending = None
-        return [(future.result(), context)]
-
-    def close(self) -> None:
-        """Let a batch still being written end (an error elsewhere stopped the import),
-        and close the thread's connection."""
-        if self.executor is None:
-            return
-        if self.pending is not None:
-            self.pending[0].exception()
-            self.pending = None
-        self.executor.submit(connections.close_all).result()
-        self.executor.shutdown()
-        sys.setswitchinterval(self.switch_interval)

@@ -116,3 +116,36 @@ def test_a_sheet_too_big_for_memory_is_streamed_with_the_same_outcomes(staff, se
     settings.IMPORT_XLSX_CALAMINE_CELLS = 1  # every sheet "too big": openpyxl's read-only stream
 
     test_every_row_of_the_corpus_has_its_expected_outcome(staff, case)
+
+
+# One case of each kind: line problems, encodings, .xlsx cells, in-file duplicates, an
+# import before, a second sheet.
+POOLED_CASES = ["unbalanced_quote.csv", "long_cell_and_cell_counts.csv", "gbk_rows_after_utf8.csv", "excel_numeric_ids.xlsx",
+                "id_15_18_pairs.csv", "id_18_after_15.csv", "formula_guard.csv", "ledger_merged_header.xlsx#二组"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case", POOLED_CASES)
+def test_rows_checked_by_worker_processes_have_the_same_outcomes(staff, settings, monkeypatch, case):
+    """A big file (here: every file, the threshold lowered) outside a transaction: rows
+    checked in forked worker processes, a few rows a chunk, and written by the housing
+    and residents threads a few rows a batch — row for row the outcomes of the
+    in-process path, duplicates inside the file and line problems included."""
+    from residents.imports import parallel
+
+    settings.RESIDENT_IMPORT_INLINE_BYTES = 0
+    settings.RESIDENT_IMPORT_PROCESSES = 2
+    settings.RESIDENT_IMPORT_BATCH = 3
+    monkeypatch.setattr(parallel, "CHUNK", 2)
+    pools = []
+    real_init = parallel.CheckingPool.__init__
+
+    def counted(self, *args, **kwargs):
+        pools.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(parallel.CheckingPool, "__init__", counted)
+
+    test_every_row_of_the_corpus_has_its_expected_outcome(staff, case)
+
+    assert len(pools) == 1 + len(EXPECTED[case].get("before", []))

@@ -67,3 +67,32 @@ def test_key_places_import_keeps_the_import_permission_and_a_private_report(staf
     settings.RESIDENT_IMPORT_ROLES = ["admin"]
     with pytest.raises(CommandError, match="may not import"):
         run(path)
+
+
+def test_every_line_of_a_key_places_file_is_accounted_for(staff, tmp_path):
+    """The same reader as the residents import: an unbalanced quote, a NUL byte, a line
+    with a cell too many and a GBK line in a UTF-8 file are reported on their lines,
+    and reading goes on with the next line; the counts add up."""
+    lines = [
+        "场所名称,场所类型,网格编码,联系电话",
+        f"月塘小学,学校,{GRID},0738-8312345",
+        f'"月塘中学,学校,{GRID},',  # a quote that never closes
+        f"月塘医院,医院,{GRID},",
+        f"月塘市场,市场,{GRID},,多余",  # a cell more than the header
+        f"月塘\x00网吧,网吧,{GRID},",
+        f"月塘诊所,诊所,{GRID},",
+    ]
+    content = "\r\n".join(lines).encode() + b"\r\n" + f"月塘加油站,加油站,{GRID},\r\n".encode("gbk")
+    path = tmp_path / "places.csv"
+    path.write_bytes(content)
+
+    output = run(path)
+
+    assert "7 rows: 4 created, 0 updated, 0 unchanged, 3 with errors" in output
+    assert set(KeyPlace.objects.values_list("name", flat=True)) == {"月塘小学", "月塘医院", "月塘诊所", "月塘加油站"}
+    assert "mixes encodings" in output
+    sheet = load_workbook(tmp_path / "places-errors.xlsx").active
+    header = [cell.value for cell in sheet[1]]
+    reasons = {row[header.index("行号")]: row[header.index("错误原因")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert sorted(reasons) == [3, 5, 6]
+    assert "quote" in reasons[3] and "the header has 4" in reasons[5] and "NUL" in reasons[6]

@@ -111,3 +111,35 @@ def test_fixing_rows_in_the_report_changes_exactly_those_rows(staff):
 
     assert (third.created, third.updated) == (0, 1)
     assert Resident.objects.get(id_hash=crypto.lookup_hash(first_of_pair, field="id_number")).name == "后到"
+
+
+def test_housing_rows_fixed_in_the_report_come_in_with_their_building(staff, write_csv):
+    """Buildings and housing come in with the residents: a row naming a unit or a room
+    without its building is refused; fixed in the report (the building filled in), it
+    is imported into that building's unit and room, and nothing else changes."""
+    good = row(name="楼栋好", id_number=id_number(sequence=11), grid=GRID, building="3栋", unit="1单元", room="301",
+               household="H-301")
+    no_building = row(name="缺楼栋", id_number=id_number(sequence=13), grid=GRID, unit="1单元", room="302", household="H-302")
+    room_only = row(name="只有房号", id_number=id_number(sequence=15), grid=GRID, room="303")
+    job = run(staff["worker"], write_csv([good, no_building, room_only]).read_bytes(), "housing.csv")
+    assert (job.created, job.errors) == (1, 2)
+    book = report_book(job)
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    lines = rows_by_line(sheet)
+    assert sorted(lines) == [3, 4]
+    assert {sheet.cell(row=r, column=header.index("错误列") + 1).value for r in lines.values()} == {"楼栋"}
+    for line in (3, 4):
+        sheet.cell(row=lines[line], column=header.index("楼栋") + 1).value = "3栋"
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    again = run(staff["worker"], buffer.getvalue(), "housing-errors.xlsx")
+
+    assert (again.rows, again.created, again.updated, again.unchanged, again.errors) == (2, 2, 0, 0, 0)
+    fixed = Resident.objects.select_related("room__unit__building", "household").get(name="缺楼栋")
+    assert (fixed.room.building.name, fixed.room.unit.name, fixed.room.number, fixed.household.number) == ("3栋", "1单元", "302", "H-302")
+    first = Resident.objects.select_related("room").get(name="楼栋好")
+    assert fixed.room.unit_id == first.room.unit_id  # the same building and unit, not new ones
+    only_room = Resident.objects.select_related("room__unit").get(name="只有房号")
+    assert (only_room.room.building_id, only_room.room.number, only_room.room.unit.name) == (first.room.building_id, "303", "")

@@ -305,11 +305,11 @@ def test_a_batch_that_fails_stops_the_import_and_the_batches_before_it_stay(staf
     settings.RESIDENT_IMPORT_BATCH = 2
     real, calls = writing.write_batch, []
 
-    def second_fails(rows, places, scope_paths):
+    def second_fails(rows, places, scope_paths, **links):
         calls.append(len(rows))
         if len(calls) == 2:
             raise RuntimeError("the database went away")
-        return real(rows, places, scope_paths)
+        return real(rows, places, scope_paths, **links)
 
     monkeypatch.setattr(writing, "write_batch", second_fails)
 
