@@ -5,8 +5,8 @@ form (fields as data, ``campaigns.formspec``). Publishing turns the population, 
 registry holds it at that moment, into one ``Target`` row per household, building,
 rental room, key place or special-group member, each with its grid and grid worker.
 Every visit or "nobody home" is an ``Answer`` (idempotency key unique), and the
-``Progress`` rows keep the counters of every node from the campaign's node down to the
-grids and their workers, changed in the same transaction as the target they count.
+``Progress`` rows keep the counters of every grid and of its workers, changed in the
+same transaction as the target they count; the nodes above are summed from them.
 """
 
 from django.conf import settings
@@ -175,10 +175,16 @@ class AnswerFile(models.Model):
         return self.original_name
 
 
+# The counters a ``Progress`` row keeps.
+COUNTERS = ("targets", "visited", "not_home", "problems", "events", "moved_out")
+
+
 class Progress(models.Model):
-    """The counters of one node (worker empty) or of one worker in one grid, for one
+    """The counters of one grid (worker empty) or of one worker in one grid, for one
     campaign. Kept by ``campaigns.counters`` in the transaction that changes a target,
-    so the progress pages read a few rows instead of counting targets."""
+    so the progress pages read a few rows instead of counting targets; the nodes above
+    the grids are the sums of their grids' rows (``campaigns.selectors``). Rows built
+    by hand for those nodes (``selectors.progress_rows``) are never saved."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="progress", db_index=False)
     area = models.ForeignKey("grids.Area", on_delete=models.CASCADE, related_name="+")

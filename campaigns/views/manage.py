@@ -74,11 +74,12 @@ def campaign_detail(request, pk):
     area = selectors.progress_root(request.user, campaign, request.GET.get("area"))
     own, children = selectors.progress_rows(campaign, area)
     today = timezone.localdate()
+    for row in children:
+        row.behind = selectors.is_behind(row, campaign, today)
     trail = list(Area.objects.filter(path__in=ancestor_paths(area.path), path__startswith=campaign.area.path).order_by("path"))
     return render(request, "campaigns/detail.html", {
         "campaign": campaign, "area": area, "own": own, "children": children, "trail": trail,
         "expected_percent": round(100 * selectors.expected_share(campaign, today)),
-        "behind": {row.pk for row in children if selectors.is_behind(row, campaign, today)},
         "can_manage": selectors.can_manage(request.user, campaign),
         "has_targets": Target.objects.filter(campaign=campaign, worker=request.user).exists(),
         "grids_behind": selectors.grids_behind(request.user, campaign, today)[:50]

@@ -141,6 +141,39 @@ def test_target_list_query_count_is_fixed(registry, make_campaign, crew, client)
     assert len(more) == len(few)
 
 
+def test_an_answer_through_the_api_costs_a_fixed_number_of_queries(registry, make_campaign, crew, client):
+    """The answer path, as an integration client posts it with its API key: the lockout
+    check, the key, the caller's scope (3), the target; then, in the transaction, the
+    target locked, the answer, the target, the grid's and the worker's counter rows
+    (locked, then moved). No idempotency lookup for a new key, no row of the street,
+    district or city (they are summed from the grids when read)."""
+    from api.services import api_client_create
+
+    campaign = make_campaign()
+    h1 = Target.objects.get(campaign=campaign, label="1栋1单元101 #H1")
+    h2 = Target.objects.get(campaign=campaign, label="1栋1单元102 #H2")
+    _client, key = api_client_create(actor=None, name="phone", user=crew["worker"])
+    auth = {"Authorization": f"Token {key}"}
+
+    def post(target, outcome, idempotency_key, values=None):
+        return client.post(f"/api/v1/campaigns/targets/{target.pk}/answers/",
+                           {"outcome": outcome, "values": values or {}, "latitude": 27.7, "longitude": 112.0},
+                           content_type="application/json", headers={**auth, "Idempotency-Key": idempotency_key})
+
+    assert post(h1, "not_home", "q0").status_code == 201  # the key's first use also records it as used
+    with CaptureQueriesContext(connection) as visit:
+        assert post(h1, "visited", "q1", {"has_gas": "yes", "leak": "yes", "hose_age": "9"}).status_code == 201
+    with CaptureQueriesContext(connection) as attempt:
+        assert post(h2, "not_home", "q2").status_code == 201
+    assert len(visit) == len(attempt) == 13, [query["sql"][:80] for query in visit.captured_queries]
+    # A replay (its insert collides on the key and is rolled back) returns the first
+    # answer and changes nothing.
+    replay = post(h2, "not_home", "q2")
+    assert replay.status_code == 200 and replay.json()["idempotency_key"] == "q2"
+    assert Answer.objects.filter(target__campaign=campaign).count() == 3
+    assert Target.objects.get(pk=h2.pk).attempts == 1
+
+
 def test_export_layout_masking_and_log(registry, make_campaign, crew, tree, client):
     from campaigns.answers import target_answer
 
