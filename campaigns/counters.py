@@ -57,11 +57,15 @@ def worker_row_ensure(*, campaign: Campaign, grid: Area, worker_id) -> None:
                                    defaults={"path": grid.path, "depth": grid.depth})
 
 
-def recount(campaign: Campaign) -> dict[tuple[int, int | None], dict[str, int]]:
-    """The counters as the targets say now: (grid id, worker id or None) → counts.
-    Used to build the rows and by the tests and checks that compare them."""
+def recount(campaign: Campaign, grid_ids=None) -> dict[tuple[int, int | None], dict[str, int]]:
+    """The counters as the targets say now: (grid id, worker id or None) → counts (of
+    every grid, or of ``grid_ids``). Used to build the rows and by the tests and checks
+    that compare them."""
+    targets = Target.objects.filter(campaign=campaign)
+    if grid_ids is not None:
+        targets = targets.filter(grid_id__in=grid_ids)
     per_group = (
-        Target.objects.filter(campaign=campaign).values("grid_id", "worker_id")
+        targets.values("grid_id", "worker_id")
         .annotate(
             targets=Count("id"),
             visited=Count("id", filter=Q(status=TargetStatus.DONE)),
@@ -81,15 +85,20 @@ def recount(campaign: Campaign) -> dict[tuple[int, int | None], dict[str, int]]:
     return totals
 
 
-def progress_rebuild(campaign: Campaign) -> None:
-    """Set every counter row of the campaign to the recount, in place (rows keep their
-    ids, so an answer waiting for a row's lock updates the rebuilt value). Every grid of
-    the campaign's subtree gets a row, zero when it has no targets."""
-    existing = {(row.area_id, row.worker_id): row
-                for row in Progress.objects.select_for_update().filter(campaign=campaign).order_by("pk")}
-    totals = recount(campaign)
+def progress_rebuild(campaign: Campaign, grid_ids=None) -> None:
+    """Set every counter row of the campaign (or of ``grid_ids``) to the recount, in
+    place (rows keep their ids, so an answer waiting for a row's lock updates the
+    rebuilt value). Every grid of the campaign's subtree gets a row, zero when it has no
+    targets."""
+    rows = Progress.objects.select_for_update().filter(campaign=campaign)
+    if grid_ids is not None:
+        rows = rows.filter(area_id__in=grid_ids)
+    existing = {(row.area_id, row.worker_id): row for row in rows.order_by("pk")}
+    totals = recount(campaign, grid_ids)
     grids = Area.objects.filter(Q(path__startswith=campaign.area.path, level__in=GRID_LEVELS)
                                 | Q(pk__in=[grid_id for grid_id, _worker in totals]))
+    if grid_ids is not None:
+        grids = grids.filter(pk__in=grid_ids)
     node_by_id = {}
     for area_id, path, depth in grids.values_list("id", "path", "depth"):
         node_by_id[area_id] = (path, depth)

@@ -236,3 +236,15 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id} {self.worker_id} {self.day}"
+
+
+class RefreshDue(models.Model):
+    """A grid whose population changed (a move in or out, a tag, a key place) since the
+    published campaigns over it were last refreshed; written in the transaction of the
+    change, deleted by the sweep that refreshes them (``campaigns.refresh``)."""
+
+    grid = models.ForeignKey("grids.Area", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.grid_id} {self.at}"

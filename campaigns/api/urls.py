@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/targets/", views.TargetList.as_view(), name="targets"),
     path("<int:pk>/ledger.xlsx", views.CampaignLedger.as_view(), name="ledger"),
     path("targets/<int:pk>/answers/", views.TargetAnswer.as_view(), name="answers"),
+    path("answers/", views.AnswerBatch.as_view(), name="answer-batch"),
     path("targets/<int:pk>/event/", views.TargetEvent.as_view(), name="event"),
 ]

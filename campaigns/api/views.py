@@ -3,7 +3,10 @@ with their results, answers (idempotent: an ``Idempotency-Key`` header or an
 ``idempotency_key`` field), events filed from a target. Scoped like the pages
 (``campaigns.selectors``); out of scope answers 404."""
 
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -13,10 +16,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scoping import access_area
+from api.exceptions import error_body
 from api.pagination import Cursor, IdCursor
 from campaigns import selectors, services
 from campaigns.answers import target_answer, target_event_file
 from campaigns.api.serializers import (
+    AnswerBatchInput,
     AnswerInput,
     AnswerOutput,
     CampaignInput,
@@ -147,6 +152,41 @@ class TargetAnswer(APIView):
             latitude=values["latitude"], longitude=values["longitude"], recorded_at=values["recorded_at"],
             note=values["note"])
         return Response(AnswerOutput(answer).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class AnswerBatch(APIView):
+    """POST ``{"answers": [{"target", "idempotency_key", "outcome", "values", …}, …]}``
+    (at most 200): a phone's offline queue sent at once. Each answer is recorded in its
+    own transaction exactly as ``POST targets/<id>/answers/`` records it (the same
+    service, checks and idempotency), so a refused one loses none of the others. 200
+    with one result per answer, in order: ``{"target", "status": 201 | 200 | 400 |
+    404, "answer"}`` or ``{"target", "status", "code", "message", "detail"}``."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=AnswerBatchInput, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        data = AnswerBatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data["answers"]
+        # Every target of the batch in one scoped query (out of scope: missing).
+        targets = selectors.targets_visible_to(request.user).select_related("campaign__area", "grid").in_bulk(
+            {item["target"] for item in items})
+        return Response({"results": [self._one(request.user, targets.get(item["target"]), item) for item in items]})
+
+    @staticmethod
+    def _one(user, target, item) -> dict:
+        if target is None or not selectors.can_answer(user, target):
+            return {"target": item["target"], **error_body("not_found", _("No such target.")), "status": 404}
+        try:
+            answer, created = target_answer(
+                actor=user, target=target, outcome=item["outcome"], idempotency_key=item["idempotency_key"],
+                values=item["values"], latitude=item["latitude"], longitude=item["longitude"],
+                recorded_at=item["recorded_at"], note=item["note"])
+        except (DjangoValidationError, PermissionDenied) as error:
+            detail = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": getattr(error, "messages", [str(error)])}
+            return {"target": target.pk, **error_body("invalid", _("The answer was not recorded."), detail), "status": 400}
+        return {"target": target.pk, "status": 201 if created else 200, "answer": AnswerOutput(answer).data}
 
 
 class TargetEvent(APIView):

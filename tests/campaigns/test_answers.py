@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from campaigns.answers import target_answer, target_event_file
 from campaigns.counters import progress_drift
-from campaigns.selectors import progress_rows
 from campaigns.models import Answer, Progress, Target, TargetStatus
+from campaigns.selectors import progress_rows
 from campaigns.services import campaign_close, campaigns_close_due
 from events.models import Event
 

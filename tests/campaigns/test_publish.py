@@ -4,9 +4,9 @@ publishing; reassignment within a grid."""
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from campaigns.selectors import progress_rows
 from campaigns.counters import progress_drift
 from campaigns.models import Progress, Target, TargetStatus
+from campaigns.selectors import progress_rows
 from campaigns.services import campaign_publish, campaign_refresh, target_reassign
 from residents.models import Room
 
