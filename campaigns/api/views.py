@@ -3,8 +3,6 @@ with their results, answers (idempotent: an ``Idempotency-Key`` header or an
 ``idempotency_key`` field), events filed from a target. Scoped like the pages
 (``campaigns.selectors``); out of scope answers 404."""
 
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +18,7 @@ from api.exceptions import error_body
 from api.pagination import Cursor, IdCursor
 from campaigns import selectors, services
 from campaigns.answers import target_answer, target_event_file
+from campaigns.answers_many import answers_record_many
 from campaigns.api.serializers import (
     AnswerBatchInput,
     AnswerInput,
@@ -156,11 +155,11 @@ class TargetAnswer(APIView):
 
 class AnswerBatch(APIView):
     """POST ``{"answers": [{"target", "idempotency_key", "outcome", "values", …}, …]}``
-    (at most 200): a phone's offline queue sent at once. Each answer is recorded in its
-    own transaction exactly as ``POST targets/<id>/answers/`` records it (the same
-    service, checks and idempotency), so a refused one loses none of the others. 200
-    with one result per answer, in order: ``{"target", "status": 201 | 200 | 400 |
-    404, "answer"}`` or ``{"target", "status", "code", "message", "detail"}``."""
+    (at most 200): a phone's offline queue sent at once. Each answer is checked and
+    recorded as ``POST targets/<id>/answers/`` records it (same checks, idempotency and
+    counters; ``campaigns.answers_many``), a refused one losing none of the others.
+    200 with one result per answer, in order: ``{"target", "status": 201 | 200, "answer"}``
+    or ``{"target", "status": 400 | 404, "code", "message", "detail"}``."""
 
     permission_classes = [IsAuthenticated]
 
@@ -172,21 +171,23 @@ class AnswerBatch(APIView):
         # Every target of the batch in one scoped query (out of scope: missing).
         targets = selectors.targets_visible_to(request.user).select_related("campaign__area", "grid").in_bulk(
             {item["target"] for item in items})
-        return Response({"results": [self._one(request.user, targets.get(item["target"]), item) for item in items]})
-
-    @staticmethod
-    def _one(user, target, item) -> dict:
-        if target is None or not selectors.can_answer(user, target):
-            return {"target": item["target"], **error_body("not_found", _("No such target.")), "status": 404}
-        try:
-            answer, created = target_answer(
-                actor=user, target=target, outcome=item["outcome"], idempotency_key=item["idempotency_key"],
-                values=item["values"], latitude=item["latitude"], longitude=item["longitude"],
-                recorded_at=item["recorded_at"], note=item["note"])
-        except (DjangoValidationError, PermissionDenied) as error:
-            detail = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": getattr(error, "messages", [str(error)])}
-            return {"target": target.pk, **error_body("invalid", _("The answer was not recorded."), detail), "status": 400}
-        return {"target": target.pk, "status": 201 if created else 200, "answer": AnswerOutput(answer).data}
+        found = [(index, {**item, "target": targets[item["target"]]}) for index, item in enumerate(items)
+                 if item["target"] in targets and selectors.can_answer(request.user, targets[item["target"]])]
+        recorded = dict(zip([index for index, _item in found],
+                            answers_record_many(actor=request.user, items=[item for _index, item in found]), strict=True))
+        results = []
+        for index, item in enumerate(items):
+            if index not in recorded:
+                results.append({"target": item["target"], "status": 404, **error_body("not_found", _("No such target."))})
+                continue
+            kind, value = recorded[index]
+            if kind == "refused":
+                results.append({"target": item["target"], "status": 400,
+                                **error_body("invalid", _("The answer was not recorded."), value)})
+            else:
+                results.append({"target": item["target"], "status": 201 if kind == "created" else 200,
+                                "answer": AnswerOutput(value).data})
+        return Response({"results": results})
 
 
 class TargetEvent(APIView):

@@ -209,3 +209,41 @@ def test_export_layout_masking_and_log(registry, make_campaign, crew, tree, clie
     assert PersonalDataAccess.objects.filter(action="export").count() == 2
     client_for(client, crew["worker"])
     assert client.get(f"/api/v1/campaigns/{campaign.pk}/ledger.xlsx").status_code == 404
+
+
+def test_a_phones_queue_posted_at_once(registry, make_campaign, crew, tree, client):
+    """The batch endpoint: each answer as the single endpoint would record it — good ones
+    written, a bad one refused with its field, one out of scope 404, a replay of the same
+    queue changes nothing — and the counters equal a recount."""
+    from campaigns.counters import progress_drift
+
+    campaign = make_campaign()
+    h1 = Target.objects.get(campaign=campaign, label="1栋1单元101 #H1")
+    h2 = Target.objects.get(campaign=campaign, label="1栋1单元102 #H2")
+    h4 = Target.objects.get(campaign=campaign, label="2栋1单元101 #H4")  # G12: not the worker's grid
+    client_for(client, crew["worker"])
+    queue = {"answers": [
+        {"target": h1.pk, "idempotency_key": "b1", "outcome": "not_home"},
+        {"target": h1.pk, "idempotency_key": "b2", "outcome": "visited", "values": {"has_gas": "no"}},
+        {"target": h2.pk, "idempotency_key": "b3", "outcome": "visited", "values": {"has_gas": "yes"}},  # leak missing
+        {"target": h2.pk, "idempotency_key": "b4", "outcome": "visited",
+         "values": {"has_gas": "yes", "leak": "yes", "hose_age": "8"}, "latitude": 27.7, "longitude": 112.0},
+        {"target": h4.pk, "idempotency_key": "b5", "outcome": "not_home"},
+        {"target": h1.pk, "idempotency_key": "b6", "outcome": "not_home"},  # after the visit: refused
+    ]}
+    first = client.post("/api/v1/campaigns/answers/", queue, content_type="application/json")
+    assert first.status_code == 200
+    results = first.json()["results"]
+    assert [result["status"] for result in results] == [201, 201, 400, 201, 404, 400]
+    assert "leak" in results[2]["detail"] and results[4]["code"] == "not_found"
+    assert results[3]["answer"]["problems"] == ["leak", "hose_age"]
+    h1.refresh_from_db()
+    h2.refresh_from_db()
+    assert (h1.status, h1.attempts, h2.status, h2.problem) == ("done", 2, "done", True)
+    assert h1.last_answer.idempotency_key == "b2"
+    again = client.post("/api/v1/campaigns/answers/", queue, content_type="application/json").json()["results"]
+    assert [result["status"] for result in again] == [200, 200, 400, 200, 404, 400]
+    assert Answer.objects.filter(target__campaign=campaign).count() == 3
+    assert progress_drift(campaign) == []
+    grid = client.get(f"/api/v1/campaigns/{campaign.pk}/progress/?area={tree['G11'].pk}").json()["node"]
+    assert (grid["visited"], grid["problems"]) == (2, 1)
