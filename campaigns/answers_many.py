@@ -13,7 +13,7 @@ through ``target_answer`` one by one afterwards, so nothing valid is lost.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -131,9 +131,34 @@ def _write(actor, items, fast, results) -> None:
     for index, answer, target in written:
         target.last_answer = answer
         results[index] = ("created", answer)
-    Target.objects.bulk_update({target.pk: target for _index, _answer, target in written}.values(),
-                               ["attempts", "last_answer", "late", "status", "problem", "answered_at"])
+    _rows_update(Target, {target.pk: target for _index, _answer, target in written}.values(), TARGET_FIELDS)
     _counters_add(deltas)
+
+
+# What an answer changes on its target, with the SQL type of each column.
+TARGET_FIELDS = {"attempts": "integer", "last_answer_id": "bigint", "late": "boolean", "status": "varchar",
+                 "problem": "boolean", "answered_at": "timestamptz"}
+
+
+def _rows_update(model, rows, fields: dict) -> None:
+    """Set ``fields`` of the (locked) ``rows`` in one statement. On PostgreSQL an
+    ``UPDATE … FROM (VALUES …)``; elsewhere Django's ``bulk_update``. (``bulk_update``
+    builds one ``CASE`` per field and row, which costs more Python than the writes.)"""
+    rows = list(rows)
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(rows, [name.removesuffix("_id") for name in fields])
+        return
+    table = model._meta.db_table
+    names = list(fields)
+    values = ", ".join(["(" + ", ".join(["%s"] * (len(names) + 1)) + ")"] * len(rows))
+    sets = ", ".join(f'"{name}" = v."{name}"::{kind}' for name, kind in fields.items())
+    columns = ", ".join(["id", *(f'"{name}"' for name in names)])
+    params = [value for row in rows for value in (row.pk, *(getattr(row, name) for name in names))]
+    with connection.cursor() as cursor:
+        cursor.execute(f'UPDATE "{table}" SET {sets} FROM (VALUES {values}) AS v({columns}) '
+                       f'WHERE "{table}".id = v.id::bigint', params)
 
 
 def _counters_add(deltas: dict) -> None:
@@ -146,4 +171,4 @@ def _counters_add(deltas: dict) -> None:
     for row in rows:
         for name, value in deltas[(row.campaign_id, row.area_id, row.worker_id)].items():
             setattr(row, name, getattr(row, name) + value)
-    Progress.objects.bulk_update(rows, list(COUNTERS))
+    _rows_update(Progress, rows, dict.fromkeys(COUNTERS, "integer"))

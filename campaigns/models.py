@@ -79,6 +79,26 @@ class Campaign(models.Model):
         return reverse("campaigns:detail", args=[self.pk])
 
 
+class FormVersion(models.Model):
+    """Each version of a campaign's form, kept: answers name the version they were given
+    against, and the ledger still shows the answers to fields a later version dropped."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="form_versions")
+    version = models.PositiveIntegerField(_("form version"))
+    form = models.JSONField(_("form"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.PROTECT,
+                           related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("form version")
+        verbose_name_plural = _("form versions")
+        constraints = [models.UniqueConstraint(fields=["campaign", "version"], name="campaigns_form_version_once")]
+
+    def __str__(self):
+        return f"{self.campaign_id} v{self.version}"
+
+
 class TargetStatus(models.TextChoices):
     PENDING = "pending", _("Not yet visited")  # 未走访
     NOT_HOME = "not_home", _("Nobody home")  # 无人在家, to come back

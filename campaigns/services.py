@@ -15,7 +15,7 @@ from accounts.models import RoleAssignment
 from accounts.scoping import GRID_WORKER_ROLES
 from campaigns import counters, population
 from campaigns.formspec import form_check
-from campaigns.models import Campaign, CampaignState, Progress, Target, TargetKind
+from campaigns.models import Campaign, CampaignState, FormVersion, Progress, Target, TargetKind
 from campaigns.refresh import targets_refresh
 from campaigns.selectors import can_manage, can_reassign
 from events.models import Category
@@ -85,12 +85,15 @@ def campaign_create(*, actor, area, name: str, target_kind: str, form, starts_on
             groups=list(groups), form=checked["form"], problem_category=checked["problem_category"], starts_on=starts_on,
             ends_on=ends_on, allow_late=allow_late, created_by=actor,
         )
+        FormVersion.objects.create(campaign=campaign, version=campaign.form_version, form=campaign.form, by=actor)
         audit_record(actor=actor, action="campaign_create", obj=campaign, changes={"area": area.code, "kind": target_kind})
     return campaign
 
 
 def campaign_form_change(*, actor, campaign: Campaign, form, problem_category=None) -> Campaign:
-    """A new version of the form; answers keep the version they were given with."""
+    """A new version of the form — fields, required flags, conditions, problem rules —
+    also after publishing: answers keep the version they were given against (kept in
+    ``FormVersion``), new answers are checked against the new one. Refused once closed."""
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().select_related("area").get(pk=campaign.pk)
         if not can_manage(actor, campaign):
@@ -100,10 +103,17 @@ def campaign_form_change(*, actor, campaign: Campaign, form, problem_category=No
         checked = _check(target_kind=campaign.target_kind, place_kinds=campaign.place_kinds, groups=campaign.groups,
                          form=form, starts_on=campaign.starts_on, ends_on=campaign.ends_on,
                          problem_category=problem_category or campaign.problem_category)
+        if checked["form"] == campaign.form and checked["problem_category"] == campaign.problem_category:
+            return campaign  # nothing changed: no new version
+        before = {spec["code"] for spec in campaign.form}
+        after = {spec["code"] for spec in checked["form"]}
         campaign.form, campaign.problem_category = checked["form"], checked["problem_category"]
         campaign.form_version += 1
         campaign.save(update_fields=["form", "problem_category", "form_version"])
-        audit_record(actor=actor, action="campaign_form_change", obj=campaign, changes={"version": campaign.form_version})
+        FormVersion.objects.create(campaign=campaign, version=campaign.form_version, form=campaign.form, by=actor)
+        audit_record(actor=actor, action="campaign_form_change", obj=campaign, changes={
+            "version": campaign.form_version, "added": sorted(after - before), "removed": sorted(before - after),
+            "problem_category": campaign.problem_category.code if campaign.problem_category else ""})
     return campaign
 
 

@@ -158,8 +158,9 @@ class AnswerBatch(APIView):
     (at most 200): a phone's offline queue sent at once. Each answer is checked and
     recorded as ``POST targets/<id>/answers/`` records it (same checks, idempotency and
     counters; ``campaigns.answers_many``), a refused one losing none of the others.
-    200 with one result per answer, in order: ``{"target", "status": 201 | 200, "answer"}``
-    or ``{"target", "status": 400 | 404, "code", "message", "detail"}``."""
+    200 with one result per answer, in order: ``{"target", "status": 201 | 200, "answer":
+    {"id", "idempotency_key", "outcome", "problems", "form_version", "late"}}`` or
+    ``{"target", "status": 400 | 404, "code", "message", "detail"}``."""
 
     permission_classes = [IsAuthenticated]
 
@@ -185,8 +186,9 @@ class AnswerBatch(APIView):
                 results.append({"target": item["target"], "status": 400,
                                 **error_body("invalid", _("The answer was not recorded."), value)})
             else:
-                results.append({"target": item["target"], "status": 201 if kind == "created" else 200,
-                                "answer": AnswerOutput(value).data})
+                results.append({"target": item["target"], "status": 201 if kind == "created" else 200, "answer": {
+                    "id": value.pk, "idempotency_key": value.idempotency_key, "outcome": value.outcome,
+                    "problems": value.problems, "form_version": value.form_version, "late": value.late}})
         return Response({"results": results})
 
 
