@@ -99,8 +99,8 @@ def prepare(city_code: str, clients: int, reuse: bool = False) -> dict:
     else:
         count = campaign_publish(actor=admin, campaign=campaign)
         publish_seconds = time.perf_counter() - started
-    # The workers with the most targets, each with their own key and targets.
-    workers = (Target.objects.filter(campaign=campaign, worker__isnull=False).values("worker_id")
+    # The workers with the most targets still to visit, each with their own key and targets.
+    workers = (Target.objects.filter(campaign=campaign, worker__isnull=False, status="pending").values("worker_id")
                .annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id")).order_by("-n")[:clients])
     keys = []
     for row in workers:

@@ -31,6 +31,11 @@ class CampaignInput(serializers.Serializer):
     allow_late = serializers.BooleanField(required=False, default=False)
 
 
+class FormInput(serializers.Serializer):
+    form = serializers.JSONField()
+    problem_category = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 def progress_data(row: Progress | None) -> dict | None:
     if row is None:
         return None

@@ -25,6 +25,7 @@ from campaigns.api.serializers import (
     AnswerOutput,
     CampaignInput,
     CampaignOutput,
+    FormInput,
     TargetOutput,
     progress_data,
 )
@@ -69,6 +70,35 @@ class CampaignPublish(APIView):
         campaign = selectors.access_campaign(request.user, pk)
         count = services.campaign_publish(actor=request.user, campaign=campaign)
         return Response({"targets": count})
+
+
+class CampaignForm(APIView):
+    """GET: the form's versions. PUT ``{"form": [...], "problem_category": code}``: a new
+    version of the form (managers; also after publishing — answers keep theirs)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _managed(self, request, pk):
+        campaign = selectors.access_campaign(request.user, pk)
+        if not selectors.can_manage(request.user, campaign):
+            raise exceptions.NotFound()
+        return campaign
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, pk):
+        campaign = self._managed(request, pk)
+        return Response({"campaign": campaign.pk, "form_version": campaign.form_version, "versions": [
+            {"version": version.version, "form": version.form, "by": version.by_id, "at": version.at}
+            for version in campaign.form_versions.order_by("version")]})
+
+    @extend_schema(request=FormInput, responses=CampaignOutput)
+    def put(self, request, pk):
+        campaign = self._managed(request, pk)
+        data = FormInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        campaign = services.campaign_form_change(actor=request.user, campaign=campaign, form=data.validated_data["form"],
+                                                 problem_category=data.validated_data["problem_category"] or None)
+        return Response(CampaignOutput(campaign).data)
 
 
 class CampaignProgress(APIView):
