@@ -12,6 +12,7 @@ Forbidden answers like missing (``Http404``).
 import datetime
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.http import Http404
@@ -184,20 +185,31 @@ def progress_rows(campaign: Campaign, area: Area) -> tuple[Progress | None, list
 
 def progress_tree(user, campaign: Campaign) -> list[dict]:
     """Every node's counters in the user's part of the campaign (no worker rows), down to
-    the grids: the grid rows summed up the tree in two queries (the nodes, the grid
-    rows), whatever the number of targets."""
+    the grids: two queries whatever the number of targets — the nodes, and the grid rows
+    summed per node by path prefix, one ``GROUP BY`` per level of the tree."""
     nodes = filter_by_area_scope(Area.objects.filter(path__startswith=campaign.area.path), user, path_field="path")
-    totals = {path: dict.fromkeys(COUNTERS, 0) for path in nodes.values_list("path", flat=True)}
-    grids = filter_by_area_scope(Progress.objects.filter(campaign=campaign, worker__isnull=True), user, path_field="path")
-    for row in grids.values("path", *COUNTERS).iterator(chunk_size=5000):
-        for path in ancestor_paths(row["path"]):
-            if path in totals:
-                sums = totals[path]
-                for name in COUNTERS:
-                    sums[name] += row[name]
-    listed = nodes.order_by("path").values("id", "code", "name", "level", "depth", "path")
+    listed = list(nodes.order_by("path").values("id", "code", "name", "level", "depth", "path"))
+    sums = _sums_by_prefix(campaign, sorted({len(node["path"]) for node in listed}))
+    zero = dict.fromkeys(COUNTERS, 0)
     return [{"area_id": node["id"], "area__code": node["code"], "area__name": node["name"], "area__level": node["level"],
-             "depth": node["depth"], "path": node["path"], **totals[node["path"]]} for node in listed]
+             "depth": node["depth"], "path": node["path"], **sums.get(node["path"], zero)} for node in listed]
+
+
+def _sums_by_prefix(campaign: Campaign, lengths: list[int]) -> dict[str, dict]:
+    """node path → the sums of the grid rows under it, for the nodes whose paths have
+    one of ``lengths`` (a level of the tree each)."""
+    if not lengths:
+        return {}
+    table = Progress._meta.db_table
+    totals = ", ".join(f"SUM({name})" for name in COUNTERS)
+    # ``length`` is an int from the tree's paths, never user input.
+    parts = [f"SELECT SUBSTR(path, 1, {int(length)}), {totals} FROM {table} "
+             "WHERE campaign_id = %s AND worker_id IS NULL AND path LIKE %s "
+             f"GROUP BY SUBSTR(path, 1, {int(length)})" for length in lengths]
+    params = [value for _length in lengths for value in (campaign.pk, campaign.area.path + "%")]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return {row[0]: dict(zip(COUNTERS, (value or 0 for value in row[1:]), strict=True)) for row in cursor.fetchall()}
 
 
 def expected_share(campaign: Campaign, today: datetime.date) -> float:
