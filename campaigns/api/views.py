@@ -30,7 +30,7 @@ from campaigns.api.serializers import (
     progress_data,
 )
 from campaigns.exports import XLSX, ledger_export
-from campaigns.models import Target
+from campaigns.models import Campaign, Target
 
 
 class CampaignList(ListAPIView):
@@ -199,9 +199,14 @@ class AnswerBatch(APIView):
         data = AnswerBatchInput(data=request.data)
         data.is_valid(raise_exception=True)
         items = data.validated_data["answers"]
-        # Every target of the batch in one scoped query (out of scope: missing).
-        targets = selectors.targets_visible_to(request.user).select_related("campaign__area", "grid").in_bulk(
+        # Every target of the batch in one scoped query (out of scope: missing), and each
+        # campaign once (its form decoded once), without the areas' boundaries.
+        targets = selectors.targets_visible_to(request.user).select_related("grid").defer("grid__boundary").in_bulk(
             {item["target"] for item in items})
+        campaigns = Campaign.objects.select_related("area").defer("area__boundary").in_bulk(
+            {target.campaign_id for target in targets.values()})
+        for target in targets.values():
+            target.campaign = campaigns[target.campaign_id]
         found = [(index, {**item, "target": targets[item["target"]]}) for index, item in enumerate(items)
                  if item["target"] in targets and selectors.can_answer(request.user, targets[item["target"]])]
         recorded = dict(zip([index for index, _item in found],
