@@ -69,7 +69,9 @@ def targets_visible_to(user, campaign: Campaign | None = None) -> QuerySet[Targe
 
 def access_target(user, target_id) -> Target:
     try:
-        target = targets_visible_to(user).select_related("campaign", "campaign__area", "grid", "worker").get(pk=target_id)
+        # Without the areas' boundaries (a city's can be large; nothing here draws them).
+        target = (targets_visible_to(user).select_related("campaign", "campaign__area", "grid", "worker")
+                  .defer("campaign__area__boundary", "grid__boundary").get(pk=target_id))
     except (Target.DoesNotExist, ValueError, TypeError):
         raise Http404("No such target") from None
     return target
