@@ -108,13 +108,16 @@ def campaign_form_edit(request, pk):
         if rows.is_valid():
             spec = [field for field in (row.spec() for row in rows.forms if row.cleaned_data) if field]
             try:
-                services.campaign_form_change(actor=request.user, campaign=campaign, form=spec,
-                                              problem_category=chosen or None)
+                saved = services.campaign_form_change(actor=request.user, campaign=campaign, form=spec,
+                                                      problem_category=chosen or None)
             except ValidationError as error:
                 errors = [message for messages_ in error.message_dict.values() for message in messages_] \
                     if hasattr(error, "error_dict") else error.messages
             else:
-                messages.success(request, _("The form was saved as a new version; answers already given keep theirs."))
+                if saved.form_version == campaign.form_version:
+                    messages.info(request, _("Nothing changed in the form."))
+                else:
+                    messages.success(request, _("The form was saved as a new version; answers already given keep theirs."))
                 return redirect(campaign)
     else:
         rows = FieldRows(initial=[row_initial(spec) for spec in campaign.form], prefix="fields")

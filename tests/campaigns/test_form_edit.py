@@ -80,6 +80,9 @@ def test_a_bad_edit_is_refused_with_every_mistake_and_changes_nothing(registry, 
     text = response.content.decode()
     assert text.count("<li>") >= 3  # the code, the missing label, the choices, the condition
     assert Campaign.objects.get(pk=campaign.pk).form_version == 1
+    unchanged = client.post(f"/campaigns/{campaign.pk}/form/", formset_post(campaign.form), follow=True)
+    assert "表单没有改动" in unchanged.content.decode() or "Nothing changed" in unchanged.content.decode()
+    assert Campaign.objects.get(pk=campaign.pk).form_version == 1
 
 
 def test_the_form_api_and_its_scope(registry, make_campaign, crew, client):
