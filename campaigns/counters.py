@@ -14,6 +14,7 @@ from its grids'.
 
 from collections import defaultdict
 
+from django.db import connection
 from django.db.models import Count, F, Q
 
 from campaigns.models import COUNTERS, Campaign, Progress, Target, TargetStatus
@@ -41,12 +42,20 @@ def progress_apply(*, campaign: Campaign, grid_id: int, worker_id, delta: dict) 
     Call inside the transaction that changed the target (after locking the target)."""
     if not delta:
         return
-    rows = Q(worker__isnull=True)
-    if worker_id is not None:
-        rows |= Q(worker_id=worker_id)
-    locked = list(Progress.objects.select_for_update().filter(rows, campaign=campaign, area_id=grid_id)
-                  .order_by("pk").values_list("pk", flat=True))
-    Progress.objects.filter(pk__in=locked).update(**{name: F(name) + value for name, value in delta.items()})
+    if connection.vendor != "postgresql":  # one writer at a time anyway (SQLite)
+        rows = Q(worker__isnull=True) | Q(worker_id=worker_id) if worker_id is not None else Q(worker__isnull=True)
+        Progress.objects.filter(rows, campaign=campaign, area_id=grid_id).update(
+            **{name: F(name) + value for name, value in delta.items()})
+        return
+    # One statement: the rows locked in primary-key order by the sub-select, then moved.
+    table = Progress._meta.db_table
+    names = [name for name in COUNTERS if name in delta]
+    sets = ", ".join(f"{name} = p.{name} + %s" for name in names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} p SET {sets} FROM (SELECT id FROM {table} WHERE campaign_id = %s AND area_id = %s "
+            "AND (worker_id IS NULL OR worker_id = %s) ORDER BY id FOR UPDATE) locked WHERE p.id = locked.id",
+            [*(delta[name] for name in names), campaign.pk, grid_id, worker_id])
 
 
 def worker_row_ensure(*, campaign: Campaign, grid: Area, worker_id) -> None:

@@ -145,7 +145,7 @@ def test_an_answer_through_the_api_costs_a_fixed_number_of_queries(registry, mak
     """The answer path, as an integration client posts it with its API key: the lockout
     check, the key, the caller's scope (3), the target; then, in the transaction, the
     target locked, the answer, the target, the grid's and the worker's counter rows
-    (locked, then moved). No idempotency lookup for a new key, no row of the street,
+    (locked in key order and moved by one statement). No idempotency lookup for a new key, no row of the street,
     district or city (they are summed from the grids when read)."""
     from api.services import api_client_create
 
@@ -165,7 +165,7 @@ def test_an_answer_through_the_api_costs_a_fixed_number_of_queries(registry, mak
         assert post(h1, "visited", "q1", {"has_gas": "yes", "leak": "yes", "hose_age": "9"}).status_code == 201
     with CaptureQueriesContext(connection) as attempt:
         assert post(h2, "not_home", "q2").status_code == 201
-    assert len(visit) == len(attempt) == 13, [query["sql"][:80] for query in visit.captured_queries]
+    assert len(visit) == len(attempt) == 12, [query["sql"][:80] for query in visit.captured_queries]
     # A replay (its insert collides on the key and is rolled back) returns the first
     # answer and changes nothing.
     replay = post(h2, "not_home", "q2")
