@@ -18,7 +18,8 @@ It measures, in one run:
 2. answers through ``POST /api/v1/campaigns/targets/<id>/answers/`` under gunicorn
    (--workers sync workers, DEBUG off), --concurrency clients for --seconds, each client
    acting as one of the grid workers (their own API key) and answering their own targets
-   (4 in 5 visited, 1 in 5 nobody home). Target: 200 answers/s.
+   (4 in 5 visited, 1 in 5 nobody home); with ``--batch N``, each request is a phone's
+   queue of N answers to ``POST /api/v1/campaigns/answers/``. Target: 200 answers/s.
 3. at the same time, the progress roll-up: ``GET …/progress/`` (the city's node and its
    children) and ``GET …/progress/?tree=1`` (every node down to the grids) one after the
    other by one more client, and the selector in this process. Target: < 200 ms.
@@ -68,7 +69,7 @@ def stats(times: list[float]) -> dict:
             "p95_ms": round(1000 * percentile(times, 0.95), 1), "max_ms": round(1000 * max(times), 1)}
 
 
-def prepare(city_code: str, clients: int) -> dict:
+def prepare(city_code: str, clients: int, reuse: bool = False) -> dict:
     import django
 
     django.setup()
@@ -77,7 +78,7 @@ def prepare(city_code: str, clients: int) -> dict:
 
     from accounts.models import User
     from api.services import api_client_create
-    from campaigns.models import Target
+    from campaigns.models import Campaign, Target
     from campaigns.services import campaign_create, campaign_publish
     from grids.models import Area
     from residents.models import Household, Resident
@@ -91,16 +92,21 @@ def prepare(city_code: str, clients: int) -> dict:
                                form=FORM, starts_on=today, ends_on=today + __import__("datetime").timedelta(days=10),
                                problem_category="0804")
     started = time.perf_counter()
-    count = campaign_publish(actor=admin, campaign=campaign)
-    publish_seconds = time.perf_counter() - started
-    # The workers with the most targets, each with their own key and targets.
-    workers = (Target.objects.filter(campaign=campaign, worker__isnull=False).values("worker_id")
+    previous = Campaign.objects.filter(created_by=admin, state="published").order_by("-pk").first() if reuse else None
+    if previous is not None:  # answer the targets still open of the last run's campaign
+        campaign.delete()
+        campaign, count, publish_seconds = previous, Target.objects.filter(campaign=previous).count(), None
+    else:
+        count = campaign_publish(actor=admin, campaign=campaign)
+        publish_seconds = time.perf_counter() - started
+    # The workers with the most targets still to visit, each with their own key and targets.
+    workers = (Target.objects.filter(campaign=campaign, worker__isnull=False, status="pending").values("worker_id")
                .annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id")).order_by("-n")[:clients])
     keys = []
     for row in workers:
         user = User.objects.get(pk=row["worker_id"])
         _client, key = api_client_create(actor=None, name=f"bench {user.username}", user=user)
-        targets = list(Target.objects.filter(campaign=campaign, worker=user).values_list("pk", flat=True))
+        targets = list(Target.objects.filter(campaign=campaign, worker=user, status="pending").values_list("pk", flat=True))
         keys.append((key, targets))
     _client, admin_key = api_client_create(actor=None, name="bench admin", user=admin)
     return {"campaign": campaign.pk, "targets": count, "publish_seconds": publish_seconds, "keys": keys,
@@ -128,10 +134,14 @@ def main():
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--reuse", action="store_true", help="answer the last run's campaign instead of publishing anew")
+    parser.add_argument("--batch", type=int, default=1,
+                        help="answers per request: 1 posts each to targets/<id>/answers/; more posts a phone's queue "
+                             "of that many to answers/ at once")
     args = parser.parse_args()
     env = environment()
     os.environ.update({key: env[key] for key in ("DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY", "GOVERNANCE_PII_KEY")})
-    prepared = prepare(args.city_code, args.concurrency)
+    prepared = prepare(args.city_code, args.concurrency, args.reuse)
     campaign = prepared["campaign"]
     print(json.dumps({key: value for key, value in prepared.items() if key not in ("keys", "admin_key")}), flush=True)
 
@@ -170,16 +180,30 @@ def main():
             connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
             rng.shuffle(targets)
             ok, failed = [], []
-            for target in targets:
-                if time.monotonic() > stop:
-                    break
+
+            def body_for(target):
                 visited = rng.random() < 0.8
-                body = {"outcome": "visited" if visited else "not_home",
+                return {"outcome": "visited" if visited else "not_home",
                         "values": {"has_gas": "yes", "leak": "yes" if rng.random() < 0.05 else "no"} if visited else {},
                         "latitude": 27.7, "longitude": 112.0}
-                status, data, elapsed = request(connection, "POST", f"/api/v1/campaigns/targets/{target}/answers/", key,
-                                                body, {"Idempotency-Key": secrets.token_hex(16)})
-                (ok if status == 201 else failed).append(elapsed if status == 201 else (status, data[:200]))
+
+            for start in range(0, len(targets), args.batch):
+                if time.monotonic() > stop:
+                    break
+                chunk = targets[start:start + args.batch]
+                if args.batch == 1:
+                    status, data, elapsed = request(connection, "POST", f"/api/v1/campaigns/targets/{chunk[0]}/answers/",
+                                                    key, body_for(chunk[0]), {"Idempotency-Key": secrets.token_hex(16)})
+                    (ok if status == 201 else failed).append(elapsed if status == 201 else (status, data[:200]))
+                    continue
+                answers = [{"target": target, "idempotency_key": secrets.token_hex(16), **body_for(target)}
+                           for target in chunk]
+                status, data, elapsed = request(connection, "POST", "/api/v1/campaigns/answers/", key, {"answers": answers})
+                results_ = json.loads(data)["results"] if status == 200 else []
+                for result in results_:
+                    (ok if result["status"] == 201 else failed).append(elapsed if result["status"] == 201 else result)
+                if status != 200:
+                    failed.append((status, data[:200]))
             connection.close()
             with lock:
                 results["ok"].extend(ok)
@@ -216,7 +240,9 @@ def main():
         print(json.dumps({
             "answers_ok": len(results["ok"]), "answers_failed": len(results["failed"]),
             "first_failure": str(results["failed"][0]) if results["failed"] else None,
-            "answers_per_second": round(len(results["ok"]) / wall, 1), "answer_latency": stats(results["ok"]),
+            "answers_per_second": round(len(results["ok"]) / wall, 1), "answers_per_request": args.batch,
+            "gunicorn_workers": args.workers, "clients": args.concurrency,
+            "request_latency": stats(results["ok"]),
             "rollup_quiet_selector": stats(quiet), "rollup_node_api": stats(rollup["node"]),
             "rollup_tree_api": stats(rollup["tree"]), "rollup_selectors_under_load": stats(rollup["selector"]),
             "tree_rows": tree_rows, "counter_drift_rows": len(drift), "load": os.getloadavg(),

@@ -75,13 +75,27 @@ def target_answer(*, actor, target: Target, outcome: str, idempotency_key: str, 
                   files: dict | None = None, latitude: float | None = None, longitude: float | None = None,
                   recorded_at: datetime.datetime | None = None, note: str = "") -> tuple[Answer, bool]:
     """Record a visit (``visited``, with the form's answers) or an attempt (``not_home``).
-    Returns ``(answer, created)``; a repeated idempotency key returns the first answer."""
+    Returns ``(answer, created)``; a repeated idempotency key returns the first answer.
+
+    The key is looked up only when the answer cannot be recorded as new (a refusal, or
+    the unique key taken): a replay is refused or collides on the key, and then gets the
+    first answer, so the usual case — a new answer — costs no lookup."""
     key = (idempotency_key or "").strip()
     if not key or len(key) > 64:
         raise ValidationError({"idempotency_key": _("Every answer needs an idempotency key of at most 64 characters.")})
-    existing = _existing(key, actor)
-    if existing is not None:
+    try:
+        return _answer_new(actor=actor, target=target, outcome=outcome, key=key, values=values, files=files,
+                           latitude=latitude, longitude=longitude, recorded_at=recorded_at, note=note), True
+    except (ValidationError, PermissionDenied, IntegrityError):
+        # The same key sent again (later, or at the same moment by a second request):
+        # return the first answer. Otherwise the refusal stands.
+        existing = _existing(key, actor)
+        if existing is None:
+            raise
         return existing, False
+
+
+def _answer_new(*, actor, target, outcome, key, values, files, latitude, longitude, recorded_at, note) -> Answer:
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": _("Say whether the target was visited or nobody was home.")})
     if (latitude is None) != (longitude is None) or (latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180)):
@@ -98,22 +112,21 @@ def target_answer(*, actor, target: Target, outcome: str, idempotency_key: str, 
     if outcome == Outcome.VISITED:
         checked_files = _files(campaign.form, raw, files or {})
         answer_values, problems = answers_check(campaign.form, raw, {code: len(items) for code, items in checked_files.items()})
-    try:
-        with transaction.atomic():
-            return _record(actor=actor, target=target, campaign=campaign, outcome=outcome, key=key, values=answer_values,
-                           problems=problems, files=checked_files, latitude=latitude, longitude=longitude,
-                           recorded_at=recorded_at, note=note, late=late), True
-    except IntegrityError:
-        # The same key sent at the same moment by a second request: return the first.
-        existing = _existing(key, actor)
-        if existing is None:
-            raise
-        return existing, False
+    with transaction.atomic():
+        return _record(actor=actor, target=target, campaign=campaign, outcome=outcome, key=key, values=answer_values,
+                       problems=problems, files=checked_files, latitude=latitude, longitude=longitude,
+                       recorded_at=recorded_at, note=note, late=late)
+
+
+# What an answer reads of the target it locks (no join: ``FOR UPDATE`` then locks the
+# target row alone, not its grid's row as well).
+_LOCKED_FIELDS = ("id", "campaign_id", "grid_id", "worker_id", "status", "attempts", "problem", "late", "event_id",
+                  "last_answer_id", "answered_at")
 
 
 def _record(*, actor, target, campaign, outcome, key, values, problems, files, latitude, longitude, recorded_at, note,
             late) -> Answer:
-    target = Target.objects.select_for_update().select_related("grid").get(pk=target.pk)
+    target = Target.objects.select_for_update().only(*_LOCKED_FIELDS).get(pk=target.pk)
     if target.status == TargetStatus.MOVED_OUT:
         raise ValidationError(_("This target has moved out and is closed."))
     if outcome == Outcome.NOT_HOME and target.status == TargetStatus.DONE:
@@ -140,7 +153,7 @@ def _record(*, actor, target, campaign, outcome, key, values, problems, files, l
         target.status = TargetStatus.NOT_HOME
     target.save(update_fields=["attempts", "last_answer", "late", "status", "problem", "answered_at"])
     after = counters.target_counts(target.status, target.problem, target.event_id)
-    counters.progress_apply(campaign=campaign, grid_path=target.grid.path, worker_id=target.worker_id,
+    counters.progress_apply(campaign=campaign, grid_id=target.grid_id, worker_id=target.worker_id,
                             delta=counters.counts_delta(before, after))
     return answer
 
@@ -194,7 +207,7 @@ def target_event_file(*, actor, target: Target, idempotency_key: str, descriptio
         before = counters.target_counts(locked.status, locked.problem, locked.event_id)
         locked.event = event
         locked.save(update_fields=["event"])
-        counters.progress_apply(campaign=campaign, grid_path=target.grid.path, worker_id=locked.worker_id,
+        counters.progress_apply(campaign=campaign, grid_id=locked.grid_id, worker_id=locked.worker_id,
                                 delta=counters.counts_delta(before, counters.target_counts(locked.status, locked.problem, True)))
     return event, created
 

@@ -7,3 +7,15 @@ class CampaignsConfig(AppConfig):
 
     name = "campaigns"
     verbose_name = _("Campaigns")
+
+    def ready(self):
+        from residents.signals import registry_changed
+
+        registry_changed.connect(_registry_changed, dispatch_uid="campaigns.registry_changed")
+
+
+def _registry_changed(sender, *, grid_ids, **kwargs):
+    """Thin: the rule is in ``campaigns.refresh``."""
+    from campaigns.refresh import refresh_due_record
+
+    refresh_due_record(grid_ids=grid_ids)

@@ -60,7 +60,7 @@ def _ancestors(paths) -> dict[str, Area]:
 
 
 def _ledger_rows(actor, campaign: Campaign, targets):
-    specs = campaign.form
+    specs = ledger_fields(campaign)
     number = 0
     batch = []
     for target in targets.iterator(chunk_size=BATCH):
@@ -71,6 +71,18 @@ def _ledger_rows(actor, campaign: Campaign, targets):
             batch = []
     if batch:
         yield from _batch_rows(actor, campaign, specs, batch, number)
+
+
+def ledger_fields(campaign: Campaign) -> list[dict]:
+    """The current form's fields, then those only earlier versions asked (as they last
+    were), so answers given against an earlier version keep their columns."""
+    fields = {spec["code"]: spec for spec in campaign.form}
+    dropped = {}
+    for version in campaign.form_versions.order_by("version"):
+        for spec in version.form:
+            if spec["code"] not in fields:
+                dropped[spec["code"]] = spec
+    return list(fields.values()) + list(dropped.values())
 
 
 def _batch_rows(actor, campaign, specs, batch, number):
@@ -120,7 +132,7 @@ def ledger_export(*, actor, campaign: Campaign, area: Area):
             summary.append([safe_cell(value) for value in _summary_row(row, row.worker.display_name, row.area.code)])
     summary.append(_summary_row(own, f"合计：{area.name}", area.code))
     ledger = workbook.create_sheet("排查台账")
-    ledger.append(LEDGER_HEADERS + [safe_cell(spec["label"]) for spec in campaign.form])
+    ledger.append(LEDGER_HEADERS + [safe_cell(spec["label"]) for spec in ledger_fields(campaign)])
     for row in _ledger_rows(actor, campaign, targets):
         ledger.append(row)
     handle = tempfile.TemporaryFile(suffix=".xlsx")

@@ -5,8 +5,8 @@ form (fields as data, ``campaigns.formspec``). Publishing turns the population, 
 registry holds it at that moment, into one ``Target`` row per household, building,
 rental room, key place or special-group member, each with its grid and grid worker.
 Every visit or "nobody home" is an ``Answer`` (idempotency key unique), and the
-``Progress`` rows keep the counters of every node from the campaign's node down to the
-grids and their workers, changed in the same transaction as the target they count.
+``Progress`` rows keep the counters of every grid and of its workers, changed in the
+same transaction as the target they count; the nodes above are summed from them.
 """
 
 from django.conf import settings
@@ -77,6 +77,26 @@ class Campaign(models.Model):
 
     def get_absolute_url(self):
         return reverse("campaigns:detail", args=[self.pk])
+
+
+class FormVersion(models.Model):
+    """Each version of a campaign's form, kept: answers name the version they were given
+    against, and the ledger still shows the answers to fields a later version dropped."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="form_versions")
+    version = models.PositiveIntegerField(_("form version"))
+    form = models.JSONField(_("form"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.PROTECT,
+                           related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("form version")
+        verbose_name_plural = _("form versions")
+        constraints = [models.UniqueConstraint(fields=["campaign", "version"], name="campaigns_form_version_once")]
+
+    def __str__(self):
+        return f"{self.campaign_id} v{self.version}"
 
 
 class TargetStatus(models.TextChoices):
@@ -175,10 +195,16 @@ class AnswerFile(models.Model):
         return self.original_name
 
 
+# The counters a ``Progress`` row keeps.
+COUNTERS = ("targets", "visited", "not_home", "problems", "events", "moved_out")
+
+
 class Progress(models.Model):
-    """The counters of one node (worker empty) or of one worker in one grid, for one
+    """The counters of one grid (worker empty) or of one worker in one grid, for one
     campaign. Kept by ``campaigns.counters`` in the transaction that changes a target,
-    so the progress pages read a few rows instead of counting targets."""
+    so the progress pages read a few rows instead of counting targets; the nodes above
+    the grids are the sums of their grids' rows (``campaigns.selectors``). Rows built
+    by hand for those nodes (``selectors.progress_rows``) are never saved."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="progress", db_index=False)
     area = models.ForeignKey("grids.Area", on_delete=models.CASCADE, related_name="+")
@@ -230,3 +256,15 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id} {self.worker_id} {self.day}"
+
+
+class RefreshDue(models.Model):
+    """A grid whose population changed (a move in or out, a tag, a key place) since the
+    published campaigns over it were last refreshed; written in the transaction of the
+    change, deleted by the sweep that refreshes them (``campaigns.refresh``)."""
+
+    grid = models.ForeignKey("grids.Area", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.grid_id} {self.at}"

@@ -78,9 +78,23 @@ def _source(campaign: Campaign) -> tuple[str, list]:
     return sql, params
 
 
-def population_query(campaign: Campaign) -> tuple[str, list]:
-    """``SELECT grid_id, object_id, building_id, label, worker_id`` of the population now."""
-    source, source_params = _source(campaign)
+def _limited(source: str, params: list, grid_ids, object_ids) -> tuple[str, list]:
+    """The population limited to some grids (and to some objects wherever they are now),
+    for a refresh after moves in a few grids; PostgreSQL pushes the condition into the
+    source's indexed joins."""
+    if grid_ids is None:
+        return source, params
+    conditions = [f"src.grid_id IN ({', '.join(['%s'] * len(grid_ids))})"] if grid_ids else []
+    if object_ids:
+        conditions.append(f"src.object_id IN ({', '.join(['%s'] * len(object_ids))})")
+    where = " OR ".join(conditions) or "false"
+    return f"SELECT * FROM ({source}) src WHERE {where}", [*params, *grid_ids, *(object_ids or [])]
+
+
+def population_query(campaign: Campaign, *, grid_ids=None, object_ids=None) -> tuple[str, list]:
+    """``SELECT grid_id, object_id, building_id, label, worker_id`` of the population now
+    (all of it, or only in ``grid_ids`` plus the ``object_ids`` wherever they are)."""
+    source, source_params = _limited(*_source(campaign), grid_ids, object_ids)
     worker_params = [*WORKER_ROLES, Role.GRID_WORKER, Role.GRID_LEADER, campaign.area.path + "%", *GRID_LEVELS]
     sql = (f"WITH {_GRID_WORKERS}, population AS ({source}) "
            "SELECT p.grid_id, p.object_id, p.building_id, SUBSTR(p.label, 1, 200) AS label, w.worker_id "
@@ -88,9 +102,10 @@ def population_query(campaign: Campaign) -> tuple[str, list]:
     return sql, worker_params + source_params
 
 
-def population_insert(campaign: Campaign, *, at) -> int:
-    """Insert a target for every member of the population without one; returns how many."""
-    select, params = population_query(campaign)
+def population_insert(campaign: Campaign, *, at, grid_ids=None) -> int:
+    """Insert a target for every member of the population (in ``grid_ids`` if given)
+    without one; returns how many."""
+    select, params = population_query(campaign, grid_ids=grid_ids)
     sql = (
         "INSERT INTO campaigns_target (campaign_id, grid_id, worker_id, object_id, building_id, label, status, attempts, "
         "problem, late, added_at) "
@@ -102,9 +117,9 @@ def population_insert(campaign: Campaign, *, at) -> int:
         return cursor.rowcount
 
 
-def population_now(campaign: Campaign) -> dict[int, tuple]:
+def population_now(campaign: Campaign, *, grid_ids=None, object_ids=None) -> dict[int, tuple]:
     """object id → (grid id, building id, label, worker id), for the refresh."""
-    select, params = population_query(campaign)
+    select, params = population_query(campaign, grid_ids=grid_ids, object_ids=object_ids)
     with connection.cursor() as cursor:
         cursor.execute(select, params)
         return {row[1]: (row[0], row[2], row[3], row[4]) for row in cursor.fetchall()}

@@ -12,13 +12,15 @@ Forbidden answers like missing (``Http404``).
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Substr
 from django.http import Http404
 
 from accounts.models import Role
 from accounts.scoping import GRID_WORKER_ROLES, ancestor_paths, filter_by_area_scope, subtree_q, user_scope
-from campaigns.models import Campaign, CampaignState, Progress, Target, TargetStatus
-from grids.models import Area
+from campaigns.models import COUNTERS, Campaign, CampaignState, Progress, Target, TargetStatus
+from grids.models import GRID_LEVELS, Area
 
 MANAGER_ROLES = (Role.DISPATCHER, Role.ADMIN, Role.LEADER)
 
@@ -67,7 +69,9 @@ def targets_visible_to(user, campaign: Campaign | None = None) -> QuerySet[Targe
 
 def access_target(user, target_id) -> Target:
     try:
-        target = targets_visible_to(user).select_related("campaign", "campaign__area", "grid", "worker").get(pk=target_id)
+        # Without the areas' boundaries (a city's can be large; nothing here draws them).
+        target = (targets_visible_to(user).select_related("campaign", "campaign__area", "grid", "worker")
+                  .defer("campaign__area__boundary", "grid__boundary").get(pk=target_id))
     except (Target.DoesNotExist, ValueError, TypeError):
         raise Http404("No such target") from None
     return target
@@ -154,25 +158,60 @@ def progress_root(user, campaign: Campaign, area_id=None) -> Area:
     return area
 
 
+def _summed(campaign: Campaign, area: Area, sums: dict | None) -> Progress:
+    """An unsaved ``Progress`` of a node above the grids: the sums of its grids' rows."""
+    sums = sums or {}
+    return Progress(campaign=campaign, area=area, path=area.path, depth=area.depth,
+                    **{name: sums.get(name) or 0 for name in COUNTERS})
+
+
 def progress_rows(campaign: Campaign, area: Area) -> tuple[Progress | None, list[Progress]]:
-    """The node's counters and its children's (grid workers' rows under a grid): one
-    indexed query, whatever the number of targets."""
-    rows = list(
-        Progress.objects.filter(campaign=campaign)
-        .filter(Q(path=area.path) | Q(path__startswith=area.path, depth=area.depth + 1, worker__isnull=True))
-        .select_related("area", "worker").order_by("path", "worker_id")
-    )
-    own = next((row for row in rows if row.path == area.path and row.worker_id is None), None)
-    children = [row for row in rows if row is not own]
-    return own, children
+    """The node's counters and its children's (grid workers' rows under a grid). Above
+    the grids, each child's counters are the sums of the grid rows under it: one
+    indexed range of the counter rows grouped by the child's path prefix, never the
+    targets."""
+    children = list(Area.objects.filter(path__startswith=area.path, depth=area.depth + 1).order_by("path"))
+    if area.level in GRID_LEVELS and not children:
+        rows = list(Progress.objects.filter(campaign=campaign, area=area).select_related("area", "worker")
+                    .order_by("worker_id"))
+        own = next((row for row in rows if row.worker_id is None), None)
+        return own, [row for row in rows if row is not own]
+    prefix = len(area.path) + Area.steplen
+    sums = {row.pop("child"): row for row in (
+        Progress.objects.filter(campaign=campaign, worker__isnull=True, path__startswith=area.path)
+        .annotate(child=Substr("path", 1, prefix)).order_by().values("child")
+        .annotate(**{name: Sum(name) for name in COUNTERS}))}
+    total = {name: sum(row[name] or 0 for row in sums.values()) for name in COUNTERS}
+    return _summed(campaign, area, total), [_summed(campaign, child, sums.get(child.path)) for child in children]
 
 
 def progress_tree(user, campaign: Campaign) -> list[dict]:
-    """Every node's counters in the user's part of the campaign (no worker rows): the
-    whole roll-up in one query over the counter rows."""
-    rows = filter_by_area_scope(Progress.objects.filter(campaign=campaign, worker__isnull=True), user, path_field="path")
-    return list(rows.order_by("path").values("area_id", "area__code", "area__name", "area__level", "depth", "path",
-                                           "targets", "visited", "not_home", "problems", "events", "moved_out"))
+    """Every node's counters in the user's part of the campaign (no worker rows), down to
+    the grids: two queries whatever the number of targets — the nodes, and the grid rows
+    summed per node by path prefix, one ``GROUP BY`` per level of the tree."""
+    nodes = filter_by_area_scope(Area.objects.filter(path__startswith=campaign.area.path), user, path_field="path")
+    listed = list(nodes.order_by("path").values("id", "code", "name", "level", "depth", "path"))
+    sums = _sums_by_prefix(campaign, sorted({len(node["path"]) for node in listed}))
+    zero = dict.fromkeys(COUNTERS, 0)
+    return [{"area_id": node["id"], "area__code": node["code"], "area__name": node["name"], "area__level": node["level"],
+             "depth": node["depth"], "path": node["path"], **sums.get(node["path"], zero)} for node in listed]
+
+
+def _sums_by_prefix(campaign: Campaign, lengths: list[int]) -> dict[str, dict]:
+    """node path → the sums of the grid rows under it, for the nodes whose paths have
+    one of ``lengths`` (a level of the tree each)."""
+    if not lengths:
+        return {}
+    table = Progress._meta.db_table
+    totals = ", ".join(f"SUM({name})" for name in COUNTERS)
+    # ``length`` is an int from the tree's paths, never user input.
+    parts = [f"SELECT SUBSTR(path, 1, {int(length)}), {totals} FROM {table} "
+             "WHERE campaign_id = %s AND worker_id IS NULL AND path LIKE %s "
+             f"GROUP BY SUBSTR(path, 1, {int(length)})" for length in lengths]
+    params = [value for _length in lengths for value in (campaign.pk, campaign.area.path + "%")]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return {row[0]: dict(zip(COUNTERS, (value or 0 for value in row[1:]), strict=True)) for row in cursor.fetchall()}
 
 
 def expected_share(campaign: Campaign, today: datetime.date) -> float:
@@ -188,8 +227,6 @@ def is_behind(row: Progress, campaign: Campaign, today: datetime.date) -> bool:
 
 
 def grids_behind(user, campaign: Campaign, today: datetime.date) -> list[Progress]:
-    from grids.models import GRID_LEVELS
-
     rows = filter_by_area_scope(
         Progress.objects.filter(campaign=campaign, worker__isnull=True, area__level__in=GRID_LEVELS, targets__gt=0),
         user, path_field="path").select_related("area").order_by("path")

@@ -15,7 +15,8 @@ from accounts.models import RoleAssignment
 from accounts.scoping import GRID_WORKER_ROLES
 from campaigns import counters, population
 from campaigns.formspec import form_check
-from campaigns.models import Campaign, CampaignState, Progress, Target, TargetKind, TargetStatus
+from campaigns.models import Campaign, CampaignState, FormVersion, Progress, Target, TargetKind
+from campaigns.refresh import targets_refresh
 from campaigns.selectors import can_manage, can_reassign
 from events.models import Category
 from residents.models import PlaceKind, SpecialGroup
@@ -84,12 +85,15 @@ def campaign_create(*, actor, area, name: str, target_kind: str, form, starts_on
             groups=list(groups), form=checked["form"], problem_category=checked["problem_category"], starts_on=starts_on,
             ends_on=ends_on, allow_late=allow_late, created_by=actor,
         )
+        FormVersion.objects.create(campaign=campaign, version=campaign.form_version, form=campaign.form, by=actor)
         audit_record(actor=actor, action="campaign_create", obj=campaign, changes={"area": area.code, "kind": target_kind})
     return campaign
 
 
 def campaign_form_change(*, actor, campaign: Campaign, form, problem_category=None) -> Campaign:
-    """A new version of the form; answers keep the version they were given with."""
+    """A new version of the form — fields, required flags, conditions, problem rules —
+    also after publishing: answers keep the version they were given against (kept in
+    ``FormVersion``), new answers are checked against the new one. Refused once closed."""
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().select_related("area").get(pk=campaign.pk)
         if not can_manage(actor, campaign):
@@ -99,10 +103,17 @@ def campaign_form_change(*, actor, campaign: Campaign, form, problem_category=No
         checked = _check(target_kind=campaign.target_kind, place_kinds=campaign.place_kinds, groups=campaign.groups,
                          form=form, starts_on=campaign.starts_on, ends_on=campaign.ends_on,
                          problem_category=problem_category or campaign.problem_category)
+        if checked["form"] == campaign.form and checked["problem_category"] == campaign.problem_category:
+            return campaign  # nothing changed: no new version
+        before = {spec["code"] for spec in campaign.form}
+        after = {spec["code"] for spec in checked["form"]}
         campaign.form, campaign.problem_category = checked["form"], checked["problem_category"]
         campaign.form_version += 1
         campaign.save(update_fields=["form", "problem_category", "form_version"])
-        audit_record(actor=actor, action="campaign_form_change", obj=campaign, changes={"version": campaign.form_version})
+        FormVersion.objects.create(campaign=campaign, version=campaign.form_version, form=campaign.form, by=actor)
+        audit_record(actor=actor, action="campaign_form_change", obj=campaign, changes={
+            "version": campaign.form_version, "added": sorted(after - before), "removed": sorted(before - after),
+            "problem_category": campaign.problem_category.code if campaign.problem_category else ""})
     return campaign
 
 
@@ -136,10 +147,8 @@ def _statistics_refresh() -> None:
 
 
 def campaign_refresh(*, actor, campaign: Campaign) -> dict[str, int]:
-    """Bring the targets in line with the registry after moves: a target that left the
-    population (moved out, tag ended, household empty) and is not yet visited is closed
-    as moved out; a new member gets a target; one that moved to another grid of the
-    campaign goes with it to that grid's worker. Then the counters are rebuilt."""
+    """Bring every target in line with the registry after moves (``campaigns.refresh``;
+    moves in a few grids refresh those by themselves). Then the counters are rebuilt."""
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().select_related("area").get(pk=campaign.pk)
         if actor is not None and not can_manage(actor, campaign):
@@ -147,28 +156,9 @@ def campaign_refresh(*, actor, campaign: Campaign) -> dict[str, int]:
         if campaign.state != CampaignState.PUBLISHED:
             raise ValidationError(_("Only a published campaign's targets can be refreshed."))
         now = timezone.now()
-        current = population.population_now(campaign)
-        gone, moved = [], []
-        # Targets first, counters after: the same lock order as an answer.
-        targets = (Target.objects.select_for_update().filter(campaign=campaign).order_by("pk")
-                   .only("pk", "object_id", "grid_id", "status", "building_id", "label", "worker_id"))
-        for target in targets.iterator(chunk_size=5000):
-            found = current.get(target.object_id)
-            if target.status in (TargetStatus.DONE, TargetStatus.MOVED_OUT):
-                continue
-            if found is None:
-                target.status = TargetStatus.MOVED_OUT
-                gone.append(target)
-            elif found[0] != target.grid_id:
-                target.grid_id, target.building_id, target.label, target.worker_id = found
-                moved.append(target)
-        Target.objects.bulk_update(gone, ["status"], batch_size=5000)
-        Target.objects.bulk_update(moved, ["grid_id", "building_id", "label", "worker_id"], batch_size=5000)
-        added = population.population_insert(campaign, at=now)
-        counters.progress_rebuild(campaign)
+        result = targets_refresh(campaign, at=now)
         campaign.refreshed_at = now
         campaign.save(update_fields=["refreshed_at"])
-        result = {"moved_out": len(gone), "moved": len(moved), "added": added}
         audit_record(actor=actor, action="campaign_refresh", obj=campaign, changes=result)
     return result
 

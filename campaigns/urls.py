@@ -7,6 +7,7 @@ urlpatterns = [
     path("", manage.campaign_list, name="list"),
     path("new/", manage.campaign_create, name="create"),
     path("<int:pk>/", manage.campaign_detail, name="detail"),
+    path("<int:pk>/form/", manage.campaign_form_edit, name="form_edit"),
     path("<int:pk>/<str:action>/", manage.campaign_action, name="action"),
     path("<int:pk>/not-done", manage.not_done, name="not_done"),
     path("<int:pk>/map", manage.progress_map, name="map"),

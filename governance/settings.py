@@ -326,6 +326,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-resident-files": {"task": "residents.tasks.resident_files_purge_task", "schedule": crontab(minute=10, hour=2)},
     # Close campaigns past their end date; remind workers behind schedule (docs/campaigns.md).
     "campaigns-daily": {"task": "campaigns.tasks.campaigns_daily_task", "schedule": crontab(minute=0, hour=8)},
+    # Campaign targets follow moves: the grids marked by moves (handed off on commit; this
+    # is the relay), and every published campaign in full each night (docs/campaigns.md).
+    "campaigns-refresh-due": {"task": "campaigns.tasks.campaigns_refresh_due_task", "schedule": 60.0},
+    "campaigns-refresh-all": {"task": "campaigns.tasks.campaigns_refresh_all_task",
+                              "schedule": crontab(minute=30, hour=2)},
 }
 # Django's LOGGING (with the request id and LOG_FORMAT) applies to the worker too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -1,4 +1,4 @@
-"""Buildings, key places, residents and special-group people in the demo city's grid
+"""Buildings, key places, households, residents and special-group people in the demo city's grid
 43130200100102 (月塘社区第2网格, the grid of the demo worker ``yuetang_worker``), so the
 grid worker's pages (my grid, care visits, notice board with its QR code) have
 something to show. Made through the services; loading twice adds nothing."""
@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from grids.models import Area
 from residents.ids import check_char
-from residents.models import Building, Room, Unit
+from residents.models import Building, Household, Room, Unit
 from residents.services import key_place_create, resident_register, resident_tag_add
 
 GRID = "43130200100102"
@@ -55,8 +55,9 @@ def load_demo_residents() -> int:
     for number, (name, birth, sequence, phone, building, group, days) in enumerate(PEOPLE, start=101):
         unit = units[building]
         room = Room.objects.create(unit=unit, building_id=unit.building_id, number=str(number))
+        household = Household.objects.create(grid=grid, number=f"{building}{number}", room=room)
         resident = resident_register(actor=None, grid=grid, name=name, id_number=_id_number(birth, sequence), phone=phone,
-                                     room=room)
+                                     room=room, household=household)
         if group and worker is not None:
             resident_tag_add(actor=worker, resident=resident, group=group, since=today - datetime.timedelta(days=days))
     return len(PEOPLE)

@@ -48,6 +48,7 @@ from residents.selectors import (
     residents_matching,
     search_kind,
 )
+from residents.signals import registry_changed
 
 PROTECTED_FIELDS = {"id_number": "id_cipher", "phone": "phone_cipher"}
 logger = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ def resident_register(*, actor, grid, name: str, id_number: str, phone: str = ""
         resident.full_clean(exclude=["id_cipher", "phone_cipher"])
         resident.save()
         audit_record(actor=actor, action="resident_register", obj=resident, changes={"grid": grid.code})
+        registry_changed.send(sender=Resident, grid_ids=[grid.pk])
     return resident
 
 
@@ -128,6 +130,7 @@ def resident_move_out(*, actor, resident: Resident, moved_out_on: datetime.date)
         resident.save(update_fields=["moved_out_on", "updated_at"])
         ResidentTag.objects.filter(resident=resident, ended_on__isnull=True).update(ended_on=moved_out_on)
         audit_record(actor=actor, action="resident_move_out", obj=resident, changes={"moved_out_on": moved_out_on.isoformat()})
+        registry_changed.send(sender=Resident, grid_ids=[resident.grid_id])
     return resident
 
 
@@ -146,6 +149,7 @@ def resident_tag_add(*, actor, resident: Resident, group: str, since: datetime.d
             since=since, next_visit_due=since + datetime.timedelta(days=VISIT_INTERVAL_DAYS[level]),
         )
         audit_record(actor=actor, action="resident_tag_add", obj=tag, changes={"group": group, "care_level": level})
+        registry_changed.send(sender=ResidentTag, grid_ids=[resident.grid_id])
     return tag
 
 
@@ -178,6 +182,7 @@ def key_place_create(*, actor, grid, name: str, kind: str, address: str = "", co
         place.full_clean()
         place.save()
         audit_record(actor=actor, action="key_place_create", obj=place, changes={"grid": grid.code, "kind": kind})
+        registry_changed.send(sender=KeyPlace, grid_ids=[grid.pk])
     return place
 
 

@@ -31,6 +31,11 @@ class CampaignInput(serializers.Serializer):
     allow_late = serializers.BooleanField(required=False, default=False)
 
 
+class FormInput(serializers.Serializer):
+    form = serializers.JSONField()
+    problem_category = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 def progress_data(row: Progress | None) -> dict | None:
     if row is None:
         return None
@@ -79,3 +84,15 @@ class AnswerInput(serializers.Serializer):
     longitude = serializers.FloatField(required=False, allow_null=True, default=None)
     recorded_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+BATCH_MAX = 200
+
+
+class AnswerBatchItem(AnswerInput):
+    target = serializers.IntegerField()
+    idempotency_key = serializers.CharField(max_length=64)
+
+
+class AnswerBatchInput(serializers.Serializer):
+    answers = serializers.ListField(child=AnswerBatchItem(), min_length=1, max_length=BATCH_MAX)

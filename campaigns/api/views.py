@@ -4,6 +4,7 @@ with their results, answers (idempotent: an ``Idempotency-Key`` header or an
 (``campaigns.selectors``); out of scope answers 404."""
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -13,19 +14,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scoping import access_area
+from api.exceptions import error_body
 from api.pagination import Cursor, IdCursor
 from campaigns import selectors, services
 from campaigns.answers import target_answer, target_event_file
+from campaigns.answers_many import answers_record_many
 from campaigns.api.serializers import (
+    AnswerBatchInput,
     AnswerInput,
     AnswerOutput,
     CampaignInput,
     CampaignOutput,
+    FormInput,
     TargetOutput,
     progress_data,
 )
 from campaigns.exports import XLSX, ledger_export
-from campaigns.models import Target
+from campaigns.models import Campaign, Target
 
 
 class CampaignList(ListAPIView):
@@ -65,6 +70,35 @@ class CampaignPublish(APIView):
         campaign = selectors.access_campaign(request.user, pk)
         count = services.campaign_publish(actor=request.user, campaign=campaign)
         return Response({"targets": count})
+
+
+class CampaignForm(APIView):
+    """GET: the form's versions. PUT ``{"form": [...], "problem_category": code}``: a new
+    version of the form (managers; also after publishing — answers keep theirs)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _managed(self, request, pk):
+        campaign = selectors.access_campaign(request.user, pk)
+        if not selectors.can_manage(request.user, campaign):
+            raise exceptions.NotFound()
+        return campaign
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, pk):
+        campaign = self._managed(request, pk)
+        return Response({"campaign": campaign.pk, "form_version": campaign.form_version, "versions": [
+            {"version": version.version, "form": version.form, "by": version.by_id, "at": version.at}
+            for version in campaign.form_versions.order_by("version")]})
+
+    @extend_schema(request=FormInput, responses=CampaignOutput)
+    def put(self, request, pk):
+        campaign = self._managed(request, pk)
+        data = FormInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        campaign = services.campaign_form_change(actor=request.user, campaign=campaign, form=data.validated_data["form"],
+                                                 problem_category=data.validated_data["problem_category"] or None)
+        return Response(CampaignOutput(campaign).data)
 
 
 class CampaignProgress(APIView):
@@ -147,6 +181,50 @@ class TargetAnswer(APIView):
             latitude=values["latitude"], longitude=values["longitude"], recorded_at=values["recorded_at"],
             note=values["note"])
         return Response(AnswerOutput(answer).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class AnswerBatch(APIView):
+    """POST ``{"answers": [{"target", "idempotency_key", "outcome", "values", …}, …]}``
+    (at most 200): a phone's offline queue sent at once. Each answer is checked and
+    recorded as ``POST targets/<id>/answers/`` records it (same checks, idempotency and
+    counters; ``campaigns.answers_many``), a refused one losing none of the others.
+    200 with one result per answer, in order: ``{"target", "status": 201 | 200, "answer":
+    {"id", "idempotency_key", "outcome", "problems", "form_version", "late"}}`` or
+    ``{"target", "status": 400 | 404, "code", "message", "detail"}``."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=AnswerBatchInput, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        data = AnswerBatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data["answers"]
+        # Every target of the batch in one scoped query (out of scope: missing), and each
+        # campaign once (its form decoded once), without the areas' boundaries.
+        targets = selectors.targets_visible_to(request.user).select_related("grid").defer("grid__boundary").in_bulk(
+            {item["target"] for item in items})
+        campaigns = Campaign.objects.select_related("area").defer("area__boundary").in_bulk(
+            {target.campaign_id for target in targets.values()})
+        for target in targets.values():
+            target.campaign = campaigns[target.campaign_id]
+        found = [(index, {**item, "target": targets[item["target"]]}) for index, item in enumerate(items)
+                 if item["target"] in targets and selectors.can_answer(request.user, targets[item["target"]])]
+        recorded = dict(zip([index for index, _item in found],
+                            answers_record_many(actor=request.user, items=[item for _index, item in found]), strict=True))
+        results = []
+        for index, item in enumerate(items):
+            if index not in recorded:
+                results.append({"target": item["target"], "status": 404, **error_body("not_found", _("No such target."))})
+                continue
+            kind, value = recorded[index]
+            if kind == "refused":
+                results.append({"target": item["target"], "status": 400,
+                                **error_body("invalid", _("The answer was not recorded."), value)})
+            else:
+                results.append({"target": item["target"], "status": 201 if kind == "created" else 200, "answer": {
+                    "id": value.pk, "idempotency_key": value.idempotency_key, "outcome": value.outcome,
+                    "problems": value.problems, "form_version": value.form_version, "late": value.late}})
+        return Response({"results": results})
 
 
 class TargetEvent(APIView):

@@ -16,8 +16,10 @@ from django.views.decorators.http import require_POST
 from accounts.scoping import ancestor_paths
 from campaigns import selectors, services
 from campaigns.exports import XLSX, ledger_export
+from campaigns.form_editor import FieldRows, row_initial
 from campaigns.forms import CampaignForm, preset_initial
 from campaigns.models import Campaign, CampaignState, Target
+from events.models import Category
 from grids.models import GRID_LEVELS, Area
 
 
@@ -74,11 +76,12 @@ def campaign_detail(request, pk):
     area = selectors.progress_root(request.user, campaign, request.GET.get("area"))
     own, children = selectors.progress_rows(campaign, area)
     today = timezone.localdate()
+    for row in children:
+        row.behind = selectors.is_behind(row, campaign, today)
     trail = list(Area.objects.filter(path__in=ancestor_paths(area.path), path__startswith=campaign.area.path).order_by("path"))
     return render(request, "campaigns/detail.html", {
         "campaign": campaign, "area": area, "own": own, "children": children, "trail": trail,
         "expected_percent": round(100 * selectors.expected_share(campaign, today)),
-        "behind": {row.pk for row in children if selectors.is_behind(row, campaign, today)},
         "can_manage": selectors.can_manage(request.user, campaign),
         "has_targets": Target.objects.filter(campaign=campaign, worker=request.user).exists(),
         "grids_behind": selectors.grids_behind(request.user, campaign, today)[:50]
@@ -91,6 +94,37 @@ def _managed(request, pk) -> Campaign:
     if not selectors.can_manage(request.user, campaign):
         raise Http404("No such campaign")
     return campaign
+
+
+@login_required
+def campaign_form_edit(request, pk):
+    """Edit the form field by field; saving makes a new version (answers keep theirs)."""
+    campaign = _managed(request, pk)
+    categories = Category.objects.filter(parent__isnull=False, is_active=True).order_by("code")
+    errors = []
+    if request.method == "POST":
+        rows = FieldRows(request.POST, prefix="fields")
+        chosen = request.POST.get("problem_category", "")
+        if rows.is_valid():
+            spec = [field for field in (row.spec() for row in rows.forms if row.cleaned_data) if field]
+            try:
+                saved = services.campaign_form_change(actor=request.user, campaign=campaign, form=spec,
+                                                      problem_category=chosen or None)
+            except ValidationError as error:
+                errors = [message for messages_ in error.message_dict.values() for message in messages_] \
+                    if hasattr(error, "error_dict") else error.messages
+            else:
+                if saved.form_version == campaign.form_version:
+                    messages.info(request, _("Nothing changed in the form."))
+                else:
+                    messages.success(request, _("The form was saved as a new version; answers already given keep theirs."))
+                return redirect(campaign)
+    else:
+        rows = FieldRows(initial=[row_initial(spec) for spec in campaign.form], prefix="fields")
+        chosen = campaign.problem_category.code if campaign.problem_category else ""
+    return render(request, "campaigns/form_edit.html", {
+        "campaign": campaign, "rows": rows, "errors": errors, "categories": categories, "chosen": chosen,
+    }, status=400 if errors or (request.method == "POST" and not rows.is_valid()) else 200)
 
 
 @login_required

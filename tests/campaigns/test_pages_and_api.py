@@ -141,6 +141,39 @@ def test_target_list_query_count_is_fixed(registry, make_campaign, crew, client)
     assert len(more) == len(few)
 
 
+def test_an_answer_through_the_api_costs_a_fixed_number_of_queries(registry, make_campaign, crew, client):
+    """The answer path, as an integration client posts it with its API key: the lockout
+    check, the key, the caller's scope (3), the target; then, in the transaction, the
+    target locked, the answer, the target, the grid's and the worker's counter rows
+    (locked in key order and moved by one statement). No idempotency lookup for a new key, no row of the street,
+    district or city (they are summed from the grids when read)."""
+    from api.services import api_client_create
+
+    campaign = make_campaign()
+    h1 = Target.objects.get(campaign=campaign, label="1栋1单元101 #H1")
+    h2 = Target.objects.get(campaign=campaign, label="1栋1单元102 #H2")
+    _client, key = api_client_create(actor=None, name="phone", user=crew["worker"])
+    auth = {"Authorization": f"Token {key}"}
+
+    def post(target, outcome, idempotency_key, values=None):
+        return client.post(f"/api/v1/campaigns/targets/{target.pk}/answers/",
+                           {"outcome": outcome, "values": values or {}, "latitude": 27.7, "longitude": 112.0},
+                           content_type="application/json", headers={**auth, "Idempotency-Key": idempotency_key})
+
+    assert post(h1, "not_home", "q0").status_code == 201  # the key's first use also records it as used
+    with CaptureQueriesContext(connection) as visit:
+        assert post(h1, "visited", "q1", {"has_gas": "yes", "leak": "yes", "hose_age": "9"}).status_code == 201
+    with CaptureQueriesContext(connection) as attempt:
+        assert post(h2, "not_home", "q2").status_code == 201
+    assert len(visit) == len(attempt) == 12, [query["sql"][:80] for query in visit.captured_queries]
+    # A replay (its insert collides on the key and is rolled back) returns the first
+    # answer and changes nothing.
+    replay = post(h2, "not_home", "q2")
+    assert replay.status_code == 200 and replay.json()["idempotency_key"] == "q2"
+    assert Answer.objects.filter(target__campaign=campaign).count() == 3
+    assert Target.objects.get(pk=h2.pk).attempts == 1
+
+
 def test_export_layout_masking_and_log(registry, make_campaign, crew, tree, client):
     from campaigns.answers import target_answer
 
@@ -176,3 +209,41 @@ def test_export_layout_masking_and_log(registry, make_campaign, crew, tree, clie
     assert PersonalDataAccess.objects.filter(action="export").count() == 2
     client_for(client, crew["worker"])
     assert client.get(f"/api/v1/campaigns/{campaign.pk}/ledger.xlsx").status_code == 404
+
+
+def test_a_phones_queue_posted_at_once(registry, make_campaign, crew, tree, client):
+    """The batch endpoint: each answer as the single endpoint would record it — good ones
+    written, a bad one refused with its field, one out of scope 404, a replay of the same
+    queue changes nothing — and the counters equal a recount."""
+    from campaigns.counters import progress_drift
+
+    campaign = make_campaign()
+    h1 = Target.objects.get(campaign=campaign, label="1栋1单元101 #H1")
+    h2 = Target.objects.get(campaign=campaign, label="1栋1单元102 #H2")
+    h4 = Target.objects.get(campaign=campaign, label="2栋1单元101 #H4")  # G12: not the worker's grid
+    client_for(client, crew["worker"])
+    queue = {"answers": [
+        {"target": h1.pk, "idempotency_key": "b1", "outcome": "not_home"},
+        {"target": h1.pk, "idempotency_key": "b2", "outcome": "visited", "values": {"has_gas": "no"}},
+        {"target": h2.pk, "idempotency_key": "b3", "outcome": "visited", "values": {"has_gas": "yes"}},  # leak missing
+        {"target": h2.pk, "idempotency_key": "b4", "outcome": "visited",
+         "values": {"has_gas": "yes", "leak": "yes", "hose_age": "8"}, "latitude": 27.7, "longitude": 112.0},
+        {"target": h4.pk, "idempotency_key": "b5", "outcome": "not_home"},
+        {"target": h1.pk, "idempotency_key": "b6", "outcome": "not_home"},  # after the visit: refused
+    ]}
+    first = client.post("/api/v1/campaigns/answers/", queue, content_type="application/json")
+    assert first.status_code == 200
+    results = first.json()["results"]
+    assert [result["status"] for result in results] == [201, 201, 400, 201, 404, 400]
+    assert "leak" in results[2]["detail"] and results[4]["code"] == "not_found"
+    assert results[3]["answer"]["problems"] == ["leak", "hose_age"]
+    h1.refresh_from_db()
+    h2.refresh_from_db()
+    assert (h1.status, h1.attempts, h2.status, h2.problem) == ("done", 2, "done", True)
+    assert h1.last_answer.idempotency_key == "b2"
+    again = client.post("/api/v1/campaigns/answers/", queue, content_type="application/json").json()["results"]
+    assert [result["status"] for result in again] == [200, 200, 400, 200, 404, 400]
+    assert Answer.objects.filter(target__campaign=campaign).count() == 3
+    assert progress_drift(campaign) == []
+    grid = client.get(f"/api/v1/campaigns/{campaign.pk}/progress/?area={tree['G11'].pk}").json()["node"]
+    assert (grid["visited"], grid["problems"]) == (2, 1)

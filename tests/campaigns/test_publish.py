@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from campaigns.counters import progress_drift
 from campaigns.models import Progress, Target, TargetStatus
+from campaigns.selectors import progress_rows
 from campaigns.services import campaign_publish, campaign_refresh, target_reassign
 from residents.models import Room
 
@@ -42,10 +43,12 @@ def test_targets_go_to_the_grids_full_time_worker(registry, make_campaign, crew,
     campaign = make_campaign()
     workers = dict(Target.objects.filter(campaign=campaign).values_list("label", "worker__username"))
     assert workers == {"1栋1单元101 #H1": "g11_worker", "1栋1单元102 #H2": "g11_worker", "2栋1单元101 #H4": "g12_worker"}
-    street = Progress.objects.get(campaign=campaign, area=tree["S1"], worker=None)
+    street, communities = progress_rows(campaign, tree["S1"])
     assert (street.targets, street.visited) == (3, 0)
-    # Every node from the street down to the grids has a row: S1, C1, G11, G12.
-    assert Progress.objects.filter(campaign=campaign, worker=None).count() == 4
+    assert [(row.area.name, row.targets) for row in communities] == [(tree["C1"].name, 3)]
+    # Only the grids have counter rows (G11, G12); the street and community are summed.
+    assert set(Progress.objects.filter(campaign=campaign, worker=None).values_list("area__level", flat=True)) == {"grid"}
+    assert Progress.objects.filter(campaign=campaign, worker=None).count() == 2
 
 
 def test_publishing_twice_is_refused_and_only_managers_publish(registry, make_campaign, crew):
@@ -77,7 +80,7 @@ def test_refresh_closes_moved_out_targets_adds_new_ones_and_follows_moves(regist
     assert by_label["1栋1单元101 #H1"].worker.username == "g12_worker"
     assert "2栋1单元102 #H5" in by_label
     assert progress_drift(campaign) == []
-    street = Progress.objects.get(campaign=campaign, area=tree["S1"], worker=None)
+    street = progress_rows(campaign, tree["S1"])[0]
     assert (street.targets, street.moved_out, street.due) == (4, 1, 3)
 
 

@@ -45,6 +45,17 @@ def test_campaign_from_creation_to_export(open_context, registry, crew, tree, re
     dispatcher.wait_for_selector("#progress-table")
     assert dispatcher.locator("#campaign-state").get_attribute("data-state") == "published"
     assert own_row(dispatcher) == ("0", "4")
+    # After publishing, the dispatcher adds a question: a new version of the form.
+    dispatcher.click("#campaign-form-edit")
+    added = len(campaign.form)
+    dispatcher.fill(f"#id_fields-{added}-code", "co_alarm")
+    dispatcher.fill(f"#id_fields-{added}-label", "是否安装一氧化碳报警器")
+    dispatcher.select_option(f"#id_fields-{added}-problem_rule", "equals")
+    dispatcher.fill(f"#id_fields-{added}-problem_value", "no")
+    dispatcher.click("#form-save")
+    dispatcher.wait_for_selector("#progress-table")
+    campaign.refresh_from_db()
+    assert campaign.form_version == 2 and campaign.form[-1]["code"] == "co_alarm"
 
     # --- The grid worker on a phone ---------------------------------------------------------
     phone = open_context(PHONE, geolocation=G11_POSITION)
@@ -64,6 +75,7 @@ def test_campaign_from_creation_to_export(open_context, registry, crew, tree, re
     open_target(worker, campaign, "1栋1单元102 #H2")
     worker.locator('label[for="f-has_gas-no"]').click()
     assert not worker.locator('[data-code="leak"]').is_visible()  # asked only with gas
+    assert worker.locator('[data-code="co_alarm"]').count() == 1  # the question added after publishing
     worker.fill("#f-note", "不使用燃气")
     phone.set_offline(True)
     worker.click("#answer-save")
@@ -74,6 +86,7 @@ def test_campaign_from_creation_to_export(open_context, registry, crew, tree, re
     worker.reload()  # a second send of the same form (idempotency key) changes nothing
     worker.evaluate("window.GovOfflineQueue.flush()")
     assert Answer.objects.filter(target__label="1栋1单元102 #H2").count() == 1
+    assert Answer.objects.get(target__label="1栋1单元102 #H2").form_version == 2
 
     # 3. H5: a gas leak, with a photo and the resident's signature; filed with one tap.
     open_target(worker, campaign, "1栋2单元301 #H5")
