@@ -32,6 +32,7 @@ from assessment.periods import Period, month_period
 from assessment.points import DRIVERS, EVER, POINTS_AWARD_OVERLAP, entries_insert, mark_next, rows_after, runs_queue
 from assessment.selectors import formula_current, ratios_as_data, ratios_current, results_compute_all
 from events.models import Event
+from governance.cache import Derived
 from workflow.models import Stage, TimelineEntry, Timer
 from workflow.services import event_file
 
@@ -167,6 +168,15 @@ TRANSITION_SOURCES = {
 }
 
 
+# The active point rules, read by every transition that can earn points (accept, verify…):
+# kept in memory, invalidated when a rule is saved or deleted (assessment.apps).
+RULES = Derived("point-rules")
+
+
+def _rules_active() -> tuple:
+    return tuple(PointRule.objects.filter(is_active=True).order_by("pk"))
+
+
 def points_award_work(*, source_kinds, rows) -> int:
     """As the work is recorded, in its transaction: the entries that the rows just
     written (``rows``: a queryset of timeline entries, care visits or inspections) earn
@@ -174,7 +184,9 @@ def points_award_work(*, source_kinds, rows) -> int:
     awarding them at the same moment."""
     added = 0
     until = timezone.now() + timedelta(days=1)
-    for rule in PointRule.objects.filter(is_active=True, source__in=source_kinds):
+    for rule in RULES.get("active", _rules_active):
+        if rule.source not in source_kinds:
+            continue
         driver = DRIVERS[rule.source]
         added += entries_insert(rule, driver.narrow(_sources(rule.source, EVER, until), rows))
     return added

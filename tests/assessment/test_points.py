@@ -180,3 +180,20 @@ def test_two_runs_at_once_award_once(cast, tree):
     assert errors == []
     assert sorted(added) == [0, 20]
     assert PointEntry.objects.filter(rule__code="care-visit").count() == 20
+
+
+@pytest.mark.django_db
+def test_a_rule_switched_off_is_felt_by_the_next_accept(cast, file):
+    """The active rules are read from memory on every accept; saving a rule invalidates
+    them, so a rule switched off earns nothing from the next accept on."""
+    from workflow.services import event_transition
+
+    first = file()
+    event_transition(actor=cast["dispatcher"], event_id=first.pk, name="accept")
+    assert PointEntry.objects.filter(rule__code="valid-report", source_id=first.pk).exists()
+    rule = PointRule.objects.get(code="valid-report")
+    rule.is_active = False
+    rule.save()
+    second = file(description="又一处垃圾")
+    event_transition(actor=cast["dispatcher"], event_id=second.pk, name="accept")
+    assert not PointEntry.objects.filter(rule__code="valid-report", source_id=second.pk).exists()
