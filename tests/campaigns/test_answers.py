@@ -18,6 +18,15 @@ from campaigns.services import campaign_close, campaigns_close_due
 from events.models import Event
 
 
+def in_threads(work, count):
+    """Run ``work(n)`` for n in 0..count-1 on as many threads (each its own connection) and wait."""
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def target(campaign, label):
     return Target.objects.select_related("grid").get(campaign=campaign, label=label)
 
@@ -160,11 +169,7 @@ def test_counters_never_drift_under_concurrent_answers(registry, make_campaign, 
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(work, 4)
     assert errors == []
     assert Answer.objects.filter(target__campaign=campaign).count() > len(targets)
     assert progress_drift(campaign) == []
@@ -262,11 +267,7 @@ def test_batches_and_single_answers_at_once_never_drift(registry, make_campaign,
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(work, 4)
     assert errors == []
     keys = list(Answer.objects.filter(target__campaign=campaign).values_list("idempotency_key", flat=True))
     assert len(keys) == len(set(keys)) > len(targets)
