@@ -255,9 +255,12 @@ def test_notifications_read_in_the_readers_language(open_context, cast, file, wa
     page.goto("/events/notifications/")
     assert "派遣" in page.inner_text("main")
     if size is PHONE:
+        # Wait for the collapse to finish opening: a click while it still animates can
+        # land on nothing and no navigation follows.
         page.click(".navbar-toggler")
+        page.wait_for_selector("#site-nav.show")
     with page.expect_navigation():
-        page.click("button[name=language][value=en]")
+        page.click("#site-nav button[name=language][value=en]")
     page.goto("/events/notifications/")
     assert f"New case {event.code} dispatched to your department" in page.inner_text("main")
     shot(page, "notifications-english")
