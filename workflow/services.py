@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.scoping import access_department, access_event, events_visible_to
+from accounts.scoping import access_department, access_event, may_see_event
 from events.models import Event, Urgency
 from events.services import (
     DaySequenceMissing,
@@ -170,17 +170,18 @@ def _fire_once(*, actor, event_id, name, token, attachments, params) -> tuple[Ev
 
 
 def _locked(actor, event_id, token) -> Event:
-    """One query finds the event among those the actor may see and locks it."""
-    if actor is not None:
-        candidates = events_visible_to(actor)
-    elif token is not None:
-        candidates = Event.objects.filter(rating_token=token)
-    else:
-        candidates = Event.objects.all()
+    """The event, locked, if the actor may see it (``Http404`` if not): locked by its key,
+    then checked against the actor's scope (``may_see_event``), which is cheaper than
+    compiling the whole scope into the locking query; a refused actor's lock ends with
+    the transaction it rolls back."""
+    candidates = Event.objects.filter(rating_token=token) if actor is None and token is not None else Event.objects
     try:
-        return candidates.select_for_update(of=("self",)).select_related("grid", "command_area", "category").get(pk=event_id)
+        event = candidates.select_for_update(of=("self",)).select_related("grid", "command_area", "category").get(pk=event_id)
     except (Event.DoesNotExist, ValueError, TypeError):
         raise Http404("No such event") from None
+    if actor is not None and not may_see_event(actor, event):
+        raise Http404("No such event")
+    return event
 
 
 def _file(event, transition, actor, params, now) -> None:

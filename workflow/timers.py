@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection
 
 from events.models import Light, Urgency
 from governance.cache import Derived
@@ -117,14 +117,24 @@ def timers_start(*, event, stages, at: datetime, limits: Limits, handle_by: date
     return Timer.objects.bulk_create(timers)
 
 
+# Written out once: every transition but one stops timers, and composing this statement
+# through the ORM's conditional expressions cost more than running it.
+_STOP_SQL = f"""
+    UPDATE {Timer._meta.db_table}
+    SET breached = breached OR COALESCE(CASE WHEN state = %s THEN paused_at > due_at ELSE due_at < %s END, FALSE),
+        state = %s, stopped_at = %s, next_check_at = NULL
+    WHERE event_id = %s AND state <> %s AND stage IN ({{stages}})"""
+
+
 def timers_stop(*, event, stages, at: datetime) -> None:
     """Stop the stages' live timers in one statement; a stage ended after its due time
     (a paused one: at its pause) is marked as breached."""
-    ended_late = Q(state=TimerState.PAUSED, paused_at__gt=F("due_at")) | (~Q(state=TimerState.PAUSED) & Q(due_at__lt=at))
-    Timer.objects.filter(event=event, stage__in=stages).exclude(state=TimerState.STOPPED).update(
-        breached=Case(When(Q(breached=True) | ended_late, then=Value(True)), default=Value(False)),
-        state=TimerState.STOPPED, stopped_at=at, next_check_at=None,
-    )
+    stages = list(stages)
+    moment = connection.ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        cursor.execute(_STOP_SQL.format(stages=", ".join(["%s"] * len(stages))),
+                       [TimerState.PAUSED.value, moment, TimerState.STOPPED.value, moment, event.pk, TimerState.STOPPED.value,
+                        *stages])
 
 
 def timers_pause(*, event, at: datetime) -> None:

@@ -66,7 +66,8 @@ def test_filing_costs_a_fixed_number_of_statements(cast, subscribed, warm):
     assert Notification.objects.filter(event=event, user=cast["dispatcher"]).count() == 1
 
 
-# Each transition, inside the test's savepoint pair: the lock (with the scope), the timers
+# Each transition, inside the test's savepoint pair: the lock (by key; the actor's areas
+# and filings are checked in memory, a department's grant with one more lookup), the timers
 # stopped (one UPDATE) and started (one INSERT), the live timers for the light, the
 # event's row, the timeline row, the webhook delivery (the notifications' INSERT is not
 # seen by the capture). Dispatch adds the department (its scope check), the assignments
@@ -77,8 +78,8 @@ def test_filing_costs_a_fixed_number_of_statements(cast, subscribed, warm):
 TRANSITIONS = [
     ("accept", "dispatcher", {}, 11),
     ("dispatch", "dispatcher", {"primary": "S1_cg"}, 15),
-    ("sign", "handler", {}, 9),
-    ("feedback", "handler", {"result": "已清理"}, 9),
+    ("sign", "handler", {}, 10),
+    ("feedback", "handler", {"result": "已清理"}, 10),
 ]
 
 

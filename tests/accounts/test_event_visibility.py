@@ -1,0 +1,80 @@
+"""The three ways of asking whether someone may see an event agree: the list's scope
+(``events_visible_to``), the single-row check pages use (``event_visible_to`` /
+``access_event``) and the in-memory check the transition entry point makes on the event
+it has locked (``may_see_event``)."""
+
+import pytest
+from django.http import Http404
+from guardian.shortcuts import assign_perm
+
+from accounts.models import Role
+from accounts.scoping import access_event, event_visible_to, events_visible_to, may_see_event
+from events.models import Event
+from workflow.services import event_transition
+
+from ..conftest import INSIDE_G11
+
+
+def _answers(user, event):
+    listed = events_visible_to(user).filter(pk=event.pk).exists()
+    single = event_visible_to(user, event.pk).exists()
+    loaded = may_see_event(user, Event.objects.select_related("grid").get(pk=event.pk))
+    try:
+        access_event(user, event.pk)
+        accessed = True
+    except Http404:
+        accessed = False
+    return listed, single, loaded, accessed
+
+
+@pytest.mark.django_db
+def test_every_person_gets_the_same_answer_from_each_check(cast, tree, departments, make_user, file, walk):
+    # Events in three places: a dispatched one (department grant), a closed one after a
+    # re-dispatch (the first department's grant revoked), one filed outside S1 by an
+    # outsider, one granted to a single user, and one filed by a worker passing through
+    # another grid (theirs through the filing only).
+    dispatched = walk(file(), "dispatched")
+    redispatched = walk(file(description="另一处垃圾"), "dispatched")
+    event_transition(actor=cast["handler"], event_id=redispatched.pk, name="return", reason="不归我们管")
+    event_transition(actor=cast["dispatcher"], event_id=redispatched.pk, name="dispatch", primary=departments["A_cg"].pk)
+    outside = file(cast["outsider"], latitude=27.405, longitude=112.205, description="青树村的垃圾")
+    granted = file(description="单独授权", **INSIDE_G11)
+    reader = make_user(Role.GRID_WORKER, area=tree["G21"], username="g21_worker")
+    district_handler = make_user(Role.DEPT_HANDLER, department=departments["A_cg"], username="a_handler")
+    assign_perm("events.view_event", reader, granted)
+    passing_by = file(cast["handler"], channel="api", description="路过月塘看到的井盖缺失")  # the reporter holds no area
+    people = [*cast.values(), reader, district_handler, make_user(username="nobody")]
+    events = [dispatched, redispatched, outside, granted, passing_by]
+    seen = {}
+    for person in people:
+        for event in events:
+            answers = _answers(person, event)
+            assert len(set(answers)) == 1, (person.username, event.code, answers)
+            seen[(person.username, event.pk)] = answers[0]
+    # The checks are not all trivially true or false.
+    expected = {
+        ("s1_handler", dispatched.pk): True,
+        ("s2_handler", dispatched.pk): False,
+        ("s1_handler", redispatched.pk): False,
+        ("a_handler", redispatched.pk): True,
+        ("a_handler", dispatched.pk): False,
+        ("g31_worker", outside.pk): True,
+        ("s1_dispatcher", outside.pk): False,
+        ("g21_worker", granted.pk): True,
+        ("g21_worker", dispatched.pk): False,
+        ("s1_handler", passing_by.pk): True,
+        ("a_handler", passing_by.pk): False,
+        ("nobody", dispatched.pk): False,
+        ("root", outside.pk): True,
+    }
+    assert {key: seen[key] for key in expected} == expected
+
+
+@pytest.mark.django_db
+def test_a_transition_on_an_event_out_of_sight_answers_like_a_missing_one(cast, file, walk):
+    event = walk(file(), "dispatched")
+    with pytest.raises(Http404):
+        event_transition(actor=cast["other_handler"], event_id=event.pk, name="sign")
+    event.refresh_from_db()
+    assert event.state == "dispatched"
+    assert event_transition(actor=cast["handler"], event_id=event.pk, name="sign").state == "handling"
