@@ -37,6 +37,7 @@ from assessment.models import PointEntry, PointSource
 POINTS_AWARD_OVERLAP = timedelta(minutes=30)
 # Bounds that let a source's period filter through when a run reads by mark instead.
 EVER = datetime(2000, 1, 1, tzinfo=UTC)
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 # Any stable number: the advisory lock that queues runs (pg_advisory_xact_lock).
 _LOCK_KEY = 7_214_021
 
@@ -121,20 +122,52 @@ def entries_insert(rule, sources: QuerySet) -> int:
             before = PointEntry.objects.filter(rule=rule).count()
             PointEntry.objects.bulk_create(batch, batch_size=5000, ignore_conflicts=True)
             return PointEntry.objects.filter(rule=rule).count() - before
+    with connection.cursor() as cursor:
+        cursor.execute(*_statement(rule, sources, workers))
+        return cursor.rowcount
+
+
+def _statement(rule, sources: QuerySet, workers: QuerySet) -> tuple[str, list]:
     sources_sql, sources_params = sources.query.sql_with_params()
     workers_sql, workers_params = workers.values("id").query.sql_with_params()
+    return (
+        f"""
+        INSERT INTO assessment_pointentry (rule_id, user_id, source_id, points, at, month)
+        SELECT %s, work.user_id, work.source_id, %s, work.at,
+               date_trunc('month', work.at AT TIME ZONE %s)::date
+        FROM ({sources_sql}) AS work (user_id, source_id, at)
+        WHERE work.user_id IN ({workers_sql})
+        ON CONFLICT (rule_id, source_id) DO NOTHING
+        """,
+        [rule.pk, rule.points, settings.TIME_ZONE, *sources_params, *workers_params],
+    )
+
+
+# The award as work is recorded runs the same statement for every new row of a table:
+# it is composed once per rule and table (the ORM's composing cost more than running it)
+# with a key no row has standing in for the row's, then run with the row's key.
+_ROW = -7_214_021
+_ONE_ROW: dict = {}
+
+
+def entries_insert_row(rule, sources_of, model, pk: int) -> int:
+    """``entries_insert`` for the one new row ``pk`` of ``model``: ``sources_of(rows)``
+    gives the rule's sources narrowed to a queryset of rows."""
+    if connection.vendor != "postgresql":
+        return entries_insert(rule, sources_of(model.objects.filter(pk=pk)))
+    key = (rule.pk, rule.points, rule.source, model._meta.label)
+    compiled = _ONE_ROW.get(key)
+    if compiled is None:
+        sql, params = _statement(rule, sources_of(model.objects.filter(pk=_ROW)), grid_workers_visible_to(_Platform()))
+        compiled = _ONE_ROW[key] = (sql, params, [index for index, value in enumerate(params) if value == _ROW])
+    sql, params, slots = compiled
+    if not slots:  # the row's key went in as something else: compose this one in full
+        return entries_insert(rule, sources_of(model.objects.filter(pk=pk)))
+    params = list(params)
+    for index in slots:
+        params[index] = pk
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO assessment_pointentry (rule_id, user_id, source_id, points, at, month)
-            SELECT %s, work.user_id, work.source_id, %s, work.at,
-                   date_trunc('month', work.at AT TIME ZONE %s)::date
-            FROM ({sources_sql}) AS work (user_id, source_id, at)
-            WHERE work.user_id IN ({workers_sql})
-            ON CONFLICT (rule_id, source_id) DO NOTHING
-            """,
-            [rule.pk, rule.points, settings.TIME_ZONE, *sources_params, *workers_params],
-        )
+        cursor.execute(sql, params)
         return cursor.rowcount
 
 

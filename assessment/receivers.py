@@ -8,7 +8,7 @@ def on_timeline_recorded(sender, *, entry, event, **kwargs):
 
     kinds = TRANSITION_SOURCES.get(entry.transition)
     if kinds:
-        points_award_work(source_kinds=kinds, rows=sender.objects.filter(pk=entry.pk))
+        points_award_work(source_kinds=kinds, model=sender, pk=entry.pk)
 
 
 def on_work_saved(sender, *, instance, created, raw=False, **kwargs):
@@ -18,4 +18,4 @@ def on_work_saved(sender, *, instance, created, raw=False, **kwargs):
 
     if created and not raw:
         kind = {"carevisit": PointSource.CARE_VISIT, "placeinspection": PointSource.PATROL}[sender._meta.model_name]
-        points_award_work(source_kinds=(kind,), rows=sender.objects.filter(pk=instance.pk))
+        points_award_work(source_kinds=(kind,), model=sender, pk=instance.pk)

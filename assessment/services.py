@@ -29,7 +29,17 @@ from assessment.models import (
     TwoWayEvaluation,
 )
 from assessment.periods import Period, month_period
-from assessment.points import DRIVERS, EVER, POINTS_AWARD_OVERLAP, entries_insert, mark_next, rows_after, runs_queue
+from assessment.points import (
+    DRIVERS,
+    EVER,
+    FOREVER,
+    POINTS_AWARD_OVERLAP,
+    entries_insert,
+    entries_insert_row,
+    mark_next,
+    rows_after,
+    runs_queue,
+)
 from assessment.selectors import formula_current, ratios_as_data, ratios_current, results_compute_all
 from events.models import Event
 from governance.cache import Derived
@@ -177,18 +187,18 @@ def _rules_active() -> tuple:
     return tuple(PointRule.objects.filter(is_active=True).order_by("pk"))
 
 
-def points_award_work(*, source_kinds, rows) -> int:
-    """As the work is recorded, in its transaction: the entries that the rows just
-    written (``rows``: a queryset of timeline entries, care visits or inspections) earn
-    under the active rules of ``source_kinds``. The rows are new, so no other run can be
-    awarding them at the same moment."""
+def points_award_work(*, source_kinds, model, pk: int) -> int:
+    """As the work is recorded, in its transaction: the entries that the row just
+    written (``pk`` of ``model``: a timeline entry, care visit or inspection) earns under
+    the active rules of ``source_kinds``. The row is new, so no other run can be awarding
+    it at the same moment, and its time lies between ``EVER`` and ``FOREVER``."""
     added = 0
-    until = timezone.now() + timedelta(days=1)
     for rule in RULES.get("active", _rules_active):
         if rule.source not in source_kinds:
             continue
         driver = DRIVERS[rule.source]
-        added += entries_insert(rule, driver.narrow(_sources(rule.source, EVER, until), rows))
+        added += entries_insert_row(rule, lambda rows, rule=rule, driver=driver: driver.narrow(
+            _sources(rule.source, EVER, FOREVER), rows), model, pk)
     return added
 
 
