@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Role
-from accounts.scoping import events_visible_to, user_scope
+from accounts.scoping import events_among_visible_to, user_scope
 from assessment.models import (
     HotspotLink,
     HotspotTask,
@@ -259,7 +259,7 @@ def hotspot_task_create(*, actor, event_ids: list[int], radius_metres: int, desc
     and link it to the repeated events. The events must be ones the actor may see, of
     one small class; the new event lies at their centre."""
     ids = list(dict.fromkeys(event_ids))
-    found = events_visible_to(actor).filter(pk__in=ids).select_related("category").in_bulk()
+    found = events_among_visible_to(actor, ids).select_related("category").in_bulk()
     if len(found) != len(ids):
         raise Http404("No such event")  # missing and out of scope answer the same
     events = [found[event_id] for event_id in ids]

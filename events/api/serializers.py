@@ -29,13 +29,13 @@ RELATED_EVENTS = ("duplicate_of_id", "merged_into_id")
 
 def _visible_related(context, events) -> set:
     """Of the events named by ``duplicate_of``/``merged_into``, those the caller may see (one query)."""
-    from accounts.scoping import events_visible_to
+    from accounts.scoping import events_among_visible_to
 
     ids = {getattr(event, name) for event in events for name in RELATED_EVENTS} - {None}
     request = context.get("request")
     if not ids or request is None:
         return set()
-    return set(events_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+    return set(events_among_visible_to(request.user, ids).values_list("pk", flat=True))
 
 
 class EventListSerializer(serializers.ListSerializer):

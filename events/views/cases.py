@@ -12,7 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.scoping import access_event, departments_visible_to, events_visible_to
+from accounts.scoping import access_event, departments_visible_to, event_visible_to, events_visible_to
 from events.attachments import attachment_response
 from events.models import AttachmentStage, Category, Channel, Light, Rating
 from events.reporter import can_reveal_reporter, event_reporter_reveal
@@ -141,7 +141,7 @@ def _detail_context(request, event, *, failed: dict | None = None) -> dict:
         context["colleagues"] = department_colleagues(event.primary_department_id)
     if "merge" in names and event.duplicate_of_id:
         # Offered only when the user may see it (a hint may point across a boundary).
-        duplicate = events_visible_to(request.user).filter(pk=event.duplicate_of_id).first()
+        duplicate = event_visible_to(request.user, event.duplicate_of_id).first()
         context["duplicate"] = duplicate if duplicate and duplicate.is_open else None
     return context
 
