@@ -20,8 +20,14 @@ def command_center_for(area: Area) -> Area:
 
 
 def command_center_id_for(area: Area) -> int:
-    """``command_center_for(area).pk``, from ``CENTERS`` until an area changes."""
-    return CENTERS.get(area.path, lambda: command_center_for(area).pk)
+    """``command_center_for(area).pk``, from ``CENTERS`` until an area changes: the
+    nodes that have a command center (a few hundred in a city) are read once, so the
+    first filing in each grid finds its center in memory too."""
+    centers = CENTERS.get("all", lambda: dict(Area.objects.filter(level__in=COMMAND_LEVELS).values_list("path", "pk")))
+    for path in reversed(ancestor_paths(area.path)):
+        if path in centers:
+            return centers[path]
+    return area.pk
 
 
 def parent_command_center(area: Area) -> Area | None:
