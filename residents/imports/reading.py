@@ -191,11 +191,11 @@ def _read_xlsx(path, wanted: str):
 def _calamine_records(sheet):
     first = sheet.start[0] + 1 if sheet.start else 1
     for number, cells in enumerate(sheet.iter_rows(), start=first):
-        for cell in cells:
-            if cell.__class__ is str and cell[:1] == "'":
-                cells = unguard(cells)
-                break
-        yield number, cells
+        try:
+            guarded = "'" in "".join(cells)  # one C call for a row of text cells
+        except TypeError:  # a number or date among them
+            guarded = any(cell.__class__ is str and cell[:1] == "'" for cell in cells)
+        yield number, unguard(cells) if guarded else cells
 
 
 def _openpyxl_records(path, name: str):

@@ -42,6 +42,7 @@ _DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?")
 _ID18 = re.compile(r"[0-9]{17}[0-9X]")
 # The check character from the digits' bytes: sum(byte × weight) − ord("0") × sum(weights).
 _ZEROS = ord("0") * sum(WEIGHTS)
+_KEPT = 100_000  # entries of the validator's caches of dates
 _LENGTHS = tuple(column[3] for column in COLUMNS)
 _REQUIRED = tuple(index for index, column in enumerate(COLUMNS) if column[2])
 (C_NAME, C_GENDER, C_BIRTH, C_ID, C_PHONE, C_ETHNICITY, C_TYPE, C_ADDRESS, C_GRID, C_BUILDING, C_UNIT, C_ROOM,
@@ -59,15 +60,22 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 def copy_tail(row: list) -> str:
     """The resident columns from ``grid_id`` to ``moved_in_on`` but room and household
     (``writing.RESIDENT_COLUMNS``) as one line of COPY's text format, without its
-    newline. The validator makes it while it has the values at hand, so that the
-    thread writing the batch only puts the room's and household's ids in front."""
-    name, ethnicity, address, relation = row[R_NAME], row[R_ETHNICITY], row[R_ADDRESS], row[R_RELATION]
+    newline. The validator makes it (``copy_line``) while it has the values at hand, so
+    that the thread writing the batch only puts the room's and household's ids in front."""
+    moved_in = row[R_MOVED_IN]
+    return copy_line(row[R_GRID], row[R_NAME], row[R_GENDER], row[R_BIRTH].isoformat(), row[R_ID_CIPHER], row[R_ID_HASH],
+                     row[R_ID_MASK], row[R_PHONE_CIPHER], row[R_PHONE_HASH], row[R_PHONE_MASK], row[R_ETHNICITY], row[R_TYPE],
+                     row[R_ADDRESS], row[R_RELATION], moved_in.isoformat() if moved_in else COPY_NULL)
+
+
+def copy_line(grid_id, name, gender, birth, id_cipher, id_hash, id_mask, phone_cipher, phone_hash, phone_mask, ethnicity,
+              residence_type, address, relation, moved_in) -> str:
+    """``copy_tail`` of these values, the dates given as text (``moved_in``: ``\\N`` for none)."""
     if _COPY_UNSAFE.search(name + ethnicity + address + relation):
         name, ethnicity, address, relation = (value.translate(_COPY_ESCAPES) for value in (name, ethnicity, address, relation))
-    moved_in = row[R_MOVED_IN]
-    return (f"{row[R_GRID]}\t{name}\t{row[R_GENDER]}\t{row[R_BIRTH].isoformat()}\t\\\\x{row[R_ID_CIPHER].hex()}\t\\\\x{row[R_ID_HASH]}\t"
-            f"{row[R_ID_MASK]}\t\\\\x{row[R_PHONE_CIPHER].hex()}\t\\\\x{row[R_PHONE_HASH]}\t{row[R_PHONE_MASK]}\t{ethnicity}\t"
-            f"{row[R_TYPE]}\t{address}\t{relation}\t{moved_in.isoformat() if moved_in else COPY_NULL}")
+    return (f"{grid_id}\t{name}\t{gender}\t{birth}\t\\\\x{id_cipher.hex()}\t\\\\x{id_hash}\t{id_mask}\t"
+            f"\\\\x{phone_cipher.hex()}\t\\\\x{phone_hash}\t{phone_mask}\t{ethnicity}\t{residence_type}\t{address}\t"
+            f"{relation}\t{moved_in}")
 
 
 def _date(value) -> datetime.date:
@@ -133,7 +141,7 @@ class FirstRows:
     takes ~120 (121 MB for the million rows of a big file)."""
 
     def __init__(self):
-        self._allocate(1 << 16)
+        self._allocate(1 << 18)  # 4 MB: a file of up to ~180,000 rows never grows it
 
     def _allocate(self, size: int) -> None:
         self.mask, self.count = size - 1, 0
@@ -154,11 +162,23 @@ class FirstRows:
         keys[slot], self.rows[slot] = key, row
         self.count += 1
         if self.count * 10 > mask * 7:
-            taken = [(found, first) for found, first in zip(self.keys, self.rows, strict=True) if found]
-            self._allocate((mask + 1) * 2)
-            for found, first in taken:
-                self.setdefault(found, first)
+            self._grow()
         return row
+
+    def _grow(self) -> None:
+        """Twice the slots, the entries placed again (in one loop: a file of a million
+        rows moves ~1.3 million entries while it grows)."""
+        old_keys, old_rows, count = self.keys, self.rows, self.count
+        self._allocate(len(old_keys) * 2)
+        keys, rows, mask = self.keys, self.rows, self.mask
+        for key, row in zip(old_keys, old_rows, strict=True):
+            if key:
+                slot = (key >> 1) & mask
+                while keys[slot]:
+                    slot = (slot + 1) & mask
+                keys[slot] = key
+                rows[slot] = row
+        self.count = count
 
 
 class RowValidator:
@@ -178,6 +198,8 @@ class RowValidator:
             if len(ids) == 1:
                 self.grids.setdefault(name, ids[0])
         self.today = timezone.localdate()
+        self.births: dict[str, tuple | bool] = {}  # see _born
+        self.dates: dict[str, tuple] = {}  # see _moved_in
         self.seen = FirstRows()  # 63 bits of each ID hash → first row number
         self.protect_id = Protector("id_number")
         self.protect_phone = Protector("phone")
@@ -222,19 +244,47 @@ class RowValidator:
                 errors.append(RowError(number, header, _("longer than %(length)s characters") % {"length": length}))
         return errors
 
-    def _id_number(self, raw: str) -> tuple[str, datetime.date, str]:
-        """(normalised value, birth date, gender) of a valid ID number; ``InvalidNumber``."""
+    def _id_number(self, raw: str) -> tuple[str, datetime.date, str, str]:
+        """(normalised value, birth date, the date as ISO text, gender) of a valid ID
+        number; ``InvalidNumber``."""
         value = raw.upper()
         if len(value) == 18 and _ID18.fullmatch(value) and \
                 CHECK_CHARS[(sum(map(mul, value[:17].encode(), WEIGHTS)) - _ZEROS) % 11] == value[17]:
-            try:
-                birth = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-            except ValueError:
-                birth = None
-            if birth is not None and birth.year >= 1880 and birth <= self.today:
-                return value, birth, MALE if ord(value[16]) & 1 else FEMALE  # odd sequence digit: male
+            born = self.births.get(value[6:14])
+            if born is None:
+                born = self._born(value[6:14])
+            if born:
+                return value, born[0], born[1], MALE if ord(value[16]) & 1 else FEMALE  # odd sequence digit: male
         number = parse_id_number(raw, upgrade_legacy=self.upgrade_ids, today=self.today)  # words the error
-        return number.value, number.birth_date, number.gender
+        return number.value, number.birth_date, number.birth_date.isoformat(), number.gender
+
+    def _born(self, digits: str) -> tuple | bool:
+        """(date, ISO text) of the birth date ``YYYYMMDD`` of an ID number, or False
+        when it does not exist or is impossible (before 1880, after today); kept, as a
+        file's people share a few tens of thousands of birth dates."""
+        try:
+            birth = datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        except ValueError:
+            born = False
+        else:
+            born = (birth, birth.isoformat()) if birth.year >= 1880 and birth <= self.today else False
+        if len(self.births) >= _KEPT:
+            self.births.clear()
+        self.births[digits] = born
+        return born
+
+    def _moved_in(self, cell) -> tuple[datetime.date, str]:
+        """(date, ISO text) of a 入住日期 cell; ``ValueError``. Kept per text, as the
+        birth dates."""
+        known = self.dates.get(cell) if cell.__class__ is str else None
+        if known is None:
+            moved_in = _date(cell)
+            known = (moved_in, moved_in.isoformat())
+            if cell.__class__ is str:
+                if len(self.dates) >= _KEPT:
+                    self.dates.clear()
+                self.dates[cell] = known
+        return known
 
     def validate(self, number: int, raw: list) -> tuple[list | None, list[RowError]]:
         """``check``, then ``duplicate``: the values to write, or the row's errors."""
@@ -270,7 +320,7 @@ class RowValidator:
         if id_raw.__class__ is not str:
             return None, [RowError(number, "公民身份号码", excel_number_message())]
         try:
-            id_value, birth, gender = self._id_number(id_raw)
+            id_value, birth, birth_iso, gender = self._id_number(id_raw)
         except InvalidNumber as error:
             return None, [RowError(number, "公民身份号码", str(error))]
 
@@ -282,7 +332,7 @@ class RowValidator:
             elif given != gender:
                 errors.append(RowError(number, "性别", _("does not match the ID number (its sequence digit says %(gender)s)")
                                        % {"gender": "男" if gender == MALE else "女"}))
-        if birth_cell and birth_cell != f"{id_value[6:10]}-{id_value[10:12]}-{id_value[12:14]}":
+        if birth_cell and birth_cell != birth_iso:
             try:
                 given_birth = _date(birth_cell)
             except ValueError:
@@ -305,10 +355,10 @@ class RowValidator:
         grid_id = self.grids.get(grid_code)
         if grid_id is None:
             errors.append(RowError(number, "网格编码", _("no such grid in your area")))
-        moved_in_on = None
+        moved_in_on, moved_in_iso = None, COPY_NULL
         if moved_in_cell:
             try:
-                moved_in_on = _date(moved_in_cell)
+                moved_in_on, moved_in_iso = self._moved_in(moved_in_cell)
             except ValueError:
                 errors.append(RowError(number, "入住日期", _("not a date (write 2020-05-01)")))
         if (unit or room) and not building:
@@ -318,12 +368,12 @@ class RowValidator:
 
         id_cipher, id_hash, id_mask = self.protect_id(id_value)
         phone_cipher, phone_hash, phone_mask = self.protect_phone(phone)
-        values = [
+        copy = copy_line(grid_id, name, gender, birth_iso, id_cipher, id_hash, id_mask, phone_cipher, phone_hash, phone_mask,
+                         ethnicity, residence_type, address, relation, moved_in_iso)
+        return [
             number, grid_id, building, unit, room, household, name, gender, birth, id_cipher, id_hash, id_mask,
-            phone_cipher, phone_hash, phone_mask, ethnicity, residence_type, address, relation, moved_in_on,
-        ]
-        values.append(copy_tail(values))
-        return values, []
+            phone_cipher, phone_hash, phone_mask, ethnicity, residence_type, address, relation, moved_in_on, copy,
+        ], []
 
 
 # What writing on PostgreSQL reads of a validated row (``writing``): its line, its place,

@@ -9,7 +9,8 @@ rows. Elsewhere (SQLite) ``bulk_create``.
 """
 
 import io
-from operator import add, itemgetter
+from itertools import chain, repeat
+from operator import itemgetter
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -195,13 +196,13 @@ def _copy_new_places(cursor, cache: dict, model, missing: list[tuple], wanted: d
     ids = [pk for (pk,) in cursor.fetchall()]
     constants = _PLACE_COPY_CONSTANTS[model] + ((timezone.now().isoformat(),) if model is Building else ())
     tail = "".join("\t" + value for value in constants) + "\n"
-    lines = []
-    for pk, key in zip(ids, missing, strict=True):
-        name = key[1].translate(_COPY_ESCAPES) if _COPY_UNSAFE.search(key[1]) else key[1]
-        if extra:
-            value = wanted[key].get(extra)
-            name += "\t" + (COPY_NULL if value is None else str(value))
-        lines.append(f"{pk}\t{key[0]}\t{name}{tail}")
+    names = [key[1] for key in missing]
+    if _COPY_UNSAFE.search("".join(names)):  # one look for the batch (per key it was a third of this function)
+        names = [name.translate(_COPY_ESCAPES) for name in names]
+    if extra:
+        names = [f"{name}\t{COPY_NULL if value is None else value}"
+                 for name, value in zip(names, [wanted[key].get(extra) for key in missing], strict=True)]
+    lines = [f"{pk}\t{key[0]}\t{name}{tail}" for pk, key, name in zip(ids, missing, names, strict=True)]
     columns = ", ".join(["id", first, second] + ([extra] if extra else []) + list(constant_columns))
     try:
         with transaction.atomic(), connection.wrap_database_errors:  # psycopg2's error as Django's
@@ -255,10 +256,10 @@ def _copy_lines(rows, links, end: str | None = None) -> io.StringIO:
     every line, or without ``end`` the row number (the staging table)."""
     ids = {link: f"{COPY_NULL if link[0] is None else link[0]}\t{COPY_NULL if link[1] is None else link[1]}\t"
            for link in set(links)}
-    lines = map(add, map(ids.__getitem__, links), [row[R_COPY] if len(row) > R_COPY else copy_tail(row) for row in rows])
-    if end is None:
-        return io.StringIO("".join(map(add, lines, [f"\t{row[R_LINE]}\n" for row in rows])))
-    return io.StringIO(end.join(lines) + end)
+    tails = [row[R_COPY] if len(row) > R_COPY else copy_tail(row) for row in rows]
+    ends = repeat(end) if end is not None else [f"\t{row[R_LINE]}\n" for row in rows]
+    # One join of the pieces: joining lines made first by concatenation took ~5 times longer.
+    return io.StringIO("".join(chain.from_iterable(zip(map(ids.__getitem__, links), tails, ends, strict=False))))  # ends may repeat
 
 
 def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache):

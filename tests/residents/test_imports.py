@@ -2,6 +2,7 @@
 wrong type; re-import; the Celery task path; the command."""
 
 import datetime
+import gc
 import sys
 
 import pytest
@@ -303,10 +304,11 @@ def test_a_batch_that_fails_stops_the_import_and_the_batches_before_it_stay(staf
     from residents.imports import writing
 
     settings.RESIDENT_IMPORT_BATCH = 2
-    real, calls = writing.write_batch, []
+    real, calls, collecting = writing.write_batch, [], []
 
     def second_fails(rows, places, scope_paths, **links):
         calls.append(len(rows))
+        collecting.append(gc.isenabled())
         if len(calls) == 2:
             raise RuntimeError("the database went away")
         return real(rows, places, scope_paths, **links)
@@ -319,3 +321,4 @@ def test_a_batch_that_fails_stops_the_import_and_the_batches_before_it_stay(staf
     job = ResidentImport.objects.get()
     assert job.status == ImportStatus.FAILED and "internal error" in job.message
     assert Resident.objects.count() == 2  # the first batch; nothing of the second or after
+    assert collecting == [False, False] and gc.isenabled()  # the cycle collector paused for the import only
