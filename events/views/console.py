@@ -32,7 +32,8 @@ def queue(request):
 
 @login_required
 def event_map(request):
-    return render(request, "events/map.html")
+    texts = {"events": _("open events"), "grids": _("grids"), "failed": _("The map data could not be loaded.")}
+    return render(request, "events/map.html", {"map_texts": texts})
 
 
 def _bbox(value: str):
@@ -80,6 +81,8 @@ def dashboard(request):
     return render(request, "events/dashboard.html", {
         "form": form, "figures": figures, "start": start, "end": end,
         "charts": json.loads(json.dumps(charts, cls=DjangoJSONEncoder)),
+        "chart_texts": {"new": _("New"), "closed": _("Closed"), "events": _("Events"), "rate": f"{_('On-time rate')} (%)",
+                        "empty": _("No data in this period")},
     })
 
 
