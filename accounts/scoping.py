@@ -319,21 +319,9 @@ def events_visible_to(user) -> QuerySet:
 
     Written with ``IN (subquery)`` conditions so PostgreSQL can OR index scans together
     instead of joining every event to its grid."""
-    from events.models import Event, EventGroupObjectPermission, EventUserObjectPermission
+    from events.models import Event
 
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Event.objects.none()
-    scope = user_scope(user)
-    if scope.is_global:
-        return Event.objects.all()
-    condition = Q(reporter=user)
-    if scope.area_paths:
-        condition |= Q(grid_id__in=Area.objects.filter(subtree_q(scope.area_paths)).values("id"))
-    condition |= Q(pk__in=EventGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename="view_event").values("content_object_id"))
-    condition |= Q(pk__in=EventUserObjectPermission.objects.filter(
-        user=user, permission__codename="view_event").values("content_object_id"))
-    return Event.objects.filter(condition)
+    return _events_visible(user, Event.objects.all(), correlated=False)
 
 
 def event_visible_to(user, event_id) -> QuerySet:
@@ -347,22 +335,38 @@ def events_among_visible_to(user, ids) -> QuerySet:
     PostgreSQL checks against these rows through the indexes instead of first hashing
     every grant the user holds (a department handler at a million events holds tens of
     thousands)."""
-    from events.models import Event, EventGroupObjectPermission, EventUserObjectPermission
+    from events.models import Event
 
+    return _events_visible(user, Event.objects.filter(pk__in=ids), correlated=True)
+
+
+def _events_visible(user, events: QuerySet, *, correlated: bool) -> QuerySet:
     if user is None or not user.is_authenticated or not user.is_active:
-        return Event.objects.none()
+        return events.none()
     scope = user_scope(user)
-    one = Event.objects.filter(pk__in=ids)
     if scope.is_global:
-        return one
+        return events
+    group_grants, user_grants = _event_grants(user)
     condition = Q(reporter=user)
-    if scope.area_paths:
-        condition |= Exists(Area.objects.filter(subtree_q(scope.area_paths), pk=OuterRef("grid_id")))
-    condition |= Exists(EventGroupObjectPermission.objects.filter(
-        content_object_id=OuterRef("pk"), group__user=user, permission__codename="view_event"))
-    condition |= Exists(EventUserObjectPermission.objects.filter(
-        content_object_id=OuterRef("pk"), user=user, permission__codename="view_event"))
-    return one.filter(condition)
+    if correlated:
+        if scope.area_paths:
+            condition |= Exists(Area.objects.filter(subtree_q(scope.area_paths), pk=OuterRef("grid_id")))
+        condition |= Exists(group_grants.filter(content_object_id=OuterRef("pk")))
+        condition |= Exists(user_grants.filter(content_object_id=OuterRef("pk")))
+    else:
+        if scope.area_paths:
+            condition |= Q(grid_id__in=Area.objects.filter(subtree_q(scope.area_paths)).values("id"))
+        condition |= Q(pk__in=group_grants.values("content_object_id"))
+        condition |= Q(pk__in=user_grants.values("content_object_id"))
+    return events.filter(condition)
+
+
+def _event_grants(user) -> tuple[QuerySet, QuerySet]:
+    """The ``view_event`` grants that reach the user: their groups' (a department's) and their own."""
+    from events.models import EventGroupObjectPermission, EventUserObjectPermission
+
+    return (EventGroupObjectPermission.objects.filter(group__user=user, permission__codename="view_event"),
+            EventUserObjectPermission.objects.filter(user=user, permission__codename="view_event"))
 
 
 def may_see_event(user, event) -> bool:
@@ -370,8 +374,6 @@ def may_see_event(user, event) -> bool:
     subtrees and their own filings are checked here, the django-guardian grants with one
     indexed lookup only when those do not decide. The transition entry point locks the
     event by its key and asks this, instead of compiling and planning the whole scope."""
-    from events.models import EventGroupObjectPermission, EventUserObjectPermission
-
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     scope = user_scope(user)
@@ -379,10 +381,7 @@ def may_see_event(user, event) -> bool:
         return True
     if event.grid_id is not None and any(event.grid.path.startswith(path) for path in scope.area_paths):
         return True
-    return (EventGroupObjectPermission.objects.filter(content_object_id=event.pk, group__user=user,
-                                                      permission__codename="view_event").exists()
-            or EventUserObjectPermission.objects.filter(content_object_id=event.pk, user=user,
-                                                        permission__codename="view_event").exists())
+    return any(grants.filter(content_object_id=event.pk).exists() for grants in _event_grants(user))
 
 
 def access_event(user, event_id):

@@ -13,16 +13,11 @@ COMMAND_LEVELS = (AreaLevel.STREET, AreaLevel.DISTRICT, AreaLevel.CITY, AreaLeve
 CENTERS = Derived("centers")
 
 
-def command_center_for(area: Area) -> Area:
-    """The nearest node at or above ``area`` that has a command center."""
-    nodes = Area.objects.filter(path__in=ancestor_paths(area.path), level__in=COMMAND_LEVELS).order_by("-depth")
-    return nodes.first() or area
-
-
 def command_center_id_for(area: Area) -> int:
-    """``command_center_for(area).pk``, from ``CENTERS`` until an area changes: the
-    nodes that have a command center (a few hundred in a city) are read once, so the
-    first filing in each grid finds its center in memory too."""
+    """The nearest node at or above ``area`` that has a command center (the area itself
+    if none does), from ``CENTERS`` until an area changes: the nodes that have a command
+    center (a few hundred in a city) are read once, so the first filing in each grid
+    finds its center in memory too."""
     centers = CENTERS.get("all", lambda: dict(Area.objects.filter(level__in=COMMAND_LEVELS).values_list("path", "pk")))
     for path in reversed(ancestor_paths(area.path)):
         if path in centers:
