@@ -242,8 +242,10 @@ class Event(models.Model):
             models.Index(fields=["category", "-reported_at"], name="events_by_category"),
             models.Index(fields=["primary_department", "state"], name="events_by_department"),
             models.Index(fields=["reporter", "-reported_at"], name="events_by_reporter"),
-            models.Index(fields=["latitude", "longitude"], name="events_by_position",
-                         condition=Q(latitude__isnull=False)),
+            # The duplicate check at filing (``events.selectors.open_events_near``): open
+            # events of one small class near a point; partial, so a closed event leaves it.
+            models.Index(fields=["category", "latitude", "longitude"], include=["reported_at"], name="events_open_near",
+                         condition=Q(state__in=OPEN_STATES, latitude__isnull=False)),
             # The dashboard's closures per day and departments' results per period.
             models.Index(fields=["closed_at"], name="events_by_closed", condition=Q(closed_at__isnull=False)),
             models.Index(fields=["handled_at"], name="events_by_handled", condition=Q(handled_at__isnull=False)),

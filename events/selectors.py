@@ -36,7 +36,7 @@ def open_events_near(events, *, category_id: int, latitude: float, longitude: fl
         events.filter(category_id=category_id, state__in=OPEN_STATES, reported_at__gte=since,
                       latitude__range=(latitude - d_lat, latitude + d_lat),
                       longitude__range=(longitude - d_lon, longitude + d_lon))
-        .values_list("pk", "latitude", "longitude")[:200]
+        .order_by().values_list("pk", "latitude", "longitude")[:200]  # sorted by distance below
     )
     found = sorted((distance_metres(latitude, longitude, lat, lon), pk) for pk, lat, lon in nearby)
     return [(distance, pk) for distance, pk in found if distance <= radius][:limit]

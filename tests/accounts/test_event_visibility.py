@@ -1,14 +1,21 @@
 """The three ways of asking whether someone may see an event agree: the list's scope
 (``events_visible_to``), the single-row check pages use (``event_visible_to`` /
 ``access_event``) and the in-memory check the transition entry point makes on the event
-it has locked (``may_see_event``)."""
+it has locked (``may_see_event``), also for the events one event names
+(``event_ids_visible_among``)."""
 
 import pytest
 from django.http import Http404
 from guardian.shortcuts import assign_perm
 
 from accounts.models import Role
-from accounts.scoping import access_event, event_visible_to, events_visible_to, may_see_event
+from accounts.scoping import (
+    access_event,
+    event_ids_visible_among,
+    event_visible_to,
+    events_visible_to,
+    may_see_event,
+)
 from events.models import Event
 from workflow.services import event_transition
 
@@ -19,12 +26,13 @@ def _answers(user, event):
     listed = events_visible_to(user).filter(pk=event.pk).exists()
     single = event_visible_to(user, event.pk).exists()
     loaded = may_see_event(user, Event.objects.select_related("grid").get(pk=event.pk))
+    named = event.pk in event_ids_visible_among(user, [event.pk, None])
     try:
         access_event(user, event.pk)
         accessed = True
     except Http404:
         accessed = False
-    return listed, single, loaded, accessed
+    return listed, single, loaded, named, accessed
 
 
 @pytest.mark.django_db
