@@ -12,26 +12,30 @@ it is their own finished work, and their assessment counts it.
 assignment; migration ``events.0004`` applied the same rule to the grants given before.
 """
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import connection
 
+from accounts.models import Department
 from events.models import Event, EventDepartment, EventGroupObjectPermission
 
 # Transitions after which some department's grant may no longer apply.
 ENDS_ASSIGNMENTS = frozenset({"dispatch", "return", "escalate", "close", "close_special", "assess", "archive", "merge", "reject"})
 
-
-def stale_department_grants(events: QuerySet | None = None) -> QuerySet:
-    """Grants held by a department's group on an event the department no longer works on."""
-    active = EventDepartment.objects.filter(
-        event_id=OuterRef("content_object_id"), department__group_id=OuterRef("group_id"), ended_at__isnull=True,
-    )
-    grants = EventGroupObjectPermission.objects.filter(group__department__isnull=False)
-    if events is not None:
-        grants = grants.filter(content_object__in=events)
-    return grants.exclude(Exists(active))
+# Grants on one event held by a department's group whose department no longer works on
+# it (no active assignment), removed in one statement (written out once: composing the
+# ORM's correlated delete cost more than running it).
+_REVOKE_SQL = f"""
+    DELETE FROM {EventGroupObjectPermission._meta.db_table} AS held
+    WHERE held.content_object_id = %s
+      AND EXISTS (SELECT 1 FROM {Department._meta.db_table} AS department WHERE department.group_id = held.group_id)
+      AND NOT EXISTS (
+          SELECT 1 FROM {EventDepartment._meta.db_table} AS assignment
+          JOIN {Department._meta.db_table} AS department ON department.id = assignment.department_id
+          WHERE assignment.event_id = held.content_object_id AND department.group_id = held.group_id
+            AND assignment.ended_at IS NULL)"""
 
 
 def event_grants_revoke_stale(*, event: Event) -> int:
     """Remove the department grants on ``event`` that no longer apply; how many were removed."""
-    removed, _by_model = stale_department_grants(Event.objects.filter(pk=event.pk)).delete()
-    return removed
+    with connection.cursor() as cursor:
+        cursor.execute(_REVOKE_SQL, [event.pk])
+        return cursor.rowcount

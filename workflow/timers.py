@@ -118,23 +118,32 @@ def timers_start(*, event, stages, at: datetime, limits: Limits, handle_by: date
 
 
 # Written out once: every transition but one stops timers, and composing this statement
-# through the ORM's conditional expressions cost more than running it.
+# through the ORM's conditional expressions cost more than running it. The same statement
+# reads the timers it leaves running (the statement's snapshot is from before its
+# UPDATE, so the ones it stops are told apart by their ids), which the light needs.
+_LIVE_COLUMNS = ("id", "stage", "state", "phase", "warn_at", "due_at")
 _STOP_SQL = f"""
-    UPDATE {Timer._meta.db_table}
-    SET breached = breached OR COALESCE(CASE WHEN state = %s THEN paused_at > due_at ELSE due_at < %s END, FALSE),
-        state = %s, stopped_at = %s, next_check_at = NULL
-    WHERE event_id = %s AND state <> %s AND stage IN ({{stages}})"""
+    WITH stopped AS (
+        UPDATE {Timer._meta.db_table}
+        SET breached = breached OR COALESCE(CASE WHEN state = %s THEN paused_at > due_at ELSE due_at < %s END, FALSE),
+            state = %s, stopped_at = %s, next_check_at = NULL
+        WHERE event_id = %s AND state <> %s AND stage IN ({{stages}})
+        RETURNING id)
+    SELECT {", ".join(_LIVE_COLUMNS)} FROM {Timer._meta.db_table}
+    WHERE event_id = %s AND state <> %s AND id NOT IN (SELECT id FROM stopped)"""
 
 
-def timers_stop(*, event, stages, at: datetime) -> None:
+def timers_stop(*, event, stages, at: datetime) -> list[Timer]:
     """Stop the stages' live timers in one statement; a stage ended after its due time
-    (a paused one: at its pause) is marked as breached."""
-    stages = list(stages)
+    (a paused one: at its pause) is marked as breached. Returns the event's timers still
+    live (with the fields its light needs), read by the same statement."""
+    stages = list(stages) or [""]  # no stage to stop: the statement only reads
     moment = connection.ops.adapt_datetimefield_value(at)
+    stopped = TimerState.STOPPED.value
     with connection.cursor() as cursor:
         cursor.execute(_STOP_SQL.format(stages=", ".join(["%s"] * len(stages))),
-                       [TimerState.PAUSED.value, moment, TimerState.STOPPED.value, moment, event.pk, TimerState.STOPPED.value,
-                        *stages])
+                       [TimerState.PAUSED.value, moment, stopped, moment, event.pk, stopped, *stages, event.pk, stopped])
+        return [Timer.from_db(connection.alias, _LIVE_COLUMNS, row) for row in cursor.fetchall()]
 
 
 def timers_pause(*, event, at: datetime) -> None:
@@ -200,9 +209,10 @@ def light_times(timers) -> tuple[datetime | None, datetime | None]:
     return min(yellow, default=None), min(red, default=None)
 
 
-def event_refresh_light(event) -> list[str]:
-    """Recompute the event's light, current due time and light times from its timers (the caller saves)."""
-    timers = list(Timer.objects.filter(event=event).exclude(state=TimerState.STOPPED))
+def event_refresh_light(event, live=None) -> list[str]:
+    """Recompute the event's light, current due time and light times from its live
+    timers (read here unless given: ``live``); the caller saves."""
+    timers = list(Timer.objects.filter(event=event).exclude(state=TimerState.STOPPED)) if live is None else live
     event.light, event.due_at = light_of(timers)
     event.yellow_at, event.red_at = light_times(timers)
     return ["light", "due_at", "yellow_at", "red_at"]

@@ -68,18 +68,18 @@ def test_filing_costs_a_fixed_number_of_statements(cast, subscribed, warm):
 
 # Each transition, inside the test's savepoint pair: the lock (by key; the actor's areas
 # and filings are checked in memory, a department's grant with one more lookup), the timers
-# stopped (one UPDATE) and started (one INSERT), the live timers for the light, the
-# event's row, the timeline row, the webhook delivery (the notifications' INSERT is not
-# seen by the capture). Dispatch adds the department (its scope check), the assignments
-# ended and written, the groups' grants (the permission's id, one INSERT) and the stale
-# grants removed. Accept also awards the reporting grid worker's points as the work is
-# recorded (assessment.receivers): one INSERT … ON CONFLICT DO NOTHING per active rule
-# (accepted report, valid report), the rules themselves read from memory.
+# stopped with the live ones read for the light (one statement), the timers started (one
+# INSERT), the event's row, the timeline row, the webhook delivery (the notifications'
+# INSERT is not seen by the capture). Dispatch adds the department (its scope check), the
+# assignments ended and written, the groups' grants (the permission's id, one INSERT) and
+# the stale grants removed. Accept also awards the reporting grid worker's points as the
+# work is recorded (assessment.receivers): one INSERT … ON CONFLICT DO NOTHING per active
+# rule (accepted report, valid report), the rules themselves read from memory.
 TRANSITIONS = [
-    ("accept", "dispatcher", {}, 11),
-    ("dispatch", "dispatcher", {"primary": "S1_cg"}, 15),
-    ("sign", "handler", {}, 10),
-    ("feedback", "handler", {"result": "已清理"}, 10),
+    ("accept", "dispatcher", {}, 10),
+    ("dispatch", "dispatcher", {"primary": "S1_cg"}, 14),
+    ("sign", "handler", {}, 9),
+    ("feedback", "handler", {"result": "已清理"}, 9),
 ]
 
 

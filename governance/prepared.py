@@ -1,0 +1,114 @@
+"""Querysets composed once: the hot paths of the transition entry point run the same
+statement with other keys thousands of times an hour, and composing it through the ORM
+(resolving lookups, joins, ``select_related``, ``FOR UPDATE``) cost more than running it.
+
+``Prepared(make)`` calls ``make(*keys)`` once per process with marker keys, lets the ORM
+compose the statement, and remembers it with where each key goes; later calls run that
+statement with the real keys and build the rows exactly as the ORM's own iterator does
+(the model with ``Model.from_db``, the ``select_related`` objects with Django's related
+populators, every field's converters). The statement is the ORM's, so what it reads and
+locks is what the queryset says; only the composing is done once.
+
+Use it where a queryset's shape never changes between calls (the same filters, joins
+and options; only the values of the keys differ) and the keys are integers."""
+
+import threading
+
+from django.db import connections
+from django.db.models.query import get_related_populators
+
+# Marker values no key takes (ids are positive), one per key, to find each key's place
+# among the composed statement's parameters.
+_MARKERS = (-730_001, -730_002, -730_003, -730_004)
+
+
+class _Statement:
+    def __init__(self, queryset, using, keys: int):
+        compiler = queryset.query.get_compiler(using=using)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        self.places = []
+        for marker in _MARKERS[:keys]:
+            places = [index for index, value in enumerate(self.params) if value == marker]
+            if len(places) != 1:
+                raise ValueError(f"each key must appear once among the statement's parameters: {self.sql} {params}")
+            self.places.append(places[0])
+        self.model = queryset.model
+        self.flat = queryset._fields is not None  # values_list(): plain rows, no instances
+        select = compiler.select
+        self.converters = list(compiler.get_converters([column for column, _sql, _alias in select]).items())
+        if not self.flat:
+            klass_info = compiler.klass_info
+            self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+            self.init_list = [column[0].target.attname for column in select[self.start:self.end]]
+            self.populators = get_related_populators(klass_info, select, using)
+
+    def rows(self, using, keys) -> list:
+        params = list(self.params)
+        for place, key in zip(self.places, keys, strict=True):
+            params[place] = key
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if not self.converters:
+            return rows
+        converted = []
+        for row in map(list, rows):
+            for position, (functions, expression) in self.converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+            converted.append(row)
+        return converted
+
+    def instances(self, using, keys) -> list:
+        found = []
+        for row in self.rows(using, keys):
+            instance = self.model.from_db(using, self.init_list, row[self.start:self.end])
+            for populator in self.populators:
+                populator.populate(row, instance)
+            found.append(instance)
+        return found
+
+
+class Prepared:
+    """A queryset ``make(*keys)`` composed once per process and database, run with the
+    keys given to ``get``, ``first`` or ``rows``."""
+
+    def __init__(self, make, *, keys: int = 1, using: str = "default"):
+        self._make, self._keys, self._using = make, keys, using
+        self._statement = None
+        self._lock = threading.Lock()
+
+    def _ready(self) -> _Statement:
+        statement = self._statement
+        if statement is None:
+            with self._lock:
+                if self._statement is None:
+                    self._statement = _Statement(self._make(*_MARKERS[:self._keys]), self._using, self._keys)
+                statement = self._statement
+        return statement
+
+    def _checked(self, keys) -> tuple:
+        if len(keys) != self._keys or any(not isinstance(key, int) or isinstance(key, bool) for key in keys):
+            raise ValueError(f"expected {self._keys} integer key(s), got {keys!r}")
+        return keys
+
+    def first(self, *keys):
+        """The first instance (or row, for ``values_list``) the statement finds, or ``None``."""
+        statement = self._ready()
+        keys = self._checked(keys)
+        found = statement.rows(self._using, keys) if statement.flat else statement.instances(self._using, keys)
+        return found[0] if found else None
+
+    def get(self, *keys):
+        """The one instance the statement finds; the model's ``DoesNotExist`` if none."""
+        found = self.first(*keys)
+        if found is None:
+            raise self._ready().model.DoesNotExist(f"{self._ready().model.__name__} {keys!r} does not exist")
+        return found
+
+    def rows(self, *keys) -> list:
+        return self._ready().rows(self._using, self._checked(keys))
