@@ -394,17 +394,22 @@ def may_see_event(user, event) -> bool:
 
 def event_ids_visible_among(user, ids) -> set:
     """Of the few events ``ids``, the ids the user may see: ``may_see_event`` on each,
-    read with its reporter and grid path only (one short query; none for a city-wide
-    user). For the events one event names (its duplicate, what it was merged into)."""
-    from events.models import Event
-
+    read with its reporter and grid path only (one short query each). For the events one
+    event names (its duplicate, what it was merged into)."""
     ids = set(ids) - {None}
     if not ids or user is None or not user.is_authenticated or not user.is_active:
         return set()
-    if user_scope(user).is_global:
-        return set(Event.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    rows = Event.objects.filter(pk__in=ids).values_list("pk", "reporter_id", "grid__path")
+    rows = [row for pk in ids if (row := _SEEN_AS.first(int(pk))) is not None]
     return {pk for pk, reporter_id, path in rows if _may_see(user, pk, reporter_id, path)}
+
+
+def _seen_as(pk):
+    from events.models import Event
+
+    return Event.objects.filter(pk=pk).values_list("pk", "reporter_id", "grid__path")
+
+
+_SEEN_AS = Prepared(_seen_as)  # an event's id, reporter and grid path, composed once per process
 
 
 def _may_see(user, pk, reporter_id, grid_path) -> bool:

@@ -25,6 +25,7 @@ from events.attachments import EXTENSIONS, attachment_check, thumbnail_of
 from events.models import TEXT_LIMITS, Attachment, AttachmentStage, Category, Channel, Event, EventSequence, State, Urgency
 from events.reporter import reporter_fields
 from governance.cache import Derived
+from governance.prepared import Prepared
 from grids.models import GRID_LEVELS, Area
 from grids.spatial import grid_id_at
 
@@ -118,6 +119,11 @@ def _category(category) -> Category:
     return chosen
 
 
+# A filing's grid, composed once per process (governance.prepared): a city's filings are
+# spread over thousands of grids, so the grid is rarely in memory already.
+_GRID = Prepared(lambda pk: Area.objects.defer("boundary").filter(pk=pk))
+
+
 def _grid(*, actor, grid, latitude, longitude) -> Area:
     if grid is not None:
         grid_id = getattr(grid, "pk", grid)
@@ -130,7 +136,7 @@ def _grid(*, actor, grid, latitude, longitude) -> Area:
         grid_id = grid_id_at(lat=latitude, lon=longitude)
         if grid_id is None:
             raise ValidationError({"location": _("This location lies outside every grid of the city.")})
-        chosen = copy.copy(CATALOGUE.get(("grid", grid_id), lambda: Area.objects.defer("boundary").get(pk=grid_id)))
+        chosen = copy.copy(CATALOGUE.get(("grid", grid_id), lambda: _GRID.get(int(grid_id))))
     # Staff file in the grids they serve; residents and integrators anywhere.
     if actor is not None and _is_staff_filer(actor) and not area_is_visible(actor, chosen):
         raise ValidationError({"grid": _("This place lies outside the grids you serve.")})

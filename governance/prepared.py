@@ -10,7 +10,10 @@ populators, every field's converters). The statement is the ORM's, so what it re
 locks is what the queryset says; only the composing is done once.
 
 Use it where a queryset's shape never changes between calls (the same filters, joins
-and options; only the values of the keys differ) and the keys are integers."""
+and options; only the values of the keys differ). Keys are integers unless other marker
+values are given (``markers=``: a float for a float column, an aware datetime for a
+datetime one); a key must be of its marker's type, and its value must reach the
+statement unchanged (true of ids, floats and datetimes on PostgreSQL)."""
 
 import threading
 
@@ -23,13 +26,13 @@ _MARKERS = (-730_001, -730_002, -730_003, -730_004)
 
 
 class _Statement:
-    def __init__(self, queryset, using, keys: int):
+    def __init__(self, queryset, using, markers: tuple):
         compiler = queryset.query.get_compiler(using=using)
         self.sql, params = compiler.as_sql()
         self.params = list(params)
         self.places = []
-        for marker in _MARKERS[:keys]:
-            places = [index for index, value in enumerate(self.params) if value == marker]
+        for marker in markers:
+            places = [index for index, value in enumerate(self.params) if type(value) is type(marker) and value == marker]
             if len(places) != 1:
                 raise ValueError(f"each key must appear once among the statement's parameters: {self.sql} {params}")
             self.places.append(places[0])
@@ -77,8 +80,9 @@ class Prepared:
     """A queryset ``make(*keys)`` composed once per process and database, run with the
     keys given to ``get``, ``first`` or ``rows``."""
 
-    def __init__(self, make, *, keys: int = 1, using: str = "default"):
-        self._make, self._keys, self._using = make, keys, using
+    def __init__(self, make, *, keys: int = 1, markers: tuple = (), using: str = "default"):
+        self._make, self._using = make, using
+        self._markers = tuple(markers) or _MARKERS[:keys]
         self._statement = None
         self._lock = threading.Lock()
 
@@ -87,13 +91,14 @@ class Prepared:
         if statement is None:
             with self._lock:
                 if self._statement is None:
-                    self._statement = _Statement(self._make(*_MARKERS[:self._keys]), self._using, self._keys)
+                    self._statement = _Statement(self._make(*self._markers), self._using, self._markers)
                 statement = self._statement
         return statement
 
     def _checked(self, keys) -> tuple:
-        if len(keys) != self._keys or any(not isinstance(key, int) or isinstance(key, bool) for key in keys):
-            raise ValueError(f"expected {self._keys} integer key(s), got {keys!r}")
+        if len(keys) != len(self._markers) or any(
+                not isinstance(key, type(marker)) or isinstance(key, bool) for key, marker in zip(keys, self._markers, strict=True)):
+            raise ValueError(f"expected keys like {self._markers!r}, got {keys!r}")
         return keys
 
     def first(self, *keys):
@@ -107,8 +112,12 @@ class Prepared:
         """The one instance the statement finds; the model's ``DoesNotExist`` if none."""
         found = self.first(*keys)
         if found is None:
-            raise self._ready().model.DoesNotExist(f"{self._ready().model.__name__} {keys!r} does not exist")
+            model = self._ready().model
+            raise model.DoesNotExist(f"{model.__name__} {keys!r} does not exist")
         return found
 
     def rows(self, *keys) -> list:
-        return self._ready().rows(self._using, self._checked(keys))
+        """Every row (or instance) the statement finds."""
+        statement = self._ready()
+        keys = self._checked(keys)
+        return statement.rows(self._using, keys) if statement.flat else statement.instances(self._using, keys)

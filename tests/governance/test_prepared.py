@@ -1,0 +1,61 @@
+"""A statement composed once (``governance.prepared``) reads what the queryset it was
+made from reads: the same rows, the same select_related objects, the fields' converted
+values, for any key; and it refuses keys of the wrong kind."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import transaction
+
+from events.models import Event
+from governance.prepared import Prepared
+
+pytestmark = pytest.mark.django_db
+
+
+def test_instances_with_their_related_objects_match_the_orm(file, cast):
+    first = file(extra={"burst": True, "note": "水管"})
+    second = file(cast["worker"], description="另一处", extra={"depth": 2})
+    prepared = Prepared(lambda pk: Event.objects.select_related("grid", "category").defer("grid__boundary").filter(pk=pk))
+    for event in (first, second):
+        read = prepared.get(event.pk)
+        orm = Event.objects.select_related("grid", "category").get(pk=event.pk)
+        assert (read.pk, read.code, read.description, read.reported_at, read.state) == (
+            orm.pk, orm.code, orm.description, orm.reported_at, orm.state)
+        assert read.extra == orm.extra and isinstance(read.extra, dict)  # the JSON field's converter ran
+        assert (read.grid.path, read.category.code) == (orm.grid.path, orm.category.code)
+        assert "grid" in read._state.fields_cache  # no further query for the related object
+    assert prepared.first(second.pk + 1000) is None
+    with pytest.raises(Event.DoesNotExist):
+        prepared.get(second.pk + 1000)
+
+
+def test_rows_with_several_kinds_of_keys(file):
+    event = file()
+    prepared = Prepared(
+        lambda pk, since, south: Event.objects.filter(pk=pk, reported_at__gte=since, latitude__gte=south).values_list(
+            "pk", "grid__path"),
+        markers=(-1, datetime(1901, 1, 1, tzinfo=UTC), -1.5),
+    )
+    assert prepared.rows(event.pk, event.reported_at - timedelta(hours=1), event.latitude - 0.01) == [
+        (event.pk, event.grid.path)]
+    assert prepared.rows(event.pk, event.reported_at + timedelta(hours=1), event.latitude - 0.01) == []
+    assert prepared.rows(event.pk, event.reported_at - timedelta(hours=1), event.latitude + 0.01) == []
+    for wrong in [(str(event.pk), event.reported_at, 1.0), (event.pk, "today", 1.0), (True, event.reported_at, 1.0),
+                  (event.pk, event.reported_at)]:
+        with pytest.raises(ValueError):
+            prepared.rows(*wrong)
+
+
+def test_a_locking_statement_is_composed_inside_a_transaction_and_locks(file):
+    event = file()
+    prepared = Prepared(lambda pk: Event.objects.select_for_update().filter(pk=pk))
+    with transaction.atomic():
+        assert prepared.get(event.pk).pk == event.pk
+    assert "FOR UPDATE" in prepared._ready().sql
+
+
+def test_a_key_must_appear_once_in_the_statement(file):
+    prepared = Prepared(lambda pk: Event.objects.filter(pk=pk, reporter_id=pk))
+    with pytest.raises(ValueError, match="once"):
+        prepared.first(1)
