@@ -119,9 +119,25 @@ def _category(category) -> Category:
     return chosen
 
 
-# A filing's grid, composed once per process (governance.prepared): a city's filings are
-# spread over thousands of grids, so the grid is rarely in memory already.
-_GRID = Prepared(lambda pk: Area.objects.defer("boundary").filter(pk=pk))
+# An area by its id, composed once per process (governance.prepared): a city's filings
+# are spread over thousands of grids, so the grid is often not in memory yet.
+_AREA = Prepared(lambda pk: Area.objects.defer("boundary").filter(pk=pk))
+
+
+def _area_cached(pk: int) -> Area:
+    """The area (without its boundary) from the catalogue's memory, or read; a copy, which
+    the caller may change."""
+    return copy.copy(CATALOGUE.get(("grid", pk), lambda: _AREA.get(pk)))
+
+
+def event_relations_cached(event: Event) -> None:
+    """Give ``event`` (read without them) its grid, command center and category from the
+    catalogue's memory (read when missing): the transition entry point locks the bare
+    row and takes these here instead of joining three tables on every transition."""
+    event.grid = _area_cached(event.grid_id) if event.grid_id is not None else None
+    event.command_area = _area_cached(event.command_area_id) if event.command_area_id is not None else None
+    event.category = CATALOGUE.get(("category", ("pk", event.category_id)),
+                                   lambda: Category.objects.filter(pk=event.category_id).first())
 
 
 def _grid(*, actor, grid, latitude, longitude) -> Area:
@@ -136,7 +152,7 @@ def _grid(*, actor, grid, latitude, longitude) -> Area:
         grid_id = grid_id_at(lat=latitude, lon=longitude)
         if grid_id is None:
             raise ValidationError({"location": _("This location lies outside every grid of the city.")})
-        chosen = copy.copy(CATALOGUE.get(("grid", grid_id), lambda: _GRID.get(int(grid_id))))
+        chosen = _area_cached(int(grid_id))
     # Staff file in the grids they serve; residents and integrators anywhere.
     if actor is not None and _is_staff_filer(actor) and not area_is_visible(actor, chosen):
         raise ValidationError({"grid": _("This place lies outside the grids you serve.")})

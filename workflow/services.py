@@ -20,6 +20,7 @@ from events.services import (
     event_by_idempotency_key,
     event_draft,
     event_draft_files_store,
+    event_relations_cached,
 )
 from governance.prepared import Prepared
 from workflow import selectors
@@ -175,8 +176,9 @@ def _lockable(events):
             .defer("grid__boundary", "command_area__boundary"))  # a city's polygons are no transition's business
 
 
-# Composed once per process: composing it cost a third of a transition (governance.prepared).
-_LOCK_BY_KEY = Prepared(lambda pk: _lockable(Event.objects).filter(pk=pk))
+# Composed once per process: composing it cost a third of a transition (governance.prepared);
+# the row alone, its grid, command center and category come from memory.
+_LOCK_BY_KEY = Prepared(lambda pk: Event.objects.select_for_update().filter(pk=pk))
 
 
 def _locked(actor, event_id, token) -> Event:
@@ -189,6 +191,7 @@ def _locked(actor, event_id, token) -> Event:
             event = _lockable(Event.objects.filter(rating_token=token)).get(pk=event_id)
         else:
             event = _LOCK_BY_KEY.get(int(event_id))
+            event_relations_cached(event)
     except (Event.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such event") from None
     if actor is not None and not may_see_event(actor, event):
