@@ -43,7 +43,7 @@ def _box(latitude: float, longitude: float, radius: float) -> tuple[float, float
 def _open_in_box(events, category_id, south, north, west, east, since):
     return (events.filter(category_id=category_id, state__in=OPEN_STATES, reported_at__gte=since,
                           latitude__range=(south, north), longitude__range=(west, east))
-            .order_by().values_list("pk", "latitude", "longitude")[:200])  # sorted by distance below
+            .order_by("-reported_at", "-id").values_list("pk", "latitude", "longitude")[:200])  # the newest, if more
 
 
 def _nearest(rows, latitude, longitude, radius, limit) -> list[tuple[float, int]]:

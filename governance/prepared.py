@@ -13,16 +13,18 @@ Use it where a queryset's shape never changes between calls (the same filters, j
 and options; only the values of the keys differ). Keys are integers unless other marker
 values are given (``markers=``: a float for a float column, an aware datetime for a
 datetime one); a key must be of its marker's type, and its value must reach the
-statement unchanged (true of ids, floats and datetimes on PostgreSQL)."""
+statement unchanged (true of ids, floats and datetimes on PostgreSQL; on other databases
+the ORM composes the queryset every time)."""
 
 import threading
 
 from django.db import connections
 from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
 
 # Marker values no key takes (ids are positive), one per key, to find each key's place
 # among the composed statement's parameters.
-_MARKERS = (-730_001, -730_002, -730_003, -730_004)
+_MARKERS = tuple(-730_001 - index for index in range(8))
 
 
 class _Statement:
@@ -37,6 +39,7 @@ class _Statement:
                 raise ValueError(f"each key must appear once among the statement's parameters: {self.sql} {params}")
             self.places.append(places[0])
         self.model = queryset.model
+        self.locks = queryset.query.select_for_update
         self.flat = queryset._fields is not None  # values_list(): plain rows, no instances
         select = compiler.select
         self.converters = list(compiler.get_converters([column for column, _sql, _alias in select]).items())
@@ -51,19 +54,21 @@ class _Statement:
         for place, key in zip(self.places, keys, strict=True):
             params[place] = key
         connection = connections[using]
+        if self.locks and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if not self.converters:
             return rows
-        converted = []
+        converted = []  # tuples, as the ORM gives values_list() rows
         for row in map(list, rows):
             for position, (functions, expression) in self.converters:
                 value = row[position]
                 for function in functions:
                     value = function(value, expression, connection)
                 row[position] = value
-            converted.append(row)
+            converted.append(tuple(row))
         return converted
 
     def instances(self, using, keys) -> list:
@@ -103,9 +108,7 @@ class Prepared:
 
     def first(self, *keys):
         """The first instance (or row, for ``values_list``) the statement finds, or ``None``."""
-        statement = self._ready()
-        keys = self._checked(keys)
-        found = statement.rows(self._using, keys) if statement.flat else statement.instances(self._using, keys)
+        found = self.rows(*keys)
         return found[0] if found else None
 
     def get(self, *keys):
@@ -118,6 +121,10 @@ class Prepared:
 
     def rows(self, *keys) -> list:
         """Every row (or instance) the statement finds."""
-        statement = self._ready()
         keys = self._checked(keys)
+        if connections[self._using].vendor != "postgresql":
+            # Elsewhere (SQLite, the embedded mode) the driver adapts values itself
+            # (datetimes become text), so the keys' places cannot be found: the ORM runs.
+            return list(self._make(*keys).using(self._using))
+        statement = self._ready()
         return statement.rows(self._using, keys) if statement.flat else statement.instances(self._using, keys)

@@ -122,28 +122,33 @@ def timers_start(*, event, stages, at: datetime, limits: Limits, handle_by: date
 # reads the timers it leaves running (the statement's snapshot is from before its
 # UPDATE, so the ones it stops are told apart by their ids), which the light needs.
 _LIVE_COLUMNS = ("id", "stage", "state", "phase", "warn_at", "due_at")
-_STOP_SQL = f"""
-    WITH stopped AS (
-        UPDATE {Timer._meta.db_table}
-        SET breached = breached OR COALESCE(CASE WHEN state = %s THEN paused_at > due_at ELSE due_at < %s END, FALSE),
-            state = %s, stopped_at = %s, next_check_at = NULL
-        WHERE event_id = %s AND state <> %s AND stage IN ({{stages}})
-        RETURNING id)
-    SELECT {", ".join(_LIVE_COLUMNS)} FROM {Timer._meta.db_table}
+_STOP = f"""
+    UPDATE {Timer._meta.db_table}
+    SET breached = breached OR COALESCE(CASE WHEN state = %s THEN paused_at > due_at ELSE due_at < %s END, FALSE),
+        state = %s, stopped_at = %s, next_check_at = NULL
+    WHERE event_id = %s AND state <> %s AND stage IN ({{stages}})"""
+_STOP_AND_LIVE = f"""
+    WITH stopped AS ({_STOP} RETURNING id)
+    SELECT {', '.join(_LIVE_COLUMNS)} FROM {Timer._meta.db_table}
     WHERE event_id = %s AND state <> %s AND id NOT IN (SELECT id FROM stopped)"""
 
 
 def timers_stop(*, event, stages, at: datetime) -> list[Timer]:
     """Stop the stages' live timers in one statement; a stage ended after its due time
     (a paused one: at its pause) is marked as breached. Returns the event's timers still
-    live (with the fields its light needs), read by the same statement."""
+    live (with the fields its light needs), read by the same statement (on PostgreSQL;
+    SQLite, which takes no ``UPDATE`` inside ``WITH``, runs the two parts one after the other)."""
     stages = list(stages) or [""]  # no stage to stop: the statement only reads
     moment = connection.ops.adapt_datetimefield_value(at)
     stopped = TimerState.STOPPED.value
+    stop = [TimerState.PAUSED.value, moment, stopped, moment, event.pk, stopped, *stages]
+    placeholders = ", ".join(["%s"] * len(stages))
     with connection.cursor() as cursor:
-        cursor.execute(_STOP_SQL.format(stages=", ".join(["%s"] * len(stages))),
-                       [TimerState.PAUSED.value, moment, stopped, moment, event.pk, stopped, *stages, event.pk, stopped])
-        return [Timer.from_db(connection.alias, _LIVE_COLUMNS, row) for row in cursor.fetchall()]
+        if connection.vendor == "postgresql":
+            cursor.execute(_STOP_AND_LIVE.format(stages=placeholders), [*stop, event.pk, stopped])
+            return [Timer.from_db(connection.alias, _LIVE_COLUMNS, row) for row in cursor.fetchall()]
+        cursor.execute(_STOP.format(stages=placeholders), stop)
+    return list(Timer.objects.filter(event=event).exclude(state=stopped).only(*_LIVE_COLUMNS))
 
 
 def timers_pause(*, event, at: datetime) -> None:
