@@ -2,9 +2,6 @@
 broker (Redis in CI): beat fires the sweep, the sweep finds an overdue timer, the case
 escalates to the district and the notifications go out."""
 
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -12,26 +9,14 @@ import pytest
 from django.utils import timezone
 
 from events.models import Event
-from tests.governance.test_celery_worker import ROOT, database_url
+from tests.governance.test_celery_worker import celery_worker, worker_output
 from workflow.models import DeliveryState, Notification
 
 
 @pytest.fixture
 def worker_with_beat(transactional_db, tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "governance.settings_test", "DATABASE_URL": database_url(),
-           "TIMER_SWEEP_SECONDS": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "governance", "worker", "-B", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--hostname", f"beat-test-{os.getpid()}@%h",
-         "-s", str(tmp_path / "beat-schedule")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with celery_worker("beat-test", "-B", "-s", str(tmp_path / "beat-schedule"), env={"TIMER_SWEEP_SECONDS": "1"}) as process:
+        yield process
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,7 +26,7 @@ def test_beat_sweeps_and_a_timer_escalates_the_case(cast, file, worker_with_beat
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        assert worker_with_beat.poll() is None, worker_with_beat.stdout.read()
+        assert worker_with_beat.poll() is None, worker_output(worker_with_beat)
         event.refresh_from_db()
         if event.escalation_level and not Notification.objects.filter(email_state=DeliveryState.PENDING).exists():
             break
@@ -49,7 +34,7 @@ def test_beat_sweeps_and_a_timer_escalates_the_case(cast, file, worker_with_beat
     event.refresh_from_db()
     if not event.escalation_level:  # say why: the worker's last words
         worker_with_beat.terminate()
-        pytest.fail("beat did not sweep the timer within 90 s:\n" + worker_with_beat.stdout.read()[-4000:])
+        pytest.fail("beat did not sweep the timer within 90 s:\n" + worker_output(worker_with_beat))
     assert event.command_area.level == "district"
     assert event.light == "green"  # the district's own accept timer has just started
     assert Event.objects.get(pk=event.pk).was_overdue
@@ -71,7 +56,7 @@ def test_beat_starts_no_sweep_while_one_holds_the_lease(cast, file, worker_with_
     token = sweep_run_acquire(name="timers")  # a long sweep is running
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and SweepRun.objects.get(name="timers").skipped_ticks < 2:
-        assert worker_with_beat.poll() is None, worker_with_beat.stdout.read()
+        assert worker_with_beat.poll() is None, worker_output(worker_with_beat)
         time.sleep(0.5)
     assert SweepRun.objects.get(name="timers").skipped_ticks >= 2, "beat did not tick within 90 s"
     event.refresh_from_db()
