@@ -75,7 +75,8 @@ def test_a_residents_rating_link_arrives_by_sms_and_works_once(open_context, cas
     assert resident.inner_text("#public-state") == "已上报"
     assert "楼道口垃圾三天没人收" in resident.inner_text("#public-description")
     assert resident.locator("#report-photos img").count() == 1
-    assert resident.evaluate("document.querySelector('#report-photos img').naturalWidth") > 0
+    # The photo is loaded lazily (after the page's load event): wait until it has arrived and decoded.
+    wait_until(resident, "(img => img.complete && img.naturalWidth > 0)(document.querySelector('#report-photos img'))")
     shot(resident, "public-track")
 
     event = walk(event, "handled")
