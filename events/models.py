@@ -242,6 +242,9 @@ class Event(models.Model):
             models.Index(fields=["category", "-reported_at"], name="events_by_category"),
             models.Index(fields=["primary_department", "state"], name="events_by_department"),
             models.Index(fields=["reporter", "-reported_at"], name="events_by_reporter"),
+            # The hot-spot analysis (assessment.analytics): events of a period by position.
+            models.Index(fields=["latitude", "longitude"], name="events_by_position",
+                         condition=Q(latitude__isnull=False)),
             # The duplicate check at filing (``events.selectors.open_events_near``): open
             # events of one small class near a point; partial, so a closed event leaves it.
             models.Index(fields=["category", "latitude", "longitude"], include=["reported_at"], name="events_open_near",
