@@ -127,7 +127,7 @@ _AREA = Prepared(lambda pk: Area.objects.defer("boundary").filter(pk=pk))
 def _area_cached(pk: int) -> Area:
     """The area (without its boundary) from the catalogue's memory, or read; a copy, which
     the caller may change."""
-    return copy.copy(CATALOGUE.get(("grid", pk), lambda: _AREA.get(pk)))
+    return copy.copy(CATALOGUE.get(("area", pk), lambda: _AREA.get(pk)))
 
 
 def event_relations_cached(event: Event) -> None:

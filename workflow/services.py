@@ -6,6 +6,8 @@ transition's effect (``workflow.effects``), stops and starts the stage timers, w
 timeline row and the side-effect rows (notifications, webhook deliveries) in one
 transaction, and hands their delivery to the worker after the commit."""
 
+import secrets
+
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -171,11 +173,6 @@ def _fire_once(*, actor, event_id, name, token, attachments, params) -> tuple[Ev
     return event, True
 
 
-def _lockable(events):
-    return (events.select_for_update(of=("self",)).select_related("grid", "command_area", "category")
-            .defer("grid__boundary", "command_area__boundary"))  # a city's polygons are no transition's business
-
-
 # Composed once per process: composing it cost a third of a transition (governance.prepared);
 # the row alone, its grid, command center and category come from memory.
 _LOCK_BY_KEY = Prepared(lambda pk: Event.objects.select_for_update().filter(pk=pk))
@@ -187,13 +184,12 @@ def _locked(actor, event_id, token) -> Event:
     compiling the whole scope into the locking query; a refused actor's lock ends with
     the transaction it rolls back."""
     try:
-        if actor is None and token is not None:
-            event = _lockable(Event.objects.filter(rating_token=token)).get(pk=event_id)
-        else:
-            event = _LOCK_BY_KEY.get(int(event_id))
-            event_relations_cached(event)
+        event = _LOCK_BY_KEY.get(int(event_id))
     except (Event.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such event") from None
+    if actor is None and token is not None and not secrets.compare_digest((event.rating_token or "").encode(), str(token).encode()):
+        raise Http404("No such event")  # the reporter's rating link names this event, and only while it is valid
+    event_relations_cached(event)
     if actor is not None and not may_see_event(actor, event):
         raise Http404("No such event")
     return event

@@ -208,6 +208,17 @@ def test_reporter_rates_through_the_link_without_an_account(client, file, walk, 
     assert client.get(f"/events/rate/{'x' * 32}/").status_code == 404
 
 
+def test_the_entry_point_takes_a_rating_token_only_for_its_own_event(file, walk):
+    # Pages look the event up by its token first; the entry point holds the same rule.
+    event, other = walk(file(), State.VERIFIED), walk(file(description="另一处垃圾"), State.VERIFIED)
+    for token in (other.rating_token, "x" * 32, "评价", ""):
+        with pytest.raises(Http404):
+            event_transition(actor=None, event_id=event.pk, name="rate", token=token, rating="satisfied")
+    event_transition(actor=None, event_id=event.pk, name="rate", token=event.rating_token, rating="satisfied")
+    with pytest.raises(Http404):  # used once: the token is gone
+        event_transition(actor=None, event_id=other.pk, name="rate", token=event.rating_token, rating="satisfied")
+
+
 def test_onsite_resolution_goes_to_the_grid_leader_for_verification(cast, file):
     event = file(category="0601", description="邻里因漏水争吵", resolved_on_site=True, result="已现场调解")
     assert (event.state, event.handler) == (State.HANDLED, cast["worker"])
