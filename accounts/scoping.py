@@ -379,9 +379,14 @@ def _event_grants(user) -> tuple[QuerySet, QuerySet]:
 def _grants(user, groups) -> tuple[QuerySet, QuerySet]:
     from events.models import EventGroupObjectPermission, EventUserObjectPermission
 
-    view = Permission.objects.filter(content_type__app_label="events", codename="view_event").order_by().values("id")[:1]
-    return (EventGroupObjectPermission.objects.filter(group_id__in=groups, permission_id=Subquery(view)),
-            EventUserObjectPermission.objects.filter(user=user, permission_id=Subquery(view)))
+    view = view_event_permission()
+    return (EventGroupObjectPermission.objects.filter(group_id__in=groups, permission_id=view),
+            EventUserObjectPermission.objects.filter(user=user, permission_id=view))
+
+
+def view_event_permission() -> Subquery:
+    """The id of the ``events.view_event`` permission, as a sub-select."""
+    return Subquery(Permission.objects.filter(content_type__app_label="events", codename="view_event").order_by().values("id")[:1])
 
 
 def may_see_event(user, event) -> bool:

@@ -109,8 +109,8 @@ def prepare(user: str, deep: int, handler: str | None) -> dict:
         # ones): give each dispatched event its department's grant, so a handler's list
         # is what it would be in a real city (idempotent).
         cursor.execute("""
-            INSERT INTO events_eventgroupobjectpermission (permission_id, group_id, content_object_id)
-            SELECT permission.id, department.group_id, event.id
+            INSERT INTO events_eventgroupobjectpermission (permission_id, group_id, content_object_id, reported_at)
+            SELECT permission.id, department.group_id, event.id, event.reported_at
             FROM events_event event JOIN accounts_department department ON department.id = event.primary_department_id
             CROSS JOIN (SELECT auth_permission.id FROM auth_permission JOIN django_content_type
                         ON django_content_type.id = auth_permission.content_type_id

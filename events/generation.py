@@ -70,7 +70,7 @@ TIMER_COLUMNS = ("event_id", "stage", "state", "phase", "amount", "unit", "start
                  "escalate_at", "next_check_at", "paused_at", "stopped_at", "breached")
 TIMELINE_COLUMNS = ("event_id", "at", "actor_id", "actor_kind", "transition", "from_state", "to_state", "note", "data")
 # The primary department's group may read a dispatched event (the grant dispatch writes).
-GRANT_COLUMNS = ("permission_id", "group_id", "content_object_id")
+GRANT_COLUMNS = ("permission_id", "group_id", "content_object_id", "reported_at")
 
 
 @dataclass
@@ -396,7 +396,7 @@ def _one(rng, context, calendar, now, until, days, open_only, event_id, sequence
     handled = DEPTH.get(state, 0) >= DEPTH[State.HANDLED] and not final
     assigned = department if DEPTH.get(state, 0) >= DEPTH[State.DISPATCHED] and not final else None
     if assigned is not None and context.department_groups.get(assigned):
-        grants.append((context.view_event, context.department_groups[assigned], event_id))
+        grants.append((context.view_event, context.department_groups[assigned], event_id, reported))
     events.append((
         event_id, code, channel, worker, "", "", grid_id, street, f"{grid_name}附近",
         latitude, longitude, category_id, "normal", f"{category_name}（生成数据）", "{}", state, False, suspended, False, 0,

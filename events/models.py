@@ -307,19 +307,33 @@ def light_filter(light: str, now) -> Q:
 
 # Object-level access to one event (django-guardian, direct foreign keys so the scoping
 # query joins by index instead of casting ids to text). Dispatch grants the departments'
-# groups ``events.view_event`` on the event.
-class EventUserObjectPermission(UserObjectPermissionBase):
+# groups ``events.view_event`` on the event. Each grant carries its event's ``reported_at``
+# (set once at filing, never changed): a list of what a department may read is walked in
+# that order on the grants' own index (``accounts.scoping.events_visible_page_ids``)
+# instead of passing over the events it may not read.
+class _FillsReportedAt:
+    def save(self, *args, **kwargs):
+        if self.reported_at is None:  # a grant made one at a time (django-guardian's assign_perm)
+            self.reported_at = self.content_object.reported_at
+        super().save(*args, **kwargs)
+
+
+class EventUserObjectPermission(_FillsReportedAt, UserObjectPermissionBase):
     content_object = models.ForeignKey(Event, on_delete=models.CASCADE)
+    reported_at = models.DateTimeField(_("reported at"), editable=False)
 
     class Meta(UserObjectPermissionBase.Meta):
         abstract = False
+        indexes = [models.Index(fields=["user", "permission", "-reported_at", "-content_object"], name="events_user_grant_newest")]
 
 
-class EventGroupObjectPermission(GroupObjectPermissionBase):
+class EventGroupObjectPermission(_FillsReportedAt, GroupObjectPermissionBase):
     content_object = models.ForeignKey(Event, on_delete=models.CASCADE)
+    reported_at = models.DateTimeField(_("reported at"), editable=False)
 
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
+        indexes = [models.Index(fields=["group", "permission", "-reported_at", "-content_object"], name="events_group_grant_newest")]
 
 
 class DepartmentRole(models.TextChoices):

@@ -74,7 +74,8 @@ def _dispatch(event, actor, params, now):
     if groups:
         permission = Permission.objects.only("pk").get(content_type__app_label="events", codename="view_event")
         EventGroupObjectPermission.objects.bulk_create(
-            [EventGroupObjectPermission(permission=permission, group_id=group, content_object=event) for group in sorted(groups)],
+            [EventGroupObjectPermission(permission=permission, group_id=group, content_object=event, reported_at=event.reported_at)
+             for group in sorted(groups)],
             ignore_conflicts=True)
     event.primary_department = primary
     event.dispatched_at = now

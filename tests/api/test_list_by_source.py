@@ -1,0 +1,120 @@
+"""A list read source by source of visibility (``accounts.visible_pages``) shows what the
+scope shows, in the same order, page after page, forwards and back, with any filter:
+the sources only narrow the scoped query, so a source left out or read in the wrong
+order would lose rows, which these walks would see."""
+
+import datetime
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.db.models import Q
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from accounts.models import Role
+from accounts.scoping import events_visible_to, forget_scope
+from accounts.services import role_grant
+from accounts.visible_pages import events_visible_candidates
+from events.models import Event, EventGroupObjectPermission, EventUserObjectPermission, Light, light_filter
+from workflow.services import event_transition
+
+from ..conftest import INSIDE_G11
+
+# In G21 (street S2), outside the street of the handler's department.
+INSIDE_G21 = {"latitude": 27.705, "longitude": 112.025}
+
+
+def _cursor(link):
+    return parse_qs(urlparse(link).query)["cursor"][0] if link else None
+
+
+def _walk(http, query: str, size: int):
+    """Every page forwards, then every page back from the last; the ids in list order."""
+    pages, url = [], f"/api/v1/events/?page_size={size}&{query}"
+    while url:
+        answer = http.get(url)
+        assert answer.status_code == 200, answer.content
+        body = answer.json()
+        pages.append([row["id"] for row in body["results"]])
+        url = body["next"]
+    back, url = [pages[-1]], None
+    last = http.get(f"/api/v1/events/?page_size={size}&{query}&cursor={_cursor(body['previous'])}") if body["previous"] else None
+    while last is not None:
+        page = last.json()
+        back.insert(0, [row["id"] for row in page["results"]])
+        last = http.get(page["previous"]) if page["previous"] else None
+    return [pk for page in pages for pk in page], [pk for page in back for pk in page]
+
+
+@pytest.fixture
+def city(cast, departments, tree, make_user, file, walk):
+    """Events at distinct and at equal moments: dispatched to the street's 城管 (some
+    re-dispatched away, revoking the grant), to the district's, one granted to a single
+    handler, one the handler filed, and the rest only in the streets' subtrees."""
+    start = timezone.now() - datetime.timedelta(days=3)
+    moments = [start + datetime.timedelta(minutes=7 * n) for n in range(12)]
+    moments[5] = moments[4]  # a tie: the order falls back on the id
+    events = []
+    for number, moment in enumerate(moments):
+        where = INSIDE_G11 if number % 3 else INSIDE_G21
+        actor = cast["worker"] if where is INSIDE_G11 else make_user(Role.GRID_WORKER, area=tree["G21"], username=f"g21_w{number}")
+        events.append(file(actor, description=f"第{number}号", reported_at=moment, **where))
+    for event in events[0:12:2]:
+        if event.grid.path.startswith(tree["S1"].path):
+            walk(event, "dispatched")
+    away = next(event for event in events[0:12:2] if event.grid.path.startswith(tree["S1"].path))
+    event_transition(actor=cast["handler"], event_id=away.pk, name="return", reason="不归我们管")
+    event_transition(actor=cast["dispatcher"], event_id=away.pk, name="dispatch", primary=departments["A_cg"].pk)
+    assign_perm("events.view_event", cast["handler"], events[1])
+    assign_perm("events.view_event", cast["other_handler"], events[3])
+    events.append(file(cast["handler"], channel="api", description="路过看到", reported_at=moments[4], **INSIDE_G11))
+    # A handler who also holds an area role: the subtree is one more source.
+    mixed = make_user(Role.DEPT_HANDLER, department=departments["A_cg"], username="a_handler_and_worker")
+    role_grant(actor=None, user=mixed, role=Role.GRID_WORKER, area=tree["G21"])
+    forget_scope(mixed)
+    return {"events": events, "mixed": mixed, "district_handler": make_user(Role.DEPT_HANDLER, department=departments["A_cg"],
+                                                                             username="a_handler")}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query, condition", [
+    ("", Q()), ("state=dispatched", Q(state="dispatched")), ("state=reported", Q(state="reported")),
+    ("category=01", Q(category__parent__code="01")), ("urgency=normal", Q(urgency="normal")),
+    ("overdue=false", ~light_filter(Light.RED, timezone.now())), ("overdue=true", light_filter(Light.RED, timezone.now())),
+    ("reported_after=2000-01-01T00:00:00Z", Q()),
+])
+def test_each_page_is_the_scoped_list_in_order_forwards_and_back(as_user, cast, city, query, condition):
+    people = [cast["handler"], cast["other_handler"], cast["dept_admin"], city["mixed"], city["district_handler"]]
+    lists = {}
+    for person in people:
+        expected = list(events_visible_to(person).filter(condition, pk__in=[event.pk for event in city["events"]])
+                        .order_by("-reported_at", "-id").values_list("pk", flat=True))
+        http = as_user(person)
+        for size in (1, 2, 3, 50):
+            forwards, backwards = _walk(http, query, size)
+            assert forwards == expected, (person.username, query, size)
+            assert backwards == expected, (person.username, query, size)
+        lists[person.username] = expected
+    if not query:  # the sources are not all empty or all alike
+        assert len(lists["s1_handler"]) >= 5 and lists["s1_handler"] != lists["s2_handler"]
+        assert set(lists["a_handler_and_worker"]) > set(lists["a_handler"])
+
+
+@pytest.mark.django_db
+def test_the_sources_narrow_a_departments_list_and_leave_others_alone(cast, city):
+    events = Event.objects.filter(pk__in=[event.pk for event in city["events"]])
+    # A department's handler: read source by source; what they read is a superset of the page.
+    ids = set(events_visible_candidates(cast["handler"], events, count=2))
+    page = list(events_visible_to(cast["handler"]).order_by("-reported_at", "-id").values_list("pk", flat=True)[:2])
+    assert set(page) <= ids and ids < {event.pk for event in city["events"]}
+    # Nobody's events come from nowhere; no grants to walk: the scoped query as it is.
+    assert events_visible_candidates(cast["dispatcher"], events, count=2) is None
+    assert events_visible_candidates(cast["admin"], events, count=2) is None
+
+
+@pytest.mark.django_db
+def test_every_grant_carries_its_events_moment(cast, city, departments):
+    grants = list(EventGroupObjectPermission.objects.select_related("content_object")) + \
+        list(EventUserObjectPermission.objects.select_related("content_object"))
+    assert len(grants) >= 5
+    assert all(grant.reported_at == grant.content_object.reported_at for grant in grants)
