@@ -26,11 +26,12 @@ def events_visible_candidates(user, events: QuerySet, *, count: int, ascending: 
     the list's filters) that ``user`` may see lie, in ``(reported_at, id)`` order —
     descending, or ``ascending`` — past the position ``beyond`` (a ``reported_at``,
     exclusive), as the cursor pagination reads them. ``None`` when reading source by
-    source is not worth it (no grants to walk: the scoped query is the fast one)."""
+    source is not worth it: the user works in no department (whose group receives the
+    grants of dispatch), so the scoped query is the fast one."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     scope = user_scope(user)
-    if scope.is_global or not scope.group_ids:
+    if scope.is_global or not scope.department_ids or not scope.group_ids:
         return None
     sign = "" if ascending else "-"
     past = "gt" if ascending else "lt"

@@ -339,6 +339,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Side effects are handed to the worker from a background thread (governance/handoff.py);
 # after a failed publication it waits this long before trying the broker again.
 HANDOFF_PAUSE_SECONDS = env.float("HANDOFF_PAUSE_SECONDS", default=10.0)
+# Notification ids handed off within this window go to the worker in one message.
+HANDOFF_GATHER_SECONDS = env.float("HANDOFF_GATHER_SECONDS", default=0.05)
 
 # --- REST API (docs/api.md) ----------------------------------------------------------------
 # Global defaults, so every app's DRF views get the same authentication, permissions,

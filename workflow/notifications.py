@@ -84,7 +84,7 @@ def queue_delivery(ids) -> None:
     from workflow.tasks import deliver_notifications_task
 
     if ids:
-        hand_off(deliver_notifications_task, list(ids))
+        hand_off(deliver_notifications_task, list(ids), gather=True)
 
 
 def notifications_deliver(*, ids=None, limit: int = 200) -> int:

@@ -118,3 +118,21 @@ def test_every_grant_carries_its_events_moment(cast, city, departments):
         list(EventUserObjectPermission.objects.select_related("content_object"))
     assert len(grants) >= 5
     assert all(grant.reported_at == grant.content_object.reported_at for grant in grants)
+
+
+@pytest.mark.django_db
+def test_a_departments_list_costs_one_statement_more_than_the_scoped_one(as_user, cast, city, file, walk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    http = as_user(cast["handler"])
+    http.get("/api/v1/categories/")  # the first request records the key's use
+    counts = []
+    for _round in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            assert http.get("/api/v1/events/").status_code == 200
+        counts.append(len(queries))
+        for _new in range(3):
+            walk(file(), "dispatched")
+    # As the pinned lists (tests/api/test_query_counts.py: 8 for events), plus the sources' one statement.
+    assert counts == [9, 9]

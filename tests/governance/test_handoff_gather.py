@@ -1,0 +1,51 @@
+"""Notification ids handed off close together reach the worker in one message (the
+publication costs the handing process about a millisecond apiece); every id goes out
+once, in order, in messages of at most ``GATHER_LIMIT``; other hand-offs go out as they
+came."""
+
+import threading
+
+import pytest
+
+from governance import handoff
+
+
+class Recorder:
+    def __init__(self, name):
+        self.name = name
+        self.calls = []
+        self.lock = threading.Lock()
+
+    def apply_async(self, args, retry):
+        with self.lock:
+            self.calls.append(list(args))
+
+
+def test_ids_handed_off_together_go_out_in_one_message(settings):
+    settings.HANDOFF_GATHER_SECONDS = 0.2
+    handoff.hand_off_resume()
+    deliver, other = Recorder("deliver"), Recorder("other")
+    handoff.hand_off(deliver, [1, 2], gather=True)
+    handoff.hand_off(other, "x")
+    handoff.hand_off(deliver, [3], gather=True)
+    handoff.hand_off(deliver, list(range(4, 4 + handoff.GATHER_LIMIT)), gather=True)
+    assert handoff.hand_off_wait(timeout=10)
+    sent = [pk for (ids,) in deliver.calls for pk in ids]
+    assert sent == list(range(1, 4 + handoff.GATHER_LIMIT))
+    assert len(deliver.calls) == 2 and len(deliver.calls[0][0]) == handoff.GATHER_LIMIT
+    assert other.calls == [["x"]]
+
+
+def test_without_a_window_each_goes_out_alone(settings):
+    settings.HANDOFF_GATHER_SECONDS = 0
+    handoff.hand_off_resume()
+    deliver = Recorder("deliver")
+    for pk in range(3):
+        handoff.hand_off(deliver, [pk], gather=True)
+    assert handoff.hand_off_wait(timeout=10)
+    assert sorted(deliver.calls) == [[[0]], [[1]], [[2]]]
+
+
+def test_a_gathered_hand_off_takes_one_list_and_no_fallback():
+    with pytest.raises(ValueError):
+        handoff.hand_off(Recorder("deliver"), [1], on_failure=lambda: None, gather=True)
