@@ -128,41 +128,56 @@ def entries_insert(rule, sources: QuerySet) -> int:
 
 
 def _statement(rule, sources: QuerySet, workers: QuerySet) -> tuple[str, list]:
+    select, params = _select(rule, sources, workers)
+    return (f"INSERT INTO assessment_pointentry (rule_id, user_id, source_id, points, at, month) {select} "
+            "ON CONFLICT (rule_id, source_id) DO NOTHING", params)
+
+
+def _select(rule, sources: QuerySet, workers: QuerySet) -> tuple[str, list]:
+    """The entries ``rule`` gives for ``sources`` (rows of user id, source id, time), as
+    the ``SELECT`` of an insert."""
     sources_sql, sources_params = sources.query.sql_with_params()
     workers_sql, workers_params = workers.values("id").query.sql_with_params()
     return (
         f"""
-        INSERT INTO assessment_pointentry (rule_id, user_id, source_id, points, at, month)
-        SELECT %s, work.user_id, work.source_id, %s, work.at,
+        (SELECT %s, work.user_id, work.source_id, %s, work.at,
                date_trunc('month', work.at AT TIME ZONE %s)::date
         FROM ({sources_sql}) AS work (user_id, source_id, at)
-        WHERE work.user_id IN ({workers_sql})
-        ON CONFLICT (rule_id, source_id) DO NOTHING
+        WHERE work.user_id IN ({workers_sql}))
         """,
         [rule.pk, rule.points, settings.TIME_ZONE, *sources_params, *workers_params],
     )
 
 
 # The award as work is recorded runs the same statement for every new row of a table:
-# it is composed once per rule and table (the ORM's composing cost more than running it)
-# with a key no row has standing in for the row's, then run with the row's key.
+# it is composed once per set of rules and table (the ORM's composing cost more than
+# running it) with a key no row has standing in for the row's, then run with the row's
+# key; the rules of one row go in one statement (one round trip, one plan).
 _ROW = -7_214_021
 _ONE_ROW: dict = {}
 
 
-def entries_insert_row(rule, sources_of, model, pk: int) -> int:
-    """``entries_insert`` for the one new row ``pk`` of ``model``: ``sources_of(rows)``
-    gives the rule's sources narrowed to a queryset of rows."""
+def entries_insert_row(rules, model, pk: int) -> int:
+    """``entries_insert`` for the one new row ``pk`` of ``model`` under each of ``rules``:
+    pairs of (rule, ``sources_of``), where ``sources_of(rows)`` gives the rule's sources
+    narrowed to a queryset of rows. Returns the number of entries added."""
+    rules = list(rules)
+    if not rules:
+        return 0
     if connection.vendor != "postgresql":
-        return entries_insert(rule, sources_of(model.objects.filter(pk=pk)))
-    key = (rule.pk, rule.points, rule.source, model._meta.label)
+        return sum(entries_insert(rule, sources_of(model.objects.filter(pk=pk))) for rule, sources_of in rules)
+    key = (model._meta.label, *((rule.pk, rule.points, rule.source) for rule, _sources_of in rules))
     compiled = _ONE_ROW.get(key)
     if compiled is None:
-        sql, params = _statement(rule, sources_of(model.objects.filter(pk=_ROW)), grid_workers_visible_to(_Platform()))
+        workers = grid_workers_visible_to(_Platform())
+        parts = [_select(rule, sources_of(model.objects.filter(pk=_ROW)), workers) for rule, sources_of in rules]
+        sql = (f"INSERT INTO assessment_pointentry (rule_id, user_id, source_id, points, at, month) "
+               f"{' UNION ALL '.join(part for part, _params in parts)} ON CONFLICT (rule_id, source_id) DO NOTHING")
+        params = [value for _part, part_params in parts for value in part_params]
         compiled = _ONE_ROW[key] = (sql, params, [index for index, value in enumerate(params) if value == _ROW])
     sql, params, slots = compiled
-    if not slots:  # the row's key went in as something else: compose this one in full
-        return entries_insert(rule, sources_of(model.objects.filter(pk=pk)))
+    if len(slots) < len(rules):  # the row's key went in as something else: compose each in full
+        return sum(entries_insert(rule, sources_of(model.objects.filter(pk=pk))) for rule, sources_of in rules)
     params = list(params)
     for index in slots:
         params[index] = pk

@@ -192,14 +192,9 @@ def points_award_work(*, source_kinds, model, pk: int) -> int:
     written (``pk`` of ``model``: a timeline entry, care visit or inspection) earns under
     the active rules of ``source_kinds``. The row is new, so no other run can be awarding
     it at the same moment, and its time lies between ``EVER`` and ``FOREVER``."""
-    added = 0
-    for rule in RULES.get("active", _rules_active):
-        if rule.source not in source_kinds:
-            continue
-        driver = DRIVERS[rule.source]
-        added += entries_insert_row(rule, lambda rows, rule=rule, driver=driver: driver.narrow(
-            _sources(rule.source, EVER, FOREVER), rows), model, pk)
-    return added
+    rules = [(rule, lambda rows, rule=rule: DRIVERS[rule.source].narrow(_sources(rule.source, EVER, FOREVER), rows))
+             for rule in RULES.get("active", _rules_active) if rule.source in source_kinds]
+    return entries_insert_row(rules, model, pk)
 
 
 # --- Two-way evaluation (双向评议) -------------------------------------------------------------------

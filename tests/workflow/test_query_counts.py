@@ -73,10 +73,10 @@ def test_filing_costs_a_fixed_number_of_statements(cast, subscribed, warm):
 # INSERT is not seen by the capture). Dispatch adds the department (its scope check), the
 # assignments ended and written, the groups' grants (the permission's id, one INSERT) and
 # the stale grants removed. Accept also awards the reporting grid worker's points as the
-# work is recorded (assessment.receivers): one INSERT … ON CONFLICT DO NOTHING per active
-# rule (accepted report, valid report), the rules themselves read from memory.
+# work is recorded (assessment.receivers): one INSERT … ON CONFLICT DO NOTHING for all the
+# active rules (accepted report, valid report), the rules themselves read from memory.
 TRANSITIONS = [
-    ("accept", "dispatcher", {}, 10),
+    ("accept", "dispatcher", {}, 9),
     ("dispatch", "dispatcher", {"primary": "S1_cg"}, 14),
     ("sign", "handler", {}, 9),
     ("feedback", "handler", {"result": "已清理"}, 9),
