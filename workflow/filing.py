@@ -10,6 +10,7 @@ that nothing a filing reads waits on another filing."""
 from django.utils import timezone
 
 from events.services import event_code_next
+from governance.rows import row_insert, rows_insert
 from workflow.centers import command_center_id_for
 from workflow.models import Timer
 from workflow.timers import light_of, light_times, sla_limits, timers_build
@@ -25,7 +26,7 @@ def filing_record(*, event, transition, at) -> list[Timer]:
     event.light, event.due_at = light_of(timers)
     event.yellow_at, event.red_at = light_times(timers)
     event.code = event_code_next(timezone.localdate(at))
-    event.save(force_insert=True)
+    row_insert(event)
     for timer in timers:
         timer.event = event  # the id it got
-    return Timer.objects.bulk_create(timers)
+    return rows_insert(timers)

@@ -25,6 +25,7 @@ from events.services import (
     event_relations_cached,
 )
 from governance.prepared import Prepared
+from governance.rows import row_update
 from workflow import selectors
 from workflow.centers import parent_command_center
 from workflow.effects import EFFECTS
@@ -212,7 +213,7 @@ def _apply(event, transition, actor, params, now, to_state, attachments) -> list
         live += timers_start(event=event, stages=starts, at=now,
                              limits=sla_limits(category_id=event.category_id, urgency=event.urgency), handle_by=event.handle_by)
     changed |= {"state", *event_refresh_light(event, live)}
-    event.save(update_fields=sorted(changed | {"updated_at"}))
+    row_update(event, sorted(changed | {"updated_at"}))
     if transition.name in ENDS_ASSIGNMENTS:
         event_grants_revoke_stale(event=event)
     if not attachments:

@@ -10,6 +10,7 @@ from django.db import connection
 
 from events.models import Light, Urgency
 from governance.cache import Derived
+from governance.rows import rows_insert
 from workflow.calendar import worktime
 from workflow.models import SLALimit, Stage, Timer, TimerPhase, TimerState, TimeUnit
 
@@ -114,7 +115,7 @@ def timers_start(*, event, stages, at: datetime, limits: Limits, handle_by: date
             timer.due_at = handle_by
             timer.warn_at = min(timer.warn_at, at + (handle_by - at) * limits.warning_share)
             timer.next_check_at = next_check(timer)
-    return Timer.objects.bulk_create(timers)
+    return rows_insert(timers)
 
 
 # Written out once: every transition but one stops timers, and composing this statement

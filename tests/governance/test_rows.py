@@ -1,0 +1,84 @@
+"""Rows written by statements composed once (``governance.rows``) are the rows the ORM
+writes: the same values read back, the instance's key and state set, ``auto_now`` kept,
+a receiver of ``pre_save``/``post_save`` still called (through the ORM), a missing row
+refused."""
+
+import datetime
+
+import pytest
+from django.db import DatabaseError
+from django.db.models import F
+from django.db.models.signals import post_save
+from django.utils import timezone
+
+from events.models import Event
+from governance.rows import row_insert, row_update, rows_insert
+from workflow.models import Stage, TimelineEntry, Timer
+
+pytestmark = pytest.mark.django_db
+
+
+def _columns(obj):
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+def test_an_inserted_row_reads_back_as_the_orm_wrote_it(file, cast):
+    event = file()
+    moment = timezone.now() - datetime.timedelta(hours=3)
+    mine = row_insert(TimelineEntry(event=event, at=moment, actor=cast["worker"], actor_kind="user", transition="note",
+                                    from_state="reported", to_state="reported", note="现场“照片”", data={"a": [1, "二"]}))
+    orms = TimelineEntry.objects.create(event=event, at=moment, actor=cast["worker"], actor_kind="user", transition="note",
+                                        from_state="reported", to_state="reported", note="现场“照片”", data={"a": [1, "二"]})
+    assert mine.pk and not mine._state.adding and mine._state.db == "default"
+    read = TimelineEntry.objects.get(pk=mine.pk)
+    assert {**_columns(read), "id": None} == {**_columns(TimelineEntry.objects.get(pk=orms.pk)), "id": None}
+    assert read.data == {"a": [1, "二"]} and read.at == moment
+
+
+def test_several_rows_in_one_statement_get_their_keys_in_order(file):
+    event = file()
+    now = timezone.now()
+    Timer.objects.filter(event=event).delete()
+    timers = [Timer(event=event, stage=stage, amount=2, unit="hours", started_at=now, due_at=now, warn_at=now,
+                    escalate_at=now) for stage in (Stage.ACCEPT, Stage.HANDLE, Stage.TOTAL)]
+    rows_insert(timers)
+    assert [Timer.objects.get(pk=timer.pk).stage for timer in timers] == [Stage.ACCEPT, Stage.HANDLE, Stage.TOTAL]
+
+
+def test_an_update_writes_the_fields_named_and_auto_now(file):
+    event = file()
+    before = Event.objects.get(pk=event.pk)
+    event.description = "改过的描述"
+    event.address = "不写这一栏"
+    row_update(event, ["description", "updated_at"])
+    after = Event.objects.get(pk=event.pk)
+    assert after.description == "改过的描述" and after.address == before.address
+    assert after.updated_at > before.updated_at and after.updated_at == event.updated_at
+
+
+def test_an_update_of_a_missing_row_is_refused(file):
+    event = file()
+    Event.objects.filter(pk=event.pk).update(description="x")
+    ghost = Event.objects.get(pk=event.pk)
+    ghost.pk = 10**12
+    with pytest.raises(DatabaseError):
+        row_update(ghost, ["description"])
+
+
+def test_a_receiver_and_an_expression_go_through_the_orm(file, cast):
+    event = file()
+    heard = []
+
+    def receiver(sender, instance, **kwargs):
+        heard.append(instance.pk)
+
+    post_save.connect(receiver, sender=TimelineEntry)
+    try:
+        entry = row_insert(TimelineEntry(event=event, at=timezone.now(), actor=None, actor_kind="system",
+                                         transition="note", from_state="reported", to_state="reported"))
+    finally:
+        post_save.disconnect(receiver, sender=TimelineEntry)
+    assert heard == [entry.pk]
+    event.return_count = F("return_count") + 2
+    row_update(event, ["return_count"])
+    assert Event.objects.get(pk=event.pk).return_count == 2
