@@ -309,8 +309,9 @@ def light_filter(light: str, now) -> Q:
 # query joins by index instead of casting ids to text). Dispatch grants the departments'
 # groups ``events.view_event`` on the event. Each grant carries its event's ``reported_at``
 # (set once at filing, never changed): a list of what a department may read is walked in
-# that order on the grants' own index (``accounts.scoping.events_visible_page_ids``)
-# instead of passing over the events it may not read.
+# that order on the grants' own index (``accounts.visible_pages``) instead of passing over
+# the events it may not read. Writers set it; on PostgreSQL a trigger (migration 0012)
+# fills it for one that did not (django-guardian's bulk helpers), elsewhere ``save`` does.
 class _FillsReportedAt:
     def save(self, *args, **kwargs):
         if self.reported_at is None:  # a grant made one at a time (django-guardian's assign_perm)

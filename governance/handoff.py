@@ -35,8 +35,9 @@ def hand_off(task, *args, on_failure=None, gather: bool = False) -> None:
     ``gather``: the one argument is a list of row ids, and the lists handed off for the
     same task within ``HANDOFF_GATHER_SECONDS`` go out together, up to ``GATHER_LIMIT``
     ids a message (publishing cost about a millisecond of this process's time apiece:
-    a busy process sends one message for many transactions)."""
-    if gather and (len(args) != 1 or on_failure is not None):
+    a busy process sends one message for many transactions). Such a message belongs to
+    no one request: it is published in a context of its own (no request id)."""
+    if gather and (len(args) != 1 or not isinstance(args[0], list | tuple) or on_failure is not None):
         raise ValueError("a gathered hand-off takes one list of ids and no fallback")
     global _thread
     with _start:
@@ -69,20 +70,27 @@ def _publish_forever() -> None:
 
 
 def _gathered(items: list) -> list:
-    """The items to publish: the gathered ones' ids joined per task (in order, in
-    messages of at most ``GATHER_LIMIT``), the others as they came."""
+    """The items to publish in the order they came: a gathered task's ids joined where
+    its first list came (in messages of at most ``GATHER_LIMIT``, in a context of their
+    own), the others as they were."""
     out, ids = [], {}
     for context, task, args, on_failure, gather in items:
         if not gather:
-            out.append((context, task, args, on_failure))
+            out.append([(context, task, args, on_failure)])
+        elif task.name in ids:
+            ids[task.name].extend(args[0])
+        else:
+            ids[task.name] = joined = list(args[0])
+            out.append((task, joined))  # filled in below, once every list is in
+    published = []
+    for entry in out:
+        if isinstance(entry, list):
+            published.extend(entry)
             continue
-        if task.name not in ids:
-            ids[task.name] = (context, task, [])
-        ids[task.name][2].extend(args[0])
-    for context, task, joined in ids.values():
-        out.extend((context, task, (joined[start:start + GATHER_LIMIT],), None)
-                   for start in range(0, len(joined), GATHER_LIMIT))
-    return out
+        task, joined = entry
+        published.extend((contextvars.Context(), task, (joined[start:start + GATHER_LIMIT],), None)
+                         for start in range(0, len(joined), GATHER_LIMIT))
+    return published
 
 
 def _publish(task, args, on_failure) -> None:

@@ -85,7 +85,10 @@ class EventFilter(django_filters.FilterSet):
         return queryset.filter(grid_id__in=areas_visible_to(self.request.user).filter(path__startswith=area).values("id"))
 
     def filter_overdue(self, queryset, name, value):
-        overdue = light_filter(Light.RED, timezone.now())
+        # One moment per request: a list filters twice (the sources, then the page).
+        if not hasattr(self.request, "governance_now"):
+            self.request.governance_now = timezone.now()
+        overdue = light_filter(Light.RED, self.request.governance_now)
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
@@ -122,29 +125,44 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return EventOutput if self.action == "list" else EventDetailOutput
 
     def paginate_queryset(self, queryset):
-        if self.action == "list" and self.paginator is not None:
-            queryset = self._page_candidates(queryset)
-        return super().paginate_queryset(queryset)
+        if self.action != "list" or self.paginator is None:
+            return super().paginate_queryset(queryset)
+        narrowed, expected = self._page_candidates(queryset)
+        page = super().paginate_queryset(narrowed)
+        if narrowed is not queryset and self._rows_read(page) < expected:
+            # Some candidates stopped matching between the two statements (a colleague's
+            # transition, a grant revoked): the scoped query, rather than a page cut short.
+            page = super().paginate_queryset(queryset)
+        return page
 
     def _page_candidates(self, queryset):
         """The list narrowed to the ids among which its page lies, read source by source
         of visibility (``accounts.visible_pages``): a department's list walks its grants
         in order instead of its whole history. The scope still decides, checked on these
-        rows alone (``events_among_visible_to``) instead of hashing every grant."""
+        rows alone (``events_among_visible_to``) instead of hashing every grant. Also
+        how many rows the page must read from them (``_rows_read``) if none changed."""
         try:
             cursor = self.paginator.decode_cursor(self.request)
         except NotFound:
-            return queryset  # the paginator answers it
+            return queryset, 0  # the paginator answers it
         size = self.paginator.get_page_size(self.request)
         if not size:
-            return queryset
+            return queryset, 0
         offset, reverse, position = cursor or (0, False, None)
-        ids = events_visible_candidates(self.request.user, self.filter_queryset(Event.objects.all()),
-                                        count=offset + size + 1, ascending=reverse, beyond=position)
-        if ids is None:
-            return queryset
-        # The ids read first (a few hundred at most): as a sub-select, the planner scanned every event.
-        return self.filter_queryset(self._shown(events_among_visible_to(self.request.user, list(ids))))
+        count = offset + size + 1
+        candidates = events_visible_candidates(self.request.user, self.filter_queryset(Event.objects.all()),
+                                               count=count, ascending=reverse, beyond=position)
+        if candidates is None:
+            return queryset, 0
+        # The ids read first (at most ``count`` a source): as a sub-select, the planner scanned every event.
+        ids = set(candidates)
+        narrowed = self.filter_queryset(self._shown(events_among_visible_to(self.request.user, list(ids))))
+        return narrowed, max(0, min(count, len(ids)) - offset)
+
+    def _rows_read(self, page) -> int:
+        """The rows the paginator read for ``page``: the page and the one after it, if any."""
+        following = self.paginator.has_previous if self.paginator.cursor and self.paginator.cursor.reverse else self.paginator.has_next
+        return len(page) + bool(following)
 
     def get_object(self):
         event = access_event(self.request.user, self.kwargs["pk"])

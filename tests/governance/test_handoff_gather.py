@@ -36,6 +36,30 @@ def test_ids_handed_off_together_go_out_in_one_message(settings):
     assert other.calls == [["x"]]
 
 
+def test_a_gathered_message_keeps_its_place_and_no_requests_id(settings):
+    """Published where its first list came, and in a context of its own: it belongs to
+    no one request (the request log would stamp the first one's id on all of them)."""
+    import contextvars
+
+    marker = contextvars.ContextVar("request_marker", default=None)
+    settings.HANDOFF_GATHER_SECONDS = 0.2
+    handoff.hand_off_resume()
+    order = []
+
+    class Seen(Recorder):
+        def apply_async(self, args, retry):
+            order.append((self.name, marker.get()))
+
+    deliver, webhook = Seen("deliver"), Seen("webhook")
+    marker.set("request A")
+    handoff.hand_off(deliver, [1], gather=True)
+    handoff.hand_off(webhook, 7)
+    marker.set("request B")
+    handoff.hand_off(deliver, [2], gather=True)
+    assert handoff.hand_off_wait(timeout=10)
+    assert order == [("deliver", None), ("webhook", "request A")]
+
+
 def test_without_a_window_each_goes_out_alone(settings):
     settings.HANDOFF_GATHER_SECONDS = 0
     handoff.hand_off_resume()
@@ -43,9 +67,11 @@ def test_without_a_window_each_goes_out_alone(settings):
     for pk in range(3):
         handoff.hand_off(deliver, [pk], gather=True)
     assert handoff.hand_off_wait(timeout=10)
-    assert sorted(deliver.calls) == [[[0]], [[1]], [[2]]]
+    assert deliver.calls == [[[0]], [[1]], [[2]]]
 
 
 def test_a_gathered_hand_off_takes_one_list_and_no_fallback():
     with pytest.raises(ValueError):
         handoff.hand_off(Recorder("deliver"), [1], on_failure=lambda: None, gather=True)
+    with pytest.raises(ValueError):
+        handoff.hand_off(Recorder("deliver"), 5, gather=True)
