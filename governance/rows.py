@@ -28,34 +28,13 @@ def rows_insert(objs: list, *, using: str = "default") -> list:
     their keys. The instances, as ``bulk_create`` returns them."""
     if not objs:
         return objs
-    model = type(objs[0])
     connection = connections[using]
-    meta = model._meta
-    if (connection.vendor != "postgresql" or any(obj.pk is not None for obj in objs) or meta.auto_field is None
-            or _listened(model)):
-        return _orm_insert(model, objs, using)
-    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field and not field.generated]
-    rows = []
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
-        values = [field.pre_save(obj, True) for field in fields]
-        if not all(map(_plain, values)):
-            return _orm_insert(model, objs, using)
-        rows.extend(field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True))
-    key = ("insert", model, len(objs))
-    sql = _STATEMENTS.get(key)
-    if sql is None:
-        quote = connection.ops.quote_name
-        row = f"({', '.join(['%s'] * len(fields))})"
-        sql = _STATEMENTS[key] = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-                                  f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(meta.auto_field.column)}")
+    insert = _insert(objs, connection)
+    if insert is None:
+        return _orm_insert(type(objs[0]), objs, using)
     with connection.cursor() as cursor:
-        cursor.execute(sql, rows)
-        keys = [key for (key,) in cursor.fetchall()]
-    for obj, pk in zip(objs, keys, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = using
+        cursor.execute(*insert)
+        _keys(objs, [key for (key,) in cursor.fetchall()], using)
     return objs
 
 
@@ -66,18 +45,73 @@ def row_insert(obj, *, using: str = "default"):
 
 def row_update(obj, fields, *, using: str = "default") -> None:
     """``obj.save(update_fields=fields)``, with the statement composed once per set of fields."""
-    model = type(obj)
     connection = connections[using]
-    fields = tuple(fields)
-    if connection.vendor != "postgresql" or _listened(model):
-        obj.save(update_fields=fields, using=using)
+    update = _update(obj, tuple(fields), connection)
+    if update is None:
+        obj.save(update_fields=tuple(fields), using=using)
         return
+    with connection.cursor() as cursor:
+        cursor.execute(*update)
+        if cursor.rowcount != 1:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+def row_update_and_insert(obj, fields, new, *, using: str = "default"):
+    """``row_update(obj, fields)`` then ``row_insert(new)`` in one statement (one round
+    trip: a transition's event row and its timeline row). ``new``, with its key."""
+    connection = connections[using]
+    update, insert = _update(obj, tuple(fields), connection), _insert([new], connection)
+    if update is None or insert is None:
+        row_update(obj, fields, using=using)
+        return row_insert(new, using=using)
+    (update_sql, update_params), (insert_sql, insert_params) = update, insert
+    with connection.cursor() as cursor:
+        # A data-modifying WITH runs whether or not the statement reads it; reading its
+        # count tells whether the row was there.
+        cursor.execute(f"WITH updated AS ({update_sql} RETURNING 1) {insert_sql}, (SELECT count(*) FROM updated)",
+                       [*update_params, *insert_params])
+        key, updated = cursor.fetchone()
+    if updated != 1:
+        raise DatabaseError("Save with update_fields did not affect any rows.")
+    _keys([new], [key], using)
+    return new
+
+
+def _insert(objs: list, connection) -> tuple[str, list] | None:
+    """The statement inserting ``objs`` and its parameters; ``None`` when the ORM must."""
+    model = type(objs[0])
+    meta = model._meta
+    if (connection.vendor != "postgresql" or any(obj.pk is not None for obj in objs) or meta.auto_field is None
+            or _listened(model)):
+        return None
+    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field and not field.generated]
+    params = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        values = [field.pre_save(obj, True) for field in fields]
+        if not all(map(_plain, values)):
+            return None
+        params.extend(field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True))
+    key = ("insert", model, len(objs))
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        row = f"({', '.join(['%s'] * len(fields))})"
+        sql = _STATEMENTS[key] = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+                                  f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(meta.auto_field.column)}")
+    return sql, params
+
+
+def _update(obj, fields: tuple, connection) -> tuple[str, list] | None:
+    """The statement updating ``fields`` of ``obj`` and its parameters; ``None`` when the ORM must."""
+    model = type(obj)
+    if connection.vendor != "postgresql" or _listened(model):
+        return None
     meta = model._meta
     concrete = [meta.get_field(name) for name in fields]
     values = [field.pre_save(obj, False) for field in concrete]
     if not all(map(_plain, values)):
-        obj.save(update_fields=fields, using=using)
-        return
+        return None
     key = ("update", model, fields)
     sql = _STATEMENTS.get(key)
     if sql is None:
@@ -85,10 +119,14 @@ def row_update(obj, fields, *, using: str = "default") -> None:
         sql = _STATEMENTS[key] = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(field.column)} = %s' for field in concrete)} "
                                   f"WHERE {quote(meta.pk.column)} = %s")
     params = [field.get_db_prep_save(value, connection) for field, value in zip(concrete, values, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, meta.pk.get_db_prep_value(obj.pk, connection)])
-        if cursor.rowcount != 1:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
+    return sql, [*params, meta.pk.get_db_prep_value(obj.pk, connection)]
+
+
+def _keys(objs, keys, using) -> None:
+    for obj, pk in zip(objs, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = using
 
 
 def _listened(model) -> bool:

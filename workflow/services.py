@@ -25,7 +25,6 @@ from events.services import (
     event_relations_cached,
 )
 from governance.prepared import Prepared
-from governance.rows import row_update
 from workflow import selectors
 from workflow.centers import parent_command_center
 from workflow.effects import EFFECTS
@@ -159,12 +158,13 @@ def _fire_once(*, actor, event_id, name, token, attachments, params) -> tuple[Ev
             to_state = transition.target_for(event)
             if filing:
                 _file(event, transition, actor, resolved, now)
-                saved = event_draft_files_store(draft)
+                saved, fields = event_draft_files_store(draft), ()
             else:
-                saved = _apply(event, transition, actor, resolved, now, to_state, attachments)
+                saved, fields = _apply(event, transition, actor, resolved, now, to_state, attachments)
             timeline_write(event=event, actor=actor, transition=name, from_state=from_state, to_state=to_state,
                            note=_note(event, name, resolved), data=_timeline_data(event, name, resolved, saved), at=now,
-                           actor_kind="reporter" if token is not None or (filing and actor is None) else None)
+                           actor_kind="reporter" if token is not None or (filing and actor is None) else None,
+                           event_fields=fields)
     except IntegrityError:
         # The same key filed at the same moment by a second request: return the first.
         existing = event_by_idempotency_key(actor=actor, key=params.get("idempotency_key")) if filing else None
@@ -202,9 +202,10 @@ def _file(event, transition, actor, params, now) -> None:
     EFFECTS[transition.name](event, actor, params, now)
 
 
-def _apply(event, transition, actor, params, now, to_state, attachments) -> list:
-    """Any later transition on the locked event: the effect, the timers, the saved fields,
-    the departments' grants and the transition's files (returned)."""
+def _apply(event, transition, actor, params, now, to_state, attachments) -> tuple[list, list[str]]:
+    """Any later transition on the locked event: the effect, the timers, the departments'
+    grants and the transition's files; returns the files and the event's changed fields,
+    which the timeline row's statement saves."""
     starts = transition.starts_for(event)
     changed = set(EFFECTS.get(transition.name, lambda *args: [])(event, actor, params, now))
     event.state = to_state
@@ -212,14 +213,13 @@ def _apply(event, transition, actor, params, now, to_state, attachments) -> list
     if starts:
         live += timers_start(event=event, stages=starts, at=now,
                              limits=sla_limits(category_id=event.category_id, urgency=event.urgency), handle_by=event.handle_by)
-    changed |= {"state", *event_refresh_light(event, live)}
-    row_update(event, sorted(changed | {"updated_at"}))
+    fields = sorted(changed | {"state", "updated_at", *event_refresh_light(event, live)})
     if transition.name in ENDS_ASSIGNMENTS:
         event_grants_revoke_stale(event=event)
     if not attachments:
-        return []
+        return [], fields
     stage = {"feedback": "feedback", "verify_pass": "verify", "verify_fail": "verify"}.get(transition.name, "report")
-    return attachments_add(event=event, actor=actor, files=attachments, stage=stage)
+    return attachments_add(event=event, actor=actor, files=attachments, stage=stage), fields
 
 
 def _note(event, name, params) -> str:

@@ -12,7 +12,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from events.models import Event
-from governance.rows import row_insert, row_update, rows_insert
+from governance.rows import row_insert, row_update, row_update_and_insert, rows_insert
 from workflow.models import Stage, TimelineEntry, Timer
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +82,18 @@ def test_a_receiver_and_an_expression_go_through_the_orm(file, cast):
     event.return_count = F("return_count") + 2
     row_update(event, ["return_count"])
     assert Event.objects.get(pk=event.pk).return_count == 2
+
+
+def test_an_update_and_an_insert_in_one_statement(file, cast):
+    event = file()
+    event.description = "一起写"
+    entry = TimelineEntry(event=event, at=timezone.now(), actor=cast["worker"], actor_kind="user", transition="note",
+                          from_state="reported", to_state="reported")
+    row_update_and_insert(event, ["description", "updated_at"], entry)
+    assert Event.objects.get(pk=event.pk).description == "一起写"
+    assert TimelineEntry.objects.get(pk=entry.pk).transition == "note"
+    event.pk = 10**12  # no such row: refused, though the insert ran (the transaction rolls back both)
+    with pytest.raises(DatabaseError):
+        row_update_and_insert(event, ["description"], TimelineEntry(
+            event_id=Event.objects.first().pk, at=timezone.now(), actor=None, actor_kind="system", transition="note",
+            from_state="reported", to_state="reported"))

@@ -69,17 +69,17 @@ def test_filing_costs_a_fixed_number_of_statements(cast, subscribed, warm):
 # Each transition, inside the test's savepoint pair: the lock (by key; the actor's areas
 # and filings are checked in memory, a department's grant with one more lookup), the timers
 # stopped with the live ones read for the light (one statement), the timers started (one
-# INSERT), the event's row, the timeline row, the webhook delivery (the notifications'
-# INSERT is not seen by the capture). Dispatch adds the department (its scope check), the
+# INSERT), the event's row and the timeline row (one statement), the webhook delivery (the
+# notifications' INSERT is not seen by the capture). Dispatch adds the department (its scope check), the
 # assignments ended and written, the groups' grants (the permission's id, one INSERT) and
 # the stale grants removed. Accept also awards the reporting grid worker's points as the
 # work is recorded (assessment.receivers): one INSERT … ON CONFLICT DO NOTHING for all the
 # active rules (accepted report, valid report), the rules themselves read from memory.
 TRANSITIONS = [
-    ("accept", "dispatcher", {}, 9),
-    ("dispatch", "dispatcher", {"primary": "S1_cg"}, 14),
-    ("sign", "handler", {}, 9),
-    ("feedback", "handler", {"result": "已清理"}, 9),
+    ("accept", "dispatcher", {}, 8),
+    ("dispatch", "dispatcher", {"primary": "S1_cg"}, 13),
+    ("sign", "handler", {}, 8),
+    ("feedback", "handler", {"result": "已清理"}, 8),
 ]
 
 
