@@ -397,15 +397,33 @@ def may_see_event(user, event) -> bool:
     return _may_see(user, event.pk, event.reporter_id, event.grid.path if event.grid_id is not None else None)
 
 
-def event_ids_visible_among(user, ids) -> set:
-    """Of the few events ``ids``, the ids the user may see: ``may_see_event`` on each,
-    read with its reporter and grid path only (one short query each). For the events one
-    event names (its duplicate, what it was merged into)."""
-    ids = set(ids) - {None}
+def event_ids_visible_among(user, ids, *, page: bool = False) -> set:
+    """Of the events ``ids`` (those one event names: its duplicate, what it was merged
+    into; with ``page``, those a page of a list names), the ids the user may see:
+    ``may_see_event`` on each, read with its reporter and grid path only — one short
+    query each for one or two, else (and for a page) one query for all and, for those
+    neither the user's areas nor their own filings decide, one for the grants (the
+    groups' and their own)."""
+    ids = {int(pk) for pk in ids if pk is not None}
     if not ids or user is None or not user.is_authenticated or not user.is_active:
         return set()
-    rows = [row for pk in ids if (row := _SEEN_AS.first(int(pk))) is not None]
-    return {pk for pk, reporter_id, path in rows if _may_see(user, pk, reporter_id, path)}
+    if len(ids) <= 2 and not page:
+        rows = [row for pk in ids if (row := _SEEN_AS.first(pk)) is not None]
+        return {pk for pk, reporter_id, path in rows if _may_see(user, pk, reporter_id, path)}
+    from events.models import Event
+
+    rows = list(Event.objects.filter(pk__in=ids).values_list("pk", "reporter_id", "grid__path"))
+    scope = user_scope(user)
+    if scope.is_global:
+        return {pk for pk, _reporter_id, _path in rows}
+    seen = {pk for pk, reporter_id, path in rows
+            if reporter_id == user.pk or (path is not None and any(path.startswith(root) for root in scope.area_paths))}
+    rest = {pk for pk, _reporter_id, _path in rows} - seen
+    if rest:
+        group_grants, user_grants = _event_grants(user)
+        seen.update(group_grants.filter(content_object_id__in=rest).values_list("content_object_id", flat=True).union(
+            user_grants.filter(content_object_id__in=rest).values_list("content_object_id", flat=True)))
+    return seen
 
 
 def _seen_as(pk):

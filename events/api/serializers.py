@@ -28,18 +28,16 @@ RELATED_EVENTS = ("duplicate_of_id", "merged_into_id")
 
 
 def _visible_related(context, events) -> set:
-    """Of the events named by ``duplicate_of``/``merged_into``, those the caller may see:
-    one query for a page of a list; for one event (its detail, the answer to a filing),
-    the in-memory check on the one or two events it names."""
-    from accounts.scoping import event_ids_visible_among, events_among_visible_to
+    """Of the events named by ``duplicate_of``/``merged_into``, those the caller may see
+    (``event_ids_visible_among``: the user's areas and own filings checked in memory on
+    one short read, the grants only for the rest)."""
+    from accounts.scoping import event_ids_visible_among
 
     ids = {getattr(event, name) for event in events for name in RELATED_EVENTS} - {None}
     request = context.get("request")
     if not ids or request is None:
         return set()
-    if len(events) == 1:
-        return event_ids_visible_among(request.user, ids)
-    return set(events_among_visible_to(request.user, ids).values_list("pk", flat=True))
+    return event_ids_visible_among(request.user, ids, page=len(events) > 1)
 
 
 class EventListSerializer(serializers.ListSerializer):

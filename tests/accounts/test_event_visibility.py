@@ -59,6 +59,12 @@ def test_every_person_gets_the_same_answer_from_each_check(cast, tree, departmen
             answers = _answers(person, event)
             assert len(set(answers)) == 1, (person.username, event.code, answers)
             seen[(person.username, event.pk)] = answers[0]
+        # Many at once (a page's named events): one read, the grants only for the rest.
+        for page in (False, True):
+            assert event_ids_visible_among(person, [event.pk for event in events], page=page) == \
+                {event.pk for event in events if seen[(person.username, event.pk)]}, person.username
+        assert event_ids_visible_among(person, [events[0].pk], page=True) == \
+            ({events[0].pk} if seen[(person.username, events[0].pk)] else set())
     # The checks are not all trivially true or false.
     expected = {
         ("s1_handler", dispatched.pk): True,
