@@ -18,6 +18,8 @@ import time
 
 from django.conf import settings
 
+from governance.requestlog import current_request_id
+
 logger = logging.getLogger("governance.handoff")
 
 _queue: queue.Queue = queue.Queue()
@@ -33,10 +35,10 @@ def hand_off(task, *args, on_failure=None, gather: bool = False) -> None:
     request id that ``governance.requestlog`` stamps on the message) goes with it.
 
     ``gather``: the one argument is a list of row ids, and the lists handed off for the
-    same task within ``HANDOFF_GATHER_SECONDS`` go out together, up to ``GATHER_LIMIT``
-    ids a message (publishing cost about a millisecond of this process's time apiece:
-    a busy process sends one message for many transactions). Such a message belongs to
-    no one request: it is published in a context of its own (no request id)."""
+    same task by the same request (or outside any) within ``HANDOFF_GATHER_SECONDS`` go
+    out together, up to ``GATHER_LIMIT`` ids a message (publishing cost about a
+    millisecond of this process's time apiece: a sweep, a command or a request that
+    makes many sends one message). A message so carries its own request's id."""
     if gather and (len(args) != 1 or not isinstance(args[0], list | tuple) or on_failure is not None):
         raise ValueError("a gathered hand-off takes one list of ids and no fallback")
     global _thread
@@ -70,25 +72,26 @@ def _publish_forever() -> None:
 
 
 def _gathered(items: list) -> list:
-    """The items to publish in the order they came: a gathered task's ids joined where
-    its first list came (in messages of at most ``GATHER_LIMIT``, in a context of their
-    own), the others as they were."""
+    """The items to publish in the order they came: a gathered task's ids of one request
+    joined where its first list came (in messages of at most ``GATHER_LIMIT``, in that
+    first list's context), the others as they were."""
     out, ids = [], {}
     for context, task, args, on_failure, gather in items:
+        key = (task.name, context.run(current_request_id))
         if not gather:
             out.append([(context, task, args, on_failure)])
-        elif task.name in ids:
-            ids[task.name].extend(args[0])
+        elif key in ids:
+            ids[key].extend(args[0])
         else:
-            ids[task.name] = joined = list(args[0])
-            out.append((task, joined))  # filled in below, once every list is in
+            ids[key] = joined = list(args[0])
+            out.append((context, task, joined))  # filled in below, once every list is in
     published = []
     for entry in out:
         if isinstance(entry, list):
             published.extend(entry)
             continue
-        task, joined = entry
-        published.extend((contextvars.Context(), task, (joined[start:start + GATHER_LIMIT],), None)
+        context, task, joined = entry
+        published.extend((context, task, (joined[start:start + GATHER_LIMIT],), None)
                          for start in range(0, len(joined), GATHER_LIMIT))
     return published
 

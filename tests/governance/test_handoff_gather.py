@@ -36,28 +36,33 @@ def test_ids_handed_off_together_go_out_in_one_message(settings):
     assert other.calls == [["x"]]
 
 
-def test_a_gathered_message_keeps_its_place_and_no_requests_id(settings):
-    """Published where its first list came, and in a context of its own: it belongs to
-    no one request (the request log would stamp the first one's id on all of them)."""
-    import contextvars
+def test_a_gathered_message_keeps_its_place_and_its_requests_id(settings):
+    """Published where its first list came, in that list's context: the ids of one
+    request go together and carry its id (the worker's log line names the request);
+    another request's go in a message of their own."""
+    from governance.requestlog import _request_id
 
-    marker = contextvars.ContextVar("request_marker", default=None)
     settings.HANDOFF_GATHER_SECONDS = 0.2
     handoff.hand_off_resume()
     order = []
 
     class Seen(Recorder):
         def apply_async(self, args, retry):
-            order.append((self.name, marker.get()))
+            order.append((self.name, _request_id.get(), list(args[0]) if self.name == "deliver" else args))
 
     deliver, webhook = Seen("deliver"), Seen("webhook")
-    marker.set("request A")
-    handoff.hand_off(deliver, [1], gather=True)
-    handoff.hand_off(webhook, 7)
-    marker.set("request B")
-    handoff.hand_off(deliver, [2], gather=True)
+    token = _request_id.set("request-AAAA")
+    try:
+        handoff.hand_off(deliver, [1], gather=True)
+        handoff.hand_off(webhook, 7)
+        handoff.hand_off(deliver, [2], gather=True)
+        _request_id.set("request-BBBB")
+        handoff.hand_off(deliver, [3], gather=True)
+    finally:
+        _request_id.reset(token)
     assert handoff.hand_off_wait(timeout=10)
-    assert order == [("deliver", None), ("webhook", "request A")]
+    assert order == [("deliver", "request-AAAA", [1, 2]), ("webhook", "request-AAAA", (7,)),
+                     ("deliver", "request-BBBB", [3])]
 
 
 def test_without_a_window_each_goes_out_alone(settings):
