@@ -413,11 +413,7 @@ def event_ids_visible_among(user, ids, *, page: bool = False) -> set:
     from events.models import Event
 
     rows = list(Event.objects.filter(pk__in=ids).values_list("pk", "reporter_id", "grid__path"))
-    scope = user_scope(user)
-    if scope.is_global:
-        return {pk for pk, _reporter_id, _path in rows}
-    seen = {pk for pk, reporter_id, path in rows
-            if reporter_id == user.pk or (path is not None and any(path.startswith(root) for root in scope.area_paths))}
+    seen = {pk for pk, reporter_id, path in rows if _seen_without_grants(user, reporter_id, path)}
     rest = {pk for pk, _reporter_id, _path in rows} - seen
     if rest:
         group_grants, user_grants = _event_grants(user)
@@ -438,12 +434,16 @@ _SEEN_AS = Prepared(_seen_as)  # an event's id, reporter and grid path, composed
 def _may_see(user, pk, reporter_id, grid_path) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    scope = user_scope(user)
-    if scope.is_global or reporter_id == user.pk:
-        return True
-    if grid_path is not None and any(grid_path.startswith(path) for path in scope.area_paths):
+    if _seen_without_grants(user, reporter_id, grid_path):
         return True
     return any(grant.first(user.pk, pk) is not None for grant in _GRANT_OF_EVENT)
+
+
+def _seen_without_grants(user, reporter_id, grid_path) -> bool:
+    """What decides without the grants: a city-wide user, the reporter, the user's areas."""
+    scope = user_scope(user)
+    return (scope.is_global or reporter_id == user.pk
+            or (grid_path is not None and any(grid_path.startswith(path) for path in scope.area_paths)))
 
 
 # The grant lookups of ``_may_see``, composed once per process (governance.prepared).

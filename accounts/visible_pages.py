@@ -22,10 +22,10 @@ from grids.models import Area
 
 
 def events_visible_candidates(user, events: QuerySet, *, count: int, ascending: bool = False, beyond=None) -> QuerySet | None:
-    """The ids (one ``UNION ALL`` statement) among which the first ``count`` events of ``events`` (an unscoped queryset with
-    the list's filters) that ``user`` may see lie, in ``(reported_at, id)`` order —
-    descending, or ``ascending`` — past the position ``beyond`` (a ``reported_at``,
-    exclusive), as the cursor pagination reads them. ``None`` when reading source by
+    """The ids (one ``UNION ALL`` statement) among which lie the first ``count`` events
+    of ``events`` (an unscoped queryset with the list's filters) that ``user`` may see,
+    in ``(reported_at, id)`` order — descending, or ``ascending`` — past the position
+    ``beyond`` (a ``reported_at``, exclusive), as the cursor pagination reads them. ``None`` when reading source by
     source is not worth it: the user works in no department (whose group receives the
     grants of dispatch), so the scoped query is the fast one."""
     if user is None or not user.is_authenticated or not user.is_active:
