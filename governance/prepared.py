@@ -22,6 +22,8 @@ from django.db import connections
 from django.db.models.query import get_related_populators
 from django.db.transaction import TransactionManagementError
 
+from governance import serverprepared
+
 # Marker values no key takes (ids are positive), one per key, to find each key's place
 # among the composed statement's parameters.
 _MARKERS = tuple(-730_001 - index for index in range(8))
@@ -57,7 +59,7 @@ class _Statement:
         if self.locks and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            serverprepared.execute(cursor, self.sql, params)
             rows = cursor.fetchall()
         if not self.converters:
             return rows

@@ -16,6 +16,8 @@ expression, a database default) they call the ORM instead."""
 from django.db import DatabaseError, connections
 from django.db.models.signals import post_save, pre_save
 
+from governance import serverprepared
+
 _STATEMENTS: dict = {}
 
 
@@ -33,7 +35,7 @@ def rows_insert(objs: list, *, using: str = "default") -> list:
     if insert is None:
         return _orm_insert(type(objs[0]), objs, using)
     with connection.cursor() as cursor:
-        cursor.execute(*insert)
+        serverprepared.execute(cursor, *insert)
         _keys(objs, [key for (key,) in cursor.fetchall()], using)
     return objs
 
@@ -51,7 +53,7 @@ def row_update(obj, fields, *, using: str = "default") -> None:
         obj.save(update_fields=tuple(fields), using=using)
         return
     with connection.cursor() as cursor:
-        cursor.execute(*update)
+        serverprepared.execute(cursor, *update)
         if cursor.rowcount != 1:
             raise DatabaseError("Save with update_fields did not affect any rows.")
 
@@ -68,8 +70,8 @@ def row_update_and_insert(obj, fields, new, *, using: str = "default"):
     with connection.cursor() as cursor:
         # A data-modifying WITH runs whether or not the statement reads it; reading its
         # count tells whether the row was there.
-        cursor.execute(f"WITH updated AS ({update_sql} RETURNING 1) {insert_sql}, (SELECT count(*) FROM updated)",
-                       [*update_params, *insert_params])
+        serverprepared.execute(cursor, f"WITH updated AS ({update_sql} RETURNING 1) {insert_sql}, (SELECT count(*) FROM updated)",
+                               [*update_params, *insert_params])
         key, updated = cursor.fetchone()
     if updated != 1:
         raise DatabaseError("Save with update_fields did not affect any rows.")

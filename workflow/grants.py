@@ -16,6 +16,7 @@ from django.db import connection
 
 from accounts.models import Department
 from events.models import Event, EventDepartment, EventGroupObjectPermission
+from governance import serverprepared
 
 # Transitions after which some department's grant may no longer apply.
 ENDS_ASSIGNMENTS = frozenset({"dispatch", "return", "escalate", "close", "close_special", "assess", "archive", "merge", "reject"})
@@ -37,5 +38,5 @@ _REVOKE_SQL = f"""
 def event_grants_revoke_stale(*, event: Event) -> int:
     """Remove the department grants on ``event`` that no longer apply; how many were removed."""
     with connection.cursor() as cursor:
-        cursor.execute(_REVOKE_SQL, [event.pk])
+        serverprepared.execute(cursor, _REVOKE_SQL, [event.pk])
         return cursor.rowcount

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from events.models import Light, Urgency
+from governance import serverprepared
 from governance.cache import Derived
 from governance.rows import rows_insert
 from workflow.calendar import worktime
@@ -146,7 +147,7 @@ def timers_stop(*, event, stages, at: datetime) -> list[Timer]:
     placeholders = ", ".join(["%s"] * len(stages))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_STOP_AND_LIVE.format(stages=placeholders), [*stop, event.pk, stopped])
+            serverprepared.execute(cursor, _STOP_AND_LIVE.format(stages=placeholders), [*stop, event.pk, stopped])
             return [Timer.from_db(connection.alias, _LIVE_COLUMNS, row) for row in cursor.fetchall()]
         cursor.execute(_STOP.format(stages=placeholders), stop)
     return list(Timer.objects.filter(event=event).exclude(state=stopped).only(*_LIVE_COLUMNS))

@@ -1,0 +1,97 @@
+"""Statements prepared once per connection (``governance.serverprepared``) give what the
+statement gives run as it is: the same rows, one statement counted per run (the first
+included), the driver's errors as Django's, a statement PostgreSQL will not prepare run
+as it is in a transaction that stays usable, and nothing prepared when it is turned off."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from governance import serverprepared
+from workflow.models import TimelineEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _prepared_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def _run(sql, params):
+    with connection.cursor() as cursor:
+        serverprepared.execute(cursor, sql, params)
+        return cursor.fetchall()
+
+
+def test_a_statement_runs_prepared_with_the_rows_it_gives_as_it_is():
+    sql = "SELECT %s::bigint * 2, %s || '%%', length(%s)"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [21, "五", "网格"])
+        plain = cursor.fetchall()
+    with CaptureQueriesContext(connection) as first:
+        assert _run(sql, [21, "五", "网格"]) == plain == [(42, "五%", 2)]
+    with CaptureQueriesContext(connection) as again:
+        assert _run(sql, [4, "", ""]) == [(8, "%", 0)]
+    assert len(first) == len(again) == 1  # the PREPARE is the connection's, not counted
+    assert again[0]["sql"].startswith("EXECUTE gov_")
+    assert serverprepared._statement(sql)[0] in _prepared_names()
+
+
+def test_the_statements_of_a_transition_are_prepared(cast, file):
+    from workflow.services import event_transition
+
+    event = file()
+    event_transition(actor=cast["dispatcher"], event_id=event.pk, name="accept")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'gov_%%'")
+        prepared = " ".join(statement for (statement,) in cursor.fetchall())
+    # The lock, the timers' stop, the event's row with its timeline row, the points.
+    for part in ("FOR UPDATE", "WITH stopped AS", "WITH updated AS", "INSERT INTO assessment_pointentry"):
+        assert part in prepared
+
+
+def test_a_prepared_statement_survives_the_rollback_that_prepared_it():
+    sql = "SELECT %s::int + 1"
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert _run(sql, [1]) == [(2,)]
+        raise RuntimeError
+    assert _run(sql, [2]) == [(3,)]
+
+
+def test_its_errors_are_djangos_and_the_transaction_behaves_as_with_any_statement(cast, file):
+    event = file()
+    row = TimelineEntry.objects.filter(event=event).first()
+    sql = ("INSERT INTO workflow_timelineentry (id, event_id, at, actor_kind, transition, from_state, to_state, note, data) "
+           "VALUES (%s, %s, now(), 'user', 'note', 'reported', 'reported', '', '{}')")
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        serverprepared.execute(cursor, sql, [row.pk, event.pk])  # the same key: refused
+    assert TimelineEntry.objects.filter(event=event).count() == 1
+
+
+def test_a_statement_postgresql_cannot_prepare_runs_as_it_is():
+    sql = "SELECT %s + %s"  # two parameters of unknown type: PREPARE refuses it
+    with transaction.atomic():
+        assert _run(sql, [1, 2]) == [(3,)]
+        assert _run("SELECT 1", []) == [(1,)]  # the transaction is still usable
+    assert sql in serverprepared._refused
+    assert serverprepared._statement(sql)[0] not in _prepared_names()
+
+
+def test_turned_off_nothing_is_prepared(settings):
+    settings.DB_PREPARED_STATEMENTS = False
+    sql = "SELECT %s::int * 3"
+    with CaptureQueriesContext(connection) as queries:
+        assert _run(sql, [3]) == [(9,)]
+    assert queries[0]["sql"] == "SELECT 3::int * 3"
+    assert serverprepared._statement(sql)[0] not in _prepared_names()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again():
+    sql = "SELECT %s::int - 1"
+    assert _run(sql, [5]) == [(4,)]
+    connection.close()
+    assert _run(sql, [5]) == [(4,)]
+    assert serverprepared._statement(sql)[0] in _prepared_names()
