@@ -5,11 +5,14 @@ idempotency key, the detail with its timeline, every workflow transition as an a
 import datetime
 
 import django_filters
+from django.db import connection
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -36,6 +39,7 @@ from events.attachments import attachment_response
 from events.dashboard import MAX_DAYS, dashboard_figures
 from events.models import Category, Channel, Event, Light, Urgency, light_filter
 from events.reporter import event_reporter_reveal
+from governance import serverprepared
 from workflow.machine import FILING, TRANSITIONS, State
 from workflow.services import event_file, event_transition
 
@@ -124,6 +128,22 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return EventOutput if self.action == "list" else EventDetailOutput
 
+    def filter_queryset(self, queryset):
+        """The list's filters, checked once per request: a list filters up to three
+        querysets (the scoped one, the sources, the page) with the same parameters."""
+        backends = list(self.filter_backends)
+        if backends != [DjangoFilterBackend]:
+            return super().filter_queryset(queryset)
+        filterset = self.__dict__.get("_filterset")
+        if filterset is None:
+            filterset = DjangoFilterBackend().get_filterset(self.request, queryset, self)
+            if filterset is None:
+                return queryset
+            if not filterset.is_valid():
+                raise translate_validation(filterset.errors)
+            self._filterset = filterset
+        return filterset.filter_queryset(queryset)
+
     def paginate_queryset(self, queryset):
         if self.action != "list" or self.paginator is None:
             return super().paginate_queryset(queryset)
@@ -155,7 +175,11 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if candidates is None:
             return queryset, 0
         # The ids read first (at most ``count`` a source): as a sub-select, the planner scanned every event.
-        ids = set(candidates)
+        # Its shape is the user's and the filters': planned once per connection
+        # (governance.serverprepared; 0.8 ms of planning at 1,000,000 events).
+        with connection.cursor() as cursor:
+            serverprepared.execute(cursor, *candidates.query.sql_with_params())
+            ids = {pk for (pk,) in cursor.fetchall()}
         narrowed = self.filter_queryset(self._shown(events_among_visible_to(self.request.user, list(ids))))
         return narrowed, max(0, min(count, len(ids)) - offset)
 

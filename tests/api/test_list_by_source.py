@@ -152,7 +152,7 @@ def test_a_candidate_changed_between_the_two_statements_leaves_no_hole(as_user, 
         ids = list(read_first(*args, **kwargs))
         newest = Event.objects.filter(pk__in=ids, state="dispatched").order_by("-reported_at", "-id").first()
         Event.objects.filter(pk=newest.pk).update(state="handling")  # as if signed in the meantime
-        return ids
+        return Event.objects.filter(pk__in=ids).values_list("pk", flat=True)  # the same ids, as a statement
 
     monkeypatch.setattr(views, "events_visible_candidates", then_changed)
     http = as_user(cast["handler"])
@@ -172,3 +172,23 @@ def test_a_grant_written_in_bulk_gets_its_events_moment_too(cast, city, departme
     assign_perm("events.view_event", group, events)  # one bulk_create
     grants = EventGroupObjectPermission.objects.filter(group=group, content_object__in=events).select_related("content_object")
     assert len(grants) == 4 and all(grant.reported_at == grant.content_object.reported_at for grant in grants)
+
+
+@pytest.mark.django_db
+def test_a_list_checks_its_filters_once(as_user, cast, city, monkeypatch):
+    """The scoped query, the sources and the page are filtered by one validated filter set."""
+    import events.api.views as views
+
+    made = []
+    original = views.EventFilter.__init__
+
+    def counted(self, *args, **kwargs):
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(views.EventFilter, "__init__", counted)
+    http = as_user(cast["handler"])
+    answer = http.get("/api/v1/events/?page_size=2&state=dispatched&state=handling")
+    assert answer.status_code == 200 and answer.json()["results"]
+    assert len(made) == 1
+    assert http.get("/api/v1/events/?state=nonsense").status_code == 400
