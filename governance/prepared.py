@@ -27,6 +27,7 @@ from governance import serverprepared
 # Marker values no key takes (ids are positive), one per key, to find each key's place
 # among the composed statement's parameters.
 _MARKERS = tuple(-730_001 - index for index in range(8))
+_BIGINT = (-(2**63), 2**63 - 1)
 
 
 class _Statement:
@@ -124,6 +125,8 @@ class Prepared:
     def rows(self, *keys) -> list:
         """Every row (or instance) the statement finds."""
         keys = self._checked(keys)
+        if any(key.__class__ is int and not _BIGINT[0] <= key <= _BIGINT[1] for key in keys):
+            return []  # no key column holds it (as the ORM answers such a lookup)
         if connections[self._using].vendor != "postgresql":
             # Elsewhere (SQLite, the embedded mode) the driver adapts values itself
             # (datetimes become text), so the keys' places cannot be found: the ORM runs.

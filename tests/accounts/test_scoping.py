@@ -167,3 +167,34 @@ def test_scope_queries_use_one_indexed_prefix_condition_per_node(tree, make_user
 
     assert "LIKE" in sql.upper()
     assert Area.objects.filter(path__startswith=tree["S1"].path).count() == 4
+
+
+@pytest.mark.django_db
+def test_a_department_is_reached_exactly_when_the_users_departments_list_holds_it(cast, departments):
+    """``access_department`` (read by key, its place checked in memory) answers as
+    ``departments_visible_to``, for every user of the cast and every department: one they
+    work in, one inside their subtrees, one above them; not a sibling's."""
+    from django.http import Http404
+
+    from accounts.models import Department
+    from accounts.scoping import access_department, departments_visible_to
+
+    answers = []
+    for user in cast.values():
+        if not hasattr(user, "pk"):
+            continue
+        listed = set(departments_visible_to(user).values_list("pk", flat=True))
+        for department in Department.objects.all():
+            try:
+                reached = access_department(user, department.pk).pk == department.pk
+            except Http404:
+                reached = False
+            assert reached == (department.pk in listed), (user.username, department.code)
+            answers.append(reached)
+    assert len(answers) > 20 and any(answers) and not all(answers)  # both answers were given
+    # The street dispatcher reaches the district's and the city's (above) and the street's own.
+    assert access_department(cast["dispatcher"], departments["city_cg"].pk) == departments["city_cg"]
+    with pytest.raises(Http404):
+        access_department(cast["dispatcher"], "nonsense")
+    with pytest.raises(Http404):
+        access_department(cast["dispatcher"], 10**30)
