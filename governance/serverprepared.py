@@ -104,6 +104,8 @@ def _prepare(raw, name: str, numbered: str, sql: str) -> bool:
     keeps the refusal from ending it."""
     import psycopg2
 
+    if raw.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR:
+        return False  # the statement fails as it would have (the transaction is aborted), not refused for good
     in_transaction = not raw.autocommit  # (or about to begin one: the driver begins it with this statement)
     with raw.cursor() as own:
         try:

@@ -95,3 +95,15 @@ def test_a_new_connection_prepares_again():
     connection.close()
     assert _run(sql, [5]) == [(4,)]
     assert serverprepared._statement(sql)[0] in _prepared_names()
+
+
+def test_in_an_aborted_transaction_the_statement_fails_as_it_would_have():
+    from django.db import DatabaseError
+
+    sql = "SELECT %s::int * 5"
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with pytest.raises(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT 1/0")
+        _run(sql, [1])  # the transaction is aborted: Django's error, and the statement is not given up on
+    assert sql not in serverprepared._refused
+    assert _run(sql, [2]) == [(10,)]
