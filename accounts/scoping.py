@@ -259,7 +259,7 @@ def department_seen(user, department: Department) -> bool:
     return any(path.startswith(mine) or mine.startswith(path) for mine in scope.area_paths)
 
 
-_DEPARTMENT_BY_KEY = Prepared(lambda pk: Department.objects.select_related("area").filter(pk=pk))
+_DEPARTMENT_BY_KEY = Prepared(lambda pk: Department.objects.select_related("area").defer("area__boundary").filter(pk=pk))
 
 
 def departments_manageable_by(user) -> QuerySet[Department]:

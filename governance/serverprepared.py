@@ -8,9 +8,11 @@ workers' scope) planning took 1.0 ms against 0.12 ms of running it, and for the 
 0.1–0.4 ms each, a transition's statements together about as long as its commit.
 
 ``execute(cursor, sql, params)`` runs ``sql`` as a prepared statement of the cursor's
-connection: the first time on a connection it is prepared (``PREPARE``, through the
-driver's own cursor, so it is neither logged nor counted: it is part of the connection,
-like its settings), then every run is ``EXECUTE name(params)`` through Django's cursor
+connection from its second run in the process on (a shape seldom seen, such as a list's
+candidates under an unusual filter, is not worth a ``PREPARE`` and one of the
+connection's ``LIMIT`` places). The first time on a connection it is prepared
+(``PREPARE``, through the driver's own cursor, so it is neither logged nor counted: it is
+part of the connection, like its settings); then every run is ``EXECUTE name(params)`` through Django's cursor
 (logged, counted and its errors translated as any statement). PostgreSQL plans the first
 five runs for their values and then keeps a generic plan when that costs no more.
 Only statements whose generic plan is as good as a custom one belong here: a list's
@@ -39,6 +41,7 @@ LIMIT = 200
 _PLACEHOLDER = re.compile(r"%%|%s")
 _names: dict[str, tuple[str, str, int]] = {}  # sql → (name, sql with $n, number of parameters)
 _refused: set[str] = set()  # statements PostgreSQL would not prepare as written
+_seen: set[str] = set()  # statements run once in this process
 _prepared: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # driver connection → names prepared on it
 _lock = threading.Lock()
 
@@ -87,7 +90,12 @@ def _executable(connection, sql: str, params: list) -> str:
         if names is None:
             names = _prepared[raw] = set()
     if name not in names:
-        if len(names) >= LIMIT or not _prepare(raw, name, numbered, sql):
+        if sql not in _seen:  # run once as it is: prepared from its second run in this process on
+            if len(_seen) > 10_000:
+                _seen.clear()
+            _seen.add(sql)
+            return sql
+        if len(names) >= LIMIT or not _prepare(connection, name, numbered, sql):
             return sql
         names.add(name)
     return f"EXECUTE {name}({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
@@ -98,28 +106,31 @@ def _preparable(connection, sql: str) -> bool:
             and sql not in _refused and connection.connection is not None)
 
 
-def _prepare(raw, name: str, numbered: str, sql: str) -> bool:
-    """``PREPARE`` on the driver's connection; False (and the statement remembered as
-    one to run as it is) when PostgreSQL refuses it. Inside a transaction a savepoint
-    keeps the refusal from ending it."""
+def _prepare(connection, name: str, numbered: str, sql: str) -> bool:
+    """``PREPARE`` on the connection, through the driver; False when PostgreSQL refuses
+    the statement as written (an error of class 42 or 0A: it is remembered and runs as
+    it is). Inside a transaction a savepoint keeps the refusal from ending it. Any other
+    error (a cancelled statement, a lost connection) is raised as Django's."""
     import psycopg2
 
+    raw = connection.connection
     if raw.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR:
         return False  # the statement fails as it would have (the transaction is aborted), not refused for good
     in_transaction = not raw.autocommit  # (or about to begin one: the driver begins it with this statement)
-    with raw.cursor() as own:
+    with connection.wrap_database_errors, raw.cursor() as own:
         try:
             if in_transaction:
                 own.execute(f"SAVEPOINT {name}; PREPARE {name} AS {numbered}; RELEASE SAVEPOINT {name}")
             else:
                 own.execute(f"PREPARE {name} AS {numbered}")
-        except psycopg2.errors.DuplicatePreparedStatement:
-            if in_transaction:
+        except psycopg2.Error as error:
+            code = error.pgcode or ""
+            if in_transaction and code:
                 own.execute(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
-            return True  # prepared already on this connection
-        except psycopg2.Error:
-            if in_transaction:
-                own.execute(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
+            if code == "42P05":  # prepared already on this connection
+                return True
+            if code[:2] not in ("42", "0A"):
+                raise
             if len(_refused) > 10_000:
                 _refused.clear()
             _refused.add(sql)

@@ -87,8 +87,9 @@ def _dispatch(event, actor, params, now):
     # statement; a grant the group already holds is left as it is).
     groups = {department.group_id for department in [primary, *assisting] if department.group_id}
     if groups:
+        (permission,) = _VIEW_EVENT.get()
         EventGroupObjectPermission.objects.bulk_create(
-            [EventGroupObjectPermission(permission_id=_VIEW_EVENT.get()[0], group_id=group, content_object=event,
+            [EventGroupObjectPermission(permission_id=permission, group_id=group, content_object=event,
                                         reported_at=event.reported_at)
              for group in sorted(groups)],
             ignore_conflicts=True)

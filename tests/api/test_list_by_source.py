@@ -192,3 +192,13 @@ def test_a_list_checks_its_filters_once(as_user, cast, city, monkeypatch):
     assert answer.status_code == 200 and answer.json()["results"]
     assert len(made) == 1
     assert http.get("/api/v1/events/?state=nonsense").status_code == 400
+
+
+
+@pytest.mark.django_db
+def test_a_filter_that_selects_nothing_gives_an_empty_page(as_user, cast, city, tree):
+    """Every source empty (an area outside the handler's scope): an empty page, not an error."""
+    http = as_user(cast["handler"])
+    answer = http.get(f"/api/v1/events/?area={tree['B'].pk}")
+    assert answer.status_code == 200 and answer.json()["results"] == []
+    assert http.get("/api/v1/events/?area=999999999").json()["results"] == []

@@ -1,7 +1,8 @@
 """Statements prepared once per connection (``governance.serverprepared``) give what the
-statement gives run as it is: the same rows, one statement counted per run (the first
-included), the driver's errors as Django's, a statement PostgreSQL will not prepare run
-as it is in a transaction that stays usable, and nothing prepared when it is turned off."""
+statement gives run as it is: the same rows, one statement counted per run (the one that
+prepares included), the driver's errors as Django's, a statement PostgreSQL will not
+prepare run as it is in a transaction that stays usable, nothing prepared for a statement
+run once or when it is turned off."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -10,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from governance import serverprepared
 from workflow.models import TimelineEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres,
+              pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's PREPARE")]
 
 
 def _prepared_names() -> set[str]:
@@ -32,18 +34,22 @@ def test_a_statement_runs_prepared_with_the_rows_it_gives_as_it_is():
         plain = cursor.fetchall()
     with CaptureQueriesContext(connection) as first:
         assert _run(sql, [21, "五", "网格"]) == plain == [(42, "五%", 2)]
-    with CaptureQueriesContext(connection) as again:
+    assert serverprepared._statement(sql)[0] not in _prepared_names()  # run once: as it is
+    with CaptureQueriesContext(connection) as second:
         assert _run(sql, [4, "", ""]) == [(8, "%", 0)]
-    assert len(first) == len(again) == 1  # the PREPARE is the connection's, not counted
-    assert again[0]["sql"].startswith("EXECUTE gov_")
+    with CaptureQueriesContext(connection) as third:
+        assert _run(sql, [5, "a", "bc"]) == [(10, "a%", 2)]
+    assert len(first) == len(second) == len(third) == 1  # the PREPARE is the connection's, not counted
+    assert first[0]["sql"].startswith("SELECT 21")
+    assert second[0]["sql"].startswith("EXECUTE gov_") and third[0]["sql"].startswith("EXECUTE gov_")
     assert serverprepared._statement(sql)[0] in _prepared_names()
 
 
 def test_the_statements_of_a_transition_are_prepared(cast, file):
     from workflow.services import event_transition
 
-    event = file()
-    event_transition(actor=cast["dispatcher"], event_id=event.pk, name="accept")
+    for event in (file(), file(description="又一堆垃圾")):
+        event_transition(actor=cast["dispatcher"], event_id=event.pk, name="accept")
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'gov_%%'")
         prepared = " ".join(statement for (statement,) in cursor.fetchall())
@@ -52,12 +58,16 @@ def test_the_statements_of_a_transition_are_prepared(cast, file):
         assert part in prepared
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_prepared_statement_survives_the_rollback_that_prepared_it():
     sql = "SELECT %s::int + 1"
     with pytest.raises(RuntimeError), transaction.atomic():
         assert _run(sql, [1]) == [(2,)]
+        assert _run(sql, [2]) == [(3,)]  # prepared here
+        assert serverprepared._statement(sql)[0] in _prepared_names()
         raise RuntimeError
-    assert _run(sql, [2]) == [(3,)]
+    assert serverprepared._statement(sql)[0] in _prepared_names()
+    assert _run(sql, [3]) == [(4,)]
 
 
 def test_its_errors_are_djangos_and_the_transaction_behaves_as_with_any_statement(cast, file):
@@ -74,6 +84,7 @@ def test_a_statement_postgresql_cannot_prepare_runs_as_it_is():
     sql = "SELECT %s + %s"  # two parameters of unknown type: PREPARE refuses it
     with transaction.atomic():
         assert _run(sql, [1, 2]) == [(3,)]
+        assert _run(sql, [1, 2]) == [(3,)]  # refused here
         assert _run("SELECT 1", []) == [(1,)]  # the transaction is still usable
     assert sql in serverprepared._refused
     assert serverprepared._statement(sql)[0] not in _prepared_names()
@@ -82,6 +93,7 @@ def test_a_statement_postgresql_cannot_prepare_runs_as_it_is():
 def test_turned_off_nothing_is_prepared(settings):
     settings.DB_PREPARED_STATEMENTS = False
     sql = "SELECT %s::int * 3"
+    assert _run(sql, [2]) == [(6,)]
     with CaptureQueriesContext(connection) as queries:
         assert _run(sql, [3]) == [(9,)]
     assert queries[0]["sql"] == "SELECT 3::int * 3"
@@ -92,6 +104,7 @@ def test_turned_off_nothing_is_prepared(settings):
 def test_a_new_connection_prepares_again():
     sql = "SELECT %s::int - 1"
     assert _run(sql, [5]) == [(4,)]
+    assert _run(sql, [5]) == [(4,)]
     connection.close()
     assert _run(sql, [5]) == [(4,)]
     assert serverprepared._statement(sql)[0] in _prepared_names()
@@ -101,9 +114,24 @@ def test_in_an_aborted_transaction_the_statement_fails_as_it_would_have():
     from django.db import DatabaseError
 
     sql = "SELECT %s::int * 5"
+    assert _run(sql, [0]) == [(0,)]  # seen once
     with pytest.raises(DatabaseError), transaction.atomic():
         with pytest.raises(DatabaseError), connection.cursor() as cursor:
             cursor.execute("SELECT 1/0")
         _run(sql, [1])  # the transaction is aborted: Django's error, and the statement is not given up on
     assert sql not in serverprepared._refused
     assert _run(sql, [2]) == [(10,)]
+
+
+def test_an_error_other_than_a_refusal_is_djangos_and_refuses_nothing(monkeypatch):
+    """A PREPARE that fails otherwise than by PostgreSQL refusing the statement as written
+    (here a constant that is no number, class 22) is raised as Django's error, and the
+    statement is not given up on."""
+    from django.db import DataError
+
+    sql = "SELECT %s::int * 7"
+    assert _run(sql, [1]) == [(7,)]
+    monkeypatch.setitem(serverprepared._names, sql, ("gov_test_data_error", "SELECT 'x'::int + $1::int", 1))
+    with pytest.raises(DataError), transaction.atomic():
+        _run(sql, [2])
+    assert sql not in serverprepared._refused
