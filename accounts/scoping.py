@@ -405,9 +405,22 @@ def _grants(user, groups) -> tuple[QuerySet, QuerySet]:
             EventUserObjectPermission.objects.filter(user=user, permission_id=view))
 
 
+def _view_event_permissions():
+    return Permission.objects.filter(content_type__app_label="events", codename="view_event").order_by().values_list("id")
+
+
 def view_event_permission() -> Subquery:
     """The id of the ``events.view_event`` permission, as a sub-select."""
-    return Subquery(Permission.objects.filter(content_type__app_label="events", codename="view_event").order_by().values("id")[:1])
+    return Subquery(_view_event_permissions()[:1])
+
+
+def view_event_permission_id() -> int:
+    """The id of the ``events.view_event`` permission (read by a statement composed once)."""
+    (pk,) = _VIEW_EVENT.get()
+    return pk
+
+
+_VIEW_EVENT = Prepared(_view_event_permissions, keys=0)
 
 
 def may_see_event(user, event) -> bool:

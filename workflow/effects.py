@@ -6,16 +6,15 @@ notifications of who must act next, as rows in the same transaction."""
 
 import secrets
 
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from accounts.scoping import view_event_permission_id
 from events.models import ClosureType, DepartmentRole, EventDepartment, EventGroupObjectPermission, State
 from governance import serverprepared
-from governance.prepared import Prepared
 from governance.rows import rows_insert
 from workflow import selectors
 from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage
@@ -62,16 +61,11 @@ def _merge(event, actor, params, now):
 # Written out once (composing the ORM's update cost more than running it).
 _END_ASSIGNMENTS = (f"UPDATE {EventDepartment._meta.db_table} SET ended_at = %s "
                     "WHERE event_id = %s AND ended_at IS NULL")
-_VIEW_EVENT = Prepared(lambda: Permission.objects.filter(content_type__app_label="events", codename="view_event")
-                       .values_list("pk"), keys=0)
 
 
 def _end_assignments(event, now):
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            serverprepared.execute(cursor, _END_ASSIGNMENTS, [connection.ops.adapt_datetimefield_value(now), event.pk])
-    else:
-        EventDepartment.objects.filter(event=event, ended_at__isnull=True).update(ended_at=now)
+    with connection.cursor() as cursor:
+        serverprepared.execute(cursor, _END_ASSIGNMENTS, [connection.ops.adapt_datetimefield_value(now), event.pk])
     event.primary_department = None
 
 
@@ -87,7 +81,7 @@ def _dispatch(event, actor, params, now):
     # statement; a grant the group already holds is left as it is).
     groups = {department.group_id for department in [primary, *assisting] if department.group_id}
     if groups:
-        (permission,) = _VIEW_EVENT.get()
+        permission = view_event_permission_id()
         EventGroupObjectPermission.objects.bulk_create(
             [EventGroupObjectPermission(permission_id=permission, group_id=group, content_object=event,
                                         reported_at=event.reported_at)
