@@ -65,6 +65,9 @@ class ImportResult:
     refused: int = 0
 
 
+_FIRST_BATCH = 1000
+
+
 @contextmanager
 def _without_cycle_collection():
     """Python's cycle collector paused (as a decorator: for the call). Its passes over
@@ -105,7 +108,10 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     result = ImportResult(notes=table.notes)
     batch: list[list] = []
     originals: dict[int, list] = {}  # the cells of the batch's rows, for those refused when written
-    batch_size = settings.RESIDENT_IMPORT_BATCH
+    # The first batch is small, so the database starts writing while the next rows are
+    # checked (with a full batch first it idled for the time of checking one).
+    full_batch = settings.RESIDENT_IMPORT_BATCH
+    batch_size = max(1, min(full_batch, _FIRST_BATCH))
     add_error = report.add
 
     def written(finished):
@@ -135,7 +141,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
             originals[number] = raw
             if len(batch) >= batch_size:
                 written(writer.submit(batch, originals))
-                batch, originals = [], {}
+                batch, originals, batch_size = [], {}, full_batch
         if batch:
             written(writer.submit(batch, originals))
         written(writer.finish())

@@ -322,3 +322,20 @@ def test_a_batch_that_fails_stops_the_import_and_the_batches_before_it_stay(staf
     assert job.status == ImportStatus.FAILED and "internal error" in job.message
     assert Resident.objects.count() == 2  # the first batch; nothing of the second or after
     assert collecting == [False, False] and gc.isenabled()  # the cycle collector paused for the import only
+
+
+def test_the_first_batch_is_small_so_writing_starts_early_and_every_row_is_written(staff, write_csv, settings, monkeypatch):
+    """The database starts on a small first batch while the rest are checked; then full
+    batches. Progress is reported after each: the first after the small one."""
+    from residents.imports import import_file
+
+    monkeypatch.setattr("residents.imports._FIRST_BATCH", 2)
+    settings.RESIDENT_IMPORT_BATCH = 4
+    progress = []
+
+    result, _report = import_file(actor=staff["worker"], path=write_csv(good_rows(count=7)),
+                                  on_progress=lambda result, report: progress.append(result.created))
+
+    assert progress == [2, 6, 7]
+    assert (result.rows, result.created, result.errors) == (7, 7, 0)
+    assert Resident.objects.count() == 7
