@@ -349,6 +349,9 @@ def search_benchmark(path: Path, count: int, seed: int) -> dict:
     figures = {}
 
     def measure(label, cases):
+        if not cases:  # --searches 0, or no user of that kind
+            figures[label] = {"searches": 0}
+            return
         timings, queries, hits = [], [], 0
         for user, query in cases:
             forget_scope(user)  # each search computes the user's scope, as a request does
