@@ -244,12 +244,12 @@ def access_department(user, department_id) -> Department:
         department = _DEPARTMENT_BY_KEY.get(pk)
     except (Department.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such department") from None
-    if not department_seen(user, department):
+    if not _department_seen(user, department):
         raise Http404("No such department")
     return department
 
 
-def department_seen(user, department: Department) -> bool:
+def _department_seen(user, department: Department) -> bool:
     """``departments_visible_to(user)`` holds ``department`` (its area loaded): one the
     user works in, or one at a node inside their subtrees or above them."""
     scope = user_scope(user)

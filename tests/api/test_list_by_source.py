@@ -194,7 +194,6 @@ def test_a_list_checks_its_filters_once(as_user, cast, city, monkeypatch):
     assert http.get("/api/v1/events/?state=nonsense").status_code == 400
 
 
-
 @pytest.mark.django_db
 def test_a_filter_that_selects_nothing_gives_an_empty_page(as_user, cast, city, tree):
     """Every source empty (an area outside the handler's scope): an empty page, not an error."""
