@@ -14,8 +14,15 @@ and options; only the values of the keys differ). Keys are integers unless other
 values are given (``markers=``: a float for a float column, an aware datetime for a
 datetime one); a key must be of its marker's type, and its value must reach the
 statement unchanged (true of ids, floats and datetimes on PostgreSQL; on other databases
-the ORM composes the queryset every time)."""
+the ORM composes the queryset every time).
 
+The statement's other parameters are constants of its shape; those that are plain words
+(the states of an ``IN`` list, say) are written into it as literals. PostgreSQL then
+keeps one generic plan for it, which can use a partial index whose condition names those
+words: with them as parameters it could not, and it planned the filing's duplicate check
+afresh on every run (0.35 ms, ten times the check itself)."""
+
+import re
 import threading
 
 from django.db import connections
@@ -28,19 +35,43 @@ from governance import serverprepared
 # among the composed statement's parameters.
 _MARKERS = tuple(-730_001 - index for index in range(8))
 _BIGINT = (-(2**63), 2**63 - 1)
+_WORD = re.compile(r"[A-Za-z0-9_]{1,63}")
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _inlined(sql: str, params: list, keep) -> tuple[str, list]:
+    """``sql`` with the parameters that are plain words and not at a place in ``keep``
+    written in as literals, and the parameters left."""
+    left, index = [], -1
+
+    def place(match):
+        nonlocal index
+        if match.group() == "%%":
+            return "%%"
+        index += 1
+        value = params[index]
+        if index not in keep and isinstance(value, str) and _WORD.fullmatch(value):
+            return f"'{str.__str__(value)}'"  # the text itself, also of a str subclass (a choice)
+        left.append(value)
+        return "%s"
+
+    return _PLACEHOLDER.sub(place, sql), left
 
 
 class _Statement:
     def __init__(self, queryset, using, markers: tuple):
         compiler = queryset.query.get_compiler(using=using)
-        self.sql, params = compiler.as_sql()
-        self.params = list(params)
-        self.places = []
+        sql, params = compiler.as_sql()
+        places = []
         for marker in markers:
-            places = [index for index, value in enumerate(self.params) if type(value) is type(marker) and value == marker]
-            if len(places) != 1:
-                raise ValueError(f"each key must appear once among the statement's parameters: {self.sql} {params}")
-            self.places.append(places[0])
+            found = [index for index, value in enumerate(params) if type(value) is type(marker) and value == marker]
+            if len(found) != 1:
+                raise ValueError(f"each key must appear once among the statement's parameters: {sql} {params}")
+            places.append(found[0])
+        self.sql, self.params = _inlined(sql, list(params), set(places))
+        # The keys' places among the parameters left (each marker is still there once).
+        self.places = [next(index for index, value in enumerate(self.params) if type(value) is type(marker) and value == marker)
+                       for marker in markers]
         self.model = queryset.model
         self.locks = queryset.query.select_for_update
         self.flat = queryset._fields is not None  # values_list(): plain rows, no instances

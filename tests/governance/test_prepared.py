@@ -8,7 +8,8 @@ import pytest
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 
-from events.models import Event
+from events.models import OPEN_STATES, Event
+from governance import serverprepared
 from governance.prepared import Prepared
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +67,30 @@ def test_a_key_must_appear_once_in_the_statement(file):
     prepared = Prepared(lambda pk: Event.objects.filter(pk=pk, reporter_id=pk))
     with pytest.raises(ValueError, match="once"):
         prepared.first(1)
+
+
+def test_constant_words_are_written_into_the_statement_so_one_generic_plan_serves(file):
+    """The states of an ``IN`` list are constants of the statement's shape: written in as
+    literals (the keys stay parameters), PostgreSQL keeps one generic plan that can use the
+    partial index of open events, instead of planning the check afresh on every run."""
+    if connection.vendor != "postgresql":
+        pytest.skip("statements are composed once on PostgreSQL only; elsewhere the ORM composes each")
+    event = file()
+    prepared = Prepared(lambda pk, category: Event.objects.filter(pk=pk, category_id=category, state__in=OPEN_STATES,
+                                                                   latitude__isnull=False).values_list("pk", flat=True),
+                        keys=2)
+    statement = prepared._ready()
+    assert "'reported'" in statement.sql and "'verified'" in statement.sql
+    assert sorted(statement.params) == [-730_002, -730_001]  # the keys alone are parameters
+    for _run in range(8):  # from the second run in the process on, it runs as a prepared statement
+        assert prepared.rows(event.pk, event.category_id) == [(event.pk,)]
+        assert prepared.rows(event.pk, event.category_id + 1000) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s",
+                       [serverprepared._statement(statement.sql)[0]])
+        generic, custom = cursor.fetchone()
+    assert custom <= 5 and generic >= 10  # PostgreSQL tries at most five custom plans, then keeps the generic one
+    # A word that is a key stays a parameter; a constant that is not a plain word stays one too.
+    mixed = Prepared(lambda pk: Event.objects.filter(pk=pk, description__startswith="50% off").values_list("pk", flat=True))
+    assert [param for param in mixed._ready().params if isinstance(param, str)] == ["50\\% off%"]
+    assert mixed.rows(event.pk) == []
