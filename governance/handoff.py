@@ -35,10 +35,12 @@ def hand_off(task, *args, on_failure=None, gather: bool = False) -> None:
     request id that ``governance.requestlog`` stamps on the message) goes with it.
 
     ``gather``: the one argument is a list of row ids, and the lists handed off for the
-    same task by the same request (or outside any) within ``HANDOFF_GATHER_SECONDS`` go
-    out together, up to ``GATHER_LIMIT`` ids a message (publishing cost about a
-    millisecond of this process's time apiece: a sweep, a command or a request that
-    makes many sends one message). A message so carries its own request's id."""
+    same task within ``HANDOFF_GATHER_SECONDS`` go out together, up to ``GATHER_LIMIT``
+    ids a message (publishing cost about a millisecond of this process's time apiece, a
+    tenth of a filing's: a busy worker process's requests, a sweep or a command send one
+    message for many). The message carries the first request's id, and in its
+    ``request_ids`` header the id of every request whose ids it carries, which the
+    worker's log line names."""
     if gather and (len(args) != 1 or not isinstance(args[0], list | tuple) or on_failure is not None):
         raise ValueError("a gathered hand-off takes one list of ids and no fallback")
     global _thread
@@ -64,43 +66,49 @@ def _publish_forever() -> None:
                         taken.append(_queue.get_nowait())
                     except queue.Empty:
                         break
-            for context, task, args, on_failure in _gathered(taken):
-                context.run(_publish, task, args, on_failure)
+            for context, task, args, on_failure, request_ids in _gathered(taken):
+                context.run(_publish, task, args, on_failure, request_ids)
         finally:
             for _item in taken:
                 _queue.task_done()
 
 
 def _gathered(items: list) -> list:
-    """The items to publish in the order they came: a gathered task's ids of one request
-    joined where its first list came (in messages of at most ``GATHER_LIMIT``, in that
-    first list's context), the others as they were."""
-    out, ids = [], {}
+    """The items to publish in the order they came, as ``(context, task, args,
+    on_failure, request_ids)``: a gathered task's ids joined where its first list came,
+    in messages of at most ``GATHER_LIMIT``, each in the context of the first list it
+    carries ids of and naming the requests they came from; the others as they were."""
+    out, flat = [], {}
     for context, task, args, on_failure, gather in items:
-        key = (task.name, context.run(current_request_id))
         if not gather:
-            out.append([(context, task, args, on_failure)])
-        elif key in ids:
-            ids[key].extend(args[0])
-        else:
-            ids[key] = joined = list(args[0])
-            out.append((context, task, joined))  # filled in below, once every list is in
+            out.append((context, task, args, on_failure, None))
+            continue
+        if task.name not in flat:
+            flat[task.name] = []
+            out.append(task)  # filled in below, once every list is in
+        request = context.run(current_request_id)
+        flat[task.name].extend((context, request, pk) for pk in args[0])
     published = []
     for entry in out:
-        if isinstance(entry, list):
-            published.extend(entry)
+        if isinstance(entry, tuple):
+            published.append(entry)
             continue
-        context, task, joined = entry
-        published.extend((context, task, (joined[start:start + GATHER_LIMIT],), None)
-                         for start in range(0, len(joined), GATHER_LIMIT))
+        ids = flat[entry.name]
+        for begin in range(0, len(ids), GATHER_LIMIT):
+            chunk = ids[begin:begin + GATHER_LIMIT]
+            requests = list(dict.fromkeys(request for _context, request, _pk in chunk if request))
+            published.append((chunk[0][0], entry, ([pk for _context, _request, pk in chunk],), None, requests))
     return published
 
 
-def _publish(task, args, on_failure) -> None:
+def _publish(task, args, on_failure, request_ids=None) -> None:
     global _paused_until
     if time.monotonic() >= _paused_until:
         try:
-            task.apply_async(args=args, retry=False)
+            if request_ids and len(request_ids) > 1:
+                task.apply_async(args=args, retry=False, headers={"request_ids": request_ids})
+            else:
+                task.apply_async(args=args, retry=False)
             return
         except Exception as error:  # any broker failure: the rows stay pending for the relay
             _paused_until = time.monotonic() + settings.HANDOFF_PAUSE_SECONDS

@@ -1,7 +1,8 @@
 """Notification ids handed off close together reach the worker in one message (the
-publication costs the handing process about a millisecond apiece); every id goes out
-once, in order, in messages of at most ``GATHER_LIMIT``; other hand-offs go out as they
-came."""
+publication costs the handing process about a millisecond apiece, a tenth of a filing),
+whichever request they came from; every id goes out once, in order, in messages of at
+most ``GATHER_LIMIT`` that name the requests they carry ids of; other hand-offs go out as
+they came."""
 
 import threading
 
@@ -16,7 +17,7 @@ class Recorder:
         self.calls = []
         self.lock = threading.Lock()
 
-    def apply_async(self, args, retry):
+    def apply_async(self, args, retry, headers=None):
         with self.lock:
             self.calls.append(list(args))
 
@@ -36,10 +37,11 @@ def test_ids_handed_off_together_go_out_in_one_message(settings):
     assert other.calls == [["x"]]
 
 
-def test_a_gathered_message_keeps_its_place_and_its_requests_id(settings):
-    """Published where its first list came, in that list's context: the ids of one
-    request go together and carry its id (the worker's log line names the request);
-    another request's go in a message of their own."""
+def test_a_gathered_message_keeps_its_place_and_names_its_requests(settings):
+    """Published where its first list came; the ids of every request within the window
+    go together, each message in the context of the first request it carries ids of (its
+    request id is the message's), its ``request_ids`` header naming each request it
+    carries ids of when there are several (the worker's log line shows them)."""
     from governance.requestlog import _request_id
 
     settings.HANDOFF_GATHER_SECONDS = 0.2
@@ -47,8 +49,9 @@ def test_a_gathered_message_keeps_its_place_and_its_requests_id(settings):
     order = []
 
     class Seen(Recorder):
-        def apply_async(self, args, retry):
-            order.append((self.name, _request_id.get(), list(args[0]) if self.name == "deliver" else args))
+        def apply_async(self, args, retry, headers=None):
+            order.append((self.name, _request_id.get(), list(args[0]) if self.name == "deliver" else args,
+                          (headers or {}).get("request_ids")))
 
     deliver, webhook = Seen("deliver"), Seen("webhook")
     token = _request_id.set("request-AAAA")
@@ -58,11 +61,16 @@ def test_a_gathered_message_keeps_its_place_and_its_requests_id(settings):
         handoff.hand_off(deliver, [2], gather=True)
         _request_id.set("request-BBBB")
         handoff.hand_off(deliver, [3], gather=True)
+        _request_id.set("request-CCCC")
+        handoff.hand_off(deliver, list(range(4, 4 + handoff.GATHER_LIMIT)), gather=True)
     finally:
         _request_id.reset(token)
     assert handoff.hand_off_wait(timeout=10)
-    assert order == [("deliver", "request-AAAA", [1, 2]), ("webhook", "request-AAAA", (7,)),
-                     ("deliver", "request-BBBB", [3])]
+    assert order == [
+        ("deliver", "request-AAAA", list(range(1, 1 + handoff.GATHER_LIMIT)), ["request-AAAA", "request-BBBB", "request-CCCC"]),
+        ("deliver", "request-CCCC", list(range(1 + handoff.GATHER_LIMIT, 4 + handoff.GATHER_LIMIT)), None),  # one request's
+        ("webhook", "request-AAAA", (7,), None),
+    ]
 
 
 def test_without_a_window_each_goes_out_alone(settings):

@@ -79,3 +79,31 @@ def test_the_request_id_follows_into_the_task_it_queues(client, cast, json_worke
     # Celery's own "received"/"succeeded" lines are replaced by the one task line.
     assert not any("succeeded in" in record["message"] for record in records)
     assert "13800000000" not in log.read_text() and "张三" not in log.read_text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_message_for_two_requests_names_both_in_the_workers_line(client, cast, json_worker, settings):
+    """Two filings within the hand-off window: their notifications reach the worker in one
+    message (governance.handoff), whose log line carries the first request's id and names
+    both requests."""
+    from governance import handoff
+
+    settings.HANDOFF_GATHER_SECONDS = 2.0
+    handoff.hand_off_resume()
+    process, log = json_worker
+    client.force_login(cast["worker"])
+    for request_id in ("gathered-req-0001", "gathered-req-0002"):
+        response = client.post("/api/v1/events/", {"category": "0101", "description": f"暴露垃圾 {request_id}", **INSIDE_G11},
+                               content_type="application/json", HTTP_X_REQUEST_ID=request_id, HTTP_HOST="127.0.0.1")
+        assert response.status_code == 201
+    assert handoff.hand_off_wait(timeout=20)
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and Notification.objects.filter(email_state=DeliveryState.PENDING).exists():
+        assert process.poll() is None, log.read_text()
+        time.sleep(0.3)
+    time.sleep(1)
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    ours = [record for record in records if record.get("task") == "workflow.tasks.deliver_notifications_task"]
+    assert [(record["request_id"], record.get("request_ids"), record["state"]) for record in ours] == [
+        ("gathered-req-0001", "gathered-req-0001 gathered-req-0002", "SUCCESS")]
