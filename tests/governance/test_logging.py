@@ -57,6 +57,16 @@ def json_worker(transactional_db, tmp_path):
         yield process, log
 
 
+def _delivered_records(process, log) -> list[dict]:
+    """The worker's JSON log lines once every notification's email copy was delivered."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and Notification.objects.filter(email_state=DeliveryState.PENDING).exists():
+        assert process.poll() is None, log.read_text()
+        time.sleep(0.3)
+    time.sleep(1)
+    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_request_id_follows_into_the_task_it_queues(client, cast, json_worker):
     process, log = json_worker
@@ -67,12 +77,7 @@ def test_the_request_id_follows_into_the_task_it_queues(client, cast, json_worke
                            HTTP_X_REQUEST_ID="filing-req-000001", HTTP_HOST="127.0.0.1")
     assert response.status_code == 201
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and Notification.objects.filter(email_state=DeliveryState.PENDING).exists():
-        assert process.poll() is None, log.read_text()
-        time.sleep(0.3)
-    time.sleep(1)
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    records = _delivered_records(process, log)
     ours = [record for record in records if record.get("task") == "workflow.tasks.deliver_notifications_task"
             and record["request_id"] == "filing-req-000001"]
     assert [record["state"] for record in ours] == ["SUCCESS"]
@@ -98,12 +103,7 @@ def test_one_message_for_two_requests_names_both_in_the_workers_line(client, cas
         assert response.status_code == 201
     assert handoff.hand_off_wait(timeout=20)
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and Notification.objects.filter(email_state=DeliveryState.PENDING).exists():
-        assert process.poll() is None, log.read_text()
-        time.sleep(0.3)
-    time.sleep(1)
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    records = _delivered_records(process, log)
     ours = [record for record in records if record.get("task") == "workflow.tasks.deliver_notifications_task"]
     assert [(record["request_id"], record.get("request_ids"), record["state"]) for record in ours] == [
         ("gathered-req-0001", "gathered-req-0001 gathered-req-0002", "SUCCESS")]
