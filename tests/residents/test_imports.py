@@ -244,6 +244,37 @@ def test_large_files_go_to_the_celery_task_which_is_safe_to_run_twice(staff, wri
     assert Resident.objects.count() == 5
 
 
+def test_an_xlsx_job_counts_its_rows_from_the_sheets_dimension_alone(staff, write_xlsx, tmp_path, settings, monkeypatch,
+                                                                     django_capture_on_commit_callbacks):
+    """Progress needs the row count before the import starts: read from the dimension the
+    sheet records (the top of its XML), never by opening the workbook, which read every
+    shared string and, for a sheet recording none, every row. A sheet without a dimension
+    (openpyxl's write-only mode) counts 0: unknown, not a guess."""
+    from openpyxl import Workbook
+
+    settings.RESIDENT_IMPORT_INLINE_BYTES = 10
+    monkeypatch.setattr(resident_import_task, "delay", lambda import_id: None)
+    monkeypatch.setattr("openpyxl.load_workbook", lambda *args, **kwargs: pytest.fail("the workbook was opened to count"))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start(staff["worker"], write_xlsx(good_rows(count=5)))
+    resident_import_task(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows, job.created, job.total_rows) == (ImportStatus.DONE, 5, 5, 5)
+
+    streamed = Workbook(write_only=True)
+    sheet = streamed.create_sheet()
+    sheet.append(HEADERS)
+    for cells in good_rows(count=4):
+        sheet.append(cells)
+    path = tmp_path / "streamed.xlsx"
+    streamed.save(path)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start(staff["worker"], path)
+    resident_import_task(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.total_rows) == (ImportStatus.DONE, 0)
+
+
 def test_the_command_imports_a_file(staff, write_csv, capsys):
     path = write_csv(good_rows())
 
