@@ -20,7 +20,7 @@ The statement's other parameters are constants of its shape; those that are plai
 (the states of an ``IN`` list, say) are written into it as literals. PostgreSQL then
 keeps one generic plan for it, which can use a partial index whose condition names those
 words: with them as parameters it could not, and it planned the filing's duplicate check
-afresh on every run (0.35 ms, ten times the check itself)."""
+afresh on every run (0.57 ms a check; 0.27–0.31 ms on the generic plan)."""
 
 import re
 import threading
@@ -55,7 +55,10 @@ def _inlined(sql: str, params: list, keep) -> tuple[str, list]:
         left.append(value)
         return "%s"
 
-    return _PLACEHOLDER.sub(place, sql), left
+    inlined = _PLACEHOLDER.sub(place, sql)
+    if index != len(params) - 1:
+        raise ValueError(f"{index + 1} placeholders but {len(params)} parameters: {sql}")
+    return inlined, left
 
 
 class _Statement:
