@@ -38,9 +38,9 @@ def hand_off(task, *args, on_failure=None, gather: bool = False) -> None:
     same task within ``HANDOFF_GATHER_SECONDS`` go out together, up to ``GATHER_LIMIT``
     ids a message (publishing cost about a millisecond of this process's time apiece, a
     tenth of a filing's: a busy worker process's requests, a sweep or a command send one
-    message for many). The message carries the first request's id, and in its
-    ``request_ids`` header the id of every request whose ids it carries, which the
-    worker's log line names."""
+    message for many). The message carries the id of the first request (or of none: a
+    sweep) whose ids it carries, and in its ``request_ids`` header, when that is not all,
+    the id of every request whose ids it carries, which the worker's log line names."""
     if gather and (len(args) != 1 or not isinstance(args[0], list | tuple) or on_failure is not None):
         raise ValueError("a gathered hand-off takes one list of ids and no fallback")
     global _thread
@@ -97,7 +97,8 @@ def _gathered(items: list) -> list:
         for begin in range(0, len(ids), GATHER_LIMIT):
             chunk = ids[begin:begin + GATHER_LIMIT]
             requests = list(dict.fromkeys(request for _context, request, _pk in chunk if request))
-            published.append((chunk[0][0], entry, ([pk for _context, _request, pk in chunk],), None, requests))
+            named = requests if requests and requests != [chunk[0][1]] else None  # beyond the message's own id
+            published.append((chunk[0][0], entry, ([pk for _context, _request, pk in chunk],), None, named))
     return published
 
 
@@ -105,7 +106,7 @@ def _publish(task, args, on_failure, request_ids=None) -> None:
     global _paused_until
     if time.monotonic() >= _paused_until:
         try:
-            if request_ids and len(request_ids) > 1:
+            if request_ids:
                 task.apply_async(args=args, retry=False, headers={"request_ids": request_ids})
             else:
                 task.apply_async(args=args, retry=False)

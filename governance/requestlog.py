@@ -131,8 +131,11 @@ def _task_ends(task_id=None, task=None, state=None, **kwargs):
     extra = {"task": name, "task_id": task_id, "state": state, "duration_ms": round(elapsed * 1000, 1)}
     gathered = getattr(task.request, "request_ids", None) if task is not None else None
     if isinstance(gathered, list):  # the requests whose ids one message carried (governance.handoff)
-        extra["request_ids"] = " ".join(str(item) for item in gathered[:200] if _VALID_ID.match(str(item)))
-    task_log.info("task %s %s %s %.1fms", name, task_id, state, elapsed * 1000, extra=extra)
+        extra["request_ids"] = " ".join(str(item) for item in gathered[:200] if _VALID_ID.fullmatch(str(item)))
+        task_log.info("task %s %s %s %.1fms for requests %s", name, task_id, state, elapsed * 1000, extra["request_ids"],
+                      extra=extra)
+    else:
+        task_log.info("task %s %s %s %.1fms", name, task_id, state, elapsed * 1000, extra=extra)
     if token is not None:
         try:
             _request_id.reset(token)

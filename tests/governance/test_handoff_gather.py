@@ -68,9 +68,21 @@ def test_a_gathered_message_keeps_its_place_and_names_its_requests(settings):
     assert handoff.hand_off_wait(timeout=10)
     assert order == [
         ("deliver", "request-AAAA", list(range(1, 1 + handoff.GATHER_LIMIT)), ["request-AAAA", "request-BBBB", "request-CCCC"]),
-        ("deliver", "request-CCCC", list(range(1 + handoff.GATHER_LIMIT, 4 + handoff.GATHER_LIMIT)), None),  # one request's
+        ("deliver", "request-CCCC", list(range(1 + handoff.GATHER_LIMIT, 4 + handoff.GATHER_LIMIT)), None),  # its own alone
         ("webhook", "request-AAAA", (7,), None),
     ]
+
+    # A sweep's ids (no request) first, then a request's: the message has no request id
+    # of its own, so its header names that request.
+    order.clear()
+    handoff.hand_off(deliver, [500], gather=True)
+    token = _request_id.set("request-DDDD")
+    try:
+        handoff.hand_off(deliver, [501], gather=True)
+    finally:
+        _request_id.reset(token)
+    assert handoff.hand_off_wait(timeout=10)
+    assert order == [("deliver", "", [500, 501], ["request-DDDD"])]
 
 
 def test_without_a_window_each_goes_out_alone(settings):

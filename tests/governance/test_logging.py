@@ -107,3 +107,4 @@ def test_one_message_for_two_requests_names_both_in_the_workers_line(client, cas
     ours = [record for record in records if record.get("task") == "workflow.tasks.deliver_notifications_task"]
     assert [(record["request_id"], record.get("request_ids"), record["state"]) for record in ours] == [
         ("gathered-req-0001", "gathered-req-0001 gathered-req-0002", "SUCCESS")]
+    assert ours[0]["message"].endswith(" for requests gathered-req-0001 gathered-req-0002")  # the plain line too
