@@ -261,7 +261,7 @@ def resident_import_run(*, import_id: int) -> None:
 
 
 def _run(job: ResidentImport, actor, path: str) -> None:
-    ResidentImport.objects.filter(pk=job.pk).update(total_rows=count_rows(path))
+    ResidentImport.objects.filter(pk=job.pk).update(total_rows=count_rows(path, job.sheet))
 
     def progress(result: ImportResult, report: ErrorReport):
         ResidentImport.objects.filter(pk=job.pk).update(

@@ -12,8 +12,10 @@ imported, the encodings met).
 
 import codecs
 import datetime
+import html
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -120,6 +122,11 @@ def _xlsx_sheets(path):
 
 
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
+_TAG = re.compile(rb"<(?:\w+:)?(sheet|Relationship)\s([^>]*?)/?>")
+_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+# What a damaged or unusual archive raises when a part is read (bad compressed data, an
+# unsupported compression method, an encrypted part, a truncated file).
+_UNREADABLE = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error)
 
 
 def _column_number(letters: bytes) -> int:
@@ -129,27 +136,47 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _sheet_sizes(path) -> dict[int, tuple[int | None, int]]:
-    """(rows, cells) of each worksheet by position (xl/worksheets/sheetN.xml), from the
-    dimension it records at its top; a sheet that records none: rows unknown, a cell
-    per 60 bytes of its XML."""
-    cells = {}
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each sheet's name → its part in the archive, in the workbook's tab order (from
+    xl/workbook.xml and its relationships: a part's file name says nothing of the order)."""
+    targets, parts = {}, {}
+    for kind, attributes in _TAG.findall(archive.read("xl/_rels/workbook.xml.rels")):
+        values = dict(_ATTRIBUTE.findall(attributes))
+        if kind == b"Relationship" and b"Id" in values and b"Target" in values:
+            target = html.unescape(values[b"Target"].decode())
+            targets[values[b"Id"]] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    for kind, attributes in _TAG.findall(archive.read("xl/workbook.xml")):
+        values = dict(_ATTRIBUTE.findall(attributes))
+        relation = next((value for key, value in values.items() if key.endswith(b":id")), None)
+        if kind == b"sheet" and b"name" in values and relation in targets:
+            parts[html.unescape(values[b"name"].decode())] = targets[relation]
+    return parts
+
+
+def _sheet_sizes(path) -> dict[str, tuple[int | None, int]]:
+    """(rows, cells) of each worksheet by name, from the dimension it records at the top
+    of its XML; a sheet that records none: rows unknown, a cell per 60 bytes of its XML.
+    Empty when the archive cannot be read so (the reader then says what is wrong)."""
+    sizes = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                stem = info.filename[len("xl/worksheets/sheet"):-4]
-                if not (info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml") and stem.isdigit()):
+            for name, part in _sheet_parts(archive).items():
+                if not part.startswith("xl/worksheets/"):
+                    continue  # a chartsheet: no rows
+                try:
+                    info = archive.getinfo(part)
+                except KeyError:
                     continue
                 with archive.open(info) as member:
                     match = _DIMENSION.search(member.read(4096))
                 if match and match[3]:
                     rows = int(match[4]) - int(match[2]) + 1
-                    cells[int(stem) - 1] = (rows, rows * (_column_number(match[3]) - _column_number(match[1]) + 1))
+                    sizes[name] = (rows, rows * (_column_number(match[3]) - _column_number(match[1]) + 1))
                 else:
-                    cells[int(stem) - 1] = (None, info.file_size // 60)
-    except (zipfile.BadZipFile, OSError):
+                    sizes[name] = (None, info.file_size // 60)
+    except (*_UNREADABLE, KeyError):
         return {}
-    return cells
+    return sizes
 
 
 def _read_xlsx(path, wanted: str):
@@ -170,10 +197,13 @@ def _read_xlsx(path, wanted: str):
     for name in names:
         if name == chosen:
             continue
-        index = workbook.sheet_names.index(name)
-        rows, cells = sizes.get(index, (None, 0))
+        rows, cells = sizes.get(name, (None, 0))
         if rows is None and cells <= limit:
-            rows = sum(1 for row in workbook.get_sheet_by_index(index).iter_rows() if any(c not in ("", None) for c in row))
+            try:
+                loaded = workbook.get_sheet_by_index(workbook.sheet_names.index(name))
+                rows = sum(1 for row in loaded.iter_rows() if any(c not in ("", None) for c in row))
+            except Exception:  # noqa: BLE001 (python-calamine's errors: a damaged sheet is named without a count)
+                rows = None
         if rows is None:
             others.append(f"“{name}”")
         elif rows:
@@ -182,9 +212,13 @@ def _read_xlsx(path, wanted: str):
         notes.append(_("Read the sheet “%(sheet)s”. Other sheets were not imported: %(others)s; choose one to import it.")
                      % {"sheet": chosen, "others": "、".join(others)})
     index = workbook.sheet_names.index(chosen)
-    if sizes.get(index, (None, 0))[1] > limit:
+    if sizes.get(chosen, (None, 0))[1] > limit:
         return _openpyxl_records(path, chosen), notes  # streamed: a sheet too big to hold in memory
-    sheet = workbook.get_sheet_by_index(index)
+    try:
+        sheet = workbook.get_sheet_by_index(index)
+    except Exception as error:  # python-calamine's errors (a damaged part: its zip data or XML) derive from Exception
+        raise ImportFileError(_("The sheet “%(sheet)s” is damaged and cannot be read: open the file in Excel, save it "
+                                "again and import it again.") % {"sheet": chosen}) from error
     return _calamine_records(sheet), notes
 
 
@@ -223,16 +257,18 @@ def rows_numbered(path, columns: Columns, sheet: str, numbers: set[int]):
             return
 
 
-def count_rows(path) -> int:
-    """Rows in the file, for progress: lines of a CSV (quick, by bytes) or the first
-    sheet's recorded dimension of an .xlsx (0 when it records none). Only the top of the
+def count_rows(path, sheet: str = "") -> int:
+    """Rows in the file, for progress: lines of a CSV (quick, by bytes) or the recorded
+    dimension of an .xlsx's sheet (``sheet``, else the first in the workbook's order; 0,
+    unknown, when it records none or the file cannot be read so). Only the top of the
     sheet's XML is read: opening the workbook with openpyxl, as this did, read every
     shared string, and a sheet without a dimension whole (3.8 s for 100,000 rows, before
     the import began)."""
     with open(path, "rb") as handle:
         head = handle.read(4)
         if head.startswith(b"PK"):
-            rows, _cells = _sheet_sizes(path).get(0, (None, 0))
+            sizes = _sheet_sizes(path)
+            rows, _cells = sizes.get(sheet or next(iter(sizes), ""), (None, 0))
             return max(0, (rows or 1) - 1)
         handle.seek(0)
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))

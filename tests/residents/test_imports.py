@@ -275,6 +275,64 @@ def test_an_xlsx_job_counts_its_rows_from_the_sheets_dimension_alone(staff, writ
     assert (job.status, job.total_rows) == (ImportStatus.DONE, 0)
 
 
+def test_the_row_count_follows_the_workbooks_tab_order_and_the_chosen_sheet(staff, tmp_path, settings, monkeypatch,
+                                                                           django_capture_on_commit_callbacks):
+    """A sheet's part name (sheet1.xml, sheet2.xml) says nothing of its place among the
+    tabs: the count follows xl/workbook.xml, and the sheet the importer chose."""
+    from openpyxl import Workbook
+
+    from residents.imports.reading import count_rows
+
+    workbook = Workbook()
+    later = workbook.active  # xl/worksheets/sheet1.xml, but the second tab
+    later.title = "第二页 & 备注"
+    for cells in [HEADERS, *good_rows(count=6)]:
+        later.append(cells)
+    first = workbook.create_sheet("实有人口", 0)
+    for cells in [HEADERS, *good_rows(count=3)]:
+        first.append(cells)
+    path = tmp_path / "tabs.xlsx"
+    workbook.save(path)
+    assert (count_rows(path), count_rows(path, "实有人口"), count_rows(path, "第二页 & 备注"), count_rows(path, "无此页")) == (3, 3, 6, 0)
+
+    settings.RESIDENT_IMPORT_INLINE_BYTES = 10
+    monkeypatch.setattr(resident_import_task, "delay", lambda import_id: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start(staff["worker"], path, sheet="第二页 & 备注")
+    resident_import_task(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows, job.total_rows) == (ImportStatus.DONE, 6, 6)
+
+
+def test_a_damaged_xlsx_fails_with_a_clear_message_and_never_stays_running(staff, write_xlsx, tmp_path, settings,
+                                                                            monkeypatch, django_capture_on_commit_callbacks):
+    """A sheet whose compressed data is damaged: counting its rows gives up quietly (0)
+    and the import fails naming the sheet, not with an internal error (nor stays running)."""
+    import zipfile
+
+    from residents.imports.reading import count_rows
+
+    good = write_xlsx(good_rows(count=3))
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info.filename))
+    data = bytearray(damaged.read_bytes())
+    offset = data.index(b"xl/worksheets/sheet1.xml") + len(b"xl/worksheets/sheet1.xml")  # the local header's name
+    data[offset + 8:offset + 40] = bytes(32)  # into the sheet's deflated bytes
+    damaged.write_bytes(bytes(data))
+    assert count_rows(damaged) == 0
+
+    settings.RESIDENT_IMPORT_INLINE_BYTES = 10
+    monkeypatch.setattr(resident_import_task, "delay", lambda import_id: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start(staff["worker"], damaged)
+    resident_import_task(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.message) == (ImportStatus.FAILED, "The sheet “Sheet” is damaged and cannot be read: open the file "
+                                                              "in Excel, save it again and import it again.")
+
+
 def test_the_command_imports_a_file(staff, write_csv, capsys):
     path = write_csv(good_rows())
 
