@@ -16,7 +16,7 @@ expression, a database default) they call the ORM instead."""
 from django.db import DatabaseError, connections
 from django.db.models.signals import post_save, pre_save
 
-from governance import serverprepared
+from governance import pipeline, serverprepared
 
 _STATEMENTS: dict = {}
 
@@ -38,6 +38,19 @@ def rows_insert(objs: list, *, using: str = "default") -> list:
         serverprepared.execute(cursor, *insert)
         _keys(objs, [key for (key,) in cursor.fetchall()], using)
     return objs
+
+
+def rows_hold(objs: list, *, using: str = "default") -> None:
+    """``rows_insert`` for rows whose keys nothing reads: the insert is held for the
+    connection's next statement (``governance.pipeline``) and the instances get no key."""
+    if not objs:
+        return
+    connection = connections[using]
+    insert = _insert(objs, connection)
+    if insert is None:
+        _orm_insert(type(objs[0]), objs, using)
+        return
+    pipeline.hold(connection, *insert)
 
 
 def row_insert(obj, *, using: str = "default"):

@@ -73,10 +73,10 @@ def _statement(sql: str) -> tuple[str, str, int]:
 def execute(cursor, sql: str, params) -> None:
     """``cursor.execute(sql, params)`` as a prepared statement of the connection (see above)."""
     params = list(params)
-    cursor.execute(_executable(cursor.db, sql, params), params)
+    cursor.execute(executable(cursor.db, sql, params), params)
 
 
-def _executable(connection, sql: str, params: list) -> str:
+def executable(connection, sql: str, params: list) -> str:
     """The statement to run for ``sql``: ``EXECUTE name(…)`` once it is prepared on this
     connection (preparing it the first time), else ``sql`` itself."""
     if not _preparable(connection, sql):
@@ -114,6 +114,9 @@ def _prepare(connection, name: str, numbered: str, sql: str) -> bool:
     import psycopg2
 
     raw = connection.connection
+    if getattr(raw, "held", None):  # writes held for the next statement (governance.pipeline) go first, alone
+        with connection.wrap_database_errors:
+            raw.flush()
     if raw.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR:
         return False  # the statement fails as it would have (the transaction is aborted), not refused for good
     in_transaction = not raw.autocommit  # (or about to begin one: the driver begins it with this statement)

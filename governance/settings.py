@@ -171,6 +171,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Writes whose results nothing reads ride with the next statement (governance.pipeline).
+        from governance import pipeline as _pipeline
+
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            connection_factory=_pipeline.Connection, cursor_factory=_pipeline.Cursor)
 # The hot statements planned once per connection (governance.serverprepared); off behind
 # a pooler in transaction mode, where a connection's prepared statements do not follow it.
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
