@@ -33,7 +33,7 @@ from psycopg2.extensions import AsIs
 
 from accounts.scoping import grid_workers_visible_to
 from assessment.models import PointEntry, PointSource
-from governance import serverprepared
+from governance import pipeline
 
 # Work older than this is taken to be committed (see the module docstring).
 POINTS_AWARD_OVERLAP = timedelta(minutes=30)
@@ -160,15 +160,19 @@ _ROW_SLOT = AsIs("__points_row_key__")
 _ONE_ROW: dict = {}
 
 
-def entries_insert_row(rules, model, pk: int) -> int:
+def entries_insert_row(rules, model, pk: int) -> None:
     """``entries_insert`` for the one new row ``pk`` of ``model`` under each of ``rules``:
     pairs of (rule, ``sources_of``), where ``sources_of(rows)`` gives the rule's sources
-    narrowed to a queryset of rows. Returns the number of entries added."""
+    narrowed to a queryset of rows. On PostgreSQL the insert is held for the
+    transaction's next statement (``governance.pipeline``): nothing reads the entries in
+    the transaction that records the work."""
     rules = list(rules)
     if not rules:
-        return 0
+        return
     if connection.vendor != "postgresql":
-        return sum(entries_insert(rule, sources_of(model.objects.filter(pk=pk))) for rule, sources_of in rules)
+        for rule, sources_of in rules:
+            entries_insert(rule, sources_of(model.objects.filter(pk=pk)))
+        return
     key = (model._meta.label, *((rule.pk, rule.points, rule.source) for rule, _sources_of in rules))
     compiled = _ONE_ROW.get(key)
     if compiled is None:
@@ -187,10 +191,10 @@ def entries_insert_row(rules, model, pk: int) -> int:
         compiled = _ONE_ROW[key] = (sql, len(slots))
     sql, slots = compiled
     if slots < len(rules):  # the row's key went in as something else: compose each in full
-        return sum(entries_insert(rule, sources_of(model.objects.filter(pk=pk))) for rule, sources_of in rules)
-    with connection.cursor() as cursor:
-        serverprepared.execute(cursor, sql, [pk] * slots)
-        return cursor.rowcount
+        for rule, sources_of in rules:
+            entries_insert(rule, sources_of(model.objects.filter(pk=pk)))
+        return
+    pipeline.hold(connection, sql, [pk] * slots)
 
 
 class _Platform:

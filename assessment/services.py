@@ -187,14 +187,14 @@ def _rules_active() -> tuple:
     return tuple(PointRule.objects.filter(is_active=True).order_by("pk"))
 
 
-def points_award_work(*, source_kinds, model, pk: int) -> int:
+def points_award_work(*, source_kinds, model, pk: int) -> None:
     """As the work is recorded, in its transaction: the entries that the row just
     written (``pk`` of ``model``: a timeline entry, care visit or inspection) earns under
     the active rules of ``source_kinds``. The row is new, so no other run can be awarding
     it at the same moment, and its time lies between ``EVER`` and ``FOREVER``."""
     rules = [(rule, lambda rows, rule=rule: DRIVERS[rule.source].narrow(_sources(rule.source, EVER, FOREVER), rows))
              for rule in RULES.get("active", _rules_active) if rule.source in source_kinds]
-    return entries_insert_row(rules, model, pk)
+    entries_insert_row(rules, model, pk)
 
 
 # --- Two-way evaluation (双向评议) -------------------------------------------------------------------

@@ -85,6 +85,7 @@ class _Statement:
             self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             self.init_list = [column[0].target.attname for column in select[self.start:self.end]]
             self.populators = get_related_populators(klass_info, select, using)
+            self.annotations = list(compiler.annotation_col_map.items())  # name → place, set on the instance
 
     def rows(self, using, keys) -> list:
         params = list(self.params)
@@ -114,6 +115,8 @@ class _Statement:
             instance = self.model.from_db(using, self.init_list, row[self.start:self.end])
             for populator in self.populators:
                 populator.populate(row, instance)
+            for name, place in self.annotations:
+                setattr(instance, name, row[place])
             found.append(instance)
         return found
 

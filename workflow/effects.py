@@ -12,11 +12,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.scoping import view_event_permission_id
-from events.models import ClosureType, DepartmentRole, EventDepartment, EventGroupObjectPermission, State
-from governance import serverprepared
-from governance.rows import rows_insert
+from events.models import ClosureType, DepartmentRole, EventDepartment, State
+from governance import pipeline
+from governance.rows import rows_hold
 from workflow import selectors
+from workflow.grants import event_grants_give
 from workflow.models import ChangeRequest, RequestKind, RequestStatus, Stage
 from workflow.notifications import email_reporter, notify, sms_reporter
 from workflow.sms import mobile_number
@@ -64,29 +64,21 @@ _END_ASSIGNMENTS = (f"UPDATE {EventDepartment._meta.db_table} SET ended_at = %s 
 
 
 def _end_assignments(event, now):
-    with connection.cursor() as cursor:
-        serverprepared.execute(cursor, _END_ASSIGNMENTS, [connection.ops.adapt_datetimefield_value(now), event.pk])
+    pipeline.hold(connection, _END_ASSIGNMENTS, [connection.ops.adapt_datetimefield_value(now), event.pk])
     event.primary_department = None
 
 
 def _dispatch(event, actor, params, now):
     primary, assisting = params["primary"], params.get("assisting") or []
     _end_assignments(event, now)
-    rows_insert(
+    rows_hold(
         [EventDepartment(event=event, department=primary, role=DepartmentRole.PRIMARY, assigned_at=now)]
         + [EventDepartment(event=event, department=department, role=DepartmentRole.ASSISTING, assigned_at=now)
            for department in assisting]
     )
-    # The departments' groups may read the event (django-guardian's rows, written in one
-    # statement; a grant the group already holds is left as it is).
-    groups = {department.group_id for department in [primary, *assisting] if department.group_id}
-    if groups:
-        permission = view_event_permission_id()
-        EventGroupObjectPermission.objects.bulk_create(
-            [EventGroupObjectPermission(permission_id=permission, group_id=group, content_object=event,
-                                        reported_at=event.reported_at)
-             for group in sorted(groups)],
-            ignore_conflicts=True)
+    # The departments' groups may read the event.
+    event_grants_give(event=event, group_ids=[department.group_id for department in [primary, *assisting]
+                                              if department.group_id])
     event.primary_department = primary
     event.dispatched_at = now
     event.handle_by = params.get("handle_by")

@@ -10,7 +10,7 @@ that nothing a filing reads waits on another filing."""
 from django.utils import timezone
 
 from events.services import event_code_next
-from governance.rows import row_insert, rows_insert
+from governance.rows import row_insert, rows_hold
 from workflow.centers import command_center_id_for
 from workflow.models import Timer
 from workflow.timers import light_of, light_times, sla_limits, timers_build
@@ -18,7 +18,8 @@ from workflow.timers import light_of, light_times, sla_limits, timers_build
 
 def filing_record(*, event, transition, at) -> list[Timer]:
     """Give the new ``event`` the transition's state, its command center and timers, its
-    number, and insert it with its timers (two statements)."""
+    number, and insert it (its timers' insert is held for the next statement:
+    ``governance.pipeline``; the timers returned have no key)."""
     event.state = transition.target
     event.command_area_id = command_center_id_for(event.grid)
     limits = sla_limits(category_id=event.category_id, urgency=event.urgency)
@@ -29,4 +30,5 @@ def filing_record(*, event, transition, at) -> list[Timer]:
     row_insert(event)
     for timer in timers:
         timer.event = event  # the id it got
-    return rows_insert(timers)
+    rows_hold(timers)
+    return timers

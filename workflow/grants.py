@@ -16,7 +16,7 @@ from django.db import connection
 
 from accounts.models import Department
 from events.models import Event, EventDepartment, EventGroupObjectPermission
-from governance import serverprepared
+from governance import pipeline
 
 # Transitions after which some department's grant may no longer apply.
 ENDS_ASSIGNMENTS = frozenset({"dispatch", "return", "escalate", "close", "close_special", "assess", "archive", "merge", "reject"})
@@ -35,8 +35,27 @@ _REVOKE_SQL = f"""
             AND assignment.ended_at IS NULL)"""
 
 
-def event_grants_revoke_stale(*, event: Event) -> int:
-    """Remove the department grants on ``event`` that no longer apply; how many were removed."""
-    with connection.cursor() as cursor:
-        serverprepared.execute(cursor, _REVOKE_SQL, [event.pk])
-        return cursor.rowcount
+def event_grants_revoke_stale(*, event: Event) -> None:
+    """Remove the department grants on ``event`` that no longer apply (held for the
+    transaction's next statement: ``governance.pipeline``)."""
+    pipeline.hold(connection, _REVOKE_SQL, [event.pk])
+
+
+# The ``view_event`` grants of departments' groups on one event, in one statement for any
+# number of groups; a grant a group already holds is left as it is.
+_GIVE_SQL = f"""
+    INSERT INTO {EventGroupObjectPermission._meta.db_table} (permission_id, group_id, content_object_id, reported_at)
+    SELECT permission.id, chosen.group_id, %s, %s
+    FROM auth_permission AS permission
+    JOIN django_content_type AS type ON type.id = permission.content_type_id
+    CROSS JOIN unnest(%s::integer[]) AS chosen (group_id)
+    WHERE type.app_label = 'events' AND permission.codename = 'view_event'
+    ON CONFLICT DO NOTHING"""
+
+
+def event_grants_give(*, event: Event, group_ids) -> None:
+    """Let the groups read ``event`` (django-guardian's rows; held for the transaction's
+    next statement: ``governance.pipeline``)."""
+    groups = sorted(set(group_ids))
+    if groups:
+        pipeline.hold(connection, _GIVE_SQL, [event.pk, event.reported_at, groups])

@@ -56,11 +56,12 @@ def notifications_save(rows: list[tuple]) -> None:
         if connection.vendor == "postgresql":
             from psycopg2.extras import Json, execute_values
 
-            ids = [row[0] for row in execute_values(
-                cursor.cursor,
-                f"INSERT INTO workflow_notification ({', '.join(NOTIFICATION_COLUMNS)}) VALUES %s RETURNING id",
-                [(*row[:-1], Json(row[-1])) for row in rows], page_size=1000, fetch=True,
-            )]
+            with connection.wrap_database_errors:  # (the driver's cursor: held writes ride with it)
+                ids = [row[0] for row in execute_values(
+                    cursor.cursor,
+                    f"INSERT INTO workflow_notification ({', '.join(NOTIFICATION_COLUMNS)}) VALUES %s RETURNING id",
+                    [(*row[:-1], Json(row[-1])) for row in rows], page_size=1000, fetch=True,
+                )]
         else:
             created = Notification.objects.bulk_create(Notification(**dict(zip(NOTIFICATION_COLUMNS, row, strict=True)))
                                                        for row in rows)

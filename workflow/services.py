@@ -8,7 +8,7 @@ transaction, and hands their delivery to the worker after the commit."""
 
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from events.services import (
     event_draft_files_store,
     event_relations_cached,
 )
+from governance import pipeline
 from governance.prepared import Prepared
 from workflow import selectors
 from workflow.centers import parent_command_center
@@ -34,7 +35,7 @@ from workflow.machine import FILING, MACHINE, Actor, Context, State
 from workflow.models import ChangeRequest, RequestStatus
 from workflow.permissions import actors_for
 from workflow.timeline import timeline_write
-from workflow.timers import event_refresh_light, sla_limits, timers_start, timers_stop
+from workflow.timers import event_refresh_light, live_timers_read, sla_limits, timers_start, timers_stop
 
 
 class TransitionRefused(Exception):
@@ -62,7 +63,9 @@ def _resolve(name: str, *, actor, event: Event, params: dict) -> dict:
         primary = params.get("primary")
         if primary is not None:
             resolved["primary"] = access_department(actor, getattr(primary, "pk", primary))
-        resolved["assisting"] = [access_department(actor, getattr(item, "pk", item)) for item in params.get("assisting") or []]
+        # Each assisting department once (named twice, it would be assigned twice).
+        assisting = dict.fromkeys(getattr(item, "pk", item) for item in params.get("assisting") or [])
+        resolved["assisting"] = [access_department(actor, item) for item in assisting]
         resolved["now"] = timezone.now()  # for the guard on an earlier deadline
     if name == "escalate":
         resolved["parent_center"] = parent_command_center(event.command_area)
@@ -177,6 +180,13 @@ def _fire_once(*, actor, event_id, name, token, attachments, params) -> tuple[Ev
 # Composed once per process: composing it cost a third of a transition (governance.prepared);
 # the row alone, its grid, command center and category come from memory.
 _LOCK_BY_KEY = Prepared(lambda pk: Event.objects.select_for_update().filter(pk=pk))
+# On PostgreSQL the lock is a statement of its own, held (governance.pipeline) so that it
+# goes in one message with the read that follows it: the event and its live timers
+# (timers_stop needs them for the light), read in a snapshot taken once the lock is
+# held, so what a transaction that held the lock before committed is seen.
+_LOCK = f"SELECT 1 FROM {Event._meta.db_table} WHERE id = %s FOR UPDATE"
+_READ_LOCKED = Prepared(lambda pk: Event.objects.filter(pk=pk).annotate(live_timers_read=live_timers_read()))
+_BIGINT = (-(2**63), 2**63 - 1)
 
 
 def _locked(actor, event_id, token) -> Event:
@@ -185,7 +195,14 @@ def _locked(actor, event_id, token) -> Event:
     compiling the whole scope into the locking query; a refused actor's lock ends with
     the transaction it rolls back."""
     try:
-        event = _LOCK_BY_KEY.get(int(event_id))
+        key = int(event_id)
+        if connection.vendor != "postgresql":
+            event = _LOCK_BY_KEY.get(key)
+        elif not _BIGINT[0] <= key <= _BIGINT[1]:
+            raise Event.DoesNotExist
+        else:
+            pipeline.hold(connection, _LOCK, [key])
+            event = _READ_LOCKED.get(key)
     except (Event.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such event") from None
     if actor is None and token is not None and not secrets.compare_digest((event.rating_token or "").encode(), str(token).encode()):

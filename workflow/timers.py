@@ -2,16 +2,19 @@
 the transition's transaction. The sweep (``workflow.sweep``) moves them through their
 phases."""
 
+import json
 import logging
 from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
 
-from events.models import Light, Urgency
-from governance import serverprepared
+from events.models import Event, Light, Urgency
+from governance import pipeline, serverprepared
 from governance.cache import Derived
-from governance.rows import rows_insert
+from governance.rows import rows_hold
 from workflow.calendar import worktime
 from workflow.models import SLALimit, Stage, Timer, TimerPhase, TimerState, TimeUnit
 
@@ -109,14 +112,16 @@ def timers_build(*, event, stages, at: datetime, limits: Limits) -> list[Timer]:
 
 def timers_start(*, event, stages, at: datetime, limits: Limits, handle_by: datetime | None = None) -> list[Timer]:
     """Start the stages' timers; the handling stage's due time is ``handle_by`` when the
-    dispatcher asked for it earlier than the policy's limit."""
+    dispatcher asked for it earlier than the policy's limit. Their insert is held for the
+    transaction's next statement (``governance.pipeline``): the timers returned have no key."""
     timers = timers_build(event=event, stages=stages, at=at, limits=limits)
     for timer in timers:
         if timer.stage == Stage.HANDLE and handle_by is not None and at < handle_by < timer.due_at:
             timer.due_at = handle_by
             timer.warn_at = min(timer.warn_at, at + (handle_by - at) * limits.warning_share)
             timer.next_check_at = next_check(timer)
-    return rows_insert(timers)
+    rows_hold(timers)
+    return timers
 
 
 # Written out once: every transition but one stops timers, and composing this statement
@@ -135,16 +140,50 @@ _STOP_AND_LIVE = f"""
     WHERE event_id = %s AND state <> %s AND id NOT IN (SELECT id FROM stopped)"""
 
 
+def live_timers_read() -> RawSQL:
+    """An event's live timers (``_LIVE_COLUMNS``) as JSON text, for an annotation
+    ``live_timers_read`` of the query that reads the event just locked (PostgreSQL):
+    ``timers_stop`` then needs no statement of its own to know them."""
+    columns = ", ".join(f"live.{column}" for column in _LIVE_COLUMNS)
+    return RawSQL(f"SELECT COALESCE(json_agg(json_build_array({columns}) ORDER BY live.id)::text, '[]') "
+                  f"FROM {Timer._meta.db_table} AS live "
+                  f"WHERE live.event_id = {Event._meta.db_table}.id AND live.state <> %s",
+                  (TimerState.STOPPED.value,), output_field=TextField())
+
+
+def _live_read(event) -> list[Timer] | None:
+    """The live timers read with the event (``live_timers_read``), once: ``None`` when
+    they were not, or when something changed the timers since (``timers_forget_read``)."""
+    read = event.__dict__.pop("live_timers_read", None)
+    if read is None:
+        return None
+    return [Timer.from_db(connection.alias, _LIVE_COLUMNS,
+                          (pk, stage, state, phase, datetime.fromisoformat(warn_at), datetime.fromisoformat(due_at)))
+            for pk, stage, state, phase, warn_at, due_at in json.loads(read)]
+
+
+def timers_forget_read(event) -> None:
+    """The event's timers change before they are stopped: ``timers_stop`` reads them again."""
+    event.__dict__.pop("live_timers_read", None)
+
+
 def timers_stop(*, event, stages, at: datetime) -> list[Timer]:
     """Stop the stages' live timers in one statement; a stage ended after its due time
     (a paused one: at its pause) is marked as breached. Returns the event's timers still
-    live (with the fields its light needs), read by the same statement (on PostgreSQL;
-    SQLite, which takes no ``UPDATE`` inside ``WITH``, runs the two parts one after the other)."""
+    live (with the fields its light needs): those read with the locked event
+    (``live_timers_read``; the stop is then held for the transaction's next statement,
+    ``governance.pipeline``), else read by the same statement (on PostgreSQL; SQLite,
+    which takes no ``UPDATE`` inside ``WITH``, runs the two parts one after the other)."""
+    read = _live_read(event)
     stages = list(stages) or [""]  # no stage to stop: the statement only reads
     moment = connection.ops.adapt_datetimefield_value(at)
     stopped = TimerState.STOPPED.value
     stop = [TimerState.PAUSED.value, moment, stopped, moment, event.pk, stopped, *stages]
     placeholders = ", ".join(["%s"] * len(stages))
+    if read is not None:
+        if stages != [""]:
+            pipeline.hold(connection, _STOP.format(stages=placeholders), stop)
+        return [timer for timer in read if timer.stage not in stages]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             serverprepared.execute(cursor, _STOP_AND_LIVE.format(stages=placeholders), [*stop, event.pk, stopped])
@@ -154,6 +193,7 @@ def timers_stop(*, event, stages, at: datetime) -> list[Timer]:
 
 
 def timers_pause(*, event, at: datetime) -> None:
+    timers_forget_read(event)
     Timer.objects.filter(event=event, state=TimerState.RUNNING).update(
         state=TimerState.PAUSED, paused_at=at, next_check_at=None
     )
@@ -168,6 +208,7 @@ def _shift(moment: datetime, paused_at: datetime, resumed_at: datetime, unit: st
 
 
 def timers_resume(*, event, at: datetime) -> None:
+    timers_forget_read(event)
     for timer in Timer.objects.filter(event=event, state=TimerState.PAUSED):
         for name in ("warn_at", "due_at", "escalate_at"):
             setattr(timer, name, _shift(getattr(timer, name), timer.paused_at, at, timer.unit))
@@ -182,6 +223,7 @@ def timers_resume(*, event, at: datetime) -> None:
 def timers_extend(*, event, stages, amount: int, unit: str, at: datetime) -> None:
     """An approved postponement: the stages' deadlines move by the extra time and
     their lights are worked out again from now."""
+    timers_forget_read(event)
     calendar = worktime()
     if unit not in TimeUnit.values:
         raise ValueError(unit)

@@ -88,3 +88,41 @@ def test_the_same_submission_sent_twice_at_once_files_one_event(cast, reference_
     assert [kind for kind, _value in results] == ["ok", "ok"], results
     assert results[0][1] == results[1][1]
     assert Event.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transition_that_waited_for_the_lock_reads_the_timers_as_the_lock_holder_left_them(file, cast):
+    """The sweep (or any transaction) holds the event's lock and moves a timer on; a
+    transition waiting for the lock meanwhile must compute the light from the timers as
+    they are once it has the lock, not as they were when it asked for it."""
+    import time
+
+    from django.db import transaction
+
+    from workflow.models import Stage, Timer, TimerPhase
+
+    event = file()
+    total = Timer.objects.get(event=event, stage=Stage.TOTAL)
+    locked, done = threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1 FROM events_event WHERE id = %s FOR UPDATE", [event.pk])
+                locked.set()
+                time.sleep(0.5)  # the transition asks for the lock meanwhile
+                Timer.objects.filter(pk=total.pk).update(phase=TimerPhase.YELLOW)
+        finally:
+            done.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert locked.wait(30)
+    accepted = event_transition(actor=cast["dispatcher"], event_id=event.pk, name="accept")
+    thread.join(30)
+    assert done.is_set()
+    assert accepted.light == "yellow"  # the total timer's phase as committed while the transition waited
+    event.refresh_from_db()
+    assert event.light == "yellow"
