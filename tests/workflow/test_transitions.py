@@ -133,6 +133,17 @@ def test_dispatch_grants_the_departments_access_and_only_the_primary_handles(fil
     assert event_transition(actor=cast["handler"], event_id=event.pk, name="sign").state == State.HANDLING
 
 
+def test_an_assisting_department_named_twice_is_assigned_once(file, walk, cast, departments):
+    from events.models import EventDepartment
+
+    event = walk(file(), State.ACCEPTED)
+    assisting = departments["A_cg"].pk
+    event_transition(actor=cast["dispatcher"], event_id=event.pk, name="dispatch",
+                     primary=departments["S1_cg"].pk, assisting=[assisting, assisting])
+    assert sorted(EventDepartment.objects.filter(event=event).values_list("department_id", "role")) == sorted(
+        [(departments["S1_cg"].pk, "primary"), (assisting, "assisting")])
+
+
 def test_rework_is_counted_and_goes_back_to_the_department(file, walk, cast):
     event = walk(file(), State.HANDLED)
     event = event_transition(actor=cast["worker"], event_id=event.pk, name="verify_fail", reason="垃圾未清理干净")
