@@ -19,7 +19,8 @@ from workflow.timers import light_of, light_times, sla_limits, timers_build
 def filing_record(*, event, transition, at) -> list[Timer]:
     """Give the new ``event`` the transition's state, its command center and timers, its
     number, and insert it (its timers' insert is held for the next statement:
-    ``governance.pipeline``; the timers returned have no key)."""
+    ``governance.pipeline``; the timers returned have no key and are written: never save
+    them again)."""
     event.state = transition.target
     event.command_area_id = command_center_id_for(event.grid)
     limits = sla_limits(category_id=event.category_id, urgency=event.urgency)

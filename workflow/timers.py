@@ -113,7 +113,8 @@ def timers_build(*, event, stages, at: datetime, limits: Limits) -> list[Timer]:
 def timers_start(*, event, stages, at: datetime, limits: Limits, handle_by: datetime | None = None) -> list[Timer]:
     """Start the stages' timers; the handling stage's due time is ``handle_by`` when the
     dispatcher asked for it earlier than the policy's limit. Their insert is held for the
-    transaction's next statement (``governance.pipeline``): the timers returned have no key."""
+    transaction's next statement (``governance.pipeline``): the timers returned have no key
+    (they are written: never save them again)."""
     timers = timers_build(event=event, stages=stages, at=at, limits=limits)
     for timer in timers:
         if timer.stage == Stage.HANDLE and handle_by is not None and at < handle_by < timer.due_at:
