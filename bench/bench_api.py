@@ -168,6 +168,19 @@ def transitions_rate(count: int) -> dict:
             "p95_ms": 1000 * percentile(times, 0.95)}
 
 
+# The server's settings that move these figures most (docs/deployment.md, PostgreSQL settings).
+SERVER_SETTINGS = ("shared_buffers", "wal_compression", "checkpoint_timeout", "max_wal_size", "synchronous_commit")
+
+
+def server_settings() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, setting, unit FROM pg_settings WHERE name = ANY(%s)", [list(SERVER_SETTINGS)])
+        found = {name: f"{setting}{' × ' + unit if unit and unit[0].isdigit() else unit or ''}" for name, setting, unit in cursor.fetchall()}
+    return {name: found.get(name) for name in SERVER_SETTINGS}
+
+
 def broker_down(env: dict) -> dict:
     """The same settings with the broker on a port nothing listens on (the cache stays on
     the broker's Redis: only the broker is down)."""
@@ -322,13 +335,15 @@ def main():
     bare_rate = statistics.mean(run["rate"] for run in results["bare"])
     events_rate = statistics.mean(run["rate"] for run in results["events"])
     down_rate = statistics.mean(run["rate"] for run in results["events_broker_down"])
-    report = {"events_in_database": setup["events"], "user": args.user, "handler": setup["handler"], "workers": args.workers,
+    server = server_settings()
+    report = {"events_in_database": setup["events"], "server": server, "load": os.getloadavg(), "user": args.user, "handler": setup["handler"], "workers": args.workers,
               "concurrency": args.concurrency, "create": results, "bare_rate": round(bare_rate, 1),
               "events_rate": round(events_rate, 1), "ratio": round(events_rate / bare_rate, 3),
               "events_rate_broker_down": round(down_rate, 1), "ratio_broker_down": round(down_rate / bare_rate, 3),
               "transitions": transitions, "lists": lists}
     print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
-    print(f"\nevents in the database: {setup['events']:,}")
+    print(f"\nevents in the database: {setup['events']:,}; load {os.getloadavg()[0]:.2f}; PostgreSQL "
+          + ", ".join(f"{name} {value}" for name, value in server.items()))
     print(f"POST /api/v1/events/: {events_rate:.1f}/s (broker down: {down_rate:.1f}/s)   bare DRF create: {bare_rate:.1f}/s   "
           f"ratio {events_rate / bare_rate:.2f} (broker down {down_rate / bare_rate:.2f}; target ≥ 0.5)")
     print(f"transitions through event_transition, one connection: {transitions['rate']:.0f}/s "
