@@ -15,6 +15,7 @@ assignment; migration ``events.0004`` applied the same rule to the grants given 
 from django.db import connection
 
 from accounts.models import Department
+from accounts.scoping import view_event_permission_id
 from events.models import Event, EventDepartment, EventGroupObjectPermission
 from governance import pipeline
 
@@ -57,5 +58,13 @@ def event_grants_give(*, event: Event, group_ids) -> None:
     """Let the groups read ``event`` (django-guardian's rows; held for the transaction's
     next statement: ``governance.pipeline``)."""
     groups = sorted(set(group_ids))
-    if groups:
-        pipeline.hold(connection, _GIVE_SQL, [event.pk, event.reported_at, groups])
+    if not groups:
+        return
+    if connection.vendor != "postgresql":  # (SQLite, the embedded mode: no arrays)
+        permission = view_event_permission_id()
+        EventGroupObjectPermission.objects.bulk_create(
+            [EventGroupObjectPermission(permission_id=permission, group_id=group, content_object=event,
+                                        reported_at=event.reported_at) for group in groups],
+            ignore_conflicts=True)
+        return
+    pipeline.hold(connection, _GIVE_SQL, [event.pk, event.reported_at, groups])

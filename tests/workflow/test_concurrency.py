@@ -99,6 +99,7 @@ def test_a_transition_that_waited_for_the_lock_reads_the_timers_as_the_lock_hold
 
     from django.db import transaction
 
+    from events.models import Event
     from workflow.models import Stage, Timer, TimerPhase
 
     event = file()
@@ -108,8 +109,7 @@ def test_a_transition_that_waited_for_the_lock_reads_the_timers_as_the_lock_hold
     def holder():
         try:
             with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT 1 FROM events_event WHERE id = %s FOR UPDATE", [event.pk])
+                list(Event.objects.select_for_update().filter(pk=event.pk))  # (SQLite: the write lock of its transaction)
                 locked.set()
                 time.sleep(0.5)  # the transition asks for the lock meanwhile
                 Timer.objects.filter(pk=total.pk).update(phase=TimerPhase.YELLOW)
