@@ -8,23 +8,23 @@ keeps such a write on the connection, written out with its values, and the drive
 sends it in front of the next statement the connection runs, in the same message
 (PostgreSQL runs the statements of one message in order), or on its own just before
 the transaction commits. So a write is never lost and never reordered: it runs before
-anything the connection runs after it, reads of the same rows included, and a
-rollback (or a ``ROLLBACK TO SAVEPOINT`` it rides in front of) undoes it as it would
-have undone it sent alone.
+anything the connection runs after it, reads of the same rows included.
 
 ``ROLLBACK`` and ``ROLLBACK TO SAVEPOINT`` drop what is held instead of carrying it:
 everything held was held after the last statement sent, so after the savepoint they roll
-back to. A commit after a failed statement whose error was caught (which PostgreSQL
-would turn into a silent rollback) raises instead.
+back to, and is undone unsent. A statement is formatted before what is held goes with
+it, so one the driver cannot format loses nothing held. A commit after a failed
+statement whose error was caught (which PostgreSQL would turn into a silent rollback)
+raises instead.
 
 Only inside a transaction: with autocommit on, or on another database, or when the
 connection was not opened with this module's ``Connection`` and ``Cursor`` (``DATABASES``
 ``OPTIONS`` ``connection_factory`` and ``cursor_factory``), ``hold`` runs the statement at
-once. A cursor of another class carries nothing: what is held is sent when it is made. A held write that fails
-raises its error from the statement it rode with (or from the commit), and the
-transaction rolls back as for any failed statement: hold only writes that fail only
-through a fault (not ones whose error the caller handles, such as a unique key a
-retried request may meet).
+once. A cursor of another class carries nothing: what is held is sent when it is made.
+A held write that fails raises its error from the statement it rode with (or from the
+commit), and the transaction rolls back as for any failed statement: hold only writes
+that fail only through a fault (not ones whose error the caller handles, such as a
+unique key a retried request may meet).
 
 Held statements are logged, counted (``connection.queries`` when queries are logged)
 and prepared (``governance.serverprepared``) as any statement; their time is that of
