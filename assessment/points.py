@@ -170,8 +170,7 @@ def entries_insert_row(rules, model, pk: int) -> None:
     if not rules:
         return
     if connection.vendor != "postgresql":
-        for rule, sources_of in rules:
-            entries_insert(rule, sources_of(model.objects.filter(pk=pk)))
+        _insert_each_in_full(rules, model, pk)
         return
     key = (model._meta.label, *((rule.pk, rule.points, rule.source) for rule, _sources_of in rules))
     compiled = _ONE_ROW.get(key)
@@ -191,10 +190,14 @@ def entries_insert_row(rules, model, pk: int) -> None:
         compiled = _ONE_ROW[key] = (sql, len(slots))
     sql, slots = compiled
     if slots < len(rules):  # the row's key went in as something else: compose each in full
-        for rule, sources_of in rules:
-            entries_insert(rule, sources_of(model.objects.filter(pk=pk)))
+        _insert_each_in_full(rules, model, pk)
         return
     pipeline.hold(connection, sql, [pk] * slots)
+
+
+def _insert_each_in_full(rules, model, pk: int) -> None:
+    for rule, sources_of in rules:
+        entries_insert(rule, sources_of(model.objects.filter(pk=pk)))
 
 
 class _Platform:

@@ -34,7 +34,7 @@ from governance import serverprepared
 # Marker values no key takes (ids are positive), one per key, to find each key's place
 # among the composed statement's parameters.
 _MARKERS = tuple(-730_001 - index for index in range(8))
-_BIGINT = (-(2**63), 2**63 - 1)
+BIGINT = (-(2**63), 2**63 - 1)  # the range of a key column
 _WORD = re.compile(r"[A-Za-z0-9_]{1,63}")
 _PLACEHOLDER = re.compile(r"%%|%s")
 
@@ -162,7 +162,7 @@ class Prepared:
     def rows(self, *keys) -> list:
         """Every row (or instance) the statement finds."""
         keys = self._checked(keys)
-        if any(key.__class__ is int and not _BIGINT[0] <= key <= _BIGINT[1] for key in keys):
+        if any(key.__class__ is int and not BIGINT[0] <= key <= BIGINT[1] for key in keys):
             return []  # no key column holds it (as the ORM answers such a lookup)
         if connections[self._using].vendor != "postgresql":
             # Elsewhere (SQLite, the embedded mode) the driver adapts values itself

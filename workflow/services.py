@@ -25,7 +25,7 @@ from events.services import (
     event_relations_cached,
 )
 from governance import pipeline
-from governance.prepared import Prepared
+from governance.prepared import BIGINT, Prepared
 from workflow import selectors
 from workflow.centers import parent_command_center
 from workflow.effects import EFFECTS
@@ -186,7 +186,6 @@ _LOCK_BY_KEY = Prepared(lambda pk: Event.objects.select_for_update().filter(pk=p
 # held, so what a transaction that held the lock before committed is seen.
 _LOCK = f"SELECT 1 FROM {Event._meta.db_table} WHERE id = %s FOR UPDATE"
 _READ_LOCKED = Prepared(lambda pk: Event.objects.filter(pk=pk).annotate(live_timers_read=live_timers_read()))
-_BIGINT = (-(2**63), 2**63 - 1)
 
 
 def _locked(actor, event_id, token) -> Event:
@@ -198,7 +197,7 @@ def _locked(actor, event_id, token) -> Event:
         key = int(event_id)
         if connection.vendor != "postgresql":
             event = _LOCK_BY_KEY.get(key)
-        elif not _BIGINT[0] <= key <= _BIGINT[1]:
+        elif not BIGINT[0] <= key <= BIGINT[1]:  # (the held lock would fail on it)
             raise Event.DoesNotExist
         else:
             pipeline.hold(connection, _LOCK, [key])

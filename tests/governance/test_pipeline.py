@@ -158,3 +158,14 @@ def test_held_writes_are_counted_as_statements(probe):
         _rows()
     held = [query for query in queries if query.get("held")]
     assert len(held) == 1 and "50% 的''引号''与 %s 和 %(name)s" in held[0]["sql"]  # its values, as sent
+
+
+def test_a_cursor_of_another_class_gets_what_is_held_sent_first(probe):
+    import psycopg2.extensions
+
+    with transaction.atomic():
+        _insert(1)
+        with connection.connection.cursor(cursor_factory=psycopg2.extensions.cursor) as other:
+            assert not connection.connection.held  # sent when the cursor was made
+            other.execute("SELECT note FROM pipeline_probe")
+            assert other.fetchall() == [(NOTE,)]

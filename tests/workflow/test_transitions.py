@@ -287,3 +287,9 @@ def test_a_resident_reporter_gets_the_rating_link_by_sms(verified_resident_repor
     # In the platform's language (Chinese), whatever language the verifier used.
     assert f"/events/rate/{event.rating_token}/" in text and "评价" in text
     assert mailoutbox == []
+
+
+@pytest.mark.parametrize("event_id", [2**63, -(2**63) - 1, "12x"])
+def test_an_event_id_no_key_can_hold_is_no_such_event(cast, event_id):
+    with pytest.raises(Http404):
+        event_transition(actor=cast["dispatcher"], event_id=event_id, name="accept")
