@@ -189,11 +189,14 @@ class Event(models.Model):
     # timer never runs past it.
     handle_by = models.DateTimeField(_("to be handled by"), null=True, blank=True)
 
+    # These three are empty on most rows: their indexes are partial (Meta.indexes).
     duplicate_of = models.ForeignKey(
-        "self", verbose_name=_("possible duplicate of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self", verbose_name=_("possible duplicate of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
     )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_events"
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_events",
+        db_index=False,
     )
     primary_department = models.ForeignKey(
         "accounts.Department", verbose_name=_("primary department"), null=True, blank=True, on_delete=models.PROTECT,
@@ -201,17 +204,19 @@ class Event(models.Model):
     )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("handler"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="handled_events",
+        related_name="handled_events", db_index=False,
     )
     result = models.TextField(_("handling result"), blank=True)
     closure_type = models.CharField(_("closure type"), max_length=16, choices=ClosureType.choices, blank=True)
     rating = models.CharField(_("rating"), max_length=24, choices=Rating.choices, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True)
     evaluation = models.TextField(_("evaluation"), blank=True)
-    # Secret of the rating link sent to the reporter (no account needed).
-    rating_token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
-    # What a resident who reported on the public page follows the case with (no account).
-    tracking_code = models.CharField(_("tracking code"), max_length=16, null=True, blank=True, unique=True, editable=False)
+    # Secret of the rating link sent to the reporter (no account needed); set only while
+    # the event waits for its rating, so unique where set (Meta.constraints).
+    rating_token = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: no link)
+    # What a resident who reported on the public page follows the case with (no account);
+    # set only on residents' reports, unique where set (Meta.constraints).
+    tracking_code = models.CharField(_("tracking code"), max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
     # A client-chosen key: a retried submission returns the first event. Unique per
     # reporter (per client), so one client's key says nothing about another's.
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: no key)
@@ -252,6 +257,11 @@ class Event(models.Model):
             # The dashboard's closures per day and departments' results per period.
             models.Index(fields=["closed_at"], name="events_by_closed", condition=Q(closed_at__isnull=False)),
             models.Index(fields=["handled_at"], name="events_by_handled", condition=Q(handled_at__isnull=False)),
+            # Foreign keys empty on most rows: a row without one adds no index entry (an
+            # event's update is never HOT, so each of its versions pays every index).
+            models.Index(fields=["handler"], name="events_by_handler", condition=Q(handler__isnull=False)),
+            models.Index(fields=["duplicate_of"], name="events_by_duplicate_of", condition=Q(duplicate_of__isnull=False)),
+            models.Index(fields=["merged_into"], name="events_by_merged_into", condition=Q(merged_into__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(name="events_latitude_range", condition=Q(latitude__gte=-90, latitude__lte=90) | Q(latitude__isnull=True)),
@@ -261,6 +271,12 @@ class Event(models.Model):
             # Public reports (no account) use keys the server makes for each draft.
             models.UniqueConstraint(fields=["idempotency_key"], name="events_idempotency_public",
                                     condition=Q(reporter__isnull=True, idempotency_key__isnull=False)),
+            # Looked up by equality only, so without the text-pattern twin that a unique
+            # field would add.
+            models.UniqueConstraint(fields=["rating_token"], name="events_rating_token_unique",
+                                    condition=Q(rating_token__isnull=False)),
+            models.UniqueConstraint(fields=["tracking_code"], name="events_tracking_code_unique",
+                                    condition=Q(tracking_code__isnull=False)),
         ]
         permissions = [("view_event_as_department", "Can view an event dispatched to the department")]
 
