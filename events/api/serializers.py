@@ -2,7 +2,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from api.serializers import Ref
+from api.serializers import FreshFields, Ref
 from events.models import TEXT_LIMITS, Attachment, Category, Channel, Event, Light, Rating, Urgency
 from workflow.machine import State
 from workflow.models import TimeUnit
@@ -199,7 +199,7 @@ class EventDetailOutput(EventOutput):
                 for transition, reason in transitions_available(request.user, event)]
 
 
-class EventInput(serializers.Serializer):
+class EventInput(FreshFields, serializers.Serializer):
     category = serializers.CharField(max_length=20, help_text=_("a small class's code, e.g. 0101"))
     description = serializers.CharField(max_length=TEXT_LIMITS["description"])
     latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
@@ -233,7 +233,7 @@ class EventInput(serializers.Serializer):
         return data
 
 
-class TransitionInput(serializers.Serializer):
+class TransitionInput(FreshFields, serializers.Serializer):
     """Parameters of a workflow action; which ones an action needs is in docs/workflow.md."""
 
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
