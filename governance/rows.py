@@ -16,6 +16,7 @@ expression, a database default) they call the ORM instead."""
 from datetime import datetime
 
 from django.db import DatabaseError, connections, models
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models.signals import post_save, pre_save
 
 from governance import pipeline, serverprepared
@@ -25,9 +26,10 @@ _STATEMENTS: dict = {}
 # The exact types of the values each of these field classes sends to PostgreSQL as they
 # are: ``get_db_prep_save`` returns them unchanged, so they skip it (it was the largest
 # part of preparing a row: a filing prepares ~90 values). Any other value, and any other
-# field class (a subclass included), goes through ``get_db_prep_save``.
+# field class (a subclass included), goes through ``get_db_prep_save``. True with
+# psycopg2; with psycopg 3 Django wraps integers (``Int4``…), so nothing skips it there.
 _INTEGER = (int, type(None))
-_AS_IS = {
+_AS_IS = {} if is_psycopg3 else {
     models.CharField: (str, type(None)), models.TextField: (str, type(None)), models.BooleanField: (bool, type(None)),
     models.FloatField: (float, type(None)), models.DateTimeField: (datetime, type(None)),
     **dict.fromkeys((models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
@@ -51,7 +53,7 @@ def _prepared(fields, values, connection) -> list:
     prepared = []
     for field, value in zip(fields, values, strict=True):
         kind = type(value)
-        if kind in _kinds(field) and (kind is not datetime or value.tzinfo is not None):
+        if kind in _kinds(field) and (kind is not datetime or value.utcoffset() is not None):
             prepared.append(value)
         else:
             prepared.append(field.get_db_prep_save(value, connection))

@@ -54,7 +54,8 @@ def test_no_field_is_shared_between_instances_and_the_declared_ones_stay_unbound
     first, second = EventInput(data={}), EventInput(data={})
     first.is_valid(), second.is_valid()
     for name, declared in EventInput._declared_fields.items():
-        assert first.fields[name] is not second.fields[name] is not declared
+        assert first.fields[name] is not second.fields[name]
+        assert declared is not first.fields[name] and declared is not second.fields[name]
         assert first.fields[name].parent is first and second.fields[name].parent is second
         assert declared.field_name is None and declared.parent is None
     photos = first.fields["photos"]
@@ -63,11 +64,20 @@ def test_no_field_is_shared_between_instances_and_the_declared_ones_stay_unbound
 
 
 def test_a_serializer_of_its_own_gets_fresh_fields_too():
+    class Point(serializers.Serializer):
+        x = serializers.IntegerField()
+
     class Input(FreshFields, serializers.Serializer):
         size = serializers.IntegerField(min_value=1)
         tags = serializers.ListField(child=serializers.CharField(max_length=3))
+        point = Point(required=False)
 
     assert Input(data={"size": 0, "tags": ["abcd"]}).is_valid() is False
     valid = Input(data={"size": "2", "tags": ["ab"]})
     assert valid.is_valid(), valid.errors
     assert valid.validated_data == {"size": 2, "tags": ["ab"]}
+    # A nested serializer is deep-copied (its own fields are bound below it).
+    first, second = Input(data={"size": 1, "tags": [], "point": {"x": "3"}}), Input(data={"size": 1, "tags": [], "point": {"x": "y"}})
+    assert first.is_valid() and not second.is_valid()
+    assert first.validated_data["point"] == {"x": 3} and "point" in second.errors
+    assert first.fields["point"].fields["x"].parent is first.fields["point"] is not second.fields["point"]

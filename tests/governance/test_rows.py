@@ -6,7 +6,7 @@ refused."""
 import datetime
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import F
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -107,6 +107,8 @@ def _samples():
             Stage.ACCEPT]
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statements composed once are PostgreSQL's")
 def test_every_value_a_model_field_sends_as_it_is_is_what_the_field_would_send():
     """The shortcut past ``get_db_prep_save`` (``governance.rows._prepared``), over every
     concrete field of every model: where it passes a value on as it is, the field itself
@@ -114,7 +116,6 @@ def test_every_value_a_model_field_sends_as_it_is_is_what_the_field_would_send()
     import warnings
 
     from django.apps import apps
-    from django.db import connection
 
     from governance.rows import _prepared
 
