@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -44,14 +45,26 @@ class EventListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         events = list(data.all() if hasattr(data, "all") else data)
         self.child.context["visible_related"] = _visible_related(self.context, events)
+        self.child.context["zone"] = timezone.get_current_timezone()
         return super().to_representation(events)
 
 
 _MOMENT = serializers.DateTimeField()
 
 
-def _moment(value):
-    return _MOMENT.to_representation(value) if value else None
+def _moment(value, zone=None):
+    """What DRF's ``DateTimeField`` gives (ISO 8601 in the current time zone, UTC as
+    ``Z``), with the zone (``zone``) looked up once per list instead of once per value:
+    the lookups were two thirds of a list's output."""
+    if not value:
+        return None
+    if zone is None or value.utcoffset() is None:
+        return _MOMENT.to_representation(value)
+    try:
+        text = value.astimezone(zone).isoformat()
+    except OverflowError:
+        return _MOMENT.to_representation(value)  # (DRF's own error)
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _ref(obj) -> dict:
@@ -92,17 +105,18 @@ class EventOutput(serializers.ModelSerializer):
         if type(self) is not EventOutput:
             return super().to_representation(event)
         department = event.primary_department
+        zone = self.context.get("zone") or timezone.get_current_timezone()
         return {
             "id": event.pk, "code": event.code, "state": event.state, "channel": event.channel,
             "category": _ref(event.category), "urgency": event.urgency, "description": event.description,
             "address": event.address, "latitude": event.latitude, "longitude": event.longitude, "grid": _ref(event.grid),
             "primary_department": {"id": department.pk, "name": department.name} if department is not None else None,
-            "light": event.light_now, "due_at": _moment(event.due_at), "is_suspended": event.is_suspended,
+            "light": event.light_now, "due_at": _moment(event.due_at, zone), "is_suspended": event.is_suspended,
             "is_supervised": event.is_supervised, "is_onsite": event.is_onsite,
             "duplicate_of": self.get_duplicate_of(event), "merged_into": self.get_merged_into(event),
             "escalation_level": event.escalation_level, "rework_count": event.rework_count,
-            "closure_type": event.closure_type, "rating": event.rating, "reported_at": _moment(event.reported_at),
-            "closed_at": _moment(event.closed_at), "updated_at": _moment(event.updated_at),
+            "closure_type": event.closure_type, "rating": event.rating, "reported_at": _moment(event.reported_at, zone),
+            "closed_at": _moment(event.closed_at, zone), "updated_at": _moment(event.updated_at, zone),
         }
 
     class Meta:
