@@ -13,7 +13,7 @@ from guardian.shortcuts import assign_perm
 
 from accounts.models import Role
 from accounts.scoping import events_visible_to, forget_scope
-from accounts.services import role_grant
+from accounts.services import role_grant, role_revoke
 from accounts.visible_pages import events_visible_candidates
 from events.models import Event, EventGroupObjectPermission, EventUserObjectPermission, Light, light_filter
 from workflow.services import event_transition
@@ -201,3 +201,40 @@ def test_a_filter_that_selects_nothing_gives_an_empty_page(as_user, cast, city, 
     answer = http.get(f"/api/v1/events/?area={tree['B'].pk}")
     assert answer.status_code == 200 and answer.json()["results"] == []
     assert http.get("/api/v1/events/?area=999999999").json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_an_unfiltered_list_composes_its_sources_once_per_scope_and_shape(as_user, cast, city, departments, monkeypatch):
+    """Without filters the union of the sources is composed once per user, scope and page
+    shape (``events_visible_candidates_statement``); a changed scope composes afresh, so
+    the list follows the new scope at once."""
+    from accounts import visible_pages
+
+    composed = []
+    original = visible_pages.events_visible_candidates
+    monkeypatch.setattr(visible_pages, "events_visible_candidates",
+                        lambda *args, **kwargs: composed.append(kwargs) or original(*args, **kwargs))
+    monkeypatch.setattr(visible_pages, "_STATEMENTS", {})
+    handler = cast["handler"]
+
+    def expected():
+        return list(events_visible_to(handler).filter(pk__in=[event.pk for event in city["events"]])
+                    .order_by("-reported_at", "-id").values_list("pk", flat=True))
+
+    before = expected()
+    assert len(before) >= 3
+    http = as_user(handler)
+    assert _walk(http, "", 1) == (before, before)
+    shapes = len(composed)  # the first page; the next ones (a position); the previous ones (ascending); offsets
+    assert 3 <= shapes and {(kwargs["ascending"], kwargs["beyond"] is None) for kwargs in composed} == {
+        (False, True), (False, False), (True, False)}
+    assert _walk(http, "", 1) == (before, before)
+    assert len(composed) == shapes  # the second walk composed nothing
+    # The handler moves to the district's department: their list is that department's now.
+    role_revoke(actor=None, assignment=handler.role_assignments.get(revoked_at__isnull=True))
+    role_grant(actor=None, user=handler, role=Role.DEPT_HANDLER, department=departments["A_cg"])
+    forget_scope(handler)
+    after = expected()
+    assert after != before
+    assert _walk(http, "", 1) == (after, after)
+    assert len(composed) > shapes
