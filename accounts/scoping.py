@@ -346,10 +346,24 @@ def events_visible_to(user) -> QuerySet:
     django-guardian grants written by dispatch), and events they filed themselves.
 
     Written with ``IN (subquery)`` conditions so PostgreSQL can OR index scans together
-    instead of joining every event to its grid."""
+    instead of joining every event to its grid. Composed once per user and scope and
+    kept (composing it was a sixth of a list request); each call gets a copy to chain on.
+    The scope is part of the key, so a changed scope composes afresh."""
     from events.models import Event
 
-    return _events_visible(user, Event.objects.all(), correlated=False)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return _events_visible(user, Event.objects.all(), correlated=False)
+    key = (user.pk, user_scope(user))
+    composed = _VISIBLE.get(key)
+    if composed is None:
+        if len(_VISIBLE) >= _VISIBLE_KEPT:
+            _VISIBLE.clear()
+        composed = _VISIBLE[key] = _events_visible(user, Event.objects.all(), correlated=False)
+    return composed.all()
+
+
+_VISIBLE: dict = {}
+_VISIBLE_KEPT = 1024
 
 
 def event_visible_to(user, event_id) -> QuerySet:

@@ -92,3 +92,27 @@ def test_a_transition_on_an_event_out_of_sight_answers_like_a_missing_one(cast, 
     event.refresh_from_db()
     assert event.state == "dispatched"
     assert event_transition(actor=cast["handler"], event_id=event.pk, name="sign").state == "handling"
+
+
+@pytest.mark.django_db
+def test_the_list_scope_is_composed_once_per_scope_and_follows_a_changed_one(cast, tree, make_user, file, monkeypatch):
+    """``events_visible_to`` keeps what it composed per user and scope: asked again it
+    composes nothing; once the user's scope changes it composes afresh, and the list
+    shows the new scope at once. Each caller gets a copy to chain on."""
+    from accounts import scoping
+    from accounts.services import role_grant
+
+    composed = []
+    original = scoping._events_visible
+    monkeypatch.setattr(scoping, "_events_visible", lambda *args, **kwargs: composed.append(args[0]) or original(*args, **kwargs))
+    monkeypatch.setattr(scoping, "_VISIBLE", {})
+    worker = make_user(Role.GRID_WORKER, area=tree["G11"], username="memo_worker")
+    mine = file(**INSIDE_G11)
+    elsewhere = file(make_user(Role.GRID_WORKER, area=tree["G21"]), latitude=27.705, longitude=112.025)  # in G21
+    first, second = events_visible_to(worker), events_visible_to(worker)
+    assert first is not second and len(composed) == 1
+    assert set(first.filter(pk__in=[mine.pk, elsewhere.pk]).values_list("pk", flat=True)) == {mine.pk}
+    assert list(second.filter(pk=elsewhere.pk)) == []  # the first caller's filter did not reach the second's copy
+    role_grant(actor=None, user=worker, role=Role.GRID_WORKER, area=tree["G21"])
+    assert set(events_visible_to(worker).filter(pk__in=[mine.pk, elsewhere.pk]).values_list("pk", flat=True)) == {mine.pk, elsewhere.pk}
+    assert len(composed) == 2
