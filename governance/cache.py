@@ -146,6 +146,11 @@ class Derived:
         self._dirty.marked = False  # that transaction has ended (committed or rolled back)
         return False
 
+    def changing(self) -> bool:
+        """Did this transaction change what the namespace derives from (``get`` then
+        computes every time, and a caller may rather read just what it needs)?"""
+        return self._in_changing_transaction()
+
     def get(self, key, compute):
         """``compute()`` once per token (and at most every ``LOCAL_SECONDS``)."""
         if self._in_changing_transaction():

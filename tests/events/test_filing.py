@@ -148,3 +148,36 @@ def test_notifications_page_lists_and_marks_read(client, file, cast):
     page = client.get("/events/notifications/")
     assert event.code in page.content.decode()
     assert not cast["dispatcher"].notifications.filter(read_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_areas_of_events_come_from_one_read_and_follow_a_change(tree):
+    """Every area's row is read into the catalogue in one statement (``_area_cached``):
+    another grid costs no statement, each call gives a new instance, and a renamed or new
+    area is seen at once; inside the transaction that changes areas, the one area asked
+    for is read (not all of them, again and again)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from events.services import _area_cached
+    from grids.services import area_create, area_update
+
+    first = _area_cached(tree["G11"].pk)
+    assert (first.name, first.path, first.level) == (tree["G11"].name, tree["G11"].path, "grid")
+    assert first.get_deferred_fields() == {"boundary"}
+    with CaptureQueriesContext(connection) as read:
+        others = [_area_cached(tree[name].pk) for name in ("G12", "G21", "G31", "S1", "A", "city")]
+    assert [area.code for area in others] == [tree[name].code for name in ("G12", "G21", "G31", "S1", "A", "city")]
+    assert read.captured_queries == []
+    first.name = "改过的"
+    assert _area_cached(tree["G11"].pk).name == tree["G11"].name  # the caller's change stays its own
+    area_update(actor=None, area=tree["G12"], name="新名字网格")
+    assert _area_cached(tree["G12"].pk).name == "新名字网格"
+    new = area_create(actor=None, parent=tree["S1"], code="431302001099", name="新社区", level="community")
+    assert _area_cached(new.pk).name == "新社区"
+    with transaction.atomic():
+        area_update(actor=None, area=tree["G21"], name="事务里改名")
+        with CaptureQueriesContext(connection) as read:
+            assert _area_cached(tree["G21"].pk).name == "事务里改名"
+        whole = [query for query in read.captured_queries if 'FROM "grids_area"' in query["sql"] and "WHERE" not in query["sql"]]
+        assert read.captured_queries and whole == []
