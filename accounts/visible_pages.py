@@ -63,6 +63,7 @@ def events_visible_candidates(user, events: QuerySet, *, count: int, ascending: 
 _BEYOND = datetime(1901, 1, 2, tzinfo=UTC)
 _STATEMENTS: dict = {}
 _STATEMENTS_KEPT = 1024
+_MISSING = object()
 
 
 def events_visible_candidates_statement(user, *, count: int, ascending: bool = False, beyond=None):
@@ -75,7 +76,8 @@ def events_visible_candidates_statement(user, *, count: int, ascending: bool = F
 
     scope = user_scope(user) if user is not None and user.is_authenticated and user.is_active else None
     key = (getattr(user, "pk", None), scope, count, ascending, beyond is not None)
-    if key not in _STATEMENTS:
+    statement = _STATEMENTS.get(key, _MISSING)  # (read once: another thread may clear the dict)
+    if statement is _MISSING:
         candidates = events_visible_candidates(user, Event.objects.all(), count=count, ascending=ascending,
                                                beyond=_BEYOND if beyond is not None else None)
         if candidates is None:
@@ -83,10 +85,11 @@ def events_visible_candidates_statement(user, *, count: int, ascending: bool = F
         else:
             sql, params = candidates.query.sql_with_params()
             statement = (sql, tuple(params), tuple(index for index, value in enumerate(params) if value == _BEYOND))
+            if beyond is not None and not statement[2]:
+                raise ValueError(f"the position's marker is not among the parameters: {sql}")
         if len(_STATEMENTS) >= _STATEMENTS_KEPT:
             _STATEMENTS.clear()
         _STATEMENTS[key] = statement
-    statement = _STATEMENTS[key]
     if statement is None:
         return None
     sql, params, places = statement

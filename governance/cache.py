@@ -99,6 +99,7 @@ class Derived:
         self.name = name
         Derived.instances.append(self)
         self._values: dict = {}
+        self._stored_token = ""
         self._seen = ("", 0.0)  # the token and until when it is trusted
         self._lock = threading.Lock()
         self._dirty = threading.local()
@@ -162,8 +163,9 @@ class Derived:
             return entry[1]
         value = compute()
         with self._lock:
-            if len(self._values) >= self.LOCAL_ENTRIES:
-                self._values.clear()
+            if len(self._values) >= self.LOCAL_ENTRIES or token != self._stored_token:
+                self._values.clear()  # (an older token's values are never read again)
+                self._stored_token = token
             self._values[(token, key)] = (now + self.LOCAL_SECONDS, value)
         return value
 

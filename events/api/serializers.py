@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from api.serializers import FreshFields, Ref
 from events.models import TEXT_LIMITS, Attachment, Category, Channel, Event, Light, Rating, Urgency
@@ -58,7 +59,7 @@ def _moment(value, zone=None):
     the lookups were two thirds of a list's output."""
     if not value:
         return None
-    if zone is None or value.utcoffset() is None:
+    if zone is None or value.utcoffset() is None or api_settings.DATETIME_FORMAT.lower() != ISO_8601:
         return _MOMENT.to_representation(value)
     try:
         text = value.astimezone(zone).isoformat()

@@ -140,7 +140,8 @@ class EventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _filterset(self, queryset):
         """The request's filters, validated once (a 400 with the reasons when they are not valid)."""
         if "_valid_filterset" not in self.__dict__:
-            if not any(name in self.request.query_params for name in self.filterset_class.base_filters):
+            filters = getattr(self.filterset_class, "base_filters", None) or {}
+            if not any(name in self.request.query_params for name in filters):
                 self._valid_filterset = None  # no filter asked for: nothing to build (a tenth of a list's CPU)
                 return None
             filterset = DjangoFilterBackend().get_filterset(self.request, queryset, self)
