@@ -10,6 +10,7 @@ the same (``Http404``).
 Each condition is written on its own line so that tests can cover each one.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
@@ -353,17 +354,16 @@ def events_visible_to(user) -> QuerySet:
 
     if user is None or not user.is_authenticated or not user.is_active:
         return _events_visible(user, Event.objects.all(), correlated=False)
-    key = (user.pk, user_scope(user))
-    composed = _VISIBLE.get(key)
-    if composed is None:
-        if len(_VISIBLE) >= _VISIBLE_KEPT:
-            _VISIBLE.clear()
-        composed = _VISIBLE[key] = _events_visible(user, Event.objects.all(), correlated=False)
-    return composed.all()
+    return _events_visible_composed(user, user_scope(user)).all()
 
 
-_VISIBLE: dict = {}
-_VISIBLE_KEPT = 1024
+@functools.lru_cache(maxsize=1024)
+def _events_visible_composed(user, scope: Scope) -> QuerySet:
+    """``events_visible_to``'s queryset for the user (a user is equal to another instance
+    with its key) and their ``scope``, which the composing reads."""
+    from events.models import Event
+
+    return _events_visible(user, Event.objects.all(), correlated=False)
 
 
 def event_visible_to(user, event_id) -> QuerySet:

@@ -15,8 +15,10 @@ rows. The page is then the scoped query narrowed to these ids — the scope stil
 what is shown, so a wrong candidate can only be left out, never shown.
 """
 
+import functools
 from datetime import UTC, datetime
 
+from django.db import connections
 from django.db.models import QuerySet
 
 from accounts.scoping import subtree_q, user_scope, view_event_permission
@@ -29,8 +31,12 @@ def events_visible_candidates(user, events: QuerySet, *, count: int, ascending: 
     in ``(reported_at, id)`` order — descending, or ``ascending`` — past the position
     ``beyond`` (a ``reported_at``, exclusive), as the cursor pagination reads them. ``None`` when reading source by
     source is not worth it: the user works in no department (whose group receives the
-    grants of dispatch), so the scoped query is the fast one."""
+    grants of dispatch), so the scoped query is the fast one; or not possible: the
+    database cannot limit each part of a ``UNION`` (SQLite, the embedded mode, where a
+    department's list answered 500)."""
     if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if not connections[events.db].features.supports_slicing_ordering_in_compound:
         return None
     scope = user_scope(user)
     if scope.is_global or not scope.department_ids or not scope.group_ids:
@@ -59,11 +65,8 @@ def events_visible_candidates(user, events: QuerySet, *, count: int, ascending: 
 
 
 # The position a statement is composed with (no event is this old), replaced by the
-# page's own when it runs; and the statements composed, per user, scope and page shape.
+# page's own when it runs.
 _BEYOND = datetime(1901, 1, 2, tzinfo=UTC)
-_STATEMENTS: dict = {}
-_STATEMENTS_KEPT = 1024
-_MISSING = object()
 
 
 def events_visible_candidates_statement(user, *, count: int, ascending: bool = False, beyond=None):
@@ -72,35 +75,39 @@ def events_visible_candidates_statement(user, *, count: int, ascending: bool = F
     union of the sources was a third of a department handler's list request); ``None``
     as there. The scope is part of the key, so a changed scope composes afresh.
     ``beyond`` is the cursor's position as the pagination gives it (text or a moment)."""
+    from django.db import connection
+
     from events.models import Event
 
-    scope = user_scope(user) if user is not None and user.is_authenticated and user.is_active else None
-    key = (getattr(user, "pk", None), scope, count, ascending, beyond is not None)
-    statement = _STATEMENTS.get(key, _MISSING)  # (read once: another thread may clear the dict)
-    if statement is _MISSING:
-        candidates = events_visible_candidates(user, Event.objects.all(), count=count, ascending=ascending,
-                                               beyond=_BEYOND if beyond is not None else None)
-        if candidates is None:
-            statement = None
-        else:
-            sql, params = candidates.query.sql_with_params()
-            statement = (sql, tuple(params), tuple(index for index, value in enumerate(params) if value == _BEYOND))
-            if beyond is not None and not statement[2]:
-                raise ValueError(f"the position's marker is not among the parameters: {sql}")
-        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
-            _STATEMENTS.clear()
-        _STATEMENTS[key] = statement
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None  # (as events_visible_candidates answers them)
+    statement = _candidates_statement(user, user_scope(user), count, ascending, beyond is not None)
     if statement is None:
         return None
     sql, params, places = statement
-    if not places:
-        return sql, list(params)
-    from django.db import connection
-
-    # What the ORM makes of the position (text parsed, a naive moment made aware; a
-    # malformed one refused as it would refuse it).
-    moment = Event._meta.get_field("reported_at").get_db_prep_value(beyond, connection)
     params = list(params)
-    for index in places:
-        params[index] = moment
+    if places:
+        # What the ORM makes of the position (text parsed, a naive moment made aware; a
+        # malformed one refused as it would refuse it).
+        moment = Event._meta.get_field("reported_at").get_db_prep_value(beyond, connection)
+        for index in places:
+            params[index] = moment
     return sql, params
+
+
+@functools.lru_cache(maxsize=1024)
+def _candidates_statement(user, scope, count: int, ascending: bool, positioned: bool):
+    """The statement, its parameters and the places of the position among them, for the
+    user (equal to another instance with its key) and their ``scope``, which the
+    composing reads; ``None`` when the sources are not read."""
+    from events.models import Event
+
+    candidates = events_visible_candidates(user, Event.objects.all(), count=count, ascending=ascending,
+                                           beyond=_BEYOND if positioned else None)
+    if candidates is None:
+        return None
+    sql, params = candidates.query.sql_with_params()
+    places = tuple(index for index, value in enumerate(params) if value == _BEYOND)
+    if positioned and not places:
+        raise ValueError(f"the position's marker is not among the parameters: {sql}")
+    return sql, tuple(params), places

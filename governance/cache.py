@@ -137,7 +137,9 @@ class Derived:
         cache.set(self._token_key(), token, timeout=None)
         self._seen = (token, time.monotonic() + self.TOKEN_SECONDS)
 
-    def _in_changing_transaction(self) -> bool:
+    def changing(self) -> bool:
+        """Did this transaction change what the namespace derives from? (``get`` then
+        computes every time, and a caller may rather read just what it needs.)"""
         from django.db import connection
 
         if not getattr(self._dirty, "marked", False):
@@ -147,14 +149,9 @@ class Derived:
         self._dirty.marked = False  # that transaction has ended (committed or rolled back)
         return False
 
-    def changing(self) -> bool:
-        """Did this transaction change what the namespace derives from (``get`` then
-        computes every time, and a caller may rather read just what it needs)?"""
-        return self._in_changing_transaction()
-
     def get(self, key, compute):
         """``compute()`` once per token (and at most every ``LOCAL_SECONDS``)."""
-        if self._in_changing_transaction():
+        if self.changing():
             return compute()
         token = self._token()
         now = time.monotonic()

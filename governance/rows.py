@@ -13,6 +13,7 @@ They send no ``pre_save``/``post_save``: for a model that a receiver listens to,
 databases other than PostgreSQL, or for a value the ORM would have to compose (an
 expression, a database default) they call the ORM instead."""
 
+import functools
 from datetime import datetime
 
 from django.db import DatabaseError, connections, models
@@ -36,15 +37,12 @@ _AS_IS = {} if is_psycopg3 else {
                      models.PositiveSmallIntegerField, models.PositiveBigIntegerField, models.AutoField,
                      models.BigAutoField, models.SmallAutoField), _INTEGER),
 }
-_KINDS: dict = {}
 
 
+@functools.cache
 def _kinds(field) -> tuple:
-    kinds = _KINDS.get(field)
-    if kinds is None:
-        target = field.target_field if isinstance(field, models.ForeignKey) else field
-        kinds = _KINDS[field] = _AS_IS.get(type(target), ())
-    return kinds
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    return _AS_IS.get(type(target), ())
 
 
 def _prepared(fields, values, connection) -> list:

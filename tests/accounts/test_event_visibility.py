@@ -105,7 +105,7 @@ def test_the_list_scope_is_composed_once_per_scope_and_follows_a_changed_one(cas
     composed = []
     original = scoping._events_visible
     monkeypatch.setattr(scoping, "_events_visible", lambda *args, **kwargs: composed.append(args[0]) or original(*args, **kwargs))
-    monkeypatch.setattr(scoping, "_VISIBLE", {})
+    scoping._events_visible_composed.cache_clear()
     worker = make_user(Role.GRID_WORKER, area=tree["G11"], username="memo_worker")
     mine = file(**INSIDE_G11)
     elsewhere = file(make_user(Role.GRID_WORKER, area=tree["G21"]), latitude=27.705, longitude=112.025)  # in G21
