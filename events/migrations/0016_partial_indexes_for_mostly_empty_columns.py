@@ -98,10 +98,13 @@ STATE = [
 
 
 class ConcurrentlyOnPostgres(migrations.SeparateDatabaseAndState):
-    """The state's operations; on PostgreSQL, forwards, ``_postgres_forwards`` in their place."""
+    """The state's operations; on PostgreSQL, forwards, ``_postgres_forwards`` in their place
+    (only on a database the routers let the event table migrate to)."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
+            if not self.allow_migrate_model(schema_editor.connection.alias, from_state.apps.get_model(app_label, "event")):
+                return
             _postgres_forwards(schema_editor.connection)
             return
         super().database_forwards(app_label, schema_editor, from_state, to_state)
