@@ -445,18 +445,21 @@ def may_see_event(user, event) -> bool:
     return _may_see(user, event.pk, event.reporter_id, event.grid.path if event.grid_id is not None else None)
 
 
-def event_ids_visible_among(user, ids, *, page: bool = False) -> set:
+def event_ids_visible_among(user, ids, *, page: bool = False, known=None) -> set:
     """Of the events ``ids`` (those one event names: its duplicate, what it was merged
     into; with ``page``, those a page of a list names), the ids the user may see:
     ``may_see_event`` on each, read with its reporter and grid path only — one short
     query each for one or two, else (and for a page) one query for all and, for those
     neither the user's areas nor their own filings decide, one for the grants (the
-    groups' and their own)."""
+    groups' and their own). ``known``: id → (reporter id, grid path) of events the
+    caller has just read (a filing's duplicate hint), which are not read again."""
     ids = {int(pk) for pk in ids if pk is not None}
     if not ids or user is None or not user.is_authenticated or not user.is_active:
         return set()
     if len(ids) <= 2 and not page:
-        rows = [row for pk in ids if (row := _SEEN_AS.first(pk)) is not None]
+        known = known or {}
+        rows = [(pk, *known[pk]) if pk in known else _SEEN_AS.first(pk) for pk in ids]
+        rows = [row for row in rows if row is not None]
         return {pk for pk, reporter_id, path in rows if _may_see(user, pk, reporter_id, path)}
     from events.models import Event
 

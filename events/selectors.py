@@ -40,20 +40,22 @@ def _box(latitude: float, longitude: float, radius: float) -> tuple[float, float
     return float(latitude - d_lat), float(latitude + d_lat), float(longitude - d_lon), float(longitude + d_lon)
 
 
-def _open_in_box(events, category_id, south, north, west, east, since):
+def _open_in_box(events, category_id, south, north, west, east, since, *also):
+    """(id, latitude, longitude, ``also``…) of the open events in the box, the newest 200."""
     return (events.filter(category_id=category_id, state__in=OPEN_STATES, reported_at__gte=since,
                           latitude__range=(south, north), longitude__range=(west, east))
-            .order_by("-reported_at", "-id").values_list("pk", "latitude", "longitude")[:200])  # the newest, if more
+            .order_by("-reported_at", "-id").values_list("pk", "latitude", "longitude", *also)[:200])
 
 
 def _nearest(rows, latitude, longitude, radius, limit) -> list[tuple[float, int]]:
-    found = sorted((distance_metres(latitude, longitude, lat, lon), pk) for pk, lat, lon in rows)
+    found = sorted((distance_metres(latitude, longitude, lat, lon), pk) for pk, lat, lon, *_also in rows)
     return [(distance, pk) for distance, pk in found if distance <= radius][:limit]
 
 
-# The duplicate check of every filing, composed once per process (governance.prepared).
+# The duplicate check of every filing, composed once per process (governance.prepared),
+# with what the answer needs to tell whether the reporter may see the event it names.
 _OPEN_IN_BOX_BUT = Prepared(
-    lambda exclude, *box: _open_in_box(Event.objects.exclude(pk=exclude), *box),
+    lambda exclude, *box: _open_in_box(Event.objects.exclude(pk=exclude), *box, "reporter_id", "grid_id"),
     markers=(-730_001, -730_002, -730_003.5, -730_004.5, -730_005.5, -730_006.5, datetime(1901, 1, 2, tzinfo=UTC)),
 )
 
@@ -62,16 +64,19 @@ def duplicate_window_start(moment):
     return moment - timedelta(hours=settings.EVENT_DUPLICATE_WINDOW_HOURS)
 
 
-def duplicate_candidate_id(event: Event) -> int | None:
-    """The id of the nearest open event of the same small class within the configured
-    radius and time window (a hint for the dispatcher, who decides whether to merge)."""
+def duplicate_candidate(event: Event) -> tuple[int, int | None, int | None] | None:
+    """The nearest open event of the same small class within the configured radius and
+    time window (a hint for the dispatcher, who decides whether to merge): its id, its
+    reporter's and its grid's, or ``None``."""
     if event.latitude is None or event.longitude is None:
         return None
     latitude, longitude, radius = float(event.latitude), float(event.longitude), settings.EVENT_DUPLICATE_RADIUS_METRES
     rows = _OPEN_IN_BOX_BUT.rows(event.pk or 0, int(event.category_id), *_box(latitude, longitude, radius),
                                  duplicate_window_start(event.reported_at))
     found = _nearest(rows, latitude, longitude, radius, 1)
-    return found[0][1] if found else None
+    if not found:
+        return None
+    return next((pk, reporter_id, grid_id) for pk, _lat, _lon, reporter_id, grid_id in rows if pk == found[0][1])
 
 
 def filing_check(user, *, category_id: int | None, latitude: float, longitude: float) -> dict:

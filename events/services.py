@@ -266,7 +266,13 @@ def event_draft(*, actor, channel: str, category, description: str, latitude: fl
         event.handler = actor
         event.result = result.strip()
         event.handled_at = now
-    event.duplicate_of_id = selectors.duplicate_candidate_id(event)
+    candidate = selectors.duplicate_candidate(event)
+    event.duplicate_of_id = candidate[0] if candidate else None
+    if candidate:
+        # Whom the hint may be shown to is decided from this row (the reporter and the
+        # grid's path), without reading the event again for the answer.
+        pk, reporter_id, grid_id = candidate
+        event.related_seen_as = {pk: (reporter_id, _area_cached(grid_id).path if grid_id is not None else None)}
     return Draft(event, checked, checked_after)
 
 

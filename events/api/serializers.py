@@ -39,7 +39,9 @@ def _visible_related(context, events) -> set:
     request = context.get("request")
     if not ids or request is None:
         return set()
-    return event_ids_visible_among(request.user, ids, page=len(events) > 1)
+    # A filing read its duplicate's reporter and grid with the hint (events.services).
+    known = {pk: row for event in events for pk, row in getattr(event, "related_seen_as", {}).items()}
+    return event_ids_visible_among(request.user, ids, page=len(events) > 1, known=known)
 
 
 class EventListSerializer(serializers.ListSerializer):

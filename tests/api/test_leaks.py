@@ -3,7 +3,12 @@ caller may see; error messages never show Python internals; assessment figures a
 their click-through lists agree for every viewer."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+
+from governance.cache import derived_clear_all
+from tests.conftest import INSIDE_G11
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +26,28 @@ def test_duplicate_of_names_only_events_the_caller_may_see(as_user, file, walk, 
     assert dispatcher.get(f"/api/v1/events/{second.pk}/").json()["duplicate_of"] == first.pk
     listed = {row["id"]: row for row in dispatcher.get("/api/v1/events/").json()["results"]}
     assert listed[second.pk]["duplicate_of"] == first.pk
+
+
+def test_a_filings_answer_names_its_duplicate_only_to_a_reporter_who_may_see_it_without_reading_it_again(as_user, file, cast):
+    first = file()
+    worker = as_user(cast["worker"])
+    derived_clear_all()  # the setup's rows count as committed: the grids come from memory, as in production
+    body = {"category": "0101", "description": "同一处又有垃圾", **INSIDE_G11}
+    alone = {**body, "latitude": 27.7015}  # ~390 m south: nothing open near it
+    assert worker.post("/api/v1/events/", alone, format="json").json()["duplicate_of"] is None  # (the first of each kind)
+    assert worker.post("/api/v1/events/", body, format="json").json()["duplicate_of"] == first.pk
+    with CaptureQueriesContext(connection) as without_hint:
+        assert worker.post("/api/v1/events/", {**alone, "latitude": 27.7085}, format="json").json()["duplicate_of"] is None
+    with CaptureQueriesContext(connection) as with_hint:
+        filed = worker.post("/api/v1/events/", body, format="json")
+    assert filed.status_code == 201 and filed.json()["duplicate_of"] == first.pk
+    # The hint's own read gave the reporter and grid the answer is decided from: naming
+    # the duplicate costs no statement more.
+    assert len(with_hint.captured_queries) == len(without_hint.captured_queries)
+    # A department's handler files anywhere but does not see the first event.
+    filed = as_user(cast["handler"]).post("/api/v1/events/", body, format="json")
+    assert filed.status_code == 201 and filed.json()["duplicate_of"] is None
+    assert as_user(cast["handler"]).get(f"/api/v1/events/{filed.json()['id']}/").json()["duplicate_of"] is None
 
 
 def test_nested_field_errors_are_messages_not_python_reprs(as_user, file, walk, cast, departments):
