@@ -25,6 +25,7 @@ from events.models import TEXT_LIMITS, Attachment, AttachmentStage, Category, Ch
 from events.reporter import reporter_fields
 from governance.cache import Derived
 from governance.prepared import Prepared
+from governance.rows import row_insert, rows_computable
 from grids.models import GRID_LEVELS, Area
 from grids.spatial import grid_id_at
 
@@ -59,10 +60,8 @@ def event_code_next(day: date) -> str:
             )
             number = cursor.fetchone()[0]
         return f"{day:%Y%m%d}-{number:06d}"
-    name = f"event_code_{day:%Y%m%d}"
+    name = _day_sequence(day)
     with connection.cursor() as cursor:
-        if day not in _known_days:
-            _day_sequence_create(cursor, name, day)
         try:
             cursor.execute("SELECT nextval(%s)", [name])
         except ProgrammingError as error:
@@ -72,13 +71,45 @@ def event_code_next(day: date) -> str:
     return f"{day:%Y%m%d}-{number:06d}"
 
 
+# The day's next code computed by the event's INSERT itself (PostgreSQL), as
+# ``event_code_next`` writes it (at least six digits): no round trip of its own.
+_CODE_IN_INSERT = "SELECT %s || lpad(n::text, greatest(6, length(n::text)), '0') FROM nextval(%s) AS n"
+
+
+def event_insert_numbered(event: Event, day: date) -> Event:
+    """Insert the new ``event`` with the next code of ``day`` (``event_code_next``); on
+    PostgreSQL the number is taken by the INSERT, in the same statement."""
+    if not rows_computable(Event):
+        event.code = event_code_next(day)
+        return row_insert(event)
+    name = _day_sequence(day)
+    try:
+        return row_insert(event, computed={"code": (_CODE_IN_INSERT, [f"{day:%Y%m%d}-", name])})
+    except ProgrammingError as error:
+        if name not in str(error):
+            raise
+        _known_days.discard(day)
+        raise DaySequenceMissing(name) from error
+
+
+def _day_sequence(day: date) -> str:
+    """The name of the day's sequence, created first unless this process knows it exists."""
+    name = f"event_code_{day:%Y%m%d}"
+    if day not in _known_days:
+        with connection.cursor() as cursor:
+            _day_sequence_create(cursor, name, day)
+    return name
+
+
 def _day_sequence_create(cursor, name: str, day: date) -> None:
     """Create the day's sequence if it is missing, starting after the day's highest code
     (codes written before it, e.g. by the counter rows or a generated city)."""
     prefix = f"{day:%Y%m%d}-"
-    cursor.execute("SELECT max(code) FROM events_event WHERE code >= %s AND code < %s", [prefix, f"{day:%Y%m%d}."])
+    # (By number: past 999999 the codes grow a digit, and as text "-999999" sorts after "-1000000".)
+    cursor.execute("SELECT max(split_part(code, '-', 2)::bigint) FROM events_event WHERE code >= %s AND code < %s",
+                   [prefix, f"{day:%Y%m%d}."])
     highest = cursor.fetchone()[0]
-    start = int(highest.rpartition("-")[2]) + 1 if highest else 1
+    start = highest + 1 if highest else 1
     try:
         with transaction.atomic():  # a savepoint, rolled back alone when the creation collides
             cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start} MINVALUE 1")

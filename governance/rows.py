@@ -62,19 +62,35 @@ def _plain(value) -> bool:
     return not hasattr(value, "resolve_expression")
 
 
-def rows_insert(objs: list, *, using: str = "default") -> list:
+def rows_insert(objs: list, *, using: str = "default", computed=None) -> list:
     """Insert new instances (no primary key yet) of one model in one statement; they get
-    their keys. The instances, as ``bulk_create`` returns them."""
+    their keys. The instances, as ``bulk_create`` returns them.
+
+    ``computed``: field name → (SQL, params), a value the database computes in the same
+    statement (the day's next number) instead of the instance's; each instance gets the
+    value its row got. Only on PostgreSQL (``rows_computable``)."""
     if not objs:
         return objs
     connection = connections[using]
-    insert = _insert(objs, connection)
+    computed = computed or {}
+    insert = _insert(objs, connection, computed)
     if insert is None:
+        if computed:
+            raise ValueError("Computed values need PostgreSQL and a model without save signals (rows_computable).")
         return _orm_insert(type(objs[0]), objs, using)
     with connection.cursor() as cursor:
         serverprepared.execute(cursor, *insert)
-        _keys(objs, [key for (key,) in cursor.fetchall()], using)
+        rows = cursor.fetchall()
+    _keys(objs, [row[0] for row in rows], using)
+    for obj, row in zip(objs, rows, strict=True):
+        for name, value in zip(computed, row[1:], strict=True):
+            setattr(obj, name, value)
     return objs
+
+
+def rows_computable(model, *, using: str = "default") -> bool:
+    """Whether ``rows_insert`` takes ``computed`` values for ``model`` here."""
+    return connections[using].vendor == "postgresql" and not _listened(model)
 
 
 def rows_hold(objs: list, *, using: str = "default") -> None:
@@ -90,9 +106,10 @@ def rows_hold(objs: list, *, using: str = "default") -> None:
     pipeline.hold(connection, *insert)
 
 
-def row_insert(obj, *, using: str = "default"):
-    """``obj.save(force_insert=True)`` for a new instance, with the statement composed once."""
-    return rows_insert([obj], using=using)[0]
+def row_insert(obj, *, using: str = "default", computed=None):
+    """``obj.save(force_insert=True)`` for a new instance, with the statement composed once
+    (``computed``: as for ``rows_insert``)."""
+    return rows_insert([obj], using=using, computed=computed)[0]
 
 
 def row_update(obj, fields, *, using: str = "default") -> None:
@@ -129,28 +146,40 @@ def row_update_and_insert(obj, fields, new, *, using: str = "default"):
     return new
 
 
-def _insert(objs: list, connection) -> tuple[str, list] | None:
+def _insert(objs: list, connection, computed=None) -> tuple[str, list] | None:
     """The statement inserting ``objs`` and its parameters; ``None`` when the ORM must."""
     model = type(objs[0])
     meta = model._meta
     if (connection.vendor != "postgresql" or any(obj.pk is not None for obj in objs) or meta.auto_field is None
             or _listened(model)):
         return None
-    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field and not field.generated]
+    computed = computed or {}
+    every = [field for field in meta.local_concrete_fields if field is not meta.auto_field and not field.generated]
+    fields = [field for field in every if field.name not in computed]
+    if len(every) - len(fields) != len(computed):
+        raise ValueError(f"Not fields of {meta.label} to compute: {sorted(set(computed) - {field.name for field in every})}")
     params = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
         values = [field.pre_save(obj, True) for field in fields]
         if not all(map(_plain, values)):
             return None
-        params.extend(_prepared(fields, values, connection))
-    key = ("insert", model, len(objs))
+        prepared = _prepared(fields, values, connection)
+        if not computed:
+            params.extend(prepared)
+            continue
+        rest = iter(prepared)
+        for field in every:  # in the order of the row's columns
+            params.extend(computed[field.name][1] if field.name in computed else (next(rest),))
+    key = ("insert", model, len(objs), tuple((name, sql) for name, (sql, _params) in computed.items()))
     sql = _STATEMENTS.get(key)
     if sql is None:
         quote = connection.ops.quote_name
-        row = f"({', '.join(['%s'] * len(fields))})"
-        sql = _STATEMENTS[key] = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-                                  f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(meta.auto_field.column)}")
+        row = f"({', '.join(f'({computed[field.name][0]})' if field.name in computed else '%s' for field in every)})"
+        returning = [meta.auto_field, *(meta.get_field(name) for name in computed)]
+        sql = _STATEMENTS[key] = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in every)}) "
+                                  f"VALUES {', '.join([row] * len(objs))} "
+                                  f"RETURNING {', '.join(quote(field.column) for field in returning)}")
     return sql, params
 
 

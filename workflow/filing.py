@@ -9,8 +9,8 @@ that nothing a filing reads waits on another filing."""
 
 from django.utils import timezone
 
-from events.services import event_code_next
-from governance.rows import row_insert, rows_hold
+from events.services import event_insert_numbered
+from governance.rows import rows_hold
 from workflow.centers import command_center_id_for
 from workflow.models import Timer
 from workflow.timers import light_of, light_times, sla_limits, timers_build
@@ -27,8 +27,7 @@ def filing_record(*, event, transition, at) -> list[Timer]:
     timers = timers_build(event=event, stages=transition.starts, at=at, limits=limits)
     event.light, event.due_at = light_of(timers)
     event.yellow_at, event.red_at = light_times(timers)
-    event.code = event_code_next(timezone.localdate(at))
-    row_insert(event)
+    event_insert_numbered(event, timezone.localdate(at))
     for timer in timers:
         timer.event = event  # the id it got
     rows_hold(timers)

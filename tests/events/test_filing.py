@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from PIL import Image
 
 from accounts.scoping import events_visible_to
@@ -181,3 +182,19 @@ def test_the_areas_of_events_come_from_one_read_and_follow_a_change(tree):
             assert _area_cached(tree["G21"].pk).name == "事务里改名"
         whole = [query for query in read.captured_queries if 'FROM "grids_area"' in query["sql"] and "WHERE" not in query["sql"]]
         assert read.captured_queries and whole == []
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a sequence per day on PostgreSQL")
+def test_the_days_number_comes_with_the_insert_and_a_sequence_lost_under_the_process_is_made_again(
+        file, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # committed: this process knows the day's sequence
+        first = file()
+    day, number = first.code.split("-")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER SEQUENCE event_code_{day} RESTART WITH 999999")
+    assert [file().code, file().code] == [f"{day}-999999", f"{day}-1000000"]  # six digits at least, never cut
+    with connection.cursor() as cursor:  # a database restored under the running process
+        cursor.execute(f"DROP SEQUENCE event_code_{day}")
+    again = file()
+    assert again.code == f"{day}-1000001" and Event.objects.filter(code=again.code).count() == 1
