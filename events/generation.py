@@ -111,7 +111,9 @@ def _sequences_read() -> dict:
     PostgreSQL filings number from a sequence per day, which the counter rows never see)."""
     sequences = dict(EventSequence.objects.values_list("day", "last"))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT substr(code, 1, 8), max(code) FROM events_event GROUP BY 1")
+        # Per length too: past 999999 the numbers grow a digit, and as text "-999999"
+        # sorts after "-1000000"; within one length the text's order is the number's.
+        cursor.execute("SELECT substr(code, 1, 8), max(code) FROM events_event GROUP BY substr(code, 1, 8), length(code)")
         for prefix, highest in cursor.fetchall():
             try:
                 day = date.fromisoformat(prefix)

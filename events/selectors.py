@@ -55,7 +55,7 @@ def _nearest(rows, latitude, longitude, radius, limit) -> list[tuple[float, int]
 # The duplicate check of every filing, composed once per process (governance.prepared),
 # with what the answer needs to tell whether the reporter may see the event it names.
 _OPEN_IN_BOX_BUT = Prepared(
-    lambda exclude, *box: _open_in_box(Event.objects.exclude(pk=exclude), *box, "reporter_id", "grid_id"),
+    lambda exclude, *box: _open_in_box(Event.objects.exclude(pk=exclude), *box, "reporter_id", "grid__path"),
     markers=(-730_001, -730_002, -730_003.5, -730_004.5, -730_005.5, -730_006.5, datetime(1901, 1, 2, tzinfo=UTC)),
 )
 
@@ -64,10 +64,10 @@ def duplicate_window_start(moment):
     return moment - timedelta(hours=settings.EVENT_DUPLICATE_WINDOW_HOURS)
 
 
-def duplicate_candidate(event: Event) -> tuple[int, int | None, int | None] | None:
+def duplicate_candidate(event: Event) -> tuple[int, int | None, str | None] | None:
     """The nearest open event of the same small class within the configured radius and
     time window (a hint for the dispatcher, who decides whether to merge): its id, its
-    reporter's and its grid's, or ``None``."""
+    reporter's and its grid's path, or ``None``."""
     if event.latitude is None or event.longitude is None:
         return None
     latitude, longitude, radius = float(event.latitude), float(event.longitude), settings.EVENT_DUPLICATE_RADIUS_METRES
@@ -76,7 +76,7 @@ def duplicate_candidate(event: Event) -> tuple[int, int | None, int | None] | No
     found = _nearest(rows, latitude, longitude, radius, 1)
     if not found:
         return None
-    return next((pk, reporter_id, grid_id) for pk, _lat, _lon, reporter_id, grid_id in rows if pk == found[0][1])
+    return next((pk, reporter_id, path) for pk, _lat, _lon, reporter_id, path in rows if pk == found[0][1])
 
 
 def filing_check(user, *, category_id: int | None, latitude: float, longitude: float) -> dict:

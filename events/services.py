@@ -65,6 +65,8 @@ def event_code_next(day: date) -> str:
         try:
             cursor.execute("SELECT nextval(%s)", [name])
         except ProgrammingError as error:
+            if not _undefined(error):
+                raise
             _known_days.discard(day)
             raise DaySequenceMissing(name) from error
         number = cursor.fetchone()[0]
@@ -79,17 +81,22 @@ _CODE_IN_INSERT = "SELECT %s || lpad(n::text, greatest(6, length(n::text)), '0')
 def event_insert_numbered(event: Event, day: date) -> Event:
     """Insert the new ``event`` with the next code of ``day`` (``event_code_next``); on
     PostgreSQL the number is taken by the INSERT, in the same statement."""
-    if not rows_computable(Event):
+    if not rows_computable(event):
         event.code = event_code_next(day)
         return row_insert(event)
     name = _day_sequence(day)
     try:
         return row_insert(event, computed={"code": (_CODE_IN_INSERT, [f"{day:%Y%m%d}-", name])})
     except ProgrammingError as error:
-        if name not in str(error):
+        if not _undefined(error):  # (the sequence is the one relation the INSERT names by text)
             raise
         _known_days.discard(day)
         raise DaySequenceMissing(name) from error
+
+
+def _undefined(error) -> bool:
+    """A relation missing (SQLSTATE 42P01), not another error of its class (a permission)."""
+    return getattr(error.__cause__, "pgcode", None) == "42P01" or getattr(error.__cause__, "sqlstate", None) == "42P01"
 
 
 def _day_sequence(day: date) -> str:
@@ -302,8 +309,8 @@ def event_draft(*, actor, channel: str, category, description: str, latitude: fl
     if candidate:
         # Whom the hint may be shown to is decided from this row (the reporter and the
         # grid's path), without reading the event again for the answer.
-        pk, reporter_id, grid_id = candidate
-        event.related_seen_as = {pk: (reporter_id, _area_cached(grid_id).path if grid_id is not None else None)}
+        pk, reporter_id, path = candidate
+        event.related_seen_as = {pk: (reporter_id, path)}
     return Draft(event, checked, checked_after)
 
 

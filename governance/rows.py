@@ -76,7 +76,7 @@ def rows_insert(objs: list, *, using: str = "default", computed=None) -> list:
     insert = _insert(objs, connection, computed)
     if insert is None:
         if computed:
-            raise ValueError("Computed values need PostgreSQL and a model without save signals (rows_computable).")
+            raise ValueError("Computed values need rows_computable() and plain values in the other fields (no expressions).")
         return _orm_insert(type(objs[0]), objs, using)
     with connection.cursor() as cursor:
         serverprepared.execute(cursor, *insert)
@@ -88,9 +88,12 @@ def rows_insert(objs: list, *, using: str = "default", computed=None) -> list:
     return objs
 
 
-def rows_computable(model, *, using: str = "default") -> bool:
-    """Whether ``rows_insert`` takes ``computed`` values for ``model`` here."""
-    return connections[using].vendor == "postgresql" and not _listened(model)
+def rows_computable(obj, *, using: str = "default") -> bool:
+    """Whether ``rows_insert`` takes ``computed`` values for the new instance ``obj`` here
+    (else the caller sets the values itself and the ORM may insert it)."""
+    model = type(obj)
+    return (connections[using].vendor == "postgresql" and obj.pk is None and model._meta.auto_field is not None
+            and not _listened(model))
 
 
 def rows_hold(objs: list, *, using: str = "default") -> None:

@@ -131,17 +131,36 @@ class EventOutput(serializers.ModelSerializer):
         list_serializer_class = EventListSerializer
 
 
+# What a timeline row's data names of other events (the filing's duplicate hint, the
+# event a merge went into): shown only as far as the caller may see those events.
+TIMELINE_EVENT_KEYS = ("duplicate_of", "into")
+
+
+def timeline_events_named(entries) -> set:
+    return {entry.data.get(key) for entry in entries if isinstance(entry.data, dict) for key in TIMELINE_EVENT_KEYS} - {None}
+
+
 class TimelineOutput(serializers.Serializer):
+    """A timeline row; with ``visible_events`` in the context, the other events its data
+    names that are not among them are given as null."""
+
     at = serializers.DateTimeField()
     transition = serializers.CharField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
     actor = serializers.SerializerMethodField()
     note = serializers.CharField()
-    data = serializers.JSONField()
+    data = serializers.SerializerMethodField()
 
     def get_actor(self, entry) -> str:
         return entry.actor.display_name if entry.actor_id else str(entry.actor_label)
+
+    def get_data(self, entry) -> dict:
+        data = entry.data
+        if not isinstance(data, dict) or not any(data.get(key) is not None for key in TIMELINE_EVENT_KEYS):
+            return data
+        visible = self.context.get("visible_events", set())
+        return {key: None if key in TIMELINE_EVENT_KEYS and value not in visible else value for key, value in data.items()}
 
 
 class AttachmentOutput(serializers.ModelSerializer):
@@ -196,8 +215,13 @@ class EventDetailOutput(EventOutput):
                   "departments", "actions"]
 
     def get_timeline(self, event) -> TimelineOutput(many=True):
-        entries = event.timeline.select_related("actor").order_by("at", "id")
-        return TimelineOutput(entries, many=True).data
+        from accounts.scoping import event_ids_visible_among
+
+        entries = list(event.timeline.select_related("actor").order_by("at", "id"))
+        named = timeline_events_named(entries)
+        request = self.context.get("request")
+        visible = event_ids_visible_among(request.user, named) if named and request is not None else set()
+        return TimelineOutput(entries, many=True, context={"visible_events": visible}).data
 
     def get_attachments(self, event) -> AttachmentOutput(many=True):
         return AttachmentOutput(event.attachments.all(), many=True, context=self.context).data

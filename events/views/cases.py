@@ -12,7 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.scoping import access_event, departments_visible_to, event_visible_to, events_visible_to
+from accounts.scoping import access_event, departments_visible_to, event_ids_visible_among, event_visible_to, events_visible_to
 from events.attachments import attachment_response
 from events.models import AttachmentStage, Category, Channel, Light, Rating
 from events.reporter import can_reveal_reporter, event_reporter_reveal
@@ -131,6 +131,9 @@ def _detail_context(request, event, *, failed: dict | None = None) -> dict:
         "just_filed": request.GET.get("filed") == "1",
         "failed": failed or {},
         "may_reveal_reporter": can_reveal_reporter(request.user, event),
+        # The other events this one names, as far as the user may see them (a duplicate
+        # hint may point across a boundary; a merge into another department's case).
+        "related_visible": event_ids_visible_among(request.user, {event.duplicate_of_id, event.merged_into_id}),
     }
     names = {transition.name for transition, _reason in actions}
     if names & {"dispatch", ACCEPT_DISPATCH.name}:

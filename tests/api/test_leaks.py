@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import Role
 from governance.cache import derived_clear_all
 from tests.conftest import INSIDE_G11
 
@@ -28,7 +29,23 @@ def test_duplicate_of_names_only_events_the_caller_may_see(as_user, file, walk, 
     assert listed[second.pk]["duplicate_of"] == first.pk
 
 
-def test_a_filings_answer_names_its_duplicate_only_to_a_reporter_who_may_see_it_without_reading_it_again(as_user, file, cast):
+def test_the_timeline_and_the_page_name_another_event_only_to_who_may_see_it(as_user, file, walk, cast, client):
+    first = file()
+    second = walk(file(), "dispatched")
+    assert second.duplicate_of_id == first.pk
+    filed_rows = {"handler": None, "dispatcher": first.pk}
+    for who, shown in filed_rows.items():
+        timeline = as_user(cast[who]).get(f"/api/v1/events/{second.pk}/").json()["timeline"]
+        filing = next(row for row in timeline if row["transition"] == "report")
+        assert filing["data"] == {"channel": "grid_worker", "duplicate_of": shown}, who
+        client.force_login(cast[who])
+        page = client.get(f"/events/{second.pk}/").content.decode()
+        assert (first.code in page) == (shown is not None), who
+        assert (f"/events/{first.pk}/" in page) == (shown is not None), who
+
+
+def test_a_filings_answer_names_its_duplicate_only_to_a_reporter_who_may_see_it_without_reading_it_again(
+        as_user, file, cast, make_user, tree):
     first = file()
     worker = as_user(cast["worker"])
     derived_clear_all()  # the setup's rows count as committed: the grids come from memory, as in production
@@ -44,6 +61,14 @@ def test_a_filings_answer_names_its_duplicate_only_to_a_reporter_who_may_see_it_
     # The hint's own read gave the reporter and grid the answer is decided from: naming
     # the duplicate costs no statement more.
     assert len(with_hint.captured_queries) == len(without_hint.captured_queries)
+    # Across a grid's edge: G12's worker files 40 m from an event of G11, which they may
+    # not see (decided by the duplicate's grid, not the new event's).
+    edge = {"category": "0101", "description": "网格边上", "latitude": 27.705}
+    in_g11 = file(longitude=112.0098)
+    neighbour = as_user(make_user(Role.GRID_WORKER, area=tree["G12"], username="g12_worker"))
+    filed = neighbour.post("/api/v1/events/", {**edge, "longitude": 112.0102}, format="json")
+    assert filed.status_code == 201 and filed.json()["duplicate_of"] is None
+    assert worker.post("/api/v1/events/", {**edge, "longitude": 112.0097}, format="json").json()["duplicate_of"] == in_g11.pk
     # A department's handler files anywhere but does not see the first event.
     filed = as_user(cast["handler"]).post("/api/v1/events/", body, format="json")
     assert filed.status_code == 201 and filed.json()["duplicate_of"] is None

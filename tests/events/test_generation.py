@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from events.models import Event
 from grids.models import Area
@@ -77,3 +78,25 @@ def test_generated_events_of_today_take_numbers_the_next_filing_does_not_reuse(f
     numbers = [int(code.rpartition("-")[2]) for code in (first.code, generated.code, after.code)]
     assert [code.partition("-")[0] for code in (generated.code, after.code)] == [day, day]
     assert numbers[0] < numbers[1] < numbers[2]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a sequence per day on PostgreSQL")
+def test_generated_events_continue_after_a_day_past_999999_filings(file, tree, django_capture_on_commit_callbacks):
+    """Past 999999 a day's numbers grow a digit: the generator reads the day's highest by
+    number, not as text (where "-999999" sorts after "-1000000")."""
+    from django.utils import timezone
+
+    from events.generation import events_generate_at
+    from events.models import Category
+
+    with django_capture_on_commit_callbacks(execute=True):
+        day = file().code.partition("-")[0]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER SEQUENCE event_code_{day} RESTART WITH 999999")
+    assert [file().code, file().code] == [f"{day}-999999", f"{day}-1000000"]
+    ids = events_generate_at(city=tree["city"], reports=[
+        {"grid_id": tree["G11"].pk, "reported_at": timezone.now(), "category_id": Category.objects.get(code="0101").pk},
+    ])
+    assert Event.objects.get(pk=ids[0]).code == f"{day}-1000001"
+    assert file().code == f"{day}-1000002"

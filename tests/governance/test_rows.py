@@ -144,3 +144,20 @@ def test_a_naive_moment_is_made_aware_as_the_orm_does(file, cast):
         mine = row_insert(TimelineEntry(event=event, at=naive, actor=cast["worker"], actor_kind="user", transition="note",
                                         from_state="reported", to_state="reported"))
     assert TimelineEntry.objects.get(pk=mine.pk).at == timezone.make_aware(naive)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="values computed by the statement: PostgreSQL")
+def test_values_computed_by_the_statement_land_in_their_own_column_of_each_row_and_are_read_back(file, cast):
+    event = file()
+    moment = timezone.now()
+    entries = [TimelineEntry(event=event, at=moment, actor=cast["worker"], actor_kind="user", transition="note",
+                             from_state="reported", to_state="reported", note="ignored", data={"n": number})
+               for number in range(3)]
+    # A field in the middle of the row, with a parameter of its own, in every row.
+    rows_insert(entries, computed={"note": ("SELECT upper(%s) || '-' || count(*) FROM events_event", ["noted"])})
+    assert [entry.note for entry in entries] == ["NOTED-1"] * 3
+    read = {entry.pk: (entry.note, entry.data, entry.to_state) for entry in TimelineEntry.objects.filter(pk__in=[e.pk for e in entries])}
+    assert read == {entry.pk: ("NOTED-1", {"n": number}, "reported") for number, entry in enumerate(entries)}
+    with pytest.raises(ValueError, match="notes"):
+        rows_insert([TimelineEntry(event=event, at=moment, transition="note")], computed={"notes": ("SELECT 1", [])})
