@@ -100,9 +100,8 @@ def _insert(round_id: int, points: list[tuple]) -> list[tuple]:
     by_time = {}
     params = []
     for point in points:
-        stored = adapt(point[0])
-        by_time[stored if isinstance(stored, str) else point[0]] = point
-        params += (round_id, stored, point[1], point[2], point[3])
+        by_time[_instant(point[0])] = point
+        params += (round_id, adapt(point[0]), point[1], point[2], point[3])
     values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(points))
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} (round_id, at, lat, lon, accuracy) VALUES {values} "
@@ -110,8 +109,15 @@ def _insert(round_id: int, points: list[tuple]) -> list[tuple]:
         times = [row[0] for row in cursor.fetchall()]
     if len(times) == len(points):
         return points
-    # Aware datetimes compare (and hash) by instant; SQLite hands back the text it stored.
-    return [by_time[at] for at in times]
+    return [by_time[_instant(at)] for at in times]
+
+
+def _instant(value) -> datetime:
+    """A moment as an aware datetime, which compares (and hashes) by instant: PostgreSQL
+    hands back aware ones; SQLite the UTC text it stored, or a naive datetime of it."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value.replace(tzinfo=UTC) if timezone.is_naive(value) else value
 
 
 def _good(point) -> bool:

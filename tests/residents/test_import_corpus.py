@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files import File
+from django.db import connection
 from openpyxl import load_workbook
 
 from residents import crypto
@@ -125,6 +126,8 @@ POOLED_CASES = ["unbalanced_quote.csv", "long_cell_and_cell_counts.csv", "gbk_ro
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="worker processes check rows only on PostgreSQL (batches.writes_in_thread)")
 @pytest.mark.parametrize("case", POOLED_CASES)
 def test_rows_checked_by_worker_processes_have_the_same_outcomes(staff, settings, monkeypatch, case):
     """A big file (here: every file, the threshold lowered) outside a transaction: rows
