@@ -91,9 +91,7 @@ def rows_insert(objs: list, *, using: str = "default", computed=None) -> list:
 def rows_computable(obj, *, using: str = "default") -> bool:
     """Whether ``rows_insert`` takes ``computed`` values for the new instance ``obj`` here
     (else the caller sets the values itself and the ORM may insert it)."""
-    model = type(obj)
-    return (connections[using].vendor == "postgresql" and obj.pk is None and model._meta.auto_field is not None
-            and not _listened(model))
+    return _composable([obj], connections[using])
 
 
 def rows_hold(objs: list, *, using: str = "default") -> None:
@@ -151,11 +149,10 @@ def row_update_and_insert(obj, fields, new, *, using: str = "default"):
 
 def _insert(objs: list, connection, computed=None) -> tuple[str, list] | None:
     """The statement inserting ``objs`` and its parameters; ``None`` when the ORM must."""
+    if not _composable(objs, connection):
+        return None
     model = type(objs[0])
     meta = model._meta
-    if (connection.vendor != "postgresql" or any(obj.pk is not None for obj in objs) or meta.auto_field is None
-            or _listened(model)):
-        return None
     computed = computed or {}
     every = [field for field in meta.local_concrete_fields if field is not meta.auto_field and not field.generated]
     fields = [field for field in every if field.name not in computed]
@@ -184,6 +181,13 @@ def _insert(objs: list, connection, computed=None) -> tuple[str, list] | None:
                                   f"VALUES {', '.join([row] * len(objs))} "
                                   f"RETURNING {', '.join(quote(field.column) for field in returning)}")
     return sql, params
+
+
+def _composable(objs: list, connection) -> bool:
+    """Whether ``_insert`` composes the statement for these new instances (else the ORM)."""
+    model = type(objs[0])
+    return (connection.vendor == "postgresql" and all(obj.pk is None for obj in objs) and model._meta.auto_field is not None
+            and not _listened(model))
 
 
 def _update(obj, fields: tuple, connection) -> tuple[str, list] | None:
