@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from freezegun import freeze_time
 from PIL import Image
 
 from accounts.scoping import events_visible_to
@@ -186,6 +187,7 @@ def test_the_areas_of_events_come_from_one_read_and_follow_a_change(tree):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a sequence per day on PostgreSQL")
+@freeze_time("2026-06-16 04:00:00", tick=True)  # midday in Beijing: every filing of the test on one day
 def test_the_days_number_comes_with_the_insert_and_a_sequence_lost_under_the_process_is_made_again(
         file, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):  # committed: this process knows the day's sequence
