@@ -12,7 +12,11 @@ first thing that is wrong:
 5. the beat → worker heartbeat is fresh and /readyz answers 200;
 6. a timer made due is swept by beat (the event turns red through the API) and the
    sweep shows in /metrics, which needs the token;
-7. the web log is one JSON object per line, and no log holds the API key.
+7. a residents file uploaded through the API with the key is imported by the worker:
+   the counts add up, the bad row is in the error report (.xlsx, not cached), the
+   stored upload is encrypted, importing it again changes nothing;
+8. the web log is one JSON object per line, and no log holds the API key or a
+   resident's name or ID number.
 
     python deploy/smoke.py --base http://127.0.0.1:18590 --api-key KEY --logs DIR
 """
@@ -55,6 +59,33 @@ def http(method, url, *, headers=None, body=None):
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
+
+
+def multipart(fields: dict, name: str, content: bytes, content_type: str) -> tuple[bytes, str]:
+    """A multipart/form-data body with ``fields`` and one file; (body, its Content-Type)."""
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+             for key, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                 f"Content-Type: {content_type}\r\n\r\n".encode() + content + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def upload(url, api_key, name, content):
+    body, content_type = multipart({"upgrade_ids": "false"}, name, content, "text/csv")
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        **PROXY, "Content-Type": content_type, "Authorization": f"Token {api_key}"})
+    try:
+        with OPENER.open(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def id_number(first17: str) -> str:
+    from residents.ids import check_char
+
+    return first17 + check_char(first17)
 
 
 def expect(condition, message):
@@ -163,6 +194,43 @@ def run(base: str, api_key: str, metrics_token: str, logs: Path) -> None:
                  "governance_webhook_deliveries_pending", "governance_heartbeat_age_seconds"):
         expect(name in text, f"metric {name}")
 
+    print("resident import")
+    good = [id_number("43130219800104" + f"{n:03d}") for n in (123, 246)]
+    bad = good[0][:-1] + ("0" if good[0][-1] != "0" else "1")  # a wrong check character
+    lines = ["姓名,公民身份号码,联系电话,网格编码"] + [
+        f"{name},{number},13800138000,{grid.code}" for name, number in zip(("冒烟居民甲", "冒烟居民乙", "冒烟居民丙"),
+                                                                         (*good, bad), strict=True)]
+    content = ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
+
+    def imported(job_id):
+        status, _, body = http("GET", f"{base}/api/v1/residents/imports/{job_id}/", headers={"Authorization": f"Token {api_key}"})
+        job = json.loads(body) if status == 200 else {}
+        return job if job.get("status") in ("done", "failed") else None
+
+    status, body = upload(f"{base}/api/v1/residents/imports/", api_key, "smoke.csv", content)
+    expect(status == 201, "a residents file uploaded with the API key answers 201" if status == 201
+           else f"the upload answered {status}: {body[:300]!r}")
+    job = wait_for("the worker to import the file", lambda: imported(json.loads(body)["id"]), 60)
+    counts = {key: job[key] for key in ("rows", "created", "updated", "unchanged", "errors")}
+    expect(job["status"] == "done" and counts == {"rows": 3, "created": 2, "updated": 0, "unchanged": 0, "errors": 1},
+           f"the worker imported it: {counts} ({job['message']})")
+    path = f"/api/v1/residents/imports/{job['id']}/errors/"
+    expect((job["error_report"] or "").endswith(path), f"the job names its error report ({job['error_report']})")
+    status, headers, report = http("GET", base + path, headers={"Authorization": f"Token {api_key}"})
+    expect(status == 200 and report.startswith(b"PK") and headers.get("Cache-Control") == "no-store",
+           "the error report downloads as .xlsx, not cached")
+    from residents.models import ResidentImport
+
+    stored = ResidentImport.objects.get(pk=job["id"]).file
+    kept = Path(stored.storage.path(stored.name)).read_bytes()  # the bytes on disk (opening it decrypts)
+    expect(kept.startswith(b"GOVENC1") and good[0].encode() not in kept and "冒烟居民".encode() not in kept,
+           "the stored upload is encrypted on disk")
+    status, body = upload(f"{base}/api/v1/residents/imports/", api_key, "smoke.csv", content)
+    again = wait_for("the worker to import the file again", lambda: imported(json.loads(body)["id"]), 60)
+    counts = {key: again[key] for key in ("rows", "created", "updated", "unchanged", "errors")}
+    expect(counts == {"rows": 3, "created": 0, "updated": 0, "unchanged": 2, "errors": 1},
+           f"importing it again changes nothing: {counts}")
+
     print("logs")
     web_lines = [line for line in (logs / "web.log").read_text(errors="replace").splitlines() if line.strip()]
     records = []
@@ -176,6 +244,8 @@ def run(base: str, api_key: str, metrics_token: str, logs: Path) -> None:
     everything = "".join((logs / name).read_text(errors="replace") for name in ("web.log", "worker.log", "beat.log"))
     expect(api_key not in everything, "no log holds the API key")
     expect("冒烟测试" not in everything and "\\u5192" not in everything, "no log holds a request body")
+    expect("冒烟居民" not in everything and not any(number in everything for number in (*good, bad)),
+           "no log holds a resident's name or ID number")
 
 
 def main() -> int:
