@@ -453,6 +453,9 @@ SPECIAL_GROUP_ROLES = env.json("SPECIAL_GROUP_ROLES", default={})
 # read with python-calamine (fast; holds the sheet in memory, ~120 bytes a cell); larger
 # ones are streamed by openpyxl (bounded memory, ~10 times slower).
 IMPORT_XLSX_CALAMINE_CELLS = env.int("IMPORT_XLSX_CALAMINE_CELLS", default=2_500_000)
+# GeoJSON uploaded on the admin's pages is read whole and imported inside the request;
+# bigger files go through manage.py import_grids (docs/grids.md).
+GRIDS_IMPORT_MAX_BYTES = env.int("GRIDS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # Seconds after which the background-task heartbeat counts as stale.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=120)
 

@@ -1,12 +1,12 @@
 """Admin for the area tree, scoped: an administrator sees and edits only the subtrees
 where they hold the admin role. Writes go through ``grids.services``."""
 
-import json
-
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -16,6 +16,7 @@ from guardian.admin import ReinforcedGuardedModelAdminMixin
 from accounts.admin import UserBoundFormMixin
 from accounts.scoping import areas_manageable_by, can_manage_area, user_scope
 from accounts.selectors import grid_teams
+from grids.geojson import geojson_load
 from grids.imports import grids_import
 from grids.models import GRID_LEVELS, Area, Grid
 from grids.services import EDITABLE_FIELDS, area_check, area_create, area_delete, area_move, area_update
@@ -40,6 +41,38 @@ class BoundaryMapWidget(forms.Textarea):
         return super().format_value(value)
 
 
+def _refuse_oversized(upload) -> None:
+    """Checked on the upload's size, before its content is read into memory
+    (``GRIDS_IMPORT_MAX_BYTES``: bigger files go through the import_grids command)."""
+    limit = settings.GRIDS_IMPORT_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError(
+            _("The file is %(size)s; files of up to %(limit)s can be uploaded here. Import a bigger file on the server "
+              "with the command: manage.py import_grids FILE") % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+        )
+
+
+class BoundaryField(forms.JSONField):
+    """The boundary text box. Django's field knows only malformed JSON; text nested
+    too deeply (or a number with thousands of digits) is a form error here too, and
+    is shown back as typed."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise ValidationError(_("The boundary is not GeoJSON: its lists or objects are nested too deeply."),
+                                  code="invalid") from None
+        except ValueError:  # not JSONDecodeError, which Django handles
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except (RecursionError, ValueError):
+            return forms.fields.InvalidJSONInput(data)
+
+
 class AreaAdminForm(forms.ModelForm):
     parent = forms.ModelChoiceField(queryset=Area.objects.none(), required=False, label=_("parent"))
     boundary_file = forms.FileField(
@@ -50,6 +83,7 @@ class AreaAdminForm(forms.ModelForm):
         model = Area
         fields = ["parent", "code", "name", "name_en", "level", "grid_type", "exclusive_kind", "households", "population", "boundary"]
         widgets = {"boundary": BoundaryMapWidget(attrs={"rows": 3})}
+        field_classes = {"boundary": BoundaryField}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,13 +98,11 @@ class AreaAdminForm(forms.ModelForm):
         upload = self.cleaned_data.get("boundary_file")
         if not upload:
             return None
-        try:
-            data = json.loads(upload.read().decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ValidationError(_("The file is not UTF-8 GeoJSON.")) from None
+        _refuse_oversized(upload)
+        data = geojson_load(upload.read())  # read as the import reads it (GBK too)
         if isinstance(data, dict) and data.get("type") == "FeatureCollection":
-            features = data.get("features") or []
-            if len(features) != 1:
+            features = data.get("features")
+            if not isinstance(features, list) or len(features) != 1:
                 raise ValidationError(_("The FeatureCollection must hold exactly one feature."))
             data = features[0]
         if isinstance(data, dict) and data.get("type") == "Feature":
@@ -103,6 +135,11 @@ class AreaAdminForm(forms.ModelForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("GeoJSON file"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        _refuse_oversized(upload)
+        return upload
 
 
 @admin.register(Area)

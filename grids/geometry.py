@@ -38,22 +38,56 @@ def normalize_geojson(geometry: shapely.Geometry) -> dict:
     return {"type": data["type"], "coordinates": listify(data["coordinates"])}
 
 
-def _check_coordinates(coords, depth=0):
-    if coords and isinstance(coords[0], (int, float)):
-        if len(coords) < 2 or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords[:2]):
+# How many lists deep a type's coordinates are above its positions: a Polygon is a list
+# of rings and a ring a list of positions; a MultiPolygon is a list of Polygons.
+_NESTING = {"Polygon": 2, "MultiPolygon": 3}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _shown(value) -> str:
+    """A value from the file, safe to put in a message: text with its unprintable
+    characters escaped and cut short; anything else by its JSON kind."""
+    if isinstance(value, str):
+        text = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+        return text if len(text) <= 40 else text[:40] + "…"
+    if isinstance(value, dict):
+        return "{…}"
+    if isinstance(value, list):
+        return "[…]"
+    return str(value)
+
+
+def _check_coordinates(coordinates: list, geometry_type: str) -> None:
+    """Lists exactly as deep as the type requires, ending in positions of numbers
+    within WGS84 ranges. Walks level by level without recursion, so no nesting a
+    file can hold runs out of stack here or later in shapely."""
+    wrong_nesting = ValidationError(
+        _("A Polygon's coordinates must be a list of rings, each a list of [longitude, latitude] positions.")
+        if geometry_type == "Polygon"
+        else _("A MultiPolygon's coordinates must be a list of polygons, each a list of rings, each a list of "
+               "[longitude, latitude] positions."),
+        code="geometry_invalid",
+    )
+    items = [coordinates]
+    for _level in range(_NESTING[geometry_type]):
+        if not all(isinstance(item, list) for item in items):
+            raise wrong_nesting
+        items = [child for item in items for child in item]
+    for position in items:
+        if _is_number(position) or (isinstance(position, list) and any(isinstance(c, list) for c in position)):
+            raise wrong_nesting  # nested too shallow or too deep for the type
+        if not isinstance(position, list) or len(position) < 2 or not all(_is_number(c) for c in position):
             raise ValidationError(_("A position must be two numbers [longitude, latitude]."), code="geometry_invalid")
-        lon, lat = coords[0], coords[1]
+        lon, lat = position[0], position[1]
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise ValidationError(
                 _("Position [%(lon)s, %(lat)s] is outside WGS84 longitude/latitude ranges (are they swapped or projected?).")
                 % {"lon": lon, "lat": lat},
                 code="geometry_range",
             )
-        return
-    if not isinstance(coords, (list, tuple)):
-        raise ValidationError(_("Coordinates must be nested lists of numbers."), code="geometry_invalid")
-    for item in coords:
-        _check_coordinates(item, depth + 1)
 
 
 def parse_boundary(data) -> Boundary:
@@ -63,13 +97,13 @@ def parse_boundary(data) -> Boundary:
     geometry_type = data.get("type")
     if geometry_type not in ALLOWED_TYPES:
         raise ValidationError(
-            _("The boundary must be a Polygon or MultiPolygon, not %(type)s.") % {"type": geometry_type or _("nothing")},
+            _("The boundary must be a Polygon or MultiPolygon, not %(type)s.") % {"type": _shown(geometry_type) if geometry_type else _("nothing")},
             code="geometry_type",
         )
     coordinates = data.get("coordinates")
     if not isinstance(coordinates, list) or not coordinates:
         raise ValidationError(_("The boundary has no coordinates."), code="geometry_invalid")
-    _check_coordinates(coordinates)
+    _check_coordinates(coordinates, geometry_type)
     try:
         geometry = shape(data)
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:

@@ -7,9 +7,8 @@ order in the file. A bad feature is reported with its number and reason and the 
 ones still import; importing the same file again changes nothing.
 """
 
-import json
+import logging
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,9 +17,12 @@ from django.utils.translation import gettext as _
 
 from grids import spatial
 from grids.codes import level_from_code, parent_code_of
+from grids.geojson import geojson_load
 from grids.geometry import parse_boundary
 from grids.models import GRID_LEVELS, LEVEL_ORDER, ROOT_LEVELS, Area, AreaLevel, ExclusiveKind, GridType
 from grids.services import area_create, area_move, area_update
+
+logger = logging.getLogger(__name__)
 
 # Words grid workers' files use for levels and types, besides the English values.
 LEVEL_WORDS = {
@@ -97,18 +99,7 @@ class _Feature:
 def load_feature_collection(raw) -> list[dict]:
     """Parse the file's text; one clear ``ValidationError`` when it is not a GeoJSON
     FeatureCollection at all."""
-    if isinstance(raw, bytes):
-        raw = _decode(raw)
-    if isinstance(raw, str):
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                _("The file is not valid JSON (line %(line)s, column %(column)s: %(reason)s).")
-                % {"line": exc.lineno, "column": exc.colno, "reason": exc.msg}
-            ) from None
-    else:
-        data = raw
+    data = geojson_load(raw) if isinstance(raw, bytes | str) else raw
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(data.get("features"), list):
         raise ValidationError(_("The file must be a GeoJSON FeatureCollection with a list of features."))
     if not data["features"]:
@@ -116,35 +107,30 @@ def load_feature_collection(raw) -> list[dict]:
     return data["features"]
 
 
-def _decode(raw: bytes) -> str:
-    """The file's text: UTF-8; a file that is not UTF-8 throughout (GIS tools on a
-    Chinese Windows write GBK, and files get pasted together) is decoded line by line,
-    each line as UTF-8 or else GB18030 — never with replacement characters. A line
-    that is neither fails the file, naming the line."""
+def _text(props: dict, name: str) -> str:
+    """A text property, trimmed; refused when it is no text or holds a character the
+    database cannot store (NUL, or a lone surrogate a ``\\ud800`` escape makes)."""
+    value = props.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        raise ValidationError(_("the property %(name)s must be text or a number.") % {"name": name})
+    text = str(value).strip()
+    if "\x00" in text:
+        raise ValidationError(_("the property %(name)s contains a NUL character (\\u0000), which cannot be stored.") % {"name": name})
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    lines = []
-    for number, line in enumerate(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
-        try:
-            lines.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            try:
-                lines.append(line.decode("gb18030"))
-            except UnicodeDecodeError:
-                raise ValidationError(_("The file is not UTF-8 text (line %(line)s is neither UTF-8 nor GBK); "
-                                        "save the GeoJSON as UTF-8.") % {"line": number}) from None
-    return "\n".join(lines)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            _("the property %(name)s contains a broken character (an unpaired surrogate such as \\ud800), "
+              "which is not text; the file was probably cut or joined badly.") % {"name": name}
+        ) from None
+    return text
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _code(value) -> str:
+def _code(props: dict, name: str) -> str:
     """A code as text: trimmed, full-width digits folded (NFKC), spaces dropped."""
-    text = _text(value)
+    text = _text(props, name)
     return text if text.isascii() else unicodedata.normalize("NFKC", text).replace(" ", "")
 
 
@@ -152,28 +138,55 @@ def _count(props: dict, name: str, label: str) -> int | None:
     value = props.get(name)
     if value in (None, ""):
         return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValidationError(_("%(field)s must be a whole number, not %(value)r.") % {"field": label, "value": value}) from None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # QGIS and shapefiles write whole numbers of Real fields as 300.0
+    number = None
+    if isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            pass
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    if number is None:
+        shown = value if isinstance(value, str | float) else "…"  # never a whole list or object
+        raise ValidationError(_("%(field)s must be a whole number, not %(value)r.") % {"field": label, "value": shown})
     if number < 0:
         raise ValidationError(_("%(field)s cannot be negative.") % {"field": label})
     return number
 
 
-def _read_feature(number: int, raw) -> _Feature:
-    if not isinstance(raw, dict) or raw.get("type") != "Feature":
-        raise ValidationError(_("not a GeoJSON Feature."))
-    props = raw.get("properties") or {}
+def _properties(raw) -> dict:
+    props = raw.get("properties")
+    if props is None:
+        return {}
     if not isinstance(props, dict):
         raise ValidationError(_("properties must be an object."))
-    code = _code(props.get("code"))
+    return props
+
+
+def _code_for_report(raw) -> str:
+    """The feature's code as far as it can be read, for its report line and for
+    finding repeated codes; "" when there is none."""
+    try:
+        return _code(_properties(raw), "code") if isinstance(raw, dict) else ""
+    except ValidationError:
+        return ""
+
+
+def _read_feature(number: int, raw) -> _Feature:
+    """Everything about one feature checked before anything is written: its
+    properties, their text, its counts and its geometry."""
+    if not isinstance(raw, dict) or raw.get("type") != "Feature":
+        raise ValidationError(_("not a GeoJSON Feature."))
+    props = _properties(raw)
+    code = _code(props, "code")
     if not code:
         raise ValidationError(_("the property code is missing."))
-    name = _text(props.get("name"))
+    name = _text(props, "name")
     if not name:
         raise ValidationError(_("the property name is missing."))
-    level_text = _text(props.get("level"))
+    level_text = _text(props, "level")
     level = None
     if level_text:
         level = LEVEL_WORDS.get(level_text, level_text)
@@ -183,9 +196,9 @@ def _read_feature(number: int, raw) -> _Feature:
         level = level_from_code(code)
         if level is None:
             raise ValidationError(_("cannot tell the level from code %(code)s; give the property level.") % {"code": code})
-    grid_type = _text(props.get("grid_type"))
+    grid_type = _text(props, "grid_type")
     grid_type = GRID_TYPE_WORDS.get(grid_type, grid_type)
-    exclusive_kind = _text(props.get("exclusive_kind"))
+    exclusive_kind = _text(props, "exclusive_kind")
     exclusive_kind = EXCLUSIVE_KIND_WORDS.get(exclusive_kind, exclusive_kind)
     if exclusive_kind and exclusive_kind not in ExclusiveKind.values:
         raise ValidationError(_("unknown exclusive kind %(kind)s.") % {"kind": exclusive_kind})
@@ -202,9 +215,9 @@ def _read_feature(number: int, raw) -> _Feature:
         number=number,
         code=code,
         name=name,
-        name_en=_text(props.get("name_en")),
+        name_en=_text(props, "name_en"),
         level=level,
-        parent_code=_code(props.get("parent_code")) or None,
+        parent_code=_code(props, "parent_code") or None,
         attrs=attrs,
         boundary=boundary,
     )
@@ -220,18 +233,20 @@ def grids_import(*, actor, raw) -> ImportReport:
     """Create or update the areas and grids of a GeoJSON FeatureCollection."""
     features = load_feature_collection(raw)
     report = ImportReport()
+    # Every copy of a repeated code counts, also one that cannot be read: none is imported.
+    numbers_by_code: dict[str, list[int]] = {}
+    for number, raw_feature in enumerate(features, start=1):
+        code = _code_for_report(raw_feature)
+        if code:
+            numbers_by_code.setdefault(code, []).append(number)
     read: list[_Feature] = []
     for number, raw_feature in enumerate(features, start=1):
-        code = _code(((raw_feature or {}).get("properties") or {}).get("code")) if isinstance(raw_feature, dict) else ""
         try:
             read.append(_read_feature(number, raw_feature))
-        except ValidationError as error:
-            report.errors.append(FeatureProblem(number, code, _message(error)))
+        except Exception as error:  # one feature's problem, whatever it is, stays its own
+            report.errors.append(FeatureProblem(number, _code_for_report(raw_feature), _problem(error)))
 
-    numbers_by_code: dict[str, list[int]] = {}
-    for feature in read:
-        numbers_by_code.setdefault(feature.code, []).append(feature.number)
-    duplicates = {code for code, count in Counter(f.code for f in read).items() if count > 1}
+    duplicates = {code for code, numbers in numbers_by_code.items() if len(numbers) > 1}
     for feature in read:
         if feature.code in duplicates:
             numbers = "、".join(f"#{n}" for n in numbers_by_code[feature.code])
@@ -246,20 +261,14 @@ def grids_import(*, actor, raw) -> ImportReport:
     read = [f for f in read if f.code not in duplicates]
 
     failed_codes = {problem.code for problem in report.errors if problem.code}
-    # Parents first: by level, grids (level unknown until the parent is known) after
-    # communities, and second-level grids after grids.
-    def order(feature: _Feature):
-        level = feature.level or AreaLevel.GRID
-        return (LEVEL_ORDER.index(level), feature.number)
-
     touched_grids: list[tuple[_Feature, Area]] = []
-    for feature in sorted(read, key=order):
+    for feature in _parents_first(read):
         try:
             with transaction.atomic():
                 outcome, area = _import_one(actor, feature, failed_codes)
-        except (ValidationError, PermissionDenied) as error:
+        except Exception as error:  # rolled back to this feature's savepoint; the others go on
             failed_codes.add(feature.code)
-            report.errors.append(FeatureProblem(feature.number, feature.code, _message(error)))
+            report.errors.append(FeatureProblem(feature.number, feature.code, _problem(error)))
             continue
         getattr(report, outcome).append(feature.code)
         if area.is_grid and outcome != "unchanged":
@@ -271,11 +280,50 @@ def grids_import(*, actor, raw) -> ImportReport:
     return report
 
 
+def _problem(error: Exception) -> str:
+    """The message for a feature that failed. Expected failures say why; anything
+    else is logged for a developer and reported without stopping the other features."""
+    if isinstance(error, ValidationError | PermissionDenied):
+        return _message(error)
+    logger.exception("GeoJSON import: unexpected error in a feature")
+    return _("an unexpected error (%(error)s) stopped this feature; the others are not affected. Please report it.") % {
+        "error": type(error).__name__
+    }
+
+
+def _parent_code(feature: _Feature) -> str | None:
+    """The code of the parent a feature names or its code implies."""
+    if feature.parent_code:
+        return feature.parent_code
+    if feature.level:
+        return parent_code_of(feature.code, feature.level)
+    if len(feature.code) > 12 and feature.code[:12].isdigit():
+        return feature.code[:12]
+    return None
+
+
+def _parents_first(features: list[_Feature]) -> list[_Feature]:
+    """The features ordered so that a parent in the file comes before its children
+    whatever the file's order: by how many ancestors each has in the file, then by
+    level and position. A cycle of parent codes is cut (its features then fail with
+    an unknown parent)."""
+    by_code = {feature.code: feature for feature in features}
+    depth: dict[str, int] = {}
+    for feature in features:
+        chain, code = {}, feature.code  # a dict: ordered, and a set to find a cycle in
+        while code in by_code and code not in depth and code not in chain:
+            chain[code] = None
+            code = _parent_code(by_code[code])
+        above = depth.get(code, -1)
+        for code in reversed(chain):
+            above += 1
+            depth[code] = above
+    return sorted(features, key=lambda f: (depth[f.code], LEVEL_ORDER.index(f.level or AreaLevel.GRID), f.number))
+
+
 def _import_one(actor, feature: _Feature, failed_codes: set[str]) -> tuple[str, Area]:
     level = feature.level
-    parent_code = feature.parent_code or (parent_code_of(feature.code, level) if level else None)
-    if level is None and parent_code is None and len(feature.code) > 12 and feature.code[:12].isdigit():
-        parent_code = feature.code[:12]
+    parent_code = _parent_code(feature)
     parent = None
     if parent_code:
         if parent_code in failed_codes:
