@@ -1,8 +1,9 @@
 """Citizen ID numbers (公民身份号码, GB 11643-1999). Phone numbers: ``residents.phones``.
 
 Numbers are normalised before they are checked (``normalise_id``: full-width digits
-folded, spaces dropped, upper-case X); a 15-digit number and its 18-character form are
-one person (``id_identity``, the form the keyed hash is taken of).
+folded, spaces and invisible characters dropped, upper-case X); a 15-digit number and
+its 18-character form are one person (``id_identity``, the form the keyed hash is
+taken of).
 
 18 characters: 6 region + 8 birth date (YYYYMMDD) + 3 sequence (odd = male) + 1 check
 character (ISO 7064 MOD 11-2). Legacy 15-digit numbers (6 region + YYMMDD + 3
@@ -72,13 +73,16 @@ def ascii_digits(text: str) -> bool:
 
 
 def normalise_id(raw: str) -> str:
-    """Trim, fold full-width characters (NFKC: ``１２３`` → ``123``, ``ｘ`` → ``x``) and
-    spaces, upper-case the X. Other look-alike digits (superscripts, circled digits) are
-    kept, so that validation names them instead of reading them as digits."""
+    """Trim, drop whitespace of every kind (a non-breaking or ideographic space too) and
+    invisible format characters (a zero-width space, a BOM, a word joiner: pasted in
+    from web systems and other files), fold full-width characters (NFKC: ``１２３`` →
+    ``123``, ``ｘ`` → ``x``), upper-case the X. Other look-alike digits (superscripts,
+    circled digits) are kept, so that validation names them instead of reading them as
+    digits."""
     value = raw.strip()
     if not value.isascii():
         value = "".join(unicodedata.normalize("NFKC", char) if "\uff01" <= char <= "\uff5e" else char
-                        for char in value.replace("\u3000", " ")).strip()
+                        for char in value if not char.isspace() and unicodedata.category(char) != "Cf")
     return value.replace(" ", "").upper()
 
 

@@ -23,6 +23,10 @@ from residents.ids import InvalidNumber
 
 REGION = "CN"
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# A landline written with its extension after a dash: 0738-8312345-801, (0738)8312345-801.
+_DASHED_EXTENSION = re.compile(r"\(?0[0-9]{2,3}\)?[- ]?[0-9]{7,8}-([0-9]{1,6})")
+# What separates two numbers in one cell (after NFKC: ，；／ are , ; /).
+_BETWEEN_NUMBERS = re.compile(r"[,;/、|]")
 _FIXED_TYPES = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
@@ -34,27 +38,49 @@ def _mobile_pattern() -> re.Pattern:
     return re.compile(metadata.mobile.national_number_pattern)
 
 
-def _parse(raw: str) -> phonenumbers.PhoneNumber:
-    value = unicodedata.normalize("NFKC", raw).strip()
-    try:
-        return phonenumbers.parse(value, REGION)
-    except phonenumbers.NumberParseException:
-        raise InvalidNumber(_("not a mobile number (11 digits) or a landline with its area code")) from None
+def _not_a_number(value: str) -> InvalidNumber:
+    """The reason a cell is not one phone number: a second number or an extension
+    after a dash when it looks so, else that it is neither a mobile nor a landline."""
+    dashed = _DASHED_EXTENSION.fullmatch(value)
+    if dashed:
+        return InvalidNumber(_("this looks like a landline with the extension %(extension)s: extensions are not stored; "
+                               "write the number without it") % {"extension": dashed[1]})
+    first, *rest = _BETWEEN_NUMBERS.split(value, maxsplit=1)
+    if rest and rest[0].strip():
+        try:
+            phone_normalise(first)
+        except InvalidNumber:
+            pass
+        else:
+            return _two_numbers(rest[0].strip())
+    return InvalidNumber(_("not a mobile number (11 digits) or a landline with its area code"))
+
+
+def _two_numbers(rest: str) -> InvalidNumber:
+    return InvalidNumber(_("one phone number per cell: the cell holds a second number or an extension (%(rest)s)")
+                         % {"rest": rest})
 
 
 def phone_normalise(raw: str) -> str:
     """The canonical form of a phone number (``13800130000``, ``07388312345``); raise
-    ``InvalidNumber`` with the reason for anything else."""
+    ``InvalidNumber`` with the reason for anything else — a second number or an
+    extension included: it would be dropped."""
     if len(raw) == 11 and _MOBILE.fullmatch(raw) and _mobile_pattern().fullmatch(raw):
         return raw
-    number = _parse(raw)
+    value = unicodedata.normalize("NFKC", raw).strip()
+    try:
+        number = phonenumbers.parse(value, REGION)
+    except phonenumbers.NumberParseException:
+        raise _not_a_number(value) from None
+    if number.extension:  # what follows ``ext``, ``#``, ``x`` or a ``;``: a second number
+        raise _two_numbers(number.extension)
     if number.country_code != 86:
         raise InvalidNumber(_("not a number in mainland China"))
     if not phonenumbers.is_valid_number(number):
         local = str(number.national_number)
         if len(local) in (7, 8) and local[0] in "2345678":
             raise InvalidNumber(_("a landline needs its area code (such as 0738-8312345)"))
-        raise InvalidNumber(_("not a mobile number (11 digits) or a landline with its area code"))
+        raise _not_a_number(value)
     national = str(number.national_number)
     if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE:
         return national

@@ -1,7 +1,8 @@
 """The residents file's columns and the names ledgers give them (data, not code paths).
 
 Add a name a ledger uses to ``ALIASES`` and files that use it import; a header is
-compared without spaces, line breaks and the required-mark ``*``.
+compared without whitespace, invisible characters, the required-mark ``*``, a note in
+brackets (``姓名（必填）``) and a trailing colon (``reading._squeeze``).
 """
 
 from residents.imports.reading import Columns

@@ -5,15 +5,22 @@ a quote and never closes it swallows every following line into one cell, a NUL b
 or a cell over 131,072 characters stops the whole file. Here each physical line is
 decoded and split on its own:
 
-- a line is decoded as UTF-8 and, failing that, as GB18030 (what Excel on a Chinese
-  Windows saves): a UTF-8 file with GBK rows pasted into it reads correctly, line by
-  line, whatever the position of those rows; a line that is neither is reported, never
-  stored with replacement characters. UTF-16 (Excel's "Unicode text") is decoded whole;
+- the file's encoding is decided over all of it (``survey``): UTF-8, or GB18030 (what
+  Excel on a Chinese Windows saves). Each line is then decoded on its own, so a UTF-8
+  file with GBK rows pasted into it reads correctly whatever the position of those rows:
+  a line with Chinese text valid as UTF-8 is UTF-8, a line that is not valid UTF-8 is
+  GBK; a short GBK line that happens to be valid UTF-8 too (郑伟 is, as ``֣ΰ``) is read
+  in the file's encoding. A line of a UTF-8 file that is UTF-8 but for a damaged
+  character, a line that is neither, and a replacement character (�) are reported,
+  never stored. UTF-16 (Excel's "Unicode text") is decoded whole;
+- lines end at LF or CRLF; a file whose lines end at CR alone (old Mac "CSV") is read so;
 - a line without quotes is split on the delimiter (the common case, one C call); a
   line with quotes is parsed strictly; a quoted cell may span lines (Alt+Enter in an
   Excel cell) only when its closing quote comes within ``JOIN_LINES`` lines and the
   record then has the header's number of cells — otherwise the line that opened the
-  quote is reported and reading goes on with the next line;
+  quote is reported and reading goes on with the next line. Nor does a quote join lines
+  that hold a row's worth of delimiters (the header's number of cells less one): such a
+  quote is a stray one, and the lines it would have taken are read as they are;
 - a NUL byte, a cell longer than Excel's 32,767 characters, a line with more or fewer
   cells than the header are reported as problems of that line.
 
@@ -25,6 +32,7 @@ unless a quoted cell spans lines above it).
 import codecs
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -36,6 +44,15 @@ JOIN_LINES = 20
 GUARDED = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Text that UTF-8 writes in three or four bytes (Chinese among it), and in two: GBK text
+# is rarely valid UTF-8, and then only as two-byte characters (郑伟 as ֣ΰ).
+_WIDE = re.compile("[\u0800-\U0010ffff]")
+_NARROW = re.compile("[\u0080-\u07ff]")
+# What GBK text decodes to: ASCII, CJK punctuation, ideographs, full-width forms.
+_NOT_GBK_TEXT = re.compile("[^\x00-\x7f\u00b7\u2010-\u2027\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+UTF8, GB18030 = "UTF-8", "GB18030"
+
+
 @dataclass
 class LineProblem:
     """A line that cannot be read as a row: the reason, and its cells as far as they
@@ -43,6 +60,24 @@ class LineProblem:
 
     reason: str
     cells: list = field(default_factory=list)
+
+
+def _nul() -> str:
+    return _("the line holds a NUL byte (binary data); remove it")
+
+
+def _replaced() -> str:
+    return _("the line holds a replacement character (a question mark in a black diamond) where a character was lost "
+             "(in an earlier conversion); retype what it stands for")
+
+
+def cells_problem(cells: list) -> LineProblem:
+    """The problem of a row of typed cells (.xlsx) whose text holds a NUL (Excel's
+    ``_x0000_``; the database stores none) or the replacement character: the row's,
+    as for a line of a CSV. Its cells for the report: without the NUL, with the �."""
+    if any(cell.__class__ is str and "\x00" in cell for cell in cells):
+        return LineProblem(_nul(), [cell.replace("\x00", "") if cell.__class__ is str else cell for cell in cells])
+    return LineProblem(_replaced(), list(cells))
 
 
 def unguard(cells: list) -> list:
@@ -59,9 +94,14 @@ class CsvLines:
         self.path = path
         self.encodings: Counter = Counter()
         self.utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        # Lines end at LF (or CRLF); at CR alone only in a file without LF.
+        self.end = b"\r" if b"\n" not in head and b"\r" in head.rstrip(b"\r") else b"\n"
         sample = self._sample(head)
         self.delimiter = "\t" if sum(line.count("\t") for line in sample) > sum(line.count(",") for line in sample) else ","
         self.width = None  # the header's number of cells, once known
+        self.widest = 0  # the most cells of a record read so far (the header's, before it is known)
+        self.encoding = None  # the file's, once surveyed
+        self.clean = False  # valid UTF-8 throughout, once surveyed
 
     def _sample(self, head: bytes) -> list[str]:
         if self.utf16:
@@ -72,6 +112,45 @@ class CsvLines:
 
     # --- physical lines -----------------------------------------------------------------
 
+    def survey(self) -> str:
+        """The file's encoding, from all of it: UTF-8 when it is valid UTF-8 throughout
+        (unless its only non-ASCII text is what short GBK text looks like in UTF-8, and
+        reads as Chinese in GBK), else the one most of its non-ASCII lines are in. And
+        ``self.clean``: valid UTF-8 throughout, without a replacement character (the
+        common case: each line is then only decoded)."""
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        wide = narrow = replaced = False
+        self.clean = False
+        with open(self.path, "rb") as handle:
+            try:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    text = decoder.decode(chunk)
+                    wide = wide or _WIDE.search(text) is not None
+                    narrow = narrow or (not wide and _NARROW.search(text) is not None)
+                    replaced = replaced or "\ufffd" in text
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                pass
+            else:
+                if wide or not narrow:
+                    self.clean = not replaced
+                    return UTF8
+                handle.seek(0)
+                try:
+                    as_gbk = handle.read().decode("gb18030")
+                except UnicodeDecodeError:
+                    return UTF8
+                return GB18030 if _NOT_GBK_TEXT.search(as_gbk) is None else UTF8
+            handle.seek(0)
+            votes = Counter()
+            for raw in _byte_lines(handle, self.end):
+                if not raw.isascii():
+                    try:
+                        votes[UTF8 if _WIDE.search(raw.decode("utf-8")) else None] += 1
+                    except UnicodeDecodeError:
+                        votes[UTF8 if _mostly_utf8(raw) else GB18030] += 1  # damaged UTF-8, or GBK
+        return UTF8 if votes[UTF8] >= votes[GB18030] else GB18030
+
     def _lines(self):
         """(number, text with its line end) or (number, LineProblem) of every line."""
         if self.utf16:
@@ -80,26 +159,51 @@ class CsvLines:
                     self.encodings["UTF-16"] += 1
                     yield number, text
             return
+        self.encoding = self.survey()
+        in_gbk = self.encoding == GB18030
         with open(self.path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in enumerate(_byte_lines(handle, self.end), start=1):
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[3:]
+                if self.clean:
+                    yield number, raw.decode("utf-8")
+                    continue
+                if raw.isascii():
+                    yield number, raw.decode("ascii")
+                    continue
                 try:
                     text = raw.decode("utf-8")
+                    if in_gbk and not _WIDE.search(text):
+                        text = raw.decode("gb18030")  # GBK that is valid UTF-8 too (郑伟 as ֣ΰ)
+                        self.encodings[GB18030] += 1
+                    else:
+                        self.encodings[UTF8] += 1
                 except UnicodeDecodeError:
-                    try:
-                        text = raw.decode("gb18030")
-                    except UnicodeDecodeError:
-                        yield number, LineProblem(
-                            _("the line holds bytes that are neither UTF-8 nor GBK text; save the file again as UTF-8 CSV"),
-                            _cells_of(raw.decode("gb18030", errors="replace").replace("\ufffd", "?"), self.delimiter),
-                        )
+                    problem = self._undecodable(raw, in_gbk)
+                    if problem is not None:
+                        yield number, problem
                         continue
-                    self.encodings["GB18030"] += 1
-                else:
-                    if not raw.isascii():
-                        self.encodings["UTF-8"] += 1
+                    text = raw.decode("gb18030")
+                    self.encodings[GB18030] += 1
+                if "\ufffd" in text:
+                    yield number, LineProblem(_replaced(), _cells_of(text, self.delimiter))
+                    continue
                 yield number, text
+
+    def _undecodable(self, raw: bytes, in_gbk: bool) -> LineProblem | None:
+        """The problem of a line that is not valid UTF-8: UTF-8 but for a damaged
+        character (in a UTF-8 file: most of it reads as UTF-8), or neither UTF-8 nor
+        GBK; None for a GBK line. Its cells as far as they read, the damage shown as �."""
+        if not in_gbk and _mostly_utf8(raw):
+            return LineProblem(_("the line is UTF-8 text with a damaged character (shown as a question mark in a black diamond); retype it"),
+                               _cells_of(raw.decode("utf-8", errors="replace"), self.delimiter))
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return LineProblem(_("the line holds bytes that are neither UTF-8 nor GBK text (shown as a question mark in a black diamond); "
+                                 "retype them or save the file again as UTF-8 CSV"),
+                               _cells_of(raw.decode("gb18030" if in_gbk else "utf-8", errors="replace"), self.delimiter))
+        return None
 
     # --- records ------------------------------------------------------------------------
 
@@ -120,8 +224,7 @@ class CsvLines:
                 yield item
                 continue
             if "\x00" in text:
-                yield number, LineProblem(_("the line holds a NUL byte (binary data); remove it"),
-                                          _cells_of(text.replace("\x00", ""), delimiter))
+                yield number, LineProblem(_nul(), _cells_of(text.replace("\x00", ""), delimiter))
                 continue
             if '"' not in text:
                 cells = text.rstrip("\r\n").split(delimiter)
@@ -139,7 +242,11 @@ class CsvLines:
                 continue
             if "'" in text:
                 cells = unguard(cells)
-            yield number, self.fit(cells) if self.width is not None else cells
+            if self.width is not None:
+                yield number, self.fit(cells)
+                continue
+            self.widest = max(self.widest, len(cells))
+            yield number, cells
 
     def fit(self, cells: list):
         """The cells of a row checked against the header's width: empty cells past it
@@ -159,9 +266,11 @@ class CsvLines:
 
     def _join(self, text: str, next_line, delimiter: str):
         """A record whose quoted cell spans lines: (cells, []) when it closes within
-        JOIN_LINES lines with the header's width; else (LineProblem, lines taken)."""
+        JOIN_LINES lines with the header's width and does not swallow rows; else
+        (LineProblem, lines taken)."""
         taken = []
         joined = text
+        row_width = self.width or self.widest  # the header's, or before it is known the widest record's
         for _count in range(JOIN_LINES):
             item = next_line()
             if item is None:
@@ -172,7 +281,8 @@ class CsvLines:
             joined += item[1]
             if item[1].count('"') % 2:
                 cells = _parse(joined, delimiter)
-                if cells.__class__ is not LineProblem and (self.width is None or len(cells) == self.width):
+                if cells.__class__ is not LineProblem and (self.width is None or len(cells) == self.width) and \
+                        not _swallows_rows(cells, delimiter, row_width):
                     return cells, []
                 break
         return LineProblem(_("a quote (\") opens a cell and is not closed on this line; close it or remove it"),
@@ -180,6 +290,21 @@ class CsvLines:
 
 
 OPEN_QUOTE = "open quote"
+
+
+def _mostly_utf8(raw: bytes) -> bool:
+    """Whether a line that is not valid UTF-8 is UTF-8 but for a damaged character or
+    two: most of it reads as UTF-8 Chinese (a GBK line has its few valid UTF-8
+    sequences among many invalid ones)."""
+    as_utf8 = raw.decode("utf-8", errors="replace")
+    return as_utf8.count("\ufffd") * 4 < len(_WIDE.findall(as_utf8))
+
+
+def _swallows_rows(cells: list[str], delimiter: str, row_width: int) -> bool:
+    """Whether a cell that spans lines holds a row's worth of delimiters: the lines of
+    whole rows taken in by a stray quote (``"娄底市`` … ``3栋"``), not the lines of one
+    cell typed with Alt+Enter."""
+    return row_width > 1 and any("\n" in cell and cell.count(delimiter) >= row_width - 1 for cell in cells)
 
 
 def _parse(text: str, delimiter: str):
@@ -203,6 +328,21 @@ def _cells_of(text: str, delimiter: str) -> list[str]:
 
 def _clip(cells: list[str]) -> list[str]:
     return [cell if len(cell) <= MAX_CELL else cell[:MAX_CELL - 1] + "…" for cell in cells]
+
+
+def _byte_lines(handle, end: bytes):
+    """Lines of a binary file, each with its end: the file's own lines at LF, else split
+    at ``end`` (CR)."""
+    if end == b"\n":
+        yield from handle
+        return
+    rest = b""
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        parts = (rest + chunk).split(end)
+        rest = parts.pop()
+        yield from (part + end for part in parts)
+    if rest:
+        yield rest
 
 
 def _split_text_lines(handle: io.TextIOBase):

@@ -1,35 +1,31 @@
-"""Reading an import file: CSV or .xlsx told apart by content, the sheet to read, the
-header row found among the first rows, one clear error for a file that cannot be read as
-a whole (docs/residents.md, *Import columns*).
+"""Reading an import file: CSV or .xlsx told apart by content (the sheet to read and its
+rows: ``workbooks``; a CSV's lines: ``csvlines``), the header row found among the first
+rows, one clear error for a file that cannot be read as a whole (docs/residents.md,
+*Import columns*).
 
 Shared by every table import (residents; buildings and housing come in with them): the
 caller gives its columns and their aliases (``Columns``), and gets a ``Table`` — the
 header as found, the position of each known column, the records ``(row number, cells)``
 or ``(row number, LineProblem)`` for a line that cannot be a row, and notes for the
 result (rows skipped above the header, other sheets and their row counts, columns not
-imported, the encodings met).
+imported, the encodings met, merged cells filled). A second column for one field (联系
+电话 and 手机号) fills the first one's empty cells.
 """
 
 import codecs
 import datetime
-import html
 import re
-import zipfile
-import zlib
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
-from residents.imports.csvlines import CsvLines, LineProblem, unguard
+from residents.imports.csvlines import CsvLines, LineProblem
+from residents.imports.workbooks import ImportFileError, Merged, read_xlsx, sheet_sizes
 
 HEADER_SEARCH_ROWS = 20
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (wrong type, empty, wrong headers)."""
 
 
 @dataclass
@@ -52,14 +48,21 @@ class Columns:
         return self.by_name.get(_squeeze(name))
 
 
+# A note in brackets after (or before) a header's name: 姓名（必填）, 身份证号码(18位), 【必填】.
+_NOTE = re.compile(r"[（(【\[][^（()）【】\[\]]*[）)】\]]")
+
+
 def _squeeze(name) -> str:
-    """A header as compared: no spaces (``姓 名``), no required-mark ``*``, no line break."""
+    """A header as compared: no whitespace of any kind (``姓 名``, a line break, a
+    non-breaking space), no invisible format character (a zero-width space, a BOM), no
+    required-mark ``*``, no note in brackets (``姓名（必填）``), no trailing colon."""
     if name is None:
         return ""
-    text = str(name)
-    for char in " \u3000\n\r\t*＊":
-        text = text.replace(char, "")
-    return text
+    text = "".join(str(name).split())
+    if not text.isascii():
+        text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    text = text.replace("*", "").replace("＊", "")
+    return (_NOTE.sub("", text) or text).rstrip(":：")
 
 
 @dataclass
@@ -69,6 +72,9 @@ class Table:
     rows: Iterator
     notes: list[str] = field(default_factory=list)
     header_row: int = 1
+    # A column whose field an earlier column has (联系电话 and 手机号): its position → the
+    # first column's position.
+    duplicates: dict[int, int] = field(default_factory=dict)
 
 
 # --- Opening the file -------------------------------------------------------------------------
@@ -89,8 +95,12 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
     if not head.strip():
         raise ImportFileError(_("The file is empty."))
     if head.startswith(b"PK\x03\x04"):
-        records, notes = _read_xlsx(path, sheet)
-        return _table(records, columns, notes, None)
+        records, notes, merged = read_xlsx(path, sheet)
+        table = _table(records, columns, notes, None)
+        merged = [item for item in merged if item.first > table.header_row]
+        if merged:
+            table.rows = _merged_filled(table.rows, merged, table.notes)
+        return _with_duplicates(table)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(_("This is an old Excel 97–2003 (.xls) file; save it as .xlsx (Excel Workbook) or CSV and try again."))
     if _looks_binary(head):
@@ -98,7 +108,7 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
     lines = CsvLines(path, head)
     table = _table(iter(lines), columns, [], lines)
     table.rows = _with_encoding_notes(table.rows, lines, table.notes)
-    return table
+    return _with_duplicates(table)
 
 
 def _with_encoding_notes(rows, lines: CsvLines, notes: list[str]):
@@ -110,140 +120,59 @@ def _with_encoding_notes(rows, lines: CsvLines, notes: list[str]):
                      % {"counts": "、".join(f"{name} {count}" for name, count in lines.encodings.most_common())})
 
 
-def _xlsx_sheets(path):
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    try:
-        return CalamineWorkbook.from_path(str(path))
-    except (CalamineError, OSError, ValueError, zipfile.BadZipFile) as error:
-        raise ImportFileError(_("This is not a CSV or .xlsx file.")) from error
-    except Exception as error:  # python-calamine's own errors (zip, XML) derive from Exception
-        raise ImportFileError(_("This is not a CSV or .xlsx file.")) from error
-
-
-_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
-_TAG = re.compile(rb"<(?:\w+:)?(sheet|Relationship)\s([^>]*?)/?>")
-_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
-# What a damaged or unusual archive raises when a part is read (bad compressed data, an
-# unsupported compression method, an encrypted part, a truncated file).
-_UNREADABLE = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error)
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Each sheet's name → its part in the archive, in the workbook's tab order (from
-    xl/workbook.xml and its relationships: a part's file name says nothing of the order)."""
-    targets, parts = {}, {}
-    for kind, attributes in _TAG.findall(archive.read("xl/_rels/workbook.xml.rels")):
-        values = dict(_ATTRIBUTE.findall(attributes))
-        if kind == b"Relationship" and b"Id" in values and b"Target" in values:
-            target = html.unescape(values[b"Target"].decode())
-            targets[values[b"Id"]] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    for kind, attributes in _TAG.findall(archive.read("xl/workbook.xml")):
-        values = dict(_ATTRIBUTE.findall(attributes))
-        relation = next((value for key, value in values.items() if key.endswith(b":id")), None)
-        if kind == b"sheet" and b"name" in values and relation in targets:
-            parts[html.unescape(values[b"name"].decode())] = targets[relation]
-    return parts
+def _merged_filled(rows, merged: list[Merged], notes: list[str]):
+    """The rows of a sheet with ranges merged over data rows (楼栋, 房号, 户号 merged down
+    over a family's rows): each cell of a range takes its value, as Excel shows it, in
+    the rows that hold something else; once read, a note names the ranges filled."""
+    starting: dict[int, list[Merged]] = {}
+    for item in merged:
+        starting.setdefault(item.first, []).append(item)
+    active: list[tuple[Merged, object]] = []
+    used: list[str] = []
+    for number, cells in rows:
+        if number in starting:
+            for item in starting.pop(number):
+                value = cells[item.start] if 0 <= item.start < len(cells) else ""
+                if not _blank(value):
+                    active.append((item, value))
+        if active:
+            active = [(item, value) for item, value in active if item.last >= number]
+            if active and not all(map(_blank, cells)):
+                cells = list(cells)
+                for item, value in active:
+                    for position in range(max(item.start, 0), min(item.end + 1, len(cells))):
+                        if _blank(cells[position]):
+                            cells[position] = value
+                            if item.ref not in used:
+                                used.append(item.ref)
+        yield number, cells
+    if used:
+        shown = "、".join(used[:5]) + ("…" if len(used) > 5 else "")
+        notes.append(_("Merged cells were read as Excel shows them: each row of a merged range took its value (%(ranges)s).")
+                     % {"ranges": shown})
 
 
-def _sheet_sizes(path) -> dict[str, tuple[int | None, int]]:
-    """(rows, cells) of each worksheet by name, from the dimension it records at the top
-    of its XML; a sheet that records none: rows unknown, a cell per 60 bytes of its XML.
-    Empty when the archive cannot be read so (the reader then says what is wrong)."""
-    sizes = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for name, part in _sheet_parts(archive).items():
-                if not part.startswith("xl/worksheets/"):
-                    continue  # a chartsheet: no rows
-                try:
-                    info = archive.getinfo(part)
-                except KeyError:
-                    continue
-                with archive.open(info) as member:
-                    match = _DIMENSION.search(member.read(4096))
-                if match and match[3]:
-                    rows = int(match[4]) - int(match[2]) + 1
-                    sizes[name] = (rows, rows * (_column_number(match[3]) - _column_number(match[1]) + 1))
-                else:
-                    sizes[name] = (None, info.file_size // 60)
-    except (*_UNREADABLE, KeyError):
-        return {}
-    return sizes
+def _with_duplicates(table: Table) -> Table:
+    if table.duplicates:
+        table.rows = _duplicates_filled(table.rows, sorted(table.duplicates.items()))
+    return table
 
 
-def _read_xlsx(path, wanted: str):
-    """The records of the chosen sheet (the first worksheet by default) and notes naming
-    the other sheets with their row counts."""
-    workbook = _xlsx_sheets(path)
-    names = [meta.name for meta in workbook.sheets_metadata if str(meta.typ).endswith("WorkSheet")] or workbook.sheet_names
-    if not names:
-        raise ImportFileError(_("The file is empty."))
-    if wanted and wanted not in names:
-        raise ImportFileError(_("The file has no sheet named “%(sheet)s”; its sheets are: %(sheets)s.")
-                              % {"sheet": wanted, "sheets": "、".join(names)})
-    chosen = wanted or names[0]
-    sizes = _sheet_sizes(path)
-    limit = settings.IMPORT_XLSX_CALAMINE_CELLS
-    notes = []
-    others = []
-    for name in names:
-        if name == chosen:
-            continue
-        rows, cells = sizes.get(name, (None, 0))
-        if rows is None and cells <= limit:
-            try:
-                loaded = workbook.get_sheet_by_index(workbook.sheet_names.index(name))
-                rows = sum(1 for row in loaded.iter_rows() if any(c not in ("", None) for c in row))
-            except Exception:  # noqa: BLE001 (python-calamine's errors: a damaged sheet is named without a count)
-                rows = None
-        if rows is None:
-            others.append(f"“{name}”")
-        elif rows:
-            others.append(_("“%(sheet)s” (%(rows)s rows)") % {"sheet": name, "rows": rows})
-    if others:
-        notes.append(_("Read the sheet “%(sheet)s”. Other sheets were not imported: %(others)s; choose one to import it.")
-                     % {"sheet": chosen, "others": "、".join(others)})
-    index = workbook.sheet_names.index(chosen)
-    if sizes.get(chosen, (None, 0))[1] > limit:
-        return _openpyxl_records(path, chosen), notes  # streamed: a sheet too big to hold in memory
-    try:
-        sheet = workbook.get_sheet_by_index(index)
-    except Exception as error:  # python-calamine's errors (a damaged part: its zip data or XML) derive from Exception
-        raise ImportFileError(_("The sheet “%(sheet)s” is damaged and cannot be read: open the file in Excel, save it "
-                                "again and import it again.") % {"sheet": chosen}) from error
-    return _calamine_records(sheet), notes
+def _duplicates_filled(rows, pairs: list[tuple[int, int]]):
+    """The rows, each column that an earlier column's field has (``(later, first)``
+    positions) filling the earlier one's cell where that is empty."""
+    for number, cells in rows:
+        if cells.__class__ is not LineProblem:
+            size = len(cells)
+            for later, first in pairs:
+                if later < size and _blank(cells[first]) and not _blank(cells[later]):
+                    cells = list(cells)
+                    cells[first] = cells[later]
+        yield number, cells
 
 
-def _calamine_records(sheet):
-    first = sheet.start[0] + 1 if sheet.start else 1
-    for number, cells in enumerate(sheet.iter_rows(), start=first):
-        try:
-            guarded = "'" in "".join(cells)  # one C call for a row of text cells
-        except TypeError:  # a number or date among them
-            guarded = any(cell.__class__ is str and cell[:1] == "'" for cell in cells)
-        yield number, unguard(cells) if guarded else cells
-
-
-def _openpyxl_records(path, name: str):
-    from openpyxl import load_workbook
-
-    handle = open(path, "rb")  # noqa: SIM115 (a file object: openpyxl would judge the file by its name)
-    try:
-        workbook = load_workbook(handle, read_only=True, data_only=True)
-        for number, cells in enumerate(workbook[name].iter_rows(values_only=True), start=1):
-            cells = ["" if cell is None else cell for cell in cells]
-            yield number, unguard(cells) if any(c.__class__ is str and c[:1] == "'" for c in cells) else cells
-        workbook.close()
-    finally:
-        handle.close()
+def _blank(cell) -> bool:
+    return cell is None or (cell.__class__ is str and not cell.strip())
 
 
 def rows_numbered(path, columns: Columns, sheet: str, numbers: set[int]):
@@ -259,7 +188,7 @@ def rows_numbered(path, columns: Columns, sheet: str, numbers: set[int]):
 
 def count_rows(path, sheet: str = "") -> int:
     """Rows in the file, for progress: lines of a CSV (quick, by bytes) or the recorded
-    dimension of an .xlsx's sheet (``sheet``, else the first in the workbook's order; 0,
+    dimension of an .xlsx's sheet (``sheet``, else the first visible one in tab order; 0,
     unknown, when it records none or the file cannot be read so). Only the top of the
     sheet's XML is read: opening the workbook with openpyxl, as this did, read every
     shared string, and a sheet without a dimension whole (3.8 s for 100,000 rows, before
@@ -267,7 +196,7 @@ def count_rows(path, sheet: str = "") -> int:
     with open(path, "rb") as handle:
         head = handle.read(4)
         if head.startswith(b"PK"):
-            sizes = _sheet_sizes(path)
+            sizes = sheet_sizes(path)
             rows, _cells = sizes.get(sheet or next(iter(sizes), ""), (None, 0))
             return max(0, (rows or 1) - 1)
         handle.seek(0)
@@ -309,7 +238,8 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         for position, name in enumerate(header):
             if not name and position < len(upper) and columns.key_of(upper[position]):
                 header[position] = _text(upper[position])  # merged down from the row above
-    positions = column_positions(header, columns, notes)
+    duplicates: dict[int, int] = {}
+    positions = column_positions(header, columns, notes, duplicates)
     if header_row > 1:
         notes.insert(0, _("The header is on row %(row)s; the rows above it (a title or a merged header) were skipped.")
                      % {"row": header_row})
@@ -318,7 +248,8 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
     rest = [item for item in first if item[0] > header_row]
     if lines is not None:
         rest = [(number, lines.fit(cells) if cells.__class__ is not LineProblem else cells) for number, cells in rest]
-    return Table(header=header, positions=positions, rows=chain(rest, records), notes=notes, header_row=header_row)
+    return Table(header=header, positions=positions, rows=chain(rest, records), notes=notes, header_row=header_row,
+                 duplicates=duplicates)
 
 
 def _continues_header(cells, columns: Columns) -> bool:
@@ -328,10 +259,12 @@ def _continues_header(cells, columns: Columns) -> bool:
     return bool(named) and all(columns.key_of(cell) for cell in named)
 
 
-def column_positions(header: list[str], columns: Columns, notes: list[str]) -> dict[str, int]:
+def column_positions(header: list[str], columns: Columns, notes: list[str],
+                     duplicates: dict[int, int] | None = None) -> dict[str, int]:
     """key → position of each known column; one clear error for missing required ones;
-    a note naming the columns that are not imported."""
-    positions, unknown = {}, []
+    a note naming the columns that are not imported, and one naming the columns of a
+    field that an earlier column has (their positions → its, in ``duplicates``)."""
+    positions, unknown, repeated = {}, [], {}
     for position, name in enumerate(header):
         squeezed = _squeeze(name)
         if not squeezed or squeezed in columns.ignored:
@@ -341,6 +274,8 @@ def column_positions(header: list[str], columns: Columns, notes: list[str]) -> d
             unknown.append(name)
         elif key not in positions:
             positions[key] = position
+        else:
+            repeated.setdefault(key, [positions[key]]).append(position)
     missing = [header for header, key, required, _length in columns.columns if required and key not in positions]
     if missing:
         parts = [_("missing columns: %(columns)s") % {"columns": "、".join(missing)}]
@@ -352,6 +287,13 @@ def column_positions(header: list[str], columns: Columns, notes: list[str]) -> d
         )
     if unknown:
         notes.append(_("Columns not imported (not in the template): %(columns)s.") % {"columns": "、".join(unknown)})
+    names = {key: name for name, key, _required, _length in columns.columns}
+    for key, found in repeated.items():
+        if duplicates is not None:
+            duplicates.update(dict.fromkeys(found[1:], found[0]))
+        notes.append(_("Several columns are %(column)s (%(names)s): the first one's cells are imported; where one is empty, "
+                       "the next column's cell is taken.")
+                     % {"column": names[key], "names": "、".join(f"“{header[position]}”" for position in found)})
     return positions
 
 

@@ -118,13 +118,21 @@ class ErrorReport:
     def _append(self, sheet, record) -> None:
         number, cells, errors = record
         later = self.partners.get(number)
-        if later:
+        # The first row of a pair passed validation; with errors of its own it was refused
+        # while being written (a person outside the importer's scope): not imported.
+        if later and not errors:
             errors.append(("公民身份号码", _("this row was imported; row %(rows)s of the file has the same ID number: "
                                         "delete the row you do not want before importing this report again")
                            % {"rows": "、".join(map(str, later))}))
+        if len(cells) > len(self.header) and any(cell not in ("", None) for cell in cells[len(self.header):]):
+            # More cells than the header (a comma too many): the columns cannot hold them
+            # all, so the reason holds the whole line, as typed, cell by cell.
+            errors.append(("", _("the line's cells, one by one: %(cells)s")
+                           % {"cells": " | ".join("" if cell is None else str(cell) for cell in cells)}))
         values = [_cell(cells[p]) if p < len(cells) else "" for p in self.keep]
+        reasons = "；".join(reason for _c, reason in errors)
         sheet.append(values + [number, "、".join(dict.fromkeys(c for c, _r in errors if c)) or _("whole line"),
-                               "；".join(reason for _c, reason in errors)])
+                               _cell(reasons)])
 
 
 def _cell(value):

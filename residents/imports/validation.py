@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import os
 import re
+import unicodedata
 from array import array
 from operator import gt, itemgetter, mul
 
@@ -92,6 +93,14 @@ def _date(value) -> datetime.date:
     if match is None:
         raise ValueError
     return datetime.date(int(match[1]), int(match[2]), int(match[3]))
+
+
+def _visible(cells: list) -> list:
+    """The text cells without invisible format characters (Unicode category Cf: a BOM
+    where two files were pasted together, a zero-width space or a word joiner copied
+    from a web page), stripped again."""
+    return [cell if cell.__class__ is not str or cell.isprintable()
+            else "".join(char for char in cell if unicodedata.category(char) != "Cf").strip() for cell in cells]
 
 
 class Protector:
@@ -211,13 +220,18 @@ class RowValidator:
         self.pick = itemgetter(*[position for _key, position in self.layout]) if len(positions) == len(COLUMNS) else None
 
     def read(self, raw: list) -> tuple[list, bool]:
-        """The row's cells in COLUMNS order: text stripped; dates, and a number in the
-        ID column (reported below), kept as they are. And whether all are text."""
+        """The row's cells in COLUMNS order: text stripped (and without invisible
+        characters); dates, and a number in the ID column (reported below), kept as they
+        are. And whether all are text."""
         if self.pick is not None and len(raw) >= self.width:
             try:
-                return list(map(str.strip, self.pick(raw))), True
+                cells = list(map(str.strip, self.pick(raw)))
             except TypeError:  # a cell that is not text: an empty or typed .xlsx cell
                 pass
+            else:
+                # One C call says the row has no invisible character (nor a tab, a line
+                # break, a non-breaking space: those take the loop in _visible too).
+                return cells if "".join(cells).isprintable() else _visible(cells), True
         size = len(raw)
         cells = []
         for key, position in self.layout:
@@ -233,6 +247,8 @@ class RowValidator:
                 cells.append(str(int(value)) if 10**14 <= value < 10**15 and float(value).is_integer() else value)
             else:
                 cells.append(_text(value))
+        if not "".join(cell for cell in cells if cell.__class__ is str).isprintable():
+            cells = _visible(cells)
         return cells, all(cell.__class__ is str for cell in cells)
 
     def _shape_errors(self, number: int, cells: list) -> list[RowError]:

@@ -278,6 +278,55 @@ def main():
     (HERE / case.name).write_bytes(buffer.getvalue().encode("utf-16"))
     expected[case.name] = case.expected()
 
+    # 15. Stray quotes: one that opens a cell in a row and closes in a later row would
+    #     take the rows between into one cell (their people and ID numbers into an
+    #     address): the opening line is reported, the others read as they are. A cell
+    #     typed over two lines (Alt+Enter), a comma in it, is still one cell.
+    case = Case("stray_quotes.csv")
+    filler(case, 24, 9100)
+    opening = case.row(9124, address="娄底市", expect=("error", "", "quote"))
+    case.row(9125)
+    closing = case.row(9126, address="3栋")
+    case.row(9127)
+    opening2 = case.row(9128, address="娄星区", expect=("error", "", "quote"))
+    closing2 = case.row(9129, address="5栋")
+    case.row(9130, name="两行地址", address="湖南省,娄底市\n娄星区")
+    text = csv_text(case.rows)
+    for row, old, new in ((opening, "娄底市", '"娄底市'), (closing, "3栋", '3栋"'), (opening2, "娄星区", '"娄星区'),
+                          (closing2, "5栋", '5栋"')):
+        text = text.replace(",".join(row), ",".join(row).replace(old, new, 1), 1)
+    (HERE / case.name).write_bytes(text.encode("utf-8-sig"))
+    expected[case.name] = case.expected(addresses={"两行地址": "湖南省,娄底市\n娄星区", "居民9126": '3栋"'})
+
+    # 16. GBK throughout, with names that GBK writes as bytes that are valid UTF-8 too
+    #     (郑伟 would read as ֣ΰ): the encoding is the whole file's, not each line's.
+    case = Case("gbk_names_valid_as_utf8.csv")
+    names = ["郑伟", "谢英", "袁萍", "叶平", "史强", "莫霞"]
+    for n, name in enumerate(names, start=9200):
+        assert name.encode("gbk").decode("utf-8") != name  # valid UTF-8, and not the name
+        case.row(n, name=name, building="", room="")
+    (HERE / case.name).write_bytes(csv_text(case.rows).encode("gbk"))
+    expected[case.name] = case.expected()
+
+    # 17. A UTF-8 file with a damaged character (a byte of 区 lost) and with the
+    #     replacement character an earlier conversion left: reported, never stored.
+    case = Case("damaged_utf8.csv")
+    filler(case, 5, 9300)
+    damaged = case.row(9305, address="娄底市娄星区", expect=("error", "", "damaged character"))
+    case.row(9306, name="替换\ufffd字符", expect=("error", "", "replacement character"))
+    filler(case, 3, 9307)
+    data = csv_text(case.rows).encode("utf-8")
+    whole = ",".join(damaged).encode("utf-8")
+    data = data.replace(whole, whole.replace("区".encode(), "区".encode()[:2], 1), 1)
+    (HERE / case.name).write_bytes(data)
+    expected[case.name] = case.expected()
+
+    # 18. Lines that end at CR alone (old Mac "CSV").
+    case = Case("cr_line_ends.csv")
+    filler(case, 5, 9400)
+    (HERE / case.name).write_bytes(csv_text(case.rows).replace("\r\n", "\r").encode("utf-8"))
+    expected[case.name] = case.expected()
+
     (HERE / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n")
     print(f"wrote {len(expected)} cases to {HERE}")
 

@@ -1,0 +1,242 @@
+"""Reading an .xlsx import file (``reading`` tells it from a CSV): the sheet to read —
+the one chosen, else the first visible worksheet (a hidden sheet, such as the dropdown
+values of a government template, is never read unless chosen) — its records ``(row
+number, cells)`` numbered as Excel shows the rows, its merged ranges, and notes naming
+the other sheets with their row counts.
+
+A sheet is read whole by python-calamine, or streamed by openpyxl (read-only) when it
+holds more than ``IMPORT_XLSX_CALAMINE_CELLS`` cells. The two give the same row numbers:
+both yield the sheet's leading empty rows. Cells are positions in the row as read
+(calamine leaves out empty leading columns, openpyxl starts at column A); the header's
+positions and the merged ranges are positions of the same reader.
+"""
+
+import html
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from residents.imports.csvlines import cells_problem, unguard
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (wrong type, empty, wrong headers)."""
+
+
+@dataclass(frozen=True)
+class Merged:
+    """A merged range over more than one row: rows ``first``–``last`` (as numbered),
+    cells ``start``–``end`` (positions in the records' rows), and its Excel reference."""
+
+    first: int
+    last: int
+    start: int
+    end: int
+    ref: str
+
+
+def _xlsx_sheets(path):
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError, zipfile.BadZipFile) as error:
+        raise ImportFileError(_("This is not a CSV or .xlsx file.")) from error
+    except Exception as error:  # python-calamine's own errors (zip, XML) derive from Exception
+        raise ImportFileError(_("This is not a CSV or .xlsx file.")) from error
+
+
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
+_TAG = re.compile(rb"<(?:\w+:)?(sheet|Relationship)\s([^>]*?)/?>")
+_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+# What a damaged or unusual archive raises when a part is read (bad compressed data, an
+# unsupported compression method, an encrypted part, a truncated file).
+_UNREADABLE = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _column_letters(number: int) -> str:
+    """``1`` → ``A``, ``27`` → ``AA``."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each sheet's name → its part in the archive, in the workbook's tab order with the
+    hidden sheets last (from xl/workbook.xml and its relationships: a part's file name
+    says nothing of the order)."""
+    targets, parts, hidden = {}, {}, {}
+    for kind, attributes in _TAG.findall(archive.read("xl/_rels/workbook.xml.rels")):
+        values = dict(_ATTRIBUTE.findall(attributes))
+        if kind == b"Relationship" and b"Id" in values and b"Target" in values:
+            target = html.unescape(values[b"Target"].decode())
+            targets[values[b"Id"]] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    for kind, attributes in _TAG.findall(archive.read("xl/workbook.xml")):
+        values = dict(_ATTRIBUTE.findall(attributes))
+        relation = next((value for key, value in values.items() if key.endswith(b":id")), None)
+        if kind == b"sheet" and b"name" in values and relation in targets:
+            visible = values.get(b"state", b"visible") == b"visible"
+            (parts if visible else hidden)[html.unescape(values[b"name"].decode())] = targets[relation]
+    return parts | hidden
+
+
+def sheet_sizes(path) -> dict[str, tuple[int | None, int]]:
+    """(rows, cells) of each worksheet by name (visible sheets first, in tab order), from
+    the dimension it records at the top of its XML; a sheet that records none: rows
+    unknown, a cell per 60 bytes of its XML. Empty when the archive cannot be read so
+    (the reader then says what is wrong)."""
+    sizes = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name, part in _sheet_parts(archive).items():
+                if not part.startswith("xl/worksheets/"):
+                    continue  # a chartsheet: no rows
+                try:
+                    info = archive.getinfo(part)
+                except KeyError:
+                    continue
+                with archive.open(info) as member:
+                    match = _DIMENSION.search(member.read(4096))
+                if match and match[3]:
+                    rows = int(match[4]) - int(match[2]) + 1
+                    sizes[name] = (rows, rows * (_column_number(match[3]) - _column_number(match[1]) + 1))
+                else:
+                    sizes[name] = (None, info.file_size // 60)
+    except (*_UNREADABLE, KeyError):
+        return {}
+    return sizes
+
+
+def read_xlsx(path, wanted: str) -> tuple:
+    """(records, notes, merged ranges) of the chosen sheet (by default the first visible
+    worksheet); the notes name the other sheets with their row counts."""
+    from python_calamine import SheetVisibleEnum
+
+    workbook = _xlsx_sheets(path)
+    sheets = [meta for meta in workbook.sheets_metadata if str(meta.typ).endswith("WorkSheet")]
+    names = [meta.name for meta in sheets] or workbook.sheet_names
+    if not names:
+        raise ImportFileError(_("The file is empty."))
+    if wanted and wanted not in names:
+        raise ImportFileError(_("The file has no sheet named “%(sheet)s”; its sheets are: %(sheets)s.")
+                              % {"sheet": wanted, "sheets": "、".join(names)})
+    hidden = {meta.name for meta in sheets if meta.visible != SheetVisibleEnum.Visible}  # Hidden, VeryHidden
+    chosen = wanted or next((name for name in names if name not in hidden), names[0])
+    sizes = sheet_sizes(path)
+    notes = _other_sheets(workbook, names, chosen, hidden, sizes)
+    if sizes.get(chosen, (None, 0))[1] > settings.IMPORT_XLSX_CALAMINE_CELLS:
+        # Streamed: a sheet too big to hold in memory.
+        return _openpyxl_records(path, chosen), notes, _merged_in_xml(path, chosen)
+    try:
+        sheet = workbook.get_sheet_by_index(workbook.sheet_names.index(chosen))
+    except Exception as error:  # python-calamine's errors (a damaged part: its zip data or XML) derive from Exception
+        raise ImportFileError(_("The sheet “%(sheet)s” is damaged and cannot be read: open the file in Excel, save it "
+                                "again and import it again.") % {"sheet": chosen}) from error
+    offset = sheet.start[1] if sheet.start else 0  # calamine's rows start at the first column with a cell
+    merged = [_merged(first + 1, last + 1, start, end, offset) for (first, start), (last, end) in sheet.merged_cell_ranges or ()]
+    return _calamine_records(sheet), notes, [item for item in merged if item is not None]
+
+
+def _calamine_records(sheet):
+    # python-calamine's rows begin at the sheet's first row, empty leading rows included
+    # (its ``start`` says where the cells begin; counting from it numbered every row too far).
+    for number, cells in enumerate(sheet.iter_rows(), start=1):
+        try:
+            text = "".join(cells)  # one C call for a row of text cells
+        except TypeError:  # a number or date among them
+            text = "".join(cell for cell in cells if cell.__class__ is str)
+        if "\x00" in text or "\ufffd" in text:
+            yield number, cells_problem(cells)
+        else:
+            yield number, unguard(cells) if "'" in text else cells
+
+
+def _openpyxl_records(path, name: str):
+    from openpyxl import load_workbook
+
+    handle = open(path, "rb")  # noqa: SIM115 (a file object: openpyxl would judge the file by its name)
+    try:
+        workbook = load_workbook(handle, read_only=True, data_only=True)
+        for number, cells in enumerate(workbook[name].iter_rows(values_only=True), start=1):
+            cells = ["" if cell is None else cell for cell in cells]
+            text = "".join(cell for cell in cells if cell.__class__ is str)
+            if "\x00" in text or "\ufffd" in text:
+                yield number, cells_problem(cells)
+            else:
+                yield number, unguard(cells) if "'" in text else cells
+        workbook.close()
+    finally:
+        handle.close()
+
+
+def _other_sheets(workbook, names: list[str], chosen: str, hidden: set[str], sizes: dict) -> list[str]:
+    """A note naming the sheets not read, with their row counts (hidden ones said so)."""
+    others = []
+    for name in names:
+        if name == chosen:
+            continue
+        rows, cells = sizes.get(name, (None, 0))
+        if rows is None and cells <= settings.IMPORT_XLSX_CALAMINE_CELLS:
+            try:
+                loaded = workbook.get_sheet_by_index(workbook.sheet_names.index(name))
+                rows = sum(1 for row in loaded.iter_rows() if any(c not in ("", None) for c in row))
+            except Exception:  # noqa: BLE001 (python-calamine's errors: a damaged sheet is named without a count)
+                rows = None
+        if name in hidden:
+            if rows:
+                others.append(_("“%(sheet)s” (hidden, %(rows)s rows)") % {"sheet": name, "rows": rows})
+        elif rows is None:
+            others.append(f"“{name}”")
+        elif rows:
+            others.append(_("“%(sheet)s” (%(rows)s rows)") % {"sheet": name, "rows": rows})
+    if not others:
+        return []
+    return [_("Read the sheet “%(sheet)s”. Other sheets were not imported: %(others)s; choose one to import it.")
+            % {"sheet": chosen, "others": "、".join(others)}]
+
+
+def _merged(first: int, last: int, start: int, end: int, offset: int) -> Merged | None:
+    """A range over rows ``first``–``last`` and columns ``start``–``end`` (0-based, of
+    the sheet), its cells as positions of rows that begin at column ``offset``; ``None``
+    for a range within one row (a title or a group header: nothing to fill)."""
+    if last <= first:
+        return None
+    ref = f"{_column_letters(start + 1)}{first}:{_column_letters(end + 1)}{last}"
+    return Merged(first=first, last=last, start=start - offset, end=end - offset, ref=ref)
+
+
+def _merged_in_xml(path, name: str) -> list[Merged]:
+    """The merged ranges of a streamed sheet, from its XML (openpyxl's read-only sheets
+    do not give them): the ``mergeCell`` elements after its rows, looked for chunk by
+    chunk (each chunk with the end of the one before, for an element cut in two)."""
+    found = set()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_parts(archive).get(name)
+            if part is None:
+                return []
+            with archive.open(part) as member:
+                tail = b""
+                for chunk in iter(lambda: member.read(1 << 20), b""):
+                    window = tail + chunk
+                    if b"mergeCell" in window:
+                        found.update(_MERGE.findall(window))
+                    tail = window[-200:]
+    except (*_UNREADABLE, KeyError):
+        return []
+    merged = [_merged(int(r1), int(r2), _column_number(c1) - 1, _column_number(c2) - 1, 0) for c1, r1, c2, r2 in found]
+    return [item for item in merged if item is not None]

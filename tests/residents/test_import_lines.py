@@ -1,0 +1,82 @@
+"""Lines that cannot be read as they are (a damaged character, bytes that are neither
+UTF-8 nor GBK, a stray quote) are reported with the damage shown as �, and the error
+report they go into stays an import file: imported again unchanged, such a row is
+refused again, never stored with the replacement character; retyped, it imports."""
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from residents.imports import HEADERS
+from residents.models import Resident
+from tests.residents.conftest import row
+from tests.residents.factories import id_number
+from tests.residents.test_import_round_trip import GRID, run
+
+pytestmark = pytest.mark.django_db
+
+
+def report(job) -> bytes:
+    with job.error_file.open("rb") as handle:
+        return handle.read()
+
+
+def csv_line(cells) -> bytes:
+    return ",".join(cells).encode("utf-8") + b"\r\n"
+
+
+def test_a_damaged_line_goes_round_the_report_without_being_stored_until_retyped(staff):
+    worker = staff["worker"]
+    damaged = row(name="张伟", id_number=id_number(sequence=61), grid=GRID, address="娄底市娄星区")
+    neither = row(name="李四", id_number=id_number(sequence=63), grid=GRID)
+    content = (csv_line(HEADERS) + csv_line(row(name="好一", id_number=id_number(sequence=65), grid=GRID))
+               + csv_line(damaged).replace("区".encode(), "区".encode()[:2])  # a byte of 区 lost
+               + csv_line(neither).replace("李".encode(), b"\xff\xfe"))  # neither UTF-8 nor GBK
+    job = run(worker, content, "ledger.csv")
+    assert (job.rows, job.created, job.errors) == (3, 1, 2)
+    assert [sample["reason"] for sample in job.error_sample] == [
+        "the line is UTF-8 text with a damaged character (shown as a question mark in a black diamond); retype it",
+        "the line holds bytes that are neither UTF-8 nor GBK text (shown as a question mark in a black diamond); retype them or save the file again as "
+        "UTF-8 CSV"]
+
+    # The report shows what was read, the damage as �; imported again as it is, the
+    # two rows are refused again and nothing with � is stored.
+    first_report = report(job)
+    sheet = load_workbook(io.BytesIO(first_report)).active
+    cells = [[cell.value for cell in line] for line in sheet.iter_rows(min_row=2)]
+    assert cells[0][:4] == ["张伟", None, None, damaged[3]] and cells[0][7] == "娄底市娄星\ufffd"
+    assert cells[1][0] == "\ufffd\ufffd四" or "\ufffd" in cells[1][0]
+    again = run(worker, first_report, "report.xlsx")
+    assert (again.rows, again.created, again.updated, again.errors) == (2, 0, 0, 2)
+    assert not Resident.objects.filter(name__contains="\ufffd").exists()
+    assert not Resident.objects.filter(registered_address__contains="\ufffd").exists()
+
+    # Retyped in the report, both import; the first import's person is untouched.
+    book = load_workbook(io.BytesIO(first_report))
+    sheet = book.active
+    sheet.cell(row=2, column=HEADERS.index("户籍地址") + 1, value="娄底市娄星区")
+    sheet.cell(row=3, column=HEADERS.index("姓名") + 1, value="李四")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    fixed = run(worker, buffer.getvalue(), "fixed.xlsx")
+    assert (fixed.rows, fixed.created, fixed.errors) == (2, 2, 0), fixed.error_sample
+    assert Resident.objects.get(name="张伟").registered_address == "娄底市娄星区"
+    assert sorted(Resident.objects.values_list("name", flat=True)) == ["好一", "张伟", "李四"]
+
+
+def test_a_nul_or_replacement_character_in_an_xlsx_cell_is_that_rows_problem(staff, write_xlsx):
+    """Excel writes a NUL as _x0000_, which the reader turns back into one: the row is
+    reported, the other rows import (the NUL once failed the whole import in the
+    database's COPY)."""
+    path = write_xlsx([
+        row(name="好二", id_number=id_number(sequence=71), grid=GRID, building="1栋"),
+        row(name="坏楼", id_number=id_number(sequence=73), grid=GRID, building="1_x0000_栋"),
+        row(name="坏名\ufffd", id_number=id_number(sequence=75), grid=GRID),
+        row(name="好三", id_number=id_number(sequence=77), grid=GRID),
+    ])
+    with open(path, "rb") as handle:
+        job = run(staff["worker"], handle.read(), "ledger.xlsx")
+    assert (job.rows, job.created, job.errors) == (4, 2, 2)
+    assert sorted(Resident.objects.values_list("name", flat=True)) == ["好三", "好二"]
+    assert {sample["row"] for sample in job.error_sample} == {3, 4}

@@ -1,0 +1,278 @@
+"""Messy ledgers as grid workers keep them (the probe of issue 15): a sheet that starts
+below blank rows or at B3, a hidden dictionary sheet in front, two columns for one
+field, phones with a second number or an extension, header names with notes, invisible
+characters pasted into IDs and names, merged cells over a family's rows — and the
+error report when a refused row is also the first of a pair, or a line has a cell too
+many. Each imported as a real file through the public surface."""
+
+import io
+
+import pytest
+from django.core.files import File
+from openpyxl import Workbook, load_workbook
+
+from residents import crypto
+from residents.imports import resident_import_start
+from residents.imports.places import key_places_import
+from residents.models import ImportStatus, KeyPlace, Resident
+from tests.residents.factories import ResidentFactory, id_number
+
+pytestmark = pytest.mark.django_db
+
+GRID = "43130200100102"
+SHORT = ["姓名", "公民身份号码", "联系电话", "网格编码"]
+CALAMINE, STREAMED = 10**9, 1  # IMPORT_XLSX_CALAMINE_CELLS: the sheet read whole, or streamed by openpyxl
+
+
+def run(actor, content: bytes, name: str, sheet: str = ""):
+    job = resident_import_start(actor=actor, upload=File(io.BytesIO(content), name=name), name=name, sheet=sheet,
+                                language="en", run_inline=True)
+    if job.status == ImportStatus.DONE:
+        assert job.rows == job.created + job.updated + job.unchanged + job.errors
+    return job
+
+
+def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
+    return "\r\n".join(",".join(cells) for cells in [header, *rows]).encode() + b"\r\n"
+
+
+def xlsx_bytes(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def report_bytes(job) -> bytes:
+    with job.error_file.open("rb") as handle:  # the stored file opens once
+        return handle.read()
+
+
+def report_rows(job_or_bytes) -> list[list]:
+    content = job_or_bytes if isinstance(job_or_bytes, bytes) else report_bytes(job_or_bytes)
+    sheet = load_workbook(io.BytesIO(content)).active
+    return [[cell.value for cell in line] for line in sheet.iter_rows()]
+
+
+def person(number: str) -> Resident:
+    return Resident.objects.select_related("room", "household").get(id_hash=crypto.lookup_hash(number, field="id_number"))
+
+
+# --- #5: row numbers as Excel shows them ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
+def test_a_table_starting_at_b3_keeps_excels_row_numbers_and_its_columns(staff, settings, cells):
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells
+    workbook = Workbook()
+    sheet = workbook.active
+    for offset, values in enumerate([SHORT + ["楼栋"],
+                                     ["甲", id_number(sequence=1), "123", GRID, "1栋"],  # row 4: a bad phone
+                                     ["乙", id_number(sequence=3), "13800138003", GRID, "3栋"],  # row 5
+                                     ["丙", id_number(sequence=3), "", GRID, ""]]):  # row 6: row 5's ID again
+        for column, value in enumerate(values):
+            sheet.cell(row=3 + offset, column=2 + column, value=value)  # the table starts at B3
+
+    job = run(staff["worker"], xlsx_bytes(workbook), "b3.xlsx")
+
+    assert job.status == ImportStatus.DONE, job.message
+    assert any("The header is on row 3" in note for note in job.notes), job.notes
+    assert [(e["row"], e["column"]) for e in job.error_sample] == [(4, "联系电话"), (6, "公民身份号码")]
+    assert "row 5" in job.error_sample[1]["reason"]
+    imported = person(id_number(sequence=3))
+    assert (imported.name, imported.room, imported.phone_hash) == ("乙", None, crypto.lookup_hash("13800138003", field="phone"))
+    report = report_rows(job)
+    line = report[0].index("行号")
+    assert [(cells[line], cells[report[0].index("姓名")]) for cells in report[1:]] == [(4, "甲"), (5, "乙"), (6, "丙")]
+
+
+@pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
+def test_key_places_below_a_blank_row_are_reported_on_excels_rows(staff, settings, tmp_path, cells):
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append([])  # row 1 blank
+    sheet.append(["场所名称", "场所类型", "网格编码"])  # row 2
+    sheet.append(["月塘小学", "学校", GRID])  # row 3
+    sheet.append(["月塘诊所", "诊所", "99999999999999"])  # row 4: no such grid
+    path = tmp_path / "places.xlsx"
+    workbook.save(path)
+
+    result, report = key_places_import(actor=staff["worker"], path=path)
+
+    assert (result.created, result.errors) == (1, 1)
+    assert [(e["row"], e["column"]) for e in report.sample] == [(4, "网格编码")]
+    assert KeyPlace.objects.get().name == "月塘小学"
+
+
+# --- #6: a hidden first sheet --------------------------------------------------------------------
+
+
+def hidden_dictionary_workbook() -> Workbook:
+    workbook = Workbook()
+    dictionary = workbook.active
+    dictionary.title = "字典"
+    dictionary.append(["男"])
+    dictionary.append(["女"])
+    dictionary.sheet_state = "hidden"
+    people = workbook.create_sheet("实有人口")
+    people.append(SHORT)
+    people.append(["甲", id_number(sequence=1), "", GRID])
+    workbook.active = 1
+    return workbook
+
+
+def test_a_hidden_first_sheet_is_not_read_by_default(staff):
+    job = run(staff["worker"], xlsx_bytes(hidden_dictionary_workbook()), "hidden.xlsx")
+
+    assert job.status == ImportStatus.DONE, job.message
+    assert (job.created, job.errors) == (1, 0)
+    assert person(id_number(sequence=1)).name == "甲"
+    notes = " ".join(job.notes)
+    assert "“实有人口”" in notes and "“字典” (hidden, 2 rows)" in notes
+
+
+def test_a_hidden_sheet_chosen_by_name_is_read(staff):
+    workbook = hidden_dictionary_workbook()
+    workbook["字典"].delete_rows(1, 2)
+    workbook["字典"].append(SHORT)
+    workbook["字典"].append(["乙", id_number(sequence=3), "", GRID])
+
+    job = run(staff["worker"], xlsx_bytes(workbook), "hidden.xlsx", sheet="字典")
+
+    assert job.status == ImportStatus.DONE, job.message
+    assert [r.name for r in Resident.objects.all()] == ["乙"]
+
+
+# --- #8: two columns for one field ---------------------------------------------------------------
+
+
+def test_a_second_column_for_a_field_fills_the_first_ones_empty_cells_and_is_noted(staff):
+    header = ["姓名", "姓名", "公民身份号码", "联系电话", "手机号", "网格编码"]
+    rows = [["甲", "", id_number(sequence=1), "", "13800138000", GRID],  # the phone only in 手机号
+            ["乙", "", id_number(sequence=3), "0738-8312345", "13900139000", GRID],  # both: the first column's
+            ["", "丙", id_number(sequence=5), "", "", GRID]]  # the name only in the second 姓名
+
+    job = run(staff["worker"], csv_bytes(header, rows), "two.csv")
+
+    assert (job.created, job.errors) == (3, 0), job.error_sample
+    assert person(id_number(sequence=1)).phone_hash == crypto.lookup_hash("13800138000", field="phone")
+    assert person(id_number(sequence=3)).phone_hash == crypto.lookup_hash("07388312345", field="phone")
+    assert person(id_number(sequence=5)).name == "丙"
+    notes = " ".join(job.notes)
+    assert "联系电话 (“联系电话”、“手机号”)" in notes and "姓名 (“姓名”、“姓名”)" in notes
+
+
+# --- #9: phones with a second number or an extension ---------------------------------------------
+
+
+@pytest.mark.parametrize(("phone", "reason"), [
+    ("13800130017;13900130017", "second number or an extension (13900130017)"),
+    ("13800130017；13900130017", "second number or an extension (13900130017)"),
+    ("13800130017/13900130017", "second number or an extension (13900130017)"),
+    ("0738-8312345 ext 801", "second number or an extension (801)"),
+    ("0738-8312345#801", "second number or an extension (801)"),
+    ("0738-8312345x801", "second number or an extension (801)"),
+    ("0738-8312345-801", "a landline with the extension 801"),
+])
+def test_a_phone_cell_with_a_second_number_or_an_extension_is_refused(staff, phone, reason):
+    job = run(staff["worker"], csv_bytes(SHORT, [["甲", id_number(sequence=1), phone, GRID]]), "phone.csv")
+
+    assert (job.created, job.errors) == (0, 1)
+    assert job.error_sample[0]["column"] == "联系电话"
+    assert reason in job.error_sample[0]["reason"]
+
+
+# --- #10: header names with notes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", [
+    ["姓名（必填）", "身份证号码（必填）", "联系电话", "所属网格（必填）"],
+    ["姓名", "身份证号码(18位)", "联系电话", "网格编码"],
+    ["姓名", "身份证\u00a0号码", "联系电话", "网格编码"],
+    ["姓名:", "公民身份号码：", "联系电话", "【必填】网格编码"],
+    ["\u200b姓名", "公民身份号码\u3000", "联系电话[手机]", "网格编码"],
+])
+def test_header_names_with_notes_spaces_or_colons_are_recognised(staff, header):
+    job = run(staff["worker"], csv_bytes(header, [["甲", id_number(sequence=1), "13800138000", GRID]]), "notes.csv")
+
+    assert job.status == ImportStatus.DONE, job.message
+    assert (job.created, job.errors) == (1, 0)
+    assert person(id_number(sequence=1)).phone_hash == crypto.lookup_hash("13800138000", field="phone")
+
+
+# --- #12: invisible characters ------------------------------------------------------------------
+
+
+def test_invisible_characters_in_ids_and_names_are_dropped(staff):
+    numbers = [id_number(sequence=n) for n in (1, 3, 5, 7, 9)]
+    rows = [["甲", numbers[0] + "\u200b", "", GRID],  # a zero-width space after it
+            ["乙", "\ufeff" + numbers[1], "", GRID],  # a BOM in front
+            ["丙", numbers[2][:6] + "\u2060" + numbers[2][6:], "", GRID],  # a word joiner inside
+            ["丁", numbers[3][:6] + "\u00a0" + numbers[3][6:], "", GRID]]  # a non-breaking space inside
+    content = csv_bytes(SHORT, rows) + f"\ufeff戊\u200b,{numbers[4]},,{GRID}\r\n".encode()  # a second file pasted on
+
+    job = run(staff["worker"], content, "invisible.csv")
+
+    assert (job.created, job.errors) == (5, 0), job.error_sample
+    assert [person(number).name for number in numbers] == ["甲", "乙", "丙", "丁", "戊"]
+
+
+# --- #13, #14: the error report ------------------------------------------------------------------
+
+
+def test_a_pairs_first_row_refused_for_scope_is_not_called_imported(staff, tree):
+    number = id_number(sequence=77)
+    ResidentFactory(name="外区人", number=number, grid=tree["G21"])
+
+    job = run(staff["worker"], csv_bytes(SHORT, [["甲", number, "", GRID], ["乙", number, "", GRID]]), "pair.csv")
+
+    assert (job.created, job.errors) == (0, 2)
+    report = report_rows(job)
+    reasons = {cells[report[0].index("行号")]: cells[report[0].index("错误原因")] for cells in report[1:]}
+    assert "may not register or change this person" in reasons[2]
+    assert "imported" not in reasons[2]
+    assert "row 2" in reasons[3]
+
+
+def test_a_line_with_a_cell_too_many_keeps_every_cell_in_the_report(staff):
+    header = ["姓名", "公民身份号码", "联系电话", "户籍地址", "网格编码", "入住日期"]
+    content = csv_bytes(header, [["甲", id_number(sequence=1), "", "娄底市,娄星区", GRID, "2020-05-01"]])  # unquoted comma
+
+    job = run(staff["worker"], content, "comma.csv")
+
+    assert (job.created, job.errors) == (0, 1)
+    content = report_bytes(job)
+    report = report_rows(content)
+    assert report[0] == [*header, "行号", "错误列", "错误原因"]  # importable as it is
+    reason = report[1][-1]
+    assert "a comma too many" in reason
+    assert f"甲 | {id_number(sequence=1)} |  | 娄底市 | 娄星区 | {GRID} | 2020-05-01" in reason
+    again = run(staff["worker"], content, "report.xlsx")
+    assert (again.status, again.created, again.errors) == (ImportStatus.DONE, 0, 1)
+
+
+# --- #11: merged cells over a family's rows -----------------------------------------------------
+
+
+@pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
+def test_cells_merged_down_over_a_familys_rows_give_each_row_their_value(staff, settings, cells):
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["姓名", "公民身份号码", "网格编码", "楼栋", "房号", "户号", "与户主关系"])
+    sheet.append(["户主", id_number(sequence=1), GRID, "3栋", "301", "H1", "户主"])  # row 2
+    sheet.append(["妻", id_number(sequence=2), None, None, None, None, "配偶"])
+    sheet.append(["子", id_number(sequence=3), None, None, None, None, "子女"])
+    sheet.append(["邻居", id_number(sequence=5), GRID, "4栋", "401", "H2", "户主"])  # row 5: not merged
+    sheet.append([None, None, None, None, None, None, None])  # row 6: blank under a merged 楼栋
+    for column in "CDEF":
+        sheet.merge_cells(f"{column}2:{column}4")
+    sheet.merge_cells("D5:D6")
+
+    job = run(staff["worker"], xlsx_bytes(workbook), "merged.xlsx")
+
+    assert (job.rows, job.created, job.errors) == (4, 4, 0), job.error_sample
+    family = [person(id_number(sequence=n)) for n in (1, 2, 3)]
+    assert {(p.room.number, p.household.number, p.grid.code) for p in family} == {("301", "H1", GRID)}
+    assert {p.room.building.name for p in family} == {"3栋"}
+    assert any("Merged cells" in note and "C2:C4" in note for note in job.notes), job.notes
