@@ -135,7 +135,8 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
                 add_error(number, raw.cells, [RowError(number, "", raw.reason)])
                 continue
             if errors:
-                add_error(number, raw, errors)
+                duplicate = validator.refused_duplicate(number, raw, errors)
+                add_error(number, raw, errors if duplicate is None else [*errors, duplicate])
                 continue
             batch.append(values)
             originals[number] = raw

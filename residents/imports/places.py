@@ -84,6 +84,12 @@ def _validate(number: int, cells: list, positions: dict, grids: dict) -> tuple[d
     return (None, errors) if errors else (place, [])
 
 
+def _key(cells: list, positions: dict, grids: dict) -> tuple | None:
+    """(grid, name) of a refused row, when both can be read."""
+    name, grid = (_text(cells[positions[key]]) if positions[key] < len(cells) else "" for key in ("name", "grid"))
+    return (grids[grid], name) if name and grid in grids else None
+
+
 def key_places_import(*, actor, path, sheet: str = ""):
     """Import the key places of a file as ``actor`` (``None``: the system). Returns the
     ``ImportResult`` and the ``ErrorReport``; ``ImportFileError`` for a file that cannot
@@ -92,7 +98,10 @@ def key_places_import(*, actor, path, sheet: str = ""):
 
     table = read_table(path, PLACE_COLUMNS, sheet=sheet)
     grids = dict((grids_visible_to(actor) if actor is not None else all_grids()).values_list("code", "id"))
-    report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: rows_numbered(path, PLACE_COLUMNS, sheet, numbers))
+    report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: rows_numbered(path, PLACE_COLUMNS, sheet, numbers),
+                         pair_column="场所名称", pair_message=lambda: _(
+                             "this row was imported; row %(rows)s of the file names the same place in the same grid: "
+                             "delete the row you do not want before importing this report again"))
     result = ImportResult(notes=table.notes)
     valid, seen = [], {}
     for number, cells in table.rows:
@@ -104,11 +113,14 @@ def key_places_import(*, actor, path, sheet: str = ""):
             continue
         result.rows += 1
         place, errors = _validate(number, cells, table.positions, grids)
-        if place is not None:
-            first = seen.setdefault((place["grid_id"], place["name"]), number)
+        # The first row of a place decides, refused or not: a pair stays a pair in the
+        # report, so fixing one row cannot apply it over the other's place.
+        key = (place["grid_id"], place["name"]) if place is not None else _key(cells, table.positions, grids)
+        if key is not None:
+            first = seen.setdefault(key, number)
             if first != number:
-                errors = [RowError(number, "场所名称", _("the same place is already in row %(row)s of this file") % {"row": first},
-                                   first_row=first)]
+                errors = [*errors, RowError(number, "场所名称", _("the same place is already in row %(row)s of this file")
+                                            % {"row": first}, first_row=first)]
         if errors:
             report.add(number, cells, errors)
             continue

@@ -66,8 +66,15 @@ class _Spool:
 
 class ErrorReport:
     def __init__(self, header: list[str], error_headers: list[str],
-                 reread: Callable[[set[int]], Iterator[tuple[int, list]]] = lambda numbers: iter(())):
+                 reread: Callable[[set[int]], Iterator[tuple[int, list]]] = lambda numbers: iter(()), *,
+                 pair_column: str = "公民身份号码", pair_message: Callable[[], str] | None = None):
         self.header = header
+        # What the first row of an in-file pair says: the column and the words of the key
+        # the rows share (the ID number; for key places, the place's name in its grid).
+        self.pair_column = pair_column
+        self.pair_message = pair_message or (lambda: _(
+            "this row was imported; row %(rows)s of the file has the same ID number: delete the row you do not want "
+            "before importing this report again"))
         self.keep = [position for position, name in enumerate(header) if name not in error_headers]
         self.error_headers = error_headers
         # reread(numbers) yields the (number, cells) of the file's rows with those numbers,
@@ -121,9 +128,7 @@ class ErrorReport:
         # The first row of a pair passed validation; with errors of its own it was refused
         # while being written (a person outside the importer's scope): not imported.
         if later and not errors:
-            errors.append(("公民身份号码", _("this row was imported; row %(rows)s of the file has the same ID number: "
-                                        "delete the row you do not want before importing this report again")
-                           % {"rows": "、".join(map(str, later))}))
+            errors.append((self.pair_column, self.pair_message() % {"rows": "、".join(map(str, later))}))
         if len(cells) > len(self.header) and any(cell not in ("", None) for cell in cells[len(self.header):]):
             # More cells than the header (a comma too many): the columns cannot hold them
             # all, so the reason holds the whole line, as typed, cell by cell.

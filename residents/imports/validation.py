@@ -13,7 +13,6 @@ import hashlib
 import os
 import re
 import unicodedata
-from array import array
 from operator import gt, itemgetter, mul
 
 from django.utils import timezone
@@ -23,6 +22,7 @@ from accounts.scoping import grids_visible_to
 from residents import crypto
 from residents.ids import CHECK_CHARS, FEMALE, MALE, WEIGHTS, InvalidNumber, excel_number_message, parse_id_number
 from residents.imports.columns import COLUMNS
+from residents.imports.firstrows import FirstRows
 from residents.imports.reading import _text
 from residents.imports.report import RowError
 from residents.models import ResidenceType
@@ -142,52 +142,6 @@ class Protector:
         outer = self.outer.copy()
         outer.update(inner.digest())
         return nonce + self.encrypt(nonce, data, self.field), outer.hexdigest(), self.mask(value)
-
-
-class FirstRows:
-    """The first row number of each ID hash of a file (its first 64 bits, the lowest
-    set): an open-addressing table in two arrays, ~16 bytes a row where a dict of ints
-    takes ~120 (121 MB for the million rows of a big file)."""
-
-    def __init__(self):
-        self._allocate(1 << 18)  # 4 MB: a file of up to ~180,000 rows never grows it
-
-    def _allocate(self, size: int) -> None:
-        self.mask, self.count = size - 1, 0
-        self.keys, self.rows = array("Q", bytes(8 * size)), array("q", bytes(8 * size))
-
-    def setdefault(self, key: int, row: int) -> int:
-        """The first row of ``key``; ``row`` (now the first) when it is new."""
-        key |= 1  # 0 marks an empty slot
-        keys, mask = self.keys, self.mask
-        slot = (key >> 1) & mask  # the hash's bits are uniform
-        while True:
-            found = keys[slot]
-            if found == key:
-                return self.rows[slot]
-            if not found:
-                break
-            slot = (slot + 1) & mask
-        keys[slot], self.rows[slot] = key, row
-        self.count += 1
-        if self.count * 10 > mask * 7:
-            self._grow()
-        return row
-
-    def _grow(self) -> None:
-        """Twice the slots, the entries placed again (in one loop: a file of a million
-        rows moves ~1.3 million entries while it grows)."""
-        old_keys, old_rows, count = self.keys, self.rows, self.count
-        self._allocate(len(old_keys) * 2)
-        keys, rows, mask = self.keys, self.rows, self.mask
-        for key, row in zip(old_keys, old_rows, strict=True):
-            if key:
-                slot = (key >> 1) & mask
-                while keys[slot]:
-                    slot = (slot + 1) & mask
-                keys[slot] = key
-                rows[slot] = row
-        self.count = count
 
 
 class RowValidator:
@@ -312,11 +266,30 @@ class RowValidator:
         return values, errors
 
     def duplicate(self, values: list) -> RowError | None:
-        """The error of a row whose ID number an earlier valid row of the file had, and
-        that row's number; else ``None``, and the row is the number's first. Called in
-        row order (the checks themselves may run in worker processes)."""
-        number = values[R_LINE]
-        first = self.seen.setdefault(int(values[R_ID_HASH][:16], 16), number)
+        """The error of a row whose ID number an earlier row of the file had, and that
+        row's number; else ``None``, and the row is the number's first. Called in row
+        order (the checks themselves may run in worker processes)."""
+        return self._first_of(values[R_LINE], values[R_ID_HASH])
+
+    def refused_duplicate(self, number: int, raw: list, errors: list[RowError]) -> RowError | None:
+        """For a row refused for something else than its ID number: that number's
+        first row (it is the first when none came before). In row order, as
+        ``duplicate``: so a pair of rows with one ID number stays a pair in the error
+        report whichever of them was refused, and fixing one row and importing the
+        report again cannot apply it over the other's person."""
+        if any(error.column == "公民身份号码" for error in errors):
+            return None
+        cells, _all_text = self.read(raw)
+        if cells[C_ID].__class__ is not str or not cells[C_ID]:
+            return None
+        try:
+            value = self._id_number(cells[C_ID])[0]
+        except InvalidNumber:
+            return None
+        return self._first_of(number, crypto.lookup_hash(value, field="id_number"))
+
+    def _first_of(self, number: int, id_hash: str) -> RowError | None:
+        first = self.seen.setdefault(int(id_hash[:16], 16), number)
         if first != number:
             return RowError(number, "公民身份号码", _("the same ID number is already in row %(row)s of this file") % {"row": first},
                             first_row=first)

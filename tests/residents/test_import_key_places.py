@@ -96,3 +96,36 @@ def test_every_line_of_a_key_places_file_is_accounted_for(staff, tmp_path):
     reasons = {row[header.index("行号")]: row[header.index("错误原因")] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert sorted(reasons) == [3, 5, 6]
     assert "quote" in reasons[3] and "the header has 4" in reasons[5] and "NUL" in reasons[6]
+
+
+def test_a_refused_row_naming_a_place_of_a_later_row_stays_its_pair(staff, tmp_path):
+    """A place named twice, its first row refused (a bad phone): the later row is its
+    pair, not imported over it; fixing the first row in the report and importing it
+    again imports that row and refuses the pair again, whose contact stays out."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["场所名称", "场所类型", "网格编码", "负责人", "联系电话"])
+    writer.writerow(["月塘中学", "学校", GRID, "旧校长", "12345"])  # row 2: a bad phone, to fix
+    writer.writerow(["月塘中学", "学校", GRID, "新校长", "13800138000"])  # row 3: the same place
+    path = tmp_path / "places.csv"
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+
+    output = run(path)
+
+    assert "2 rows: 0 created, 0 updated, 0 unchanged, 2 with errors" in output
+    report_path = tmp_path / "places-errors.xlsx"
+    book = load_workbook(report_path)
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    lines = {row[header.index("行号")].value: row for row in sheet.iter_rows(min_row=2)}
+    assert sorted(lines) == [2, 3]
+    assert "the same place is already in row 2" in lines[3][header.index("错误原因")].value
+    assert "ID number" not in lines[2][header.index("错误原因")].value
+    lines[2][header.index("联系电话")].value = "0738-8312345"
+    book.save(report_path)
+
+    again = run(report_path, "--report", str(tmp_path / "again-errors.xlsx"))
+
+    assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 with errors" in again
+    place = KeyPlace.objects.get(name="月塘中学")
+    assert (place.contact_name, place.contact_phone) == ("旧校长", "07388312345")

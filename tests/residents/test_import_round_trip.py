@@ -143,3 +143,49 @@ def test_housing_rows_fixed_in_the_report_come_in_with_their_building(staff, wri
     assert fixed.room.unit_id == first.room.unit_id  # the same building and unit, not new ones
     only_room = Resident.objects.select_related("room__unit").get(name="只有房号")
     assert (only_room.room.building_id, only_room.room.number, only_room.room.unit.name) == (first.room.building_id, "303", "")
+
+
+@pytest.mark.parametrize("refused_first", [False, True])
+def test_a_refused_row_sharing_an_id_number_with_another_stays_its_pair(staff, refused_first):
+    """Two rows of one person, one of them refused for something else (a bad phone):
+    whichever comes first, the pair is in the report, and fixing the refused row and
+    importing the report again does not apply it over the other row's person."""
+    number = id_number(sequence=51)
+    kept = row(name="先填的", id_number=number, grid=GRID, building="2栋", room="201")
+    refused = row(name="电话错的", id_number=number, phone="12345", grid=GRID, building="9栋", room="901")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADERS)
+    for cells in ([refused, kept] if refused_first else [kept, refused]):
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    first = run(staff["worker"], buffer.getvalue(), "pair.xlsx")
+
+    # The first row of the ID number decides, refused or not; the later one is its pair.
+    assert (first.created, first.errors) == ((0, 2) if refused_first else (1, 1))
+    book = report_book(first)
+    report = book.active
+    at = rows_by_line(report)
+    assert sorted(at) == [2, 3]
+    header = [cell.value for cell in report[1]]
+    reasons = {line: report.cell(row=r, column=header.index("错误原因") + 1).value for line, r in at.items()}
+    refused_line = 2 if refused_first else 3
+    assert "mobile" in reasons[refused_line]
+    assert "the same ID number is already in row 2" in reasons[3]
+    assert ("this row was imported" in reasons[2]) is not refused_first
+    report.cell(row=at[refused_line], column=header.index("联系电话") + 1).value = "13800138051"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    before = list(Resident.objects.values_list("name", "room__number", "updated_at"))
+
+    second = run(staff["worker"], buffer.getvalue(), "pair-errors.xlsx")
+
+    # The row now first in the file is imported (or unchanged); its pair is refused again.
+    assert second.errors == 1 and "already in row 2" in second.error_sample[0]["reason"]
+    person = Resident.objects.select_related("room").get(id_hash=crypto.lookup_hash(number, field="id_number"))
+    if refused_first:
+        assert (second.created, person.name, person.room.number) == (1, "电话错的", "901")
+    else:
+        assert (second.unchanged, list(Resident.objects.values_list("name", "room__number", "updated_at"))) == (1, before)

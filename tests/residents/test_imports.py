@@ -110,8 +110,12 @@ def test_bad_rows_are_reported_and_good_rows_still_import(staff, write_csv):
     sheet = load_workbook(job.error_file.open("rb"), read_only=True).worksheets[0]
     report = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert report[0] == HEADERS + ["行号", "错误列", "错误原因"]
-    assert len(report) == 1 + 7
-    assert report[1][0] == "坏校验" and report[1][-3] == 4 and "check character" in report[1][-1]
+    # Row 7 (性别不符) has row 2's ID number: row 2, imported, comes along as its pair, so
+    # that fixing row 7 and importing the report again cannot apply it over row 2's person.
+    assert len(report) == 1 + 7 + 1
+    assert report[1][0] == "王秀英" and report[1][-3] == 2 and "row 7 of the file has the same ID number" in report[1][-1]
+    assert report[2][0] == "坏校验" and report[2][-3] == 4 and "check character" in report[2][-1]
+    assert "the same ID number is already in row 2" in report[5][-1] and report[5][-3] == 7
 
 
 def test_error_messages_follow_the_uploaders_language(staff, write_csv):
