@@ -127,6 +127,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
                 on_progress(result, report)
 
     outcomes = pool.outcomes(table.rows) if pool is not None else outcomes_in_process(table.rows, validator)
+    skipped = 0
     failed = True
     try:
         for number, raw, values, errors in outcomes:
@@ -135,6 +136,10 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
                 add_error(number, raw.cells, [RowError(number, "", raw.reason)])
                 continue
             if errors:
+                if validator.blank(raw):  # only cells of columns not imported (序号): an empty row
+                    result.rows -= 1
+                    skipped += 1
+                    continue
                 duplicate = validator.refused_duplicate(number, raw, errors)
                 add_error(number, raw, errors if duplicate is None else [*errors, duplicate])
                 continue
@@ -153,9 +158,16 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
             pool.close(failed=failed)
     if result.rows == 0:
         raise ImportFileError(_("The file has headers but no rows."))
+    if skipped:
+        result.notes.append(empty_rows_note(skipped))
     result.errors = report.count
     result.error_sample = report.sample
     return result, report
+
+
+def empty_rows_note(count: int) -> str:
+    return _("%(count)s rows with nothing in the columns imported (only a 序号 or other columns not in the template) "
+             "were skipped as empty.") % {"count": count}
 
 
 def template_workbook() -> bytes:

@@ -94,7 +94,7 @@ def key_places_import(*, actor, path, sheet: str = ""):
     """Import the key places of a file as ``actor`` (``None``: the system). Returns the
     ``ImportResult`` and the ``ErrorReport``; ``ImportFileError`` for a file that cannot
     be read as a whole."""
-    from residents.imports import ImportResult
+    from residents.imports import ImportResult, empty_rows_note
 
     table = read_table(path, PLACE_COLUMNS, sheet=sheet)
     grids = dict((grids_visible_to(actor) if actor is not None else all_grids()).values_list("code", "id"))
@@ -103,13 +103,15 @@ def key_places_import(*, actor, path, sheet: str = ""):
                              "this row was imported; row %(rows)s of the file names the same place in the same grid: "
                              "delete the row you do not want before importing this report again"))
     result = ImportResult(notes=table.notes)
-    valid, seen = [], {}
+    valid, seen, skipped = [], {}, 0
     for number, cells in table.rows:
         if cells.__class__ is LineProblem:
             result.rows += 1
             report.add(number, cells.cells, [RowError(number, "", cells.reason)])
             continue
-        if not any(cell not in ("", None) and str(cell).strip() for cell in cells):
+        if not any(cells[position] not in ("", None) and str(cells[position]).strip()
+                   for position in table.positions.values() if position < len(cells)):
+            skipped += any(cell not in ("", None) and str(cell).strip() for cell in cells)  # a 序号 alone: noted
             continue
         result.rows += 1
         place, errors = _validate(number, cells, table.positions, grids)
@@ -127,6 +129,8 @@ def key_places_import(*, actor, path, sheet: str = ""):
         valid.append(place)
     if result.rows == 0:
         raise ImportFileError(_("The file has headers but no rows."))
+    if skipped:
+        result.notes.append(empty_rows_note(skipped))
     with transaction.atomic():
         _upsert(valid, result)
     result.errors, result.error_sample = report.count, report.sample

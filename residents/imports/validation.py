@@ -173,6 +173,13 @@ class RowValidator:
         self.width = max(positions.values()) + 1
         self.pick = itemgetter(*[position for _key, position in self.layout]) if len(positions) == len(COLUMNS) else None
 
+    def blank(self, raw: list) -> bool:
+        """Whether the row has nothing in the columns imported: a ledger's rows numbered
+        in advance hold only their 序号 (asked of refused rows only)."""
+        size = len(raw)
+        return not any(raw[position] not in (None, "") and str(raw[position]).strip()
+                       for _key, position in self.layout if 0 <= position < size)
+
     def read(self, raw: list) -> tuple[list, bool]:
         """The row's cells in COLUMNS order: text stripped (and without invisible
         characters); dates, and a number in the ID column (reported below), kept as they

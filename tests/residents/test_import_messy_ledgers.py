@@ -276,3 +276,21 @@ def test_cells_merged_down_over_a_familys_rows_give_each_row_their_value(staff, 
     assert {(p.room.number, p.household.number, p.grid.code) for p in family} == {("301", "H1", GRID)}
     assert {p.room.building.name for p in family} == {"3栋"}
     assert any("Merged cells" in note and "C2:C4" in note for note in job.notes), job.notes
+
+
+def test_rows_numbered_in_advance_are_empty_rows_not_errors(staff, tmp_path):
+    """A ledger's template numbers its rows to the end of the page: rows that hold only
+    their 序号 are skipped as empty (and said so), not reported three times "required"."""
+    header = ["序号", *SHORT]
+    rows = [["1", "甲一", id_number(sequence=91), "", GRID], ["2", "甲二", id_number(sequence=93), "", GRID],
+            ["3", "", "", "", ""], ["4", "", "", "", ""], ["5", "", "", "", ""], ["6", "坏号", "123", "", GRID]]
+    job = run(staff["worker"], csv_bytes(header, rows), "numbered.csv")
+    assert (job.status, job.rows, job.created, job.errors) == (ImportStatus.DONE, 3, 2, 1)
+    assert any("3 rows with nothing in the columns imported" in note for note in job.notes), job.notes
+
+    places = tmp_path / "places.csv"
+    places.write_bytes(csv_bytes(["序号", "场所名称", "场所类型", "网格编码"],
+                                 [["1", "月塘超市", "市场", GRID], ["2", "", "", ""], ["3", "", "", ""]]))
+    result, _report = key_places_import(actor=staff["worker"], path=places)
+    assert (result.rows, result.created, result.errors) == (1, 1, 0)
+    assert any("2 rows with nothing in the columns imported" in note for note in result.notes), result.notes
