@@ -57,8 +57,8 @@ def _not_a_number(value: str) -> InvalidNumber:
 
 
 def _two_numbers(rest: str) -> InvalidNumber:
-    return InvalidNumber(_("one phone number per cell: the cell holds a second number or an extension (%(rest)s)")
-                         % {"rest": rest})
+    """Without the second number: the reason is kept in the import's summary, in clear."""
+    return InvalidNumber(_("one phone number per cell: the cell holds a second number or an extension"))
 
 
 def phone_normalise(raw: str) -> str:

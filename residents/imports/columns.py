@@ -48,4 +48,4 @@ ALIASES = {
 IGNORED = {"序号", "编号", "备注", "迁出日期", "行号", "错误列", "错误原因"}
 ERROR_HEADERS = ["行号", "错误列", "错误原因"]
 
-RESIDENT_COLUMNS = Columns(columns=COLUMNS, aliases=ALIASES, ignored=IGNORED)
+RESIDENT_COLUMNS = Columns(columns=COLUMNS, aliases=ALIASES, ignored=IGNORED, identity=frozenset({"id_number", "name"}))

@@ -34,6 +34,7 @@ PLACE_COLUMNS = Columns(
              "网格编码": ["所属网格", "网格", "网格编号"], "地址": ["详细地址", "场所地址"],
              "负责人": ["联系人", "法人", "负责人姓名"], "联系电话": ["电话", "手机号", "手机", "负责人电话"]},
     ignored=IGNORED,
+    identity=frozenset({"name", "grid"}),
 )
 KIND_WORDS = {
     "学校": PlaceKind.SCHOOL, "幼儿园": PlaceKind.SCHOOL, "医院": PlaceKind.HOSPITAL, "诊所": PlaceKind.HOSPITAL,

@@ -36,6 +36,9 @@ class Columns:
     columns: list[tuple[str, str, bool, int]]
     aliases: dict[str, list[str]]
     ignored: set[str]
+    # The keys that say who or what a row is (the ID number, the name): never filled
+    # from a second column of the same field.
+    identity: frozenset = frozenset()
 
     def __post_init__(self):
         self.by_name = {name: key for name, key, _required, _length in self.columns}
@@ -48,8 +51,11 @@ class Columns:
         return self.by_name.get(_squeeze(name))
 
 
-# A note in brackets after (or before) a header's name: 姓名（必填）, 身份证号码(18位), 【必填】.
-_NOTE = re.compile(r"[（(【\[][^（()）【】\[\]]*[）)】\]]")
+# A note in brackets on how to fill a column: 姓名（必填）, 身份证号码(18位), 【必填】. Only
+# such notes: a bracket naming someone else (身份证号码（监护人）, 姓名（户主）) makes
+# another column, never the person's own.
+_NOTE = re.compile(r"[（(【\[](?:必填|选填|可选|非必填|可不填|必须填写|必输|选输|必填项|选填项|[0-9]+位|[0-9]+位或[0-9]+位|"
+                   r"文本|文本格式|数字|日期|手机|手机号|手机号码|座机|固话|格式[^（()）【】\[\]]*|[如例][^（()）【】\[\]]*)[）)】\]]")
 
 
 def _squeeze(name) -> str:
@@ -130,11 +136,16 @@ def _merged_filled(rows, merged: list[Merged], notes: list[str]):
     active: list[tuple[Merged, object]] = []
     used: list[str] = []
     for number, cells in rows:
+        problem = cells.__class__ is LineProblem  # reported as it is; a range starting on it still fills the rows below
         if number in starting:
+            shown = cells.cells if problem else cells
             for item in starting.pop(number):
-                value = cells[item.start] if 0 <= item.start < len(cells) else ""
-                if not _blank(value):
+                value = shown[item.start] if 0 <= item.start < len(shown) else ""
+                if not _blank(value) and not (value.__class__ is str and "\ufffd" in value):
                     active.append((item, value))
+        if problem:
+            yield number, cells
+            continue
         if active:
             active = [(item, value) for item, value in active if item.last >= number]
             if active and not all(map(_blank, cells)):
@@ -265,6 +276,7 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
     a note naming the columns that are not imported, and one naming the columns of a
     field that an earlier column has (their positions → its, in ``duplicates``)."""
     positions, unknown, repeated = {}, [], {}
+    found: dict[str, list[int]] = {}
     for position, name in enumerate(header):
         squeezed = _squeeze(name)
         if not squeezed or squeezed in columns.ignored:
@@ -272,10 +284,15 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
         key = columns.key_of(squeezed)
         if key is None:
             unknown.append(name)
-        elif key not in positions:
-            positions[key] = position
         else:
-            repeated.setdefault(key, [positions[key]]).append(position)
+            found.setdefault(key, []).append(position)
+    template = set(columns.headers)
+    for key, places in found.items():
+        # The template's own header first (网格编码 before an alias such as 所属网格).
+        places.sort(key=lambda position: _squeeze(header[position]) not in template)
+        positions[key] = places[0]
+        if len(places) > 1:
+            repeated[key] = places
     missing = [header for header, key, required, _length in columns.columns if required and key not in positions]
     if missing:
         parts = [_("missing columns: %(columns)s") % {"columns": "、".join(missing)}]
@@ -288,12 +305,16 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
     if unknown:
         notes.append(_("Columns not imported (not in the template): %(columns)s.") % {"columns": "、".join(unknown)})
     names = {key: name for name, key, _required, _length in columns.columns}
-    for key, found in repeated.items():
+    for key, places in repeated.items():
+        shown = {"column": names[key], "names": "、".join(f"“{header[position]}”" for position in places)}
+        if key in columns.identity:
+            # Who the row is never comes from another column (a guardian's ID number).
+            notes.append(_("Several columns are %(column)s (%(names)s): only the first one's cells are imported.") % shown)
+            continue
         if duplicates is not None:
-            duplicates.update(dict.fromkeys(found[1:], found[0]))
+            duplicates.update(dict.fromkeys(places[1:], places[0]))
         notes.append(_("Several columns are %(column)s (%(names)s): the first one's cells are imported; where one is empty, "
-                       "the next column's cell is taken.")
-                     % {"column": names[key], "names": "、".join(f"“{header[position]}”" for position in found)})
+                       "the next column's cell is taken.") % shown)
     return positions
 
 

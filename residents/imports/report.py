@@ -129,11 +129,14 @@ class ErrorReport:
         # while being written (a person outside the importer's scope): not imported.
         if later and not errors:
             errors.append((self.pair_column, self.pair_message() % {"rows": "、".join(map(str, later))}))
-        if len(cells) > len(self.header) and any(cell not in ("", None) for cell in cells[len(self.header):]):
-            # More cells than the header (a comma too many): the columns cannot hold them
-            # all, so the reason holds the whole line, as typed, cell by cell.
+        width = len(self.header)
+        if len(cells) > width and any(cell not in ("", None) for cell in cells[width:]):
+            # More cells than the header (a comma too many): the reason holds the whole line,
+            # cell by cell, and the last column the cells from it on, joined as they were —
+            # so the row shows everything typed, and imported again unchanged it loses nothing.
             errors.append(("", _("the line's cells, one by one: %(cells)s")
                            % {"cells": " | ".join("" if cell is None else str(cell) for cell in cells)}))
+            cells = [*cells[:width - 1], ",".join("" if cell is None else str(cell) for cell in cells[width - 1:])]
         values = [_cell(cells[p]) if p < len(cells) else "" for p in self.keep]
         reasons = "；".join(reason for _c, reason in errors)
         sheet.append(values + [number, "、".join(dict.fromkeys(c for c, _r in errors if c)) or _("whole line"),

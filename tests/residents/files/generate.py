@@ -315,9 +315,11 @@ def main():
     damaged = case.row(9305, address="娄底市娄星区", expect=("error", "", "damaged character"))
     case.row(9306, name="替换\ufffd字符", expect=("error", "", "replacement character"))
     filler(case, 3, 9307)
+    short = case.row(9310, name="王小明", building="", room="", expect=("error", "", "damaged character"))  # its only Chinese
     data = csv_text(case.rows).encode("utf-8")
-    whole = ",".join(damaged).encode("utf-8")
-    data = data.replace(whole, whole.replace("区".encode(), "区".encode()[:2], 1), 1)
+    for row, word in ((damaged, "区"), (short, "明")):
+        whole = ",".join(row).encode("utf-8")
+        data = data.replace(whole, whole.replace(word.encode(), word.encode()[:2], 1), 1)
     (HERE / case.name).write_bytes(data)
     expected[case.name] = case.expected()
 
