@@ -10,7 +10,8 @@ decoded and split on its own:
   file with GBK rows pasted into it reads correctly whatever the position of those rows:
   a line with Chinese text valid as UTF-8 is UTF-8, a line that is not valid UTF-8 is
   GBK; a short GBK line that happens to be valid UTF-8 too (郑伟 is, as ``֣ΰ``) is read
-  in the file's encoding. A line of a UTF-8 file that is UTF-8 but for a damaged
+  in a GBK file as GBK, and in a UTF-8 file reported with both readings (a name with
+  accents, José, stays UTF-8). A line of a UTF-8 file that is UTF-8 but for a damaged
   character, a line that is neither, and a replacement character (�) are reported,
   never stored. UTF-16 (Excel's "Unicode text") is decoded whole;
 - lines end at LF or CRLF; a file whose lines end at CR alone (old Mac "CSV") is read so;
@@ -48,6 +49,11 @@ GUARDED = ("=", "+", "-", "@", "\t", "\r")
 # is rarely valid UTF-8, and then only as two-byte characters (郑伟 as ֣ΰ).
 _WIDE = re.compile("[\u0800-\U0010ffff]")
 _NARROW = re.compile("[\u0080-\u07ff]")
+# Two-byte UTF-8 beyond Latin letters with accents (José, Müller stay UTF-8): in a file
+# of Chinese, what GBK text looks like as UTF-8 (郑伟 as ֣ΰ); their UTF-8 lead bytes.
+_SUSPECT = re.compile("[\u0180-\u07ff]")
+_SUSPECT_LEADS = bytes(range(0xC6, 0xE0))
+_NON_ASCII = re.compile("[^\x00-\x7f]+")
 _WIDE_READ = re.compile("[\u0800-\ufffc\ufffe-\U0010ffff]")  # wide, the replacement character not counted
 # What GBK text decodes to: ASCII, CJK punctuation, ideographs, full-width forms.
 _NOT_GBK_TEXT = re.compile("[^\x00-\x7f\u00b7\u2010-\u2027\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -121,7 +127,7 @@ class CsvLines:
         ``self.clean``: valid UTF-8 throughout, without a replacement character (the
         common case: each line is then only decoded)."""
         decoder = codecs.getincrementaldecoder("utf-8")()
-        wide = narrow = replaced = False
+        wide = narrow = replaced = suspect = False
         self.clean = False
         with open(self.path, "rb") as handle:
             try:
@@ -130,12 +136,13 @@ class CsvLines:
                     wide = wide or _WIDE.search(text) is not None
                     narrow = narrow or (not wide and _NARROW.search(text) is not None)
                     replaced = replaced or "\ufffd" in text
+                    suspect = suspect or len(chunk.translate(None, _SUSPECT_LEADS)) != len(chunk)  # ~1 ms a MB
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 pass
             else:
                 if wide or not narrow:
-                    self.clean = not replaced
+                    self.clean = not replaced and not suspect
                     return UTF8
                 handle.seek(0)
                 try:
@@ -180,6 +187,13 @@ class CsvLines:
                     if in_gbk and not _WIDE.search(text):
                         text = raw.decode("gb18030")  # GBK that is valid UTF-8 too (郑伟 as ֣ΰ)
                         self.encodings[GB18030] += 1
+                    elif not in_gbk and _SUSPECT.search(text) and not _WIDE.search(text) and _reads_as_gbk(raw):
+                        yield number, LineProblem(
+                            _("the line reads as “%(gbk)s” in GBK but as “%(utf8)s” in UTF-8: the file mixes encodings; "
+                              "check the line, or save the file again as UTF-8 CSV")
+                            % {"gbk": _words(raw.decode("gb18030")), "utf8": _words(text)},
+                            _cells_of(raw.decode("gb18030"), self.delimiter))
+                        continue
                     else:
                         self.encodings[UTF8] += 1
                 except UnicodeDecodeError:
@@ -292,6 +306,20 @@ class CsvLines:
 
 
 OPEN_QUOTE = "open quote"
+
+
+def _words(text: str) -> str:
+    """The line's non-ASCII words: what two readings differ in, without its digits (an
+    ID or phone number is kept out of a reason, which the import's summary holds in clear)."""
+    return " ".join(_NON_ASCII.findall(text))
+
+
+def _reads_as_gbk(raw: bytes) -> bool:
+    """Whether a line reads as Chinese (and ASCII) in GBK."""
+    try:
+        return _NOT_GBK_TEXT.search(raw.decode("gb18030")) is None
+    except UnicodeDecodeError:
+        return False
 
 
 def _mostly_utf8(raw: bytes) -> bool:

@@ -323,6 +323,18 @@ def main():
     (HERE / case.name).write_bytes(data)
     expected[case.name] = case.expected()
 
+    # 19. A UTF-8 file with a GBK row that is valid UTF-8 too (郑伟 as ֣ΰ): reported with
+    #     both readings, never stored as either; a name with accents stays UTF-8.
+    case = Case("gbk_row_valid_as_utf8_in_utf8.csv")
+    filler(case, 5, 9500)
+    pasted = case.row(9505, name="郑伟", building="", room="", expect=("error", "", "reads as “郑伟” in GBK but as “֣ΰ”"))
+    case.row(9506, name="José Martí", building="", room="")
+    data = csv_text(case.rows).encode("utf-8")
+    whole = ",".join(pasted)
+    data = data.replace(whole.encode("utf-8"), whole.encode("gbk"), 1)
+    (HERE / case.name).write_bytes(data)
+    expected[case.name] = case.expected()
+
     # 18. Lines that end at CR alone (old Mac "CSV").
     case = Case("cr_line_ends.csv")
     filler(case, 5, 9400)
