@@ -45,7 +45,7 @@ ALIASES = {
     "入住日期": ["入住时间", "居住起始日期"],
 }
 # Read and ignored: a serial number, remarks, and what the error report and the export add.
-IGNORED = {"序号", "编号", "备注", "迁出日期", "行号", "错误列", "错误原因"}
+IGNORED = {"序号", "编号", "备注", "迁出日期", "行号", "错误列", "错误原因", "多出的单元格"}
 ERROR_HEADERS = ["行号", "错误列", "错误原因"]
 
 RESIDENT_COLUMNS = Columns(columns=COLUMNS, aliases=ALIASES, ignored=IGNORED, identity=frozenset({"id_number", "name"}))

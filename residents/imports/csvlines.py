@@ -40,6 +40,9 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 MAX_CELL = 32767  # Excel's limit for a cell
+# The error report's column for the cells of a line beyond the header's last column: a
+# row with something in it is refused until those cells are moved into their columns.
+OVERFLOW = "多出的单元格"
 JOIN_LINES = 20
 # The apostrophe that exports and error reports put in front of these (formula guard).
 GUARDED = ("=", "+", "-", "@", "\t", "\r")
@@ -49,12 +52,15 @@ GUARDED = ("=", "+", "-", "@", "\t", "\r")
 # is rarely valid UTF-8, and then only as two-byte characters (郑伟 as ֣ΰ).
 _WIDE = re.compile("[\u0800-\U0010ffff]")
 _NARROW = re.compile("[\u0080-\u07ff]")
-# Two-byte UTF-8 beyond Latin letters with accents (José, Müller stay UTF-8): in a file
-# of Chinese, what GBK text looks like as UTF-8 (郑伟 as ֣ΰ); their UTF-8 lead bytes.
-_SUSPECT = re.compile("[\u0180-\u07ff]")
-_SUSPECT_LEADS = bytes(range(0xC6, 0xE0))
+# Two-byte UTF-8 (their lead bytes): in a file of Chinese, what GBK text can look like
+# as UTF-8 (郑伟 as ֣ΰ, 卢梅 as ¬÷) — unless they are letters of a Latin word (José,
+# Müller stay UTF-8).
+_SUSPECT_LEADS = bytes(range(0xC2, 0xE0))
+_LATIN_WORD = re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
+_ASCII_LETTER = re.compile("[A-Za-z]")
 _NON_ASCII = re.compile("[^\x00-\x7f]+")
-_WIDE_READ = re.compile("[\u0800-\ufffc\ufffe-\U0010ffff]")  # wide, the replacement character not counted
+# Chinese as UTF-8 writes it: ideographs, CJK punctuation, full-width forms.
+_CHINESE = re.compile("[\u2e80-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # What GBK text decodes to: ASCII, CJK punctuation, ideographs, full-width forms.
 _NOT_GBK_TEXT = re.compile("[^\x00-\x7f\u00b7\u2010-\u2027\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 UTF8, GB18030 = "UTF-8", "GB18030"
@@ -187,12 +193,13 @@ class CsvLines:
                     if in_gbk and not _WIDE.search(text):
                         text = raw.decode("gb18030")  # GBK that is valid UTF-8 too (郑伟 as ֣ΰ)
                         self.encodings[GB18030] += 1
-                    elif not in_gbk and _SUSPECT.search(text) and not _WIDE.search(text) and _reads_as_gbk(raw):
+                    elif not in_gbk and not _WIDE.search(text) and _not_latin(text) and _reads_as_gbk(raw):
+                        gbk = raw.decode("gb18030")
                         yield number, LineProblem(
                             _("the line reads as “%(gbk)s” in GBK but as “%(utf8)s” in UTF-8: the file mixes encodings; "
-                              "check the line, or save the file again as UTF-8 CSV")
-                            % {"gbk": _words(raw.decode("gb18030")), "utf8": _words(text)},
-                            _cells_of(raw.decode("gb18030"), self.delimiter))
+                              "keep the right reading and remove the mark (a question mark in a black diamond), or save "
+                              "the file again as UTF-8 CSV") % {"gbk": _words(gbk), "utf8": _words(text)},
+                            [cell if cell.isascii() else "\ufffd" + cell for cell in _cells_of(gbk, self.delimiter)])
                         continue
                     else:
                         self.encodings[UTF8] += 1
@@ -314,6 +321,12 @@ def _words(text: str) -> str:
     return " ".join(_NON_ASCII.findall(text))
 
 
+def _not_latin(text: str) -> bool:
+    """Whether a line has two-byte UTF-8 text that is not letters of Latin words."""
+    rest = _LATIN_WORD.sub(lambda word: "" if _ASCII_LETTER.search(word[0]) else word[0], text)
+    return _NARROW.search(rest) is not None
+
+
 def _reads_as_gbk(raw: bytes) -> bool:
     """Whether a line reads as Chinese (and ASCII) in GBK."""
     try:
@@ -326,10 +339,10 @@ def _mostly_utf8(raw: bytes) -> bool:
     """Whether a line of a UTF-8 file that is not valid UTF-8 is UTF-8 but for a damaged
     character or two: as many of its characters read as UTF-8 Chinese as are damaged
     (a GBK line has its rare valid UTF-8 sequences among many invalid ones: of 100,000
-    ledger lines in GBK, none reads so; of short ones, a name and digits, 2%, which are
-    then reported rather than read as GBK — never stored as garbage either way)."""
+    ledger lines in GBK, none reads so; of short ones, a name and digits, ~0.4%, which
+    are then reported rather than read as GBK — never stored as garbage either way)."""
     as_utf8 = raw.decode("utf-8", errors="replace")
-    read = len(_WIDE_READ.findall(as_utf8))
+    read = len(_CHINESE.findall(as_utf8))
     return read >= 1 and as_utf8.count("\ufffd") <= read
 
 

@@ -22,7 +22,7 @@ from itertools import chain
 
 from django.utils.translation import gettext as _
 
-from residents.imports.csvlines import CsvLines, LineProblem
+from residents.imports.csvlines import OVERFLOW, CsvLines, LineProblem, cells_problem
 from residents.imports.workbooks import ImportFileError, Merged, read_xlsx, sheet_sizes
 
 HEADER_SEARCH_ROWS = 20
@@ -51,11 +51,11 @@ class Columns:
         return self.by_name.get(_squeeze(name))
 
 
-# A note in brackets on how to fill a column: 姓名（必填）, 身份证号码(18位), 【必填】. Only
-# such notes: a bracket naming someone else (身份证号码（监护人）, 姓名（户主）) makes
-# another column, never the person's own.
-_NOTE = re.compile(r"[（(【\[](?:必填|选填|可选|非必填|可不填|必须填写|必输|选输|必填项|选填项|[0-9]+位|[0-9]+位或[0-9]+位|"
-                   r"文本|文本格式|数字|日期|手机|手机号|手机号码|座机|固话|格式[^（()）【】\[\]]*|[如例][^（()）【】\[\]]*)[）)】\]]")
+# A note in brackets on how to fill a column: 姓名（必填）, 身份证号码(18位), 性别（男/女）, 【必填】.
+_NOTE = re.compile(r"[（(【\[]([^（()）【】\[\]]*)[）)】\]]")
+# A bracket naming someone else makes another column, never the person's own:
+# 身份证号码（监护人）, 姓名（户主）, 联系电话（紧急联系人）.
+_SOMEONE_ELSE = re.compile(r"监护|户主|父|母|配偶|妻|夫|子女|家属|亲属|联系人|紧急|法人|法定|代理|担保|负责人|房东|业主")
 
 
 def _squeeze(name) -> str:
@@ -68,7 +68,11 @@ def _squeeze(name) -> str:
     if not text.isascii():
         text = "".join(char for char in text if unicodedata.category(char) != "Cf")
     text = text.replace("*", "").replace("＊", "")
-    return (_NOTE.sub("", text) or text).rstrip(":：")
+    return (_NOTE.sub(_note_dropped, text) or text).rstrip(":：")
+
+
+def _note_dropped(match: re.Match) -> str:
+    return match[0] if _SOMEONE_ELSE.search(match[1]) else ""
 
 
 @dataclass
@@ -106,7 +110,7 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
         merged = [item for item in merged if item.first > table.header_row]
         if merged:
             table.rows = _merged_filled(table.rows, merged, table.notes)
-        return _with_duplicates(table)
+        return _with_overflow(_with_duplicates(table))
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(_("This is an old Excel 97–2003 (.xls) file; save it as .xlsx (Excel Workbook) or CSV and try again."))
     if _looks_binary(head):
@@ -114,7 +118,24 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
     lines = CsvLines(path, head)
     table = _table(iter(lines), columns, [], lines)
     table.rows = _with_encoding_notes(table.rows, lines, table.notes)
-    return _with_duplicates(table)
+    return _with_overflow(_with_duplicates(table))
+
+
+def _with_overflow(table: Table) -> Table:
+    """An error report imported again: a row whose 多出的单元格 still holds cells is that
+    row's problem, until they are moved into their columns."""
+    if OVERFLOW in table.header:
+        table.rows = _overflow_refused(table.rows, table.header.index(OVERFLOW))
+    return table
+
+
+def _overflow_refused(rows, position: int):
+    for number, cells in rows:
+        if cells.__class__ is not LineProblem and position < len(cells) and not _blank(cells[position]):
+            yield number, LineProblem(_("the row has cells beyond the header's last column (in “多出的单元格”): move them "
+                                        "into their columns and empty that cell"), cells)
+        else:
+            yield number, cells
 
 
 def _with_encoding_notes(rows, lines: CsvLines, notes: list[str]):
@@ -136,27 +157,30 @@ def _merged_filled(rows, merged: list[Merged], notes: list[str]):
     active: list[tuple[Merged, object]] = []
     used: list[str] = []
     for number, cells in rows:
-        problem = cells.__class__ is LineProblem  # reported as it is; a range starting on it still fills the rows below
+        problem = cells.__class__ is LineProblem  # reported, its cells filled too (for its report row)
+        shown = cells.cells if problem else cells
         if number in starting:
-            shown = cells.cells if problem else cells
             for item in starting.pop(number):
                 value = shown[item.start] if 0 <= item.start < len(shown) else ""
-                if not _blank(value) and not (value.__class__ is str and "\ufffd" in value):
+                if not _blank(value):  # a damaged value (�) too: the rows below are refused for it then
                     active.append((item, value))
-        if problem:
-            yield number, cells
-            continue
         if active:
             active = [(item, value) for item, value in active if item.last >= number]
-            if active and not all(map(_blank, cells)):
-                cells = list(cells)
+            if active and not all(map(_blank, shown)):
+                shown = list(shown)
                 for item, value in active:
-                    for position in range(max(item.start, 0), min(item.end + 1, len(cells))):
-                        if _blank(cells[position]):
-                            cells[position] = value
+                    for position in range(max(item.start, 0), min(item.end + 1, len(shown))):
+                        if _blank(shown[position]):
+                            shown[position] = value
                             if item.ref not in used:
                                 used.append(item.ref)
-        yield number, cells
+        if problem:
+            cells.cells = shown
+            yield number, cells
+        elif shown is not cells and any(value.__class__ is str and "\ufffd" in value for _item, value in active):
+            yield number, cells_problem(shown)  # a damaged merged value is each of its rows' problem
+        else:
+            yield number, shown
     if used:
         shown = "、".join(used[:5]) + ("…" if len(used) > 5 else "")
         notes.append(_("Merged cells were read as Excel shows them: each row of a merged range took its value (%(ranges)s).")
@@ -288,8 +312,9 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
             found.setdefault(key, []).append(position)
     template = set(columns.headers)
     for key, places in found.items():
-        # The template's own header first (网格编码 before an alias such as 所属网格).
-        places.sort(key=lambda position: _squeeze(header[position]) not in template)
+        if key == "grid":
+            # 网格编码 before an alias such as 所属网格, which ledgers fill with the grid's name.
+            places.sort(key=lambda position: _squeeze(header[position]) not in template)
         positions[key] = places[0]
         if len(places) > 1:
             repeated[key] = places

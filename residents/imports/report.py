@@ -25,7 +25,7 @@ from openpyxl import Workbook
 
 from residents.exports import safe_cell
 from residents.files import private_temporary
-from residents.imports.csvlines import MAX_CELL
+from residents.imports.csvlines import MAX_CELL, OVERFLOW
 
 SAMPLE_ERRORS = 100
 
@@ -75,7 +75,10 @@ class ErrorReport:
         self.pair_message = pair_message or (lambda: _(
             "this row was imported; row %(rows)s of the file has the same ID number: delete the row you do not want "
             "before importing this report again"))
-        self.keep = [position for position, name in enumerate(header) if name not in error_headers]
+        self.keep = [position for position, name in enumerate(header) if name not in error_headers and name != OVERFLOW]
+        # A report imported again keeps what its 多出的单元格 held, until the user moves it.
+        self.overflow_at = header.index(OVERFLOW) if OVERFLOW in header else None
+        self.overflowed = False  # a row with cells beyond the header: the report gets OVERFLOW
         self.error_headers = error_headers
         # reread(numbers) yields the (number, cells) of the file's rows with those numbers,
         # in order: the first rows of duplicates, which were imported.
@@ -88,6 +91,7 @@ class ErrorReport:
 
     def add(self, number: int, cells: list, errors: list[RowError], *, written: bool = False) -> None:
         self.count += 1
+        self.overflowed = self.overflowed or bool(self._overflow(cells))
         for error in errors:
             if len(self.sample) < SAMPLE_ERRORS:
                 self.sample.append({"row": error.row, "column": error.column, "reason": error.reason})
@@ -101,7 +105,7 @@ class ErrorReport:
             return None
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(_("errors"))
-        sheet.append([safe_cell(self.header[p]) for p in self.keep] + self.error_headers)
+        sheet.append([safe_cell(self.header[p]) for p in self.keep] + self.error_headers + ([OVERFLOW] if self.overflowed else []))
         partners = self.partners
         firsts = ((number, cells, []) for number, cells in self.reread(set(partners))) if partners else iter(())
         merged = heapq.merge(self.validated, self.written, firsts, key=lambda record: record[0])
@@ -129,18 +133,24 @@ class ErrorReport:
         # while being written (a person outside the importer's scope): not imported.
         if later and not errors:
             errors.append((self.pair_column, self.pair_message() % {"rows": "、".join(map(str, later))}))
-        width = len(self.header)
-        if len(cells) > width and any(cell not in ("", None) for cell in cells[width:]):
+        overflow = self._overflow(cells)
+        if len(cells) > len(self.header) and overflow:
             # More cells than the header (a comma too many): the reason holds the whole line,
-            # cell by cell, and the last column the cells from it on, joined as they were —
-            # so the row shows everything typed, and imported again unchanged it loses nothing.
+            # cell by cell, and 多出的单元格 the cells beyond the header — so the row is
+            # refused again until the user has moved them into their columns.
             errors.append(("", _("the line's cells, one by one: %(cells)s")
                            % {"cells": " | ".join("" if cell is None else str(cell) for cell in cells)}))
-            cells = [*cells[:width - 1], ",".join("" if cell is None else str(cell) for cell in cells[width - 1:])]
         values = [_cell(cells[p]) if p < len(cells) else "" for p in self.keep]
         reasons = "；".join(reason for _c, reason in errors)
         sheet.append(values + [number, "、".join(dict.fromkeys(c for c, _r in errors if c)) or _("whole line"),
-                               _cell(reasons)])
+                               _cell(reasons)] + ([_cell(overflow)] if self.overflowed else []))
+
+    def _overflow(self, cells: list) -> str:
+        """The cells of a row beyond the header's last column (and what a report's own
+        多出的单元格 held), joined with commas; "" when there are none."""
+        extra = [cells[self.overflow_at]] if self.overflow_at is not None and self.overflow_at < len(cells) else []
+        extra += cells[len(self.header):]
+        return ",".join("" if cell is None else str(cell) for cell in extra).strip(",")
 
 
 def _cell(value):

@@ -106,3 +106,6 @@ def test_a_damaged_row_inside_a_merged_range_is_its_own_problem(staff, settings,
     assert (job.rows, job.created, job.errors) == (3, 2, 1)
     assert [sample["row"] for sample in job.error_sample] == [3]
     assert set(Resident.objects.values_list("name", "household__number")) == {("甲", "H-81"), ("丙", "H-81")}
+    # The damaged row's report row has the merged value too: fixed, it joins its household.
+    reported = load_workbook(io.BytesIO(report(job))).active
+    assert [cell.value for cell in reported[2]][4] == "H-81"

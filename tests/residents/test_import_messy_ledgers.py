@@ -212,6 +212,7 @@ def test_a_phone_cell_with_a_second_number_or_an_extension_is_refused(staff, pho
     ["姓名", "身份证\u00a0号码", "联系电话", "网格编码"],
     ["姓名:", "公民身份号码：", "联系电话", "【必填】网格编码"],
     ["\u200b姓名", "公民身份号码\u3000", "联系电话[手机]", "网格编码"],
+    ["姓名（全名）", "公民身份号码（必填，18位）", "联系电话（手机/座机）", "网格编码（见说明）"],
 ])
 def test_header_names_with_notes_spaces_or_colons_are_recognised(staff, header):
     job = run(staff["worker"], csv_bytes(header, [["甲", id_number(sequence=1), "13800138000", GRID]]), "notes.csv")
@@ -264,26 +265,44 @@ def test_a_line_with_a_cell_too_many_keeps_every_cell_in_the_report(staff):
     assert (job.created, job.errors) == (0, 1)
     content = report_bytes(job)
     report = report_rows(content)
-    assert report[0] == [*header, "行号", "错误列", "错误原因"]  # importable as it is
-    reason = report[1][-1]
+    assert report[0] == [*header, "行号", "错误列", "错误原因", "多出的单元格"]  # importable as it is
+    reason = report[1][-2]
     assert "a comma too many" in reason
     assert f"甲 | {id_number(sequence=1)} |  | 娄底市 | 娄星区 | {GRID} | 2020-05-01" in reason
     again = run(staff["worker"], content, "report.xlsx")
     assert (again.status, again.created, again.errors) == (ImportStatus.DONE, 0, 1)
 
 
-def test_a_line_with_a_cell_too_many_imports_whole_or_not_at_all_from_its_report(staff):
-    """The comma in the last column's text: the report's last cell holds the cells from
-    it on, joined as typed; imported again unchanged, nothing is cut off."""
-    header = ["姓名", "公民身份号码", "网格编码", "户籍地址"]
-    job = run(staff["worker"], csv_bytes(header, [["甲", id_number(sequence=1), GRID, "娄底市,娄星区"]]), "comma.csv")
-    assert (job.created, job.errors) == (0, 1)
+def test_a_line_with_a_cell_too_many_is_refused_from_its_report_until_its_cells_are_moved(staff):
+    """The cells beyond the header go into the report's 多出的单元格: imported again
+    unchanged, the row is refused again (cut off, or shifted, it would import wrong
+    data); with the cells moved into their columns, it imports whole."""
+    header = ["姓名", "公民身份号码", "网格编码", "楼栋", "房号", "户籍地址"]
+    rows = [["甲", id_number(sequence=1), GRID, "3栋", "301", "娄底市,娄星区"],  # the comma in the last column's text
+            ["乙", id_number(sequence=3), GRID, "3栋", "2单元", "302", "娄底市"]]  # a cell too many in the middle
+    job = run(staff["worker"], csv_bytes(header, rows), "comma.csv")
+    assert (job.created, job.errors) == (0, 2)
     content = report_bytes(job)
-    assert report_rows(content)[1][:4] == ["甲", id_number(sequence=1), GRID, "娄底市,娄星区"]
+    report = report_rows(content)
+    assert report[0][-1] == "多出的单元格"
+    assert [line[:6] + line[-1:] for line in report[1:]] == [
+        ["甲", id_number(sequence=1), GRID, "3栋", "301", "娄底市", "娄星区"],
+        ["乙", id_number(sequence=3), GRID, "3栋", "2单元", "302", "娄底市"]]
 
     again = run(staff["worker"], content, "report.xlsx")
 
-    assert (again.created, again.errors) == (1, 0)
+    assert (again.created, again.errors) == (0, 2)
+    assert all("beyond the header's last column" in sample["reason"] for sample in again.error_sample)
+    book = load_workbook(io.BytesIO(content))
+    sheet = book.active
+    sheet.cell(row=2, column=6, value="娄底市,娄星区")
+    sheet.cell(row=2, column=len(report[0])).value = None
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    fixed = run(staff["worker"], buffer.getvalue(), "fixed.xlsx")
+
+    assert (fixed.created, fixed.errors) == (1, 1)  # 乙's row, left as it was, still refused
     assert person(id_number(sequence=1)).registered_address == "娄底市,娄星区"
 
 
@@ -330,3 +349,15 @@ def test_rows_numbered_in_advance_are_empty_rows_not_errors(staff, tmp_path):
     result, _report = key_places_import(actor=staff["worker"], path=places)
     assert (result.rows, result.created, result.errors) == (1, 1, 0)
     assert any("2 rows with nothing in the columns imported" in note for note in result.notes), result.notes
+
+
+def test_a_place_keeps_its_contacts_name_with_its_phone(staff, tmp_path):
+    """负责人 / 负责人电话 and 联系人 / 联系电话 in one ledger: the first pair in the file is
+    imported together (the template's own 联系电话 does not jump ahead of 负责人电话)."""
+    path = tmp_path / "places.csv"
+    path.write_bytes(csv_bytes(["场所名称", "场所类型", "网格编码", "负责人", "负责人电话", "联系人", "联系电话"],
+                               [["月塘小学", "学校", GRID, "李校长", "13900139000", "王老师", "13800138000"]]))
+    result, _report = key_places_import(actor=staff["worker"], path=path)
+    assert (result.created, result.errors) == (1, 0)
+    place = KeyPlace.objects.get(name="月塘小学")
+    assert (place.contact_name, place.contact_phone) == ("李校长", "13900139000")

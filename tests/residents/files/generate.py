@@ -328,10 +328,13 @@ def main():
     case = Case("gbk_row_valid_as_utf8_in_utf8.csv")
     filler(case, 5, 9500)
     pasted = case.row(9505, name="郑伟", building="", room="", expect=("error", "", "reads as “郑伟” in GBK but as “֣ΰ”"))
+    pasted2 = case.row(9507, name="卢梅", building="", room="", expect=("error", "", "reads as “卢梅” in GBK but as “¬÷”"))
     case.row(9506, name="José Martí", building="", room="")
+    case.row(9508, name="Zoë Müller", building="", room="")
     data = csv_text(case.rows).encode("utf-8")
-    whole = ",".join(pasted)
-    data = data.replace(whole.encode("utf-8"), whole.encode("gbk"), 1)
+    for row in (pasted, pasted2):
+        whole = ",".join(row)
+        data = data.replace(whole.encode("utf-8"), whole.encode("gbk"), 1)
     (HERE / case.name).write_bytes(data)
     expected[case.name] = case.expected()
 
