@@ -43,6 +43,12 @@ MAX_CELL = 32767  # Excel's limit for a cell
 # The error report's column for the cells of a line beyond the header's last column: a
 # row with something in it is refused until those cells are moved into their columns.
 OVERFLOW = "多出的单元格"
+
+
+def overflow_column(header: list) -> int | None:
+    """The position of a report's 多出的单元格 (whatever spaces or note it was given)."""
+    return next((position for position, name in enumerate(header)
+                 if "".join(str(name or "").split()).startswith(OVERFLOW)), None)
 JOIN_LINES = 20
 # The apostrophe that exports and error reports put in front of these (formula guard).
 GUARDED = ("=", "+", "-", "@", "\t", "\r")
@@ -58,6 +64,7 @@ _NARROW = re.compile("[\u0080-\u07ff]")
 _SUSPECT_LEADS = bytes(range(0xC2, 0xE0))
 _LATIN_WORD = re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
 _ASCII_LETTER = re.compile("[A-Za-z]")
+_SIGN = re.compile("(?<=[0-9A-Za-z ])[°²³±·×µ½¼¾]|[°²³±·×µ½¼¾](?=[0-9A-Za-z])")
 _NON_ASCII = re.compile("[^\x00-\x7f]+")
 # Chinese as UTF-8 writes it: ideographs, CJK punctuation, full-width forms.
 _CHINESE = re.compile("[\u2e80-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -322,8 +329,11 @@ def _words(text: str) -> str:
 
 
 def _not_latin(text: str) -> bool:
-    """Whether a line has two-byte UTF-8 text that is not letters of Latin words."""
-    rest = _LATIN_WORD.sub(lambda word: "" if _ASCII_LETTER.search(word[0]) else word[0], text)
+    """Whether a line has two-byte UTF-8 text that is neither letters of Latin words (José,
+    an initial Ö) nor a sign next to a digit or letter (25°C, 120m², 3×4, Mary·Smith).
+    GBK text read so is pairs of such characters standing alone (卢梅 as ¬÷, 毛莫 as ëĪ)."""
+    rest = _LATIN_WORD.sub(lambda word: "" if len(word[0]) == 1 or _ASCII_LETTER.search(word[0]) else word[0],
+                           _SIGN.sub(" ", text))
     return _NARROW.search(rest) is not None
 
 

@@ -22,7 +22,7 @@ from itertools import chain
 
 from django.utils.translation import gettext as _
 
-from residents.imports.csvlines import OVERFLOW, CsvLines, LineProblem, cells_problem
+from residents.imports.csvlines import CsvLines, LineProblem, cells_problem, overflow_column
 from residents.imports.workbooks import ImportFileError, Merged, read_xlsx, sheet_sizes
 
 HEADER_SEARCH_ROWS = 20
@@ -48,31 +48,48 @@ class Columns:
         self.headers = [column[0] for column in self.columns]
 
     def key_of(self, name) -> str | None:
-        return self.by_name.get(_squeeze(name))
+        """The key a header names: as it is, or without notes in brackets when they only
+        say how to fill the column (see ``_fill_note``)."""
+        squeezed = _squeeze(name)
+        key = self.by_name.get(squeezed)
+        if key is None and _NOTE.search(squeezed):
+            key = self.by_name.get(_NOTE.sub("", squeezed).rstrip(":："))
+            if key is not None and not all(_fill_note(match[1], key) for match in _NOTE.finditer(squeezed)):
+                key = None
+        return key
 
 
-# A note in brackets on how to fill a column: 姓名（必填）, 身份证号码(18位), 性别（男/女）, 【必填】.
+# A note in brackets: 姓名（必填）, 身份证号码(18位), 性别（男/女）, 【必填】.
 _NOTE = re.compile(r"[（(【\[]([^（()）【】\[\]]*)[）)】\]]")
-# A bracket naming someone else makes another column, never the person's own:
-# 身份证号码（监护人）, 姓名（户主）, 联系电话（紧急联系人）.
-_SOMEONE_ELSE = re.compile(r"监护|户主|父|母|配偶|妻|夫|子女|家属|亲属|联系人|紧急|法人|法定|代理|担保|负责人|房东|业主")
+# Words of a note that make the column another one: someone else's (身份证号码（监护人）,
+# 联系电话（父/母）, 姓名（户主姓名）) or another kind of the field (姓名（曾用名）, 联系电话
+# （单位）, 出生日期（农历）, 户籍地址（省）). Such a column is not the person's own field.
+_QUALIFIER = re.compile(r"监护|户主|父亲|母亲|父母|家长|家属|亲属|配偶|丈夫|妻子|子女|联系人|紧急|法人|法定|代理|担保|负责人|房东|"
+                        r"业主|曾用|拼音|英文|单位|工作|备用|其他|第二|农历|阴历|省|市|县|区")
+_KIN = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶"}
+_NOTE_PARTS = re.compile(r"[/、，,或;；]+")
+
+
+def _fill_note(note: str, key: str) -> bool:
+    """Whether a note in brackets only says how to fill its column (必填, 18位, 男/女,
+    末位X为大写字母): no word of someone else or of another kind of the field. The values
+    of 与户主关系 are relatives (本人/配偶/子女) and those of 性别 男/女: their notes are
+    always such notes."""
+    if key in ("relation_to_head", "gender"):
+        return True
+    return not _QUALIFIER.search(note) and not any(part in _KIN for part in _NOTE_PARTS.split(note))
 
 
 def _squeeze(name) -> str:
     """A header as compared: no whitespace of any kind (``姓 名``, a line break, a
     non-breaking space), no invisible format character (a zero-width space, a BOM), no
-    required-mark ``*``, no note in brackets (``姓名（必填）``), no trailing colon."""
+    required-mark ``*``, no trailing colon. (Notes in brackets: ``Columns.key_of``.)"""
     if name is None:
         return ""
     text = "".join(str(name).split())
     if not text.isascii():
         text = "".join(char for char in text if unicodedata.category(char) != "Cf")
-    text = text.replace("*", "").replace("＊", "")
-    return (_NOTE.sub(_note_dropped, text) or text).rstrip(":：")
-
-
-def _note_dropped(match: re.Match) -> str:
-    return match[0] if _SOMEONE_ELSE.search(match[1]) else ""
+    return text.replace("*", "").replace("＊", "").rstrip(":：")
 
 
 @dataclass
@@ -124,8 +141,9 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
 def _with_overflow(table: Table) -> Table:
     """An error report imported again: a row whose 多出的单元格 still holds cells is that
     row's problem, until they are moved into their columns."""
-    if OVERFLOW in table.header:
-        table.rows = _overflow_refused(table.rows, table.header.index(OVERFLOW))
+    at = overflow_column(table.header)
+    if at is not None:
+        table.rows = _overflow_refused(table.rows, at)
     return table
 
 
@@ -303,7 +321,7 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
     found: dict[str, list[int]] = {}
     for position, name in enumerate(header):
         squeezed = _squeeze(name)
-        if not squeezed or squeezed in columns.ignored:
+        if not squeezed or squeezed in columns.ignored or _NOTE.sub("", squeezed) in columns.ignored:
             continue
         key = columns.key_of(squeezed)
         if key is None:

@@ -25,7 +25,7 @@ from openpyxl import Workbook
 
 from residents.exports import safe_cell
 from residents.files import private_temporary
-from residents.imports.csvlines import MAX_CELL, OVERFLOW
+from residents.imports.csvlines import MAX_CELL, OVERFLOW, overflow_column
 
 SAMPLE_ERRORS = 100
 
@@ -75,9 +75,10 @@ class ErrorReport:
         self.pair_message = pair_message or (lambda: _(
             "this row was imported; row %(rows)s of the file has the same ID number: delete the row you do not want "
             "before importing this report again"))
-        self.keep = [position for position, name in enumerate(header) if name not in error_headers and name != OVERFLOW]
         # A report imported again keeps what its 多出的单元格 held, until the user moves it.
-        self.overflow_at = header.index(OVERFLOW) if OVERFLOW in header else None
+        self.overflow_at = overflow_column(header)
+        self.keep = [position for position, name in enumerate(header)
+                     if name not in error_headers and position != self.overflow_at]
         self.overflowed = False  # a row with cells beyond the header: the report gets OVERFLOW
         self.error_headers = error_headers
         # reread(numbers) yields the (number, cells) of the file's rows with those numbers,

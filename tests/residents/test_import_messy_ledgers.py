@@ -212,13 +212,16 @@ def test_a_phone_cell_with_a_second_number_or_an_extension_is_refused(staff, pho
     ["姓名", "身份证\u00a0号码", "联系电话", "网格编码"],
     ["姓名:", "公民身份号码：", "联系电话", "【必填】网格编码"],
     ["\u200b姓名", "公民身份号码\u3000", "联系电话[手机]", "网格编码"],
-    ["姓名（全名）", "公民身份号码（必填，18位）", "联系电话（手机/座机）", "网格编码（见说明）"],
+    ["姓名（全名）", "公民身份号码（必填，18位）", "联系电话（手机/座机）", "网格编码（见说明）", "与户主关系（本人/配偶/子女/父母）"],
+    ["姓名", "公民身份号码（末位X为大写字母）", "联系电话", "网格编码", "性别（男/女）", "人员类型（户籍/流动/寄住/境外/未落户）"],
 ])
 def test_header_names_with_notes_spaces_or_colons_are_recognised(staff, header):
-    job = run(staff["worker"], csv_bytes(header, [["甲", id_number(sequence=1), "13800138000", GRID]]), "notes.csv")
+    cells = ["甲", id_number(sequence=1), "13800138000", GRID] + [""] * (len(header) - 4)
+    job = run(staff["worker"], csv_bytes(header, [cells]), "notes.csv")
 
     assert job.status == ImportStatus.DONE, job.message
     assert (job.created, job.errors) == (1, 0)
+    assert not [note for note in job.notes if "not imported" in note]  # every column recognised
     assert person(id_number(sequence=1)).phone_hash == crypto.lookup_hash("13800138000", field="phone")
 
 
@@ -361,3 +364,18 @@ def test_a_place_keeps_its_contacts_name_with_its_phone(staff, tmp_path):
     assert (result.created, result.errors) == (1, 0)
     place = KeyPlace.objects.get(name="月塘小学")
     assert (place.contact_name, place.contact_phone) == ("李校长", "13900139000")
+
+
+@pytest.mark.parametrize("qualified", ["姓名（曾用名）", "联系电话（单位）", "联系电话（家长）", "联系电话（父/母）", "联系电话（本人或家属）",
+                                       "身份证号码（监护人身份证）", "出生日期（农历）", "户籍地址（省）"])
+def test_a_note_naming_someone_else_or_another_kind_makes_another_column(staff, qualified):
+    """A bracket that says whose or which (a former name, a work phone, a parent's, a
+    lunar date) is not a note on how to fill the column: the column is another one, not
+    imported (and named), and never fills the person's own field."""
+    header = [qualified, *SHORT]
+    job = run(staff["worker"], csv_bytes(header, [["别人的", "甲", id_number(sequence=1), "", GRID]]), "qualified.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), job.message
+    assert any(qualified in note and "not imported" in note for note in job.notes), job.notes
+    resident = person(id_number(sequence=1))
+    assert (resident.name, bool(resident.phone_hash), resident.registered_address) == ("甲", False, "")

@@ -331,6 +331,7 @@ def main():
     pasted2 = case.row(9507, name="卢梅", building="", room="", expect=("error", "", "reads as “卢梅” in GBK but as “¬÷”"))
     case.row(9506, name="José Martí", building="", room="")
     case.row(9508, name="Zoë Müller", building="", room="")
+    case.row(9509, name="Mary·Smith", building="", room="", address="Room 3é, 25°C, 120m²")  # no Chinese, stays UTF-8
     data = csv_text(case.rows).encode("utf-8")
     for row in (pasted, pasted2):
         whole = ",".join(row)
