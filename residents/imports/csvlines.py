@@ -33,11 +33,12 @@ unless a quoted cell spans lines above it).
 import codecs
 import csv
 import io
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+
+from residents.imports.encodings import NARROW, WIDE, gbk_text, has_two_byte, mostly_utf8, not_latin, reads_as_gbk, words
 
 MAX_CELL = 32767  # Excel's limit for a cell
 # The error report's column for the cells of a line beyond the header's last column: a
@@ -45,31 +46,17 @@ MAX_CELL = 32767  # Excel's limit for a cell
 OVERFLOW = "多出的单元格"
 
 
-def overflow_column(header: list) -> int | None:
-    """The position of a report's 多出的单元格 (whatever spaces or note it was given)."""
-    return next((position for position, name in enumerate(header)
-                 if "".join(str(name or "").split()).startswith(OVERFLOW)), None)
 JOIN_LINES = 20
 # The apostrophe that exports and error reports put in front of these (formula guard).
 GUARDED = ("=", "+", "-", "@", "\t", "\r")
 
 
-# Text that UTF-8 writes in three or four bytes (Chinese among it), and in two: GBK text
-# is rarely valid UTF-8, and then only as two-byte characters (郑伟 as ֣ΰ).
-_WIDE = re.compile("[\u0800-\U0010ffff]")
-_NARROW = re.compile("[\u0080-\u07ff]")
-# Two-byte UTF-8 (their lead bytes): in a file of Chinese, what GBK text can look like
-# as UTF-8 (郑伟 as ֣ΰ, 卢梅 as ¬÷) — unless they are letters of a Latin word (José,
-# Müller stay UTF-8).
-_SUSPECT_LEADS = bytes(range(0xC2, 0xE0))
-_LATIN_WORD = re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
-_ASCII_LETTER = re.compile("[A-Za-z]")
-_SIGN = re.compile("(?<=[0-9A-Za-z ])[°²³±·×µ½¼¾]|[°²³±·×µ½¼¾](?=[0-9A-Za-z])")
-_NON_ASCII = re.compile("[^\x00-\x7f]+")
-# Chinese as UTF-8 writes it: ideographs, CJK punctuation, full-width forms.
-_CHINESE = re.compile("[\u2e80-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-# What GBK text decodes to: ASCII, CJK punctuation, ideographs, full-width forms.
-_NOT_GBK_TEXT = re.compile("[^\x00-\x7f\u00b7\u2010-\u2027\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+def overflow_column(header: list) -> int | None:
+    """The position of a report's 多出的单元格 (whatever spaces or note it was given)."""
+    return next((position for position, name in enumerate(header)
+                 if "".join(str(name or "").split()).startswith(OVERFLOW)), None)
+
+
 UTF8, GB18030 = "UTF-8", "GB18030"
 _DECIDED = 1000  # lines one encoding leads by that decide a file that is not UTF-8 throughout
 
@@ -146,10 +133,10 @@ class CsvLines:
             try:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     text = decoder.decode(chunk)
-                    wide = wide or _WIDE.search(text) is not None
-                    narrow = narrow or (not wide and _NARROW.search(text) is not None)
+                    wide = wide or WIDE.search(text) is not None
+                    narrow = narrow or (not wide and NARROW.search(text) is not None)
                     replaced = replaced or "\ufffd" in text
-                    suspect = suspect or len(chunk.translate(None, _SUSPECT_LEADS)) != len(chunk)  # ~1 ms a MB
+                    suspect = suspect or has_two_byte(chunk)  # ~1 ms a MB
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 pass
@@ -162,13 +149,13 @@ class CsvLines:
                     as_gbk = handle.read().decode("gb18030")
                 except UnicodeDecodeError:
                     return UTF8
-                return GB18030 if _NOT_GBK_TEXT.search(as_gbk) is None else UTF8
+                return GB18030 if gbk_text(as_gbk) else UTF8
             handle.seek(0)
             votes = Counter()
             for raw in _byte_lines(handle, self.end):
                 if not raw.isascii():
                     try:
-                        votes[UTF8 if _WIDE.search(raw.decode("utf-8")) else None] += 1
+                        votes[UTF8 if WIDE.search(raw.decode("utf-8")) else None] += 1
                     except UnicodeDecodeError:
                         votes[GB18030] += 1
                     if abs(votes[UTF8] - votes[GB18030]) >= _DECIDED:
@@ -197,15 +184,15 @@ class CsvLines:
                     continue
                 try:
                     text = raw.decode("utf-8")
-                    if in_gbk and not _WIDE.search(text):
+                    if in_gbk and not WIDE.search(text):
                         text = raw.decode("gb18030")  # GBK that is valid UTF-8 too (郑伟 as ֣ΰ)
                         self.encodings[GB18030] += 1
-                    elif not in_gbk and not _WIDE.search(text) and _not_latin(text) and _reads_as_gbk(raw):
+                    elif not in_gbk and not WIDE.search(text) and not_latin(text) and reads_as_gbk(raw):
                         gbk = raw.decode("gb18030")
                         yield number, LineProblem(
                             _("the line reads as “%(gbk)s” in GBK but as “%(utf8)s” in UTF-8: the file mixes encodings; "
                               "keep the right reading and remove the mark (a question mark in a black diamond), or save "
-                              "the file again as UTF-8 CSV") % {"gbk": _words(gbk), "utf8": _words(text)},
+                              "the file again as UTF-8 CSV") % {"gbk": words(gbk), "utf8": words(text)},
                             [cell if cell.isascii() else "\ufffd" + cell for cell in _cells_of(gbk, self.delimiter)])
                         continue
                     else:
@@ -225,7 +212,7 @@ class CsvLines:
         """A line that is not valid UTF-8: its GBK text, or its problem — UTF-8 but for a
         damaged character (in a UTF-8 file), or neither UTF-8 nor GBK. A problem's cells
         as far as they read, the damage shown as �."""
-        if not in_gbk and _mostly_utf8(raw):
+        if not in_gbk and mostly_utf8(raw):
             return LineProblem(_("the line is UTF-8 text with a damaged character (shown as a question mark in a black diamond); retype it"),
                                _cells_of(raw.decode("utf-8", errors="replace"), self.delimiter))
         try:
@@ -320,40 +307,6 @@ class CsvLines:
 
 
 OPEN_QUOTE = "open quote"
-
-
-def _words(text: str) -> str:
-    """The line's non-ASCII words: what two readings differ in, without its digits (an
-    ID or phone number is kept out of a reason, which the import's summary holds in clear)."""
-    return " ".join(_NON_ASCII.findall(text))
-
-
-def _not_latin(text: str) -> bool:
-    """Whether a line has two-byte UTF-8 text that is neither letters of Latin words (José,
-    an initial Ö) nor a sign next to a digit or letter (25°C, 120m², 3×4, Mary·Smith).
-    GBK text read so is pairs of such characters standing alone (卢梅 as ¬÷, 毛莫 as ëĪ)."""
-    rest = _LATIN_WORD.sub(lambda word: "" if len(word[0]) == 1 or _ASCII_LETTER.search(word[0]) else word[0],
-                           _SIGN.sub(" ", text))
-    return _NARROW.search(rest) is not None
-
-
-def _reads_as_gbk(raw: bytes) -> bool:
-    """Whether a line reads as Chinese (and ASCII) in GBK."""
-    try:
-        return _NOT_GBK_TEXT.search(raw.decode("gb18030")) is None
-    except UnicodeDecodeError:
-        return False
-
-
-def _mostly_utf8(raw: bytes) -> bool:
-    """Whether a line of a UTF-8 file that is not valid UTF-8 is UTF-8 but for a damaged
-    character or two: as many of its characters read as UTF-8 Chinese as are damaged
-    (a GBK line has its rare valid UTF-8 sequences among many invalid ones: of 100,000
-    ledger lines in GBK, none reads so; of short ones, a name and digits, ~0.4%, which
-    are then reported rather than read as GBK — never stored as garbage either way)."""
-    as_utf8 = raw.decode("utf-8", errors="replace")
-    read = len(_CHINESE.findall(as_utf8))
-    return read >= 1 and as_utf8.count("\ufffd") <= read
 
 
 def _swallows_rows(cells: list[str], delimiter: str, row_width: int) -> bool:

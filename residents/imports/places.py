@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.scoping import grids_visible_to
 from residents.imports.columns import ERROR_HEADERS, IGNORED
 from residents.imports.csvlines import LineProblem
-from residents.imports.reading import Columns, ImportFileError, _text, read_table, rows_numbered
+from residents.imports.reading import Columns, ImportFileError, _text, blank_cell, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
 from residents.imports.validation import all_grids
 from residents.models import KeyPlace, PlaceKind
@@ -110,9 +110,8 @@ def key_places_import(*, actor, path, sheet: str = ""):
             result.rows += 1
             report.add(number, cells.cells, [RowError(number, "", cells.reason)])
             continue
-        if not any(cells[position] not in ("", None) and str(cells[position]).strip()
-                   for position in table.positions.values() if position < len(cells)):
-            skipped += any(cell not in ("", None) and str(cell).strip() for cell in cells)  # a 序号 alone: noted
+        if all(blank_cell(cells[position]) for position in table.positions.values() if position < len(cells)):
+            skipped += not all(map(blank_cell, cells))  # a 序号 alone: noted
             continue
         result.rows += 1
         place, errors = _validate(number, cells, table.positions, grids)

@@ -149,7 +149,7 @@ def _with_overflow(table: Table) -> Table:
 
 def _overflow_refused(rows, position: int):
     for number, cells in rows:
-        if cells.__class__ is not LineProblem and position < len(cells) and not _blank(cells[position]):
+        if cells.__class__ is not LineProblem and position < len(cells) and not blank_cell(cells[position]):
             yield number, LineProblem(_("the row has cells beyond the header's last column (in “多出的单元格”): move them "
                                         "into their columns and empty that cell"), cells)
         else:
@@ -180,15 +180,15 @@ def _merged_filled(rows, merged: list[Merged], notes: list[str]):
         if number in starting:
             for item in starting.pop(number):
                 value = shown[item.start] if 0 <= item.start < len(shown) else ""
-                if not _blank(value):  # a damaged value (�) too: the rows below are refused for it then
+                if not blank_cell(value):  # a damaged value (�) too: the rows below are refused for it then
                     active.append((item, value))
         if active:
             active = [(item, value) for item, value in active if item.last >= number]
-            if active and not all(map(_blank, shown)):
+            if active and not all(map(blank_cell, shown)):
                 shown = list(shown)
                 for item, value in active:
                     for position in range(max(item.start, 0), min(item.end + 1, len(shown))):
-                        if _blank(shown[position]):
+                        if blank_cell(shown[position]):
                             shown[position] = value
                             if item.ref not in used:
                                 used.append(item.ref)
@@ -218,13 +218,14 @@ def _duplicates_filled(rows, pairs: list[tuple[int, int]]):
         if cells.__class__ is not LineProblem:
             size = len(cells)
             for later, first in pairs:
-                if later < size and _blank(cells[first]) and not _blank(cells[later]):
+                if later < size and blank_cell(cells[first]) and not blank_cell(cells[later]):
                     cells = list(cells)
                     cells[first] = cells[later]
         yield number, cells
 
 
-def _blank(cell) -> bool:
+def blank_cell(cell) -> bool:
+    """Whether a cell holds nothing: none, or only whitespace."""
     return cell is None or (cell.__class__ is str and not cell.strip())
 
 
@@ -270,7 +271,7 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         if len(first) >= HEADER_SEARCH_ROWS:
             break
     candidates = [(number, cells) for number, cells in first if cells.__class__ is not LineProblem
-                  and any(cell not in ("", None) and str(cell).strip() for cell in cells)]
+                  and not all(map(blank_cell, cells))]
     if not candidates:
         raise ImportFileError(_("The file is empty."))
     scores = [sum(1 for cell in cells if columns.key_of(cell)) for _number, cells in candidates]
@@ -308,7 +309,7 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
 def _continues_header(cells, columns: Columns) -> bool:
     """Whether a row under the header row is its second line: it names known columns
     and nothing else."""
-    named = [cell for cell in cells if cell not in ("", None) and str(cell).strip()]
+    named = [cell for cell in cells if not blank_cell(cell)]
     return bool(named) and all(columns.key_of(cell) for cell in named)
 
 

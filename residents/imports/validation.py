@@ -23,7 +23,7 @@ from residents import crypto
 from residents.ids import CHECK_CHARS, FEMALE, MALE, WEIGHTS, InvalidNumber, excel_number_message, parse_id_number
 from residents.imports.columns import COLUMNS
 from residents.imports.firstrows import FirstRows
-from residents.imports.reading import _text
+from residents.imports.reading import _text, blank_cell
 from residents.imports.report import RowError
 from residents.models import ResidenceType
 from residents.phones import phone_normalise
@@ -177,8 +177,7 @@ class RowValidator:
         """Whether the row has nothing in the columns imported: a ledger's rows numbered
         in advance hold only their 序号 (asked of refused rows only)."""
         size = len(raw)
-        return not any(raw[position] not in (None, "") and str(raw[position]).strip()
-                       for _key, position in self.layout if 0 <= position < size)
+        return all(blank_cell(raw[position]) for _key, position in self.layout if 0 <= position < size)
 
     def read(self, raw: list) -> tuple[list, bool]:
         """The row's cells in COLUMNS order: text stripped (and without invisible
