@@ -15,7 +15,7 @@ from residents.imports.columns import ERROR_HEADERS, IGNORED
 from residents.imports.csvlines import LineProblem
 from residents.imports.reading import Columns, ImportFileError, _text, blank_cell, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
-from residents.imports.validation import all_grids
+from residents.imports.validation import all_grids, visible
 from residents.models import KeyPlace, PlaceKind
 from residents.phones import phone_normalise
 
@@ -46,6 +46,9 @@ KIND_WORDS = {
     **{str(label): value for value, label in PlaceKind.choices},
 }
 FIELDS = ("kind", "address", "lat", "lon", "contact_name", "contact_phone")
+# How far (degrees) a place may lie outside its grid's bounding box: coordinates taken from
+# Chinese web maps (GCJ-02, BD-09) are up to ~0.013° off WGS84.
+MARGIN = 0.02
 
 
 def _coordinate(text: str, low: float, high: float) -> float | None:
@@ -57,7 +60,8 @@ def _coordinate(text: str, low: float, high: float) -> float | None:
     return value
 
 
-def _validate(number: int, cells: list, positions: dict, grids: dict) -> tuple[dict | None, list[RowError]]:
+def _validate(number: int, cells: list, positions: dict, grids: dict, bounds: dict) -> tuple[dict | None, list[RowError]]:
+    cells = visible(cells)  # a zero-width space copied from a web page would make another place
     value = {key: _text(cells[position]) if position < len(cells) else "" for key, position in positions.items()}
     errors = []
     for header, key, required, length in PLACE_COLUMNS.columns:
@@ -73,11 +77,7 @@ def _validate(number: int, cells: list, positions: dict, grids: dict) -> tuple[d
         errors.append(RowError(number, "网格编码", _("no such grid in your area")))
     if place["kind"] is None:
         errors.append(RowError(number, "场所类型", _("write one of %(kinds)s") % {"kinds": "、".join(KIND_WORDS)}))
-    for header, key, low, high in (("纬度", "lat", -90, 90), ("经度", "lon", -180, 180)):
-        try:
-            place[key] = _coordinate(value.get(key, ""), low, high)
-        except ValueError:
-            errors.append(RowError(number, header, _("not a coordinate in degrees")))
+    errors += _coordinates(number, value, place, bounds.get(place["grid_id"]))
     try:
         place["contact_phone"] = phone_normalise(value["contact_phone"]) if value.get("contact_phone") else ""
     except ValueError as error:
@@ -85,8 +85,42 @@ def _validate(number: int, cells: list, positions: dict, grids: dict) -> tuple[d
     return (None, errors) if errors else (place, [])
 
 
+def _coordinates(number: int, value: dict, place: dict, box: tuple | None) -> list[RowError]:
+    """Fill the place's lat and lon; the errors of their cells: not degrees, latitude and
+    longitude swapped (a latitude over 90 that is a longitude, or the point in the grid only
+    when the two are exchanged), or a point away from the grid (outside its bounding box,
+    when it has a boundary, by more than ``MARGIN``)."""
+    errors, swapped = [], RowError(number, "纬度", _("纬度 and 经度 look swapped: exchange the two cells"))
+    for header, key, low, high in (("纬度", "lat", -90, 90), ("经度", "lon", -180, 180)):
+        try:
+            place[key] = _coordinate(value.get(key, ""), low, high)
+        except ValueError:
+            errors.append(RowError(number, header, _("not a coordinate in degrees")))
+    if [error.column for error in errors] == ["纬度"] and place.get("lon") is not None and -90 <= place["lon"] <= 90:
+        try:
+            return [swapped] if _coordinate(value["lat"], -180, 180) is not None else errors
+        except ValueError:
+            return errors
+    lat, lon = place.get("lat"), place.get("lon")
+    if errors or lat is None or lon is None or box is None or None in box:
+        return errors
+    min_lon, min_lat, max_lon, max_lat = box
+
+    def inside(lat, lon):
+        return min_lat - MARGIN <= lat <= max_lat + MARGIN and min_lon - MARGIN <= lon <= max_lon + MARGIN
+
+    if inside(lat, lon):
+        return []
+    if inside(lon, lat):
+        return [swapped]
+    return [RowError(number, "纬度", _("this point is not in the grid (it lies between latitudes %(south).3f–%(north).3f and "
+                                      "longitudes %(west).3f–%(east).3f): check the coordinates and the grid")
+                     % {"south": min_lat, "north": max_lat, "west": min_lon, "east": max_lon})]
+
+
 def _key(cells: list, positions: dict, grids: dict) -> tuple | None:
     """(grid, name) of a refused row, when both can be read."""
+    cells = visible(cells)
     name, grid = (_text(cells[positions[key]]) if positions[key] < len(cells) else "" for key in ("name", "grid"))
     return (grids[grid], name) if name and grid in grids else None
 
@@ -98,7 +132,10 @@ def key_places_import(*, actor, path, sheet: str = ""):
     from residents.imports import ImportResult, empty_rows_note
 
     table = read_table(path, PLACE_COLUMNS, sheet=sheet)
-    grids = dict((grids_visible_to(actor) if actor is not None else all_grids()).values_list("code", "id"))
+    visible_grids = (grids_visible_to(actor) if actor is not None else all_grids()).values_list(
+        "code", "id", "min_lon", "min_lat", "max_lon", "max_lat")
+    grids = {code: pk for code, pk, *_box in visible_grids}
+    bounds = {pk: tuple(box) for _code, pk, *box in visible_grids}
     report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: rows_numbered(path, PLACE_COLUMNS, sheet, numbers),
                          pair_column="场所名称", pair_message=lambda: _(
                              "this row was imported; row %(rows)s of the file names the same place in the same grid: "
@@ -114,7 +151,7 @@ def key_places_import(*, actor, path, sheet: str = ""):
             skipped += not all(map(blank_cell, cells))  # a 序号 alone: noted
             continue
         result.rows += 1
-        place, errors = _validate(number, cells, table.positions, grids)
+        place, errors = _validate(number, cells, table.positions, grids, bounds)
         # The first row of a place decides, refused or not: a pair stays a pair in the
         # report, so fixing one row cannot apply it over the other's place.
         key = (place["grid_id"], place["name"]) if place is not None else _key(cells, table.positions, grids)

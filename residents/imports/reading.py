@@ -54,7 +54,7 @@ class Columns:
         key = self.by_name.get(squeezed)
         if key is None and _NOTE.search(squeezed):
             key = self.by_name.get(_NOTE.sub("", squeezed).rstrip(":："))
-            if key is not None and not all(_fill_note(match[1], key) for match in _NOTE.finditer(squeezed)):
+            if key is not None and not all(_fill_note(match[1], key, key in self.identity) for match in _NOTE.finditer(squeezed)):
                 key = None
         return key
 
@@ -63,21 +63,30 @@ class Columns:
 _NOTE = re.compile(r"[（(【\[]([^（()）【】\[\]]*)[）)】\]]")
 # Words of a note that make the column another one: someone else's (身份证号码（监护人）,
 # 联系电话（父/母）, 姓名（户主姓名）) or another kind of the field (姓名（曾用名）, 联系电话
-# （单位）, 出生日期（农历）, 户籍地址（省）). Such a column is not the person's own field.
-_QUALIFIER = re.compile(r"监护|户主|父亲|母亲|父母|家长|家属|亲属|配偶|丈夫|妻子|子女|联系人|紧急|法人|法定|代理|担保|负责人|房东|"
+# （单位）, 出生日期（农历）, 户籍地址（省）, 联系电话（非本人）). Such a column is not the person's own field.
+_QUALIFIER = re.compile(r"非本人|他人|监护|户主|父亲|母亲|父母|家长|家属|亲属|配偶|丈夫|妻子|子女|联系人|紧急|法人|法定|代理|担保|负责人|房东|"
                         r"业主|曾用|拼音|英文|单位|工作|备用|其他|第二|农历|阴历|省|市|县|区")
 _KIN = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶"}
 _NOTE_PARTS = re.compile(r"[/、，,或;；]+")
+_CLAUSES = re.compile(r"[，,;；。]+")
+# A clause that says whom to ask (可咨询网格负责人, 不清楚的请联系社区) names no one whose
+# field the column is.
+_ADVICE = re.compile(r"(?:如有疑问|不清楚|不确定|不知道)?[的时者]?(?:可以?|请)向?(?:咨询|询问|联系|问)|(?:咨询|询问)")
 
 
-def _fill_note(note: str, key: str) -> bool:
+def _fill_note(note: str, key: str, identity: bool = False) -> bool:
     """Whether a note in brackets only says how to fill its column (必填, 18位, 男/女,
-    末位X为大写字母): no word of someone else or of another kind of the field. The values
-    of 与户主关系 are relatives (本人/配偶/子女) and those of 性别 男/女: their notes are
-    always such notes."""
+    末位X为大写字母, 可咨询网格负责人): no word of someone else or of another kind of the
+    field, outside a clause that says whom to ask. The values of 与户主关系 are relatives
+    (本人/配偶/子女) and those of 性别 男/女: their notes are always such notes. A contact
+    field whose note offers 本人 among others (联系电话（本人或家属）) is the person's
+    contact; who the row is (``identity``) never is someone else's."""
     if key in ("relation_to_head", "gender"):
         return True
-    return not _QUALIFIER.search(note) and not any(part in _KIN for part in _NOTE_PARTS.split(note))
+    clauses = [_NOTE_PARTS.split(clause) for clause in _CLAUSES.split(note) if clause and not _ADVICE.match(clause)]
+    if not identity and any("本人" in parts for parts in clauses):
+        return True
+    return not any(_QUALIFIER.search("".join(parts)) or any(part in _KIN for part in parts) for parts in clauses)
 
 
 def _squeeze(name) -> str:

@@ -95,7 +95,7 @@ def _date(value) -> datetime.date:
     return datetime.date(int(match[1]), int(match[2]), int(match[3]))
 
 
-def _visible(cells: list) -> list:
+def visible(cells: list) -> list:
     """The text cells without invisible format characters (Unicode category Cf: a BOM
     where two files were pasted together, a zero-width space or a word joiner copied
     from a web page), stripped again."""
@@ -190,8 +190,8 @@ class RowValidator:
                 pass
             else:
                 # One C call says the row has no invisible character (nor a tab, a line
-                # break, a non-breaking space: those take the loop in _visible too).
-                return cells if "".join(cells).isprintable() else _visible(cells), True
+                # break, a non-breaking space: those take the loop in visible too).
+                return cells if "".join(cells).isprintable() else visible(cells), True
         size = len(raw)
         cells = []
         for key, position in self.layout:
@@ -208,7 +208,7 @@ class RowValidator:
             else:
                 cells.append(_text(value))
         if not "".join(cell for cell in cells if cell.__class__ is str).isprintable():
-            cells = _visible(cells)
+            cells = visible(cells)
         return cells, all(cell.__class__ is str for cell in cells)
 
     def _shape_errors(self, number: int, cells: list) -> list[RowError]:

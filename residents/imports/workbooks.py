@@ -167,6 +167,7 @@ def _calamine_records(sheet):
 
 def _openpyxl_records(path, name: str):
     from openpyxl import load_workbook
+    from openpyxl.utils.escape import unescape
 
     handle = open(path, "rb")  # noqa: SIM115 (a file object: openpyxl would judge the file by its name)
     try:
@@ -174,6 +175,12 @@ def _openpyxl_records(path, name: str):
         for number, cells in enumerate(workbook[name].iter_rows(values_only=True), start=1):
             cells = ["" if cell is None else cell for cell in cells]
             text = "".join(cell for cell in cells if cell.__class__ is str)
+            if "_x" in text:
+                # Excel's escapes of control characters (_x0000_, _x000D_), which openpyxl
+                # leaves as text and calamine turns back into the characters; a typed
+                # "_x0000_" is stored as _x005F_x0000_ and stays that text.
+                cells = [unescape(cell) if cell.__class__ is str else cell for cell in cells]
+                text = "".join(cell for cell in cells if cell.__class__ is str)
             if "\x00" in text or "\ufffd" in text:
                 yield number, cells_problem(cells)
             else:

@@ -129,3 +129,58 @@ def test_a_refused_row_naming_a_place_of_a_later_row_stays_its_pair(staff, tmp_p
     assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 with errors" in again
     place = KeyPlace.objects.get(name="月塘中学")
     assert (place.contact_name, place.contact_phone) == ("旧校长", "07388312345")
+
+
+def _report_reasons(path) -> dict:
+    sheet = load_workbook(path).active
+    header = [cell.value for cell in sheet[1]]
+    return {row[header.index("行号")]: row[header.index("错误原因")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+
+def test_coordinates_away_from_the_grid_or_swapped_are_refused(staff, tmp_path):
+    """A place's point must lie in its grid (its bounding box, with room for the offset
+    of coordinates taken from Chinese web maps); latitude and longitude exchanged are
+    said so, whether the latitude is then over 90 or the point is in the grid only
+    when they are exchanged back."""
+    from grids.models import Area
+
+    Area.objects.filter(code=GRID).update(min_lat=27.70, max_lat=27.72, min_lon=111.98, max_lon=112.00)
+    rows = [["场所名称", "场所类型", "网格编码", "纬度", "经度"],
+            ["月塘小学", "学校", GRID, "27.71", "111.99"],  # in the grid
+            ["月塘诊所", "诊所", GRID, "27.725", "112.01"],  # 0.01° off its box: a GCJ-02 point, kept
+            ["月塘市场", "市场", GRID, "111.99", "27.71"],  # swapped: a latitude over 90
+            ["月塘网吧", "网吧", GRID, "35.71", "111.99"],  # a digit wrong: 900 km north
+            ["月塘工地", "工地", GRID, "abc", "111.99"]]
+    path = tmp_path / "places.csv"
+    path.write_bytes("\r\n".join(",".join(row) for row in rows).encode())
+
+    output = run(path)
+
+    assert "5 rows: 2 created, 0 updated, 0 unchanged, 3 with errors" in output
+    assert KeyPlace.objects.get(name="月塘诊所").lat == 27.725
+    reasons = _report_reasons(tmp_path / "places-errors.xlsx")
+    assert sorted(reasons) == [4, 5, 6]
+    assert "swapped" in reasons[4]
+    assert "not in the grid" in reasons[5] and "27.700–27.720" in reasons[5]
+    assert "not a coordinate" in reasons[6]
+
+    # Far west, where a longitude is under 90: exchanged, the point is in the grid.
+    Area.objects.filter(code=GRID).update(min_lat=43.80, max_lat=43.82, min_lon=87.60, max_lon=87.62)
+    path.write_bytes("\r\n".join(["场所名称,场所类型,网格编码,纬度,经度", f"天山学校,学校,{GRID},87.61,43.81"]).encode())
+    output = run(path)
+    assert "0 created, 0 updated, 0 unchanged, 1 with errors" in output, output
+    assert "swapped" in _report_reasons(tmp_path / "places-errors.xlsx")[2]
+
+
+def test_invisible_characters_do_not_make_another_place(staff, tmp_path):
+    """A zero-width space copied from a web page into a name is dropped: the name is the
+    place's, and a second row of it is the same place (a conflict), not a second place."""
+    path = tmp_path / "places.csv"
+    path.write_bytes("\r\n".join(["场所名称,场所类型,网格编码", f"月塘\u200b小学,学校,{GRID}",
+                                  f"\ufeff月塘小学,学校\u2060,{GRID}"]).encode())
+
+    output = run(path)
+
+    assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 with errors" in output
+    assert list(KeyPlace.objects.values_list("name", "kind")) == [("月塘小学", "school")]
+    assert "the same place is already in row 2" in _report_reasons(tmp_path / "places-errors.xlsx")[3]

@@ -65,10 +65,12 @@ def test_a_damaged_line_goes_round_the_report_without_being_stored_until_retyped
     assert sorted(Resident.objects.values_list("name", flat=True)) == ["好一", "张伟", "李四"]
 
 
-def test_a_nul_or_replacement_character_in_an_xlsx_cell_is_that_rows_problem(staff, write_xlsx):
+@pytest.mark.parametrize("cells_read_whole", [10**9, 1])  # read by calamine, streamed by openpyxl
+def test_a_nul_or_replacement_character_in_an_xlsx_cell_is_that_rows_problem(staff, write_xlsx, settings, cells_read_whole):
     """Excel writes a NUL as _x0000_, which the reader turns back into one: the row is
     reported, the other rows import (the NUL once failed the whole import in the
     database's COPY)."""
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells_read_whole
     path = write_xlsx([
         row(name="好二", id_number=id_number(sequence=71), grid=GRID, building="1栋"),
         row(name="坏楼", id_number=id_number(sequence=73), grid=GRID, building="1_x0000_栋"),
@@ -82,9 +84,9 @@ def test_a_nul_or_replacement_character_in_an_xlsx_cell_is_that_rows_problem(sta
     assert {sample["row"] for sample in job.error_sample} == {3, 4}
 
 
-# IMPORT_XLSX_CALAMINE_CELLS: the sheet read by calamine, or streamed by openpyxl (which
-# leaves Excel's escape _x0000_ as the text it is: no NUL reaches the database there).
-@pytest.mark.parametrize(("cells_read_whole", "damage"), [(10**9, "_x0000_"), (10**9, "\ufffd"), (1, "\ufffd")])
+# IMPORT_XLSX_CALAMINE_CELLS: the sheet read by calamine, or streamed by openpyxl (the
+# reader turns Excel's escape _x0000_ back into a NUL on both).
+@pytest.mark.parametrize(("cells_read_whole", "damage"), [(10**9, "_x0000_"), (10**9, "\ufffd"), (1, "_x0000_"), (1, "\ufffd")])
 def test_a_damaged_row_inside_a_merged_range_is_its_own_problem(staff, settings, cells_read_whole, damage):
     """A family's 户号 merged down over its rows, one row damaged: that row is reported,
     the others take the merged value (the damaged row once stopped the whole import)."""
