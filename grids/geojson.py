@@ -45,3 +45,44 @@ def _decode(raw: bytes) -> str:
                 raise ValidationError(_("The file is not UTF-8 text (line %(line)s is neither UTF-8 nor GBK); "
                                         "save the GeoJSON as UTF-8.") % {"line": number}) from None
     return "\n".join(lines)
+
+
+# The property names GIS tools and ledgers give a node's fields, besides the documented
+# ones (docs/grids.md): shapefile attribute tables upper-case them, and Chinese users
+# name them in Chinese. Compared trimmed and case-folded.
+PROPERTY_ALIASES = {
+    "code": ["编码", "代码", "网格编码", "网格代码", "区划代码", "行政区划代码", "统计用区划代码"],
+    "name": ["名称", "网格名称", "区划名称"],
+    "name_en": ["英文名称"],
+    "level": ["层级", "级别"],
+    "parent_code": ["parent", "上级编码", "上级代码", "父级编码", "上级区划代码"],
+    "grid_type": ["网格类型"],
+    "exclusive_kind": ["专属类型", "专属网格类型"],
+    "households": ["户数"],
+    "population": ["人口", "人数", "人口数"],
+}
+_PROPERTY_NAMES = {alias.casefold(): key for key, aliases in PROPERTY_ALIASES.items() for alias in [key, *aliases]}
+
+
+def feature_properties(raw: dict) -> dict:
+    """A feature's properties under the documented names: ``CODE``, ``网格编码`` and the
+    other aliases read as ``code`` …; a property under its own name wins over an alias,
+    and two aliases of one property with different values are refused."""
+    props = raw.get("properties")
+    if props is None:
+        return {}
+    if not isinstance(props, dict):
+        raise ValidationError(_("properties must be an object."))
+    named, given = {}, {}
+    for name, value in props.items():
+        key = _PROPERTY_NAMES.get(str(name).strip().casefold())
+        if key is None:
+            named.setdefault(name, value)
+        elif name == key:
+            named[key], given[key] = value, name
+        elif key not in given:
+            named[key], given[key] = value, name
+        elif given[key] != key and named[key] != value:
+            raise ValidationError(_("the properties %(first)s and %(second)s both give %(key)s, with different values.")
+                                  % {"first": given[key], "second": name, "key": key})
+    return named

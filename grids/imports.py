@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from grids import spatial
 from grids.codes import level_from_code, parent_code_of
-from grids.geojson import geojson_load
+from grids.geojson import feature_properties, geojson_load
 from grids.geometry import parse_boundary
 from grids.models import GRID_LEVELS, LEVEL_ORDER, ROOT_LEVELS, Area, AreaLevel, ExclusiveKind, GridType
 from grids.services import area_create, area_move, area_update
@@ -129,9 +129,9 @@ def _text(props: dict, name: str) -> str:
 
 
 def _code(props: dict, name: str) -> str:
-    """A code as text: trimmed, full-width digits folded (NFKC), spaces dropped."""
+    """A code as text: full-width digits folded (NFKC), whitespace dropped (``4313 0200``)."""
     text = _text(props, name)
-    return text if text.isascii() else unicodedata.normalize("NFKC", text).replace(" ", "")
+    return "".join((text if text.isascii() else unicodedata.normalize("NFKC", text)).split())
 
 
 def _count(props: dict, name: str, label: str) -> int | None:
@@ -156,20 +156,11 @@ def _count(props: dict, name: str, label: str) -> int | None:
     return number
 
 
-def _properties(raw) -> dict:
-    props = raw.get("properties")
-    if props is None:
-        return {}
-    if not isinstance(props, dict):
-        raise ValidationError(_("properties must be an object."))
-    return props
-
-
 def _code_for_report(raw) -> str:
     """The feature's code as far as it can be read, for its report line and for
     finding repeated codes; "" when there is none."""
     try:
-        return _code(_properties(raw), "code") if isinstance(raw, dict) else ""
+        return _code(feature_properties(raw), "code") if isinstance(raw, dict) else ""
     except ValidationError:
         return ""
 
@@ -179,7 +170,7 @@ def _read_feature(number: int, raw) -> _Feature:
     properties, their text, its counts and its geometry."""
     if not isinstance(raw, dict) or raw.get("type") != "Feature":
         raise ValidationError(_("not a GeoJSON Feature."))
-    props = _properties(raw)
+    props = feature_properties(raw)
     code = _code(props, "code")
     if not code:
         raise ValidationError(_("the property code is missing."))

@@ -297,3 +297,41 @@ def test_a_geometry_type_with_a_broken_character_is_shown_escaped(db, tmp_path):
 
     assert "5 created" in out
     assert "feature #5 (43130200100101): The boundary must be a Polygon or MultiPolygon, not Poly\\ud800gon." in err
+
+
+# --- Property names as GIS tools and Chinese users write them ------------------------------
+
+
+def test_upper_case_and_chinese_property_names_are_read(db, tmp_path):
+    """A shapefile's attribute table exported by QGIS upper-cases its fields, and users
+    name them in Chinese: CODE / 网格编码, 网格名称, 上级编码, 户数, 人口 import like code,
+    name, parent_code, households, population; a code typed with a space inside reads
+    as the code."""
+    grid = {"type": "Feature", "geometry": square(112.05, 27.70),
+            "properties": {"网格编码": "4313020010 0109", "网格名称": "好网格", "户数": 320.0, "人口": "980"}}
+    upper = {"type": "Feature", "geometry": square(112.06, 27.70),
+             "properties": {"CODE": "43130200100110", "NAME": "大写网格", "Level": "网格", "PARENT_CODE": "431302001001"}}
+
+    out, err, error = run(write_text(tmp_path, collection([*PARENTS, grid, upper])))
+
+    assert error is None, err
+    assert "6 created, 0 updated, 0 unchanged, 0 failed" in out
+    first = Area.objects.get(code="43130200100109")
+    assert (first.name, first.households, first.population, Area.objects.get_parent(first).code) == ("好网格", 320, 980, "431302001001")
+    assert Area.objects.get(code="43130200100110").name == "大写网格"
+
+
+def test_two_names_of_one_property_that_disagree_fail_their_feature(db, tmp_path):
+    """编码 and 网格编码 with different codes: which one is meant is not guessed. The
+    documented name beside an alias is the one read."""
+    clash = {"type": "Feature", "geometry": square(112.05, 27.70),
+             "properties": {"编码": "43130200100109", "网格编码": "43130200100119", "名称": "两个编码"}}
+    own = {"type": "Feature", "geometry": square(112.06, 27.70),
+           "properties": {"code": "43130200100110", "CODE": "43130200100111", "name": "自己的名字"}}
+
+    out, err, error = run(write_text(tmp_path, collection([*PARENTS, clash, own])))
+
+    assert error is not None
+    assert "5 created, 0 updated, 0 unchanged, 1 failed" in out
+    assert "the properties 编码 and 网格编码 both give code, with different values." in err
+    assert codes() == PARENT_CODES | {"43130200100110"}
