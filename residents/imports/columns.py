@@ -2,10 +2,10 @@
 
 Add a name a ledger uses to ``ALIASES`` and files that use it import; a header is
 compared without whitespace, invisible characters, the required-mark ``*``, a note in
-brackets (``姓名（必填）``) and a trailing colon (``reading._squeeze``).
+brackets (``姓名（必填）``) and a trailing colon (``headers.squeeze``).
 """
 
-from residents.imports.reading import Columns
+from residents.imports.headers import Columns
 
 # (header, key, required, max length); the order is the template's.
 COLUMNS = [

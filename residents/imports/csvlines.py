@@ -68,6 +68,9 @@ class LineProblem:
 
     reason: str
     cells: list = field(default_factory=list)
+    # Only a replacement character (�) in some cells, the row read in full otherwise: the
+    # row imports when no column imported holds one (``reading._replacements_kept``).
+    replaced: bool = False
 
 
 def _nul() -> str:
@@ -85,7 +88,7 @@ def cells_problem(cells: list) -> LineProblem:
     as for a line of a CSV. Its cells for the report: without the NUL, with the �."""
     if any(cell.__class__ is str and "\x00" in cell for cell in cells):
         return LineProblem(_nul(), [cell.replace("\x00", "") if cell.__class__ is str else cell for cell in cells])
-    return LineProblem(_replaced(), list(cells))
+    return LineProblem(_replaced(), list(cells), replaced=True)
 
 
 def unguard(cells: list) -> list:
@@ -203,9 +206,6 @@ class CsvLines:
                         yield number, text
                         continue
                     self.encodings[GB18030] += 1
-                if "\ufffd" in text:
-                    yield number, LineProblem(_replaced(), _cells_of(text, self.delimiter))
-                    continue
                 yield number, text
 
     def _not_utf8(self, raw: bytes, in_gbk: bool) -> str | LineProblem:
@@ -250,6 +250,8 @@ class CsvLines:
                 if cells.__class__ is LineProblem and cells.reason == OPEN_QUOTE:
                     cells, taken = self._join(text, next_line, delimiter)
                     pushed.extend(reversed(taken))
+                    if cells.__class__ is not LineProblem and any("\ufffd" in cell for cell in cells):
+                        text += "\ufffd"  # a line joined to it holds one
             if cells.__class__ is LineProblem:
                 yield number, cells
                 continue
@@ -260,9 +262,11 @@ class CsvLines:
             if "'" in text:
                 cells = unguard(cells)
             if self.width is not None:
-                yield number, self.fit(cells)
-                continue
-            self.widest = max(self.widest, len(cells))
+                cells = self.fit(cells)
+            else:
+                self.widest = max(self.widest, len(cells))
+            if "\ufffd" in text and cells.__class__ is not LineProblem:
+                cells = LineProblem(_replaced(), cells, replaced=True)
             yield number, cells
 
     def fit(self, cells: list):

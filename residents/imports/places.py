@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from accounts.scoping import grids_visible_to
 from residents.imports.columns import ERROR_HEADERS, IGNORED
 from residents.imports.csvlines import LineProblem
-from residents.imports.reading import Columns, ImportFileError, _text, blank_cell, read_table, rows_numbered
+from residents.imports.headers import Columns
+from residents.imports.reading import ImportFileError, _text, blank_cell, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
 from residents.imports.validation import all_grids, visible
 from residents.models import KeyPlace, PlaceKind

@@ -14,8 +14,6 @@ imported, the encodings met, merged cells filled). A second column for one field
 
 import codecs
 import datetime
-import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -23,82 +21,10 @@ from itertools import chain
 from django.utils.translation import gettext as _
 
 from residents.imports.csvlines import CsvLines, LineProblem, cells_problem, overflow_column
+from residents.imports.headers import NOTE, Columns, squeeze
 from residents.imports.workbooks import ImportFileError, Merged, read_xlsx, sheet_sizes
 
 HEADER_SEARCH_ROWS = 20
-
-
-@dataclass
-class Columns:
-    """An import's columns: (header, key, required, max length) in template order, the
-    other names files give them, and the headers read and ignored."""
-
-    columns: list[tuple[str, str, bool, int]]
-    aliases: dict[str, list[str]]
-    ignored: set[str]
-    # The keys that say who or what a row is (the ID number, the name): never filled
-    # from a second column of the same field.
-    identity: frozenset = frozenset()
-
-    def __post_init__(self):
-        self.by_name = {name: key for name, key, _required, _length in self.columns}
-        for header, names in self.aliases.items():
-            for name in names:
-                self.by_name[_squeeze(name)] = self.by_name[header]
-        self.headers = [column[0] for column in self.columns]
-
-    def key_of(self, name) -> str | None:
-        """The key a header names: as it is, or without notes in brackets when they only
-        say how to fill the column (see ``_fill_note``)."""
-        squeezed = _squeeze(name)
-        key = self.by_name.get(squeezed)
-        if key is None and _NOTE.search(squeezed):
-            key = self.by_name.get(_NOTE.sub("", squeezed).rstrip(":："))
-            if key is not None and not all(_fill_note(match[1], key, key in self.identity) for match in _NOTE.finditer(squeezed)):
-                key = None
-        return key
-
-
-# A note in brackets: 姓名（必填）, 身份证号码(18位), 性别（男/女）, 【必填】.
-_NOTE = re.compile(r"[（(【\[]([^（()）【】\[\]]*)[）)】\]]")
-# Words of a note that make the column another one: someone else's (身份证号码（监护人）,
-# 联系电话（父/母）, 姓名（户主姓名）) or another kind of the field (姓名（曾用名）, 联系电话
-# （单位）, 出生日期（农历）, 户籍地址（省）, 联系电话（非本人）). Such a column is not the person's own field.
-_QUALIFIER = re.compile(r"非本人|他人|监护|户主|父亲|母亲|父母|家长|家属|亲属|配偶|丈夫|妻子|子女|联系人|紧急|法人|法定|代理|担保|负责人|房东|"
-                        r"业主|曾用|拼音|英文|单位|工作|备用|其他|第二|农历|阴历|省|市|县|区")
-_KIN = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶"}
-_NOTE_PARTS = re.compile(r"[/、，,或;；]+")
-_CLAUSES = re.compile(r"[，,;；。]+")
-# A clause that says whom to ask (可咨询网格负责人, 不清楚的请联系社区) names no one whose
-# field the column is.
-_ADVICE = re.compile(r"(?:如有疑问|不清楚|不确定|不知道)?[的时者]?(?:可以?|请)向?(?:咨询|询问|联系|问)|(?:咨询|询问)")
-
-
-def _fill_note(note: str, key: str, identity: bool = False) -> bool:
-    """Whether a note in brackets only says how to fill its column (必填, 18位, 男/女,
-    末位X为大写字母, 可咨询网格负责人): no word of someone else or of another kind of the
-    field, outside a clause that says whom to ask. The values of 与户主关系 are relatives
-    (本人/配偶/子女) and those of 性别 男/女: their notes are always such notes. A contact
-    field whose note offers 本人 among others (联系电话（本人或家属）) is the person's
-    contact; who the row is (``identity``) never is someone else's."""
-    if key in ("relation_to_head", "gender"):
-        return True
-    clauses = [_NOTE_PARTS.split(clause) for clause in _CLAUSES.split(note) if clause and not _ADVICE.match(clause)]
-    if not identity and any("本人" in parts for parts in clauses):
-        return True
-    return not any(_QUALIFIER.search("".join(parts)) or any(part in _KIN for part in parts) for parts in clauses)
-
-
-def _squeeze(name) -> str:
-    """A header as compared: no whitespace of any kind (``姓 名``, a line break, a
-    non-breaking space), no invisible format character (a zero-width space, a BOM), no
-    required-mark ``*``, no trailing colon. (Notes in brackets: ``Columns.key_of``.)"""
-    if name is None:
-        return ""
-    text = "".join(str(name).split())
-    if not text.isascii():
-        text = "".join(char for char in text if unicodedata.category(char) != "Cf")
-    return text.replace("*", "").replace("＊", "").rstrip(":：")
 
 
 @dataclass
@@ -136,7 +62,7 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
         merged = [item for item in merged if item.first > table.header_row]
         if merged:
             table.rows = _merged_filled(table.rows, merged, table.notes)
-        return _with_overflow(_with_duplicates(table))
+        return _with_overflow(_with_duplicates(_with_replacements_kept(table)))
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(_("This is an old Excel 97–2003 (.xls) file; save it as .xlsx (Excel Workbook) or CSV and try again."))
     if _looks_binary(head):
@@ -144,7 +70,33 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
     lines = CsvLines(path, head)
     table = _table(iter(lines), columns, [], lines)
     table.rows = _with_encoding_notes(table.rows, lines, table.notes)
-    return _with_overflow(_with_duplicates(table))
+    return _with_overflow(_with_duplicates(_with_replacements_kept(table)))
+
+
+def _with_replacements_kept(table: Table) -> Table:
+    """A row whose replacement characters (�) are all in columns not imported (备注)
+    imports: nothing lost is stored; once read, a note says so."""
+    imported = set(table.positions.values()) | set(table.duplicates)
+    table.rows = _replacements_kept(table.rows, imported, table.header, table.notes)
+    return table
+
+
+def _replacements_kept(rows, imported: set[int], header: list[str], notes: list[str]):
+    kept, columns = 0, set()
+    for number, cells in rows:
+        if cells.__class__ is LineProblem and cells.replaced:
+            damaged = {position for position, cell in enumerate(cells.cells) if cell.__class__ is str and "\ufffd" in cell}
+            if not damaged & imported:
+                kept += 1
+                columns |= damaged
+                yield number, cells.cells
+                continue
+        yield number, cells
+    if kept:
+        names = "、".join(f"“{header[position]}”" if position < len(header) and header[position] else str(position + 1)
+                         for position in sorted(columns))
+        notes.append(_("%(rows)s rows hold a replacement character (�) only in columns that are not imported (%(columns)s): "
+                       "those rows were not refused for it.") % {"rows": kept, "columns": names})
 
 
 def _with_overflow(table: Table) -> Table:
@@ -310,9 +262,19 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         lines.width = len(header)
     rest = [item for item in first if item[0] > header_row]
     if lines is not None:
-        rest = [(number, lines.fit(cells) if cells.__class__ is not LineProblem else cells) for number, cells in rest]
+        rest = [(number, _fitted(lines, cells)) for number, cells in rest]
     return Table(header=header, positions=positions, rows=chain(rest, records), notes=notes, header_row=header_row,
                  duplicates=duplicates)
+
+
+def _fitted(lines: CsvLines, cells):
+    """A row read before the header was known, checked against its width."""
+    if cells.__class__ is not LineProblem:
+        return lines.fit(cells)
+    if not cells.replaced:
+        return cells
+    fitted = lines.fit(cells.cells)
+    return fitted if fitted.__class__ is LineProblem else LineProblem(cells.reason, fitted, replaced=True)
 
 
 def _continues_header(cells, columns: Columns) -> bool:
@@ -330,8 +292,8 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
     positions, unknown, repeated = {}, [], {}
     found: dict[str, list[int]] = {}
     for position, name in enumerate(header):
-        squeezed = _squeeze(name)
-        if not squeezed or squeezed in columns.ignored or _NOTE.sub("", squeezed) in columns.ignored:
+        squeezed = squeeze(name)
+        if not squeezed or squeezed in columns.ignored or NOTE.sub("", squeezed) in columns.ignored:
             continue
         key = columns.key_of(squeezed)
         if key is None:
@@ -342,7 +304,7 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
     for key, places in found.items():
         if key == "grid":
             # 网格编码 before an alias such as 所属网格, which ledgers fill with the grid's name.
-            places.sort(key=lambda position: _squeeze(header[position]) not in template)
+            places.sort(key=lambda position: squeeze(header[position]) not in template)
         positions[key] = places[0]
         if len(places) > 1:
             repeated[key] = places

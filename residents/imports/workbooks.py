@@ -160,7 +160,7 @@ def _calamine_records(sheet):
         except TypeError:  # a number or date among them
             text = "".join(cell for cell in cells if cell.__class__ is str)
         if "\x00" in text or "\ufffd" in text:
-            yield number, cells_problem(cells)
+            yield number, cells_problem(unguard(cells) if "'" in text else cells)
         else:
             yield number, unguard(cells) if "'" in text else cells
 
@@ -182,7 +182,7 @@ def _openpyxl_records(path, name: str):
                 cells = [unescape(cell) if cell.__class__ is str else cell for cell in cells]
                 text = "".join(cell for cell in cells if cell.__class__ is str)
             if "\x00" in text or "\ufffd" in text:
-                yield number, cells_problem(cells)
+                yield number, cells_problem(unguard(cells) if "'" in text else cells)
             else:
                 yield number, unguard(cells) if "'" in text else cells
         workbook.close()

@@ -111,3 +111,44 @@ def test_a_damaged_row_inside_a_merged_range_is_its_own_problem(staff, settings,
     # The damaged row's report row has the merged value too: fixed, it joins its household.
     reported = load_workbook(io.BytesIO(report(job))).active
     assert [cell.value for cell in reported[2]][4] == "H-81"
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_replacement_character_only_in_a_column_not_imported_keeps_the_row(staff, write_xlsx, kind):
+    """A 备注 that lost a character in an earlier conversion stores nothing lost: the
+    row imports (said so in a note); a � in a column imported still refuses its row,
+    and a row refused for another reason keeps its 备注 in the report, whose import,
+    corrected, imports it."""
+    headers = [*HEADERS, "备注"]
+    rows = [row(name="好一", id_number=id_number(sequence=91), grid=GRID) + ["低保\ufffd户"],
+            row(name="坏\ufffd名", id_number=id_number(sequence=93), grid=GRID) + ["无"],
+            row(name="错号", id_number=id_number(sequence=95)[:-1] + "0", grid=GRID) + ["'=备\ufffd注"],
+            row(name="好二", id_number=id_number(sequence=97), grid=GRID) + [""]]
+    if kind == "csv":
+        content = b"".join(csv_line(cells) for cells in [headers, *rows])
+    else:
+        with open(write_xlsx(rows, headers=headers), "rb") as handle:
+            content = handle.read()
+
+    job = run(staff["worker"], content, f"ledger.{kind}")
+
+    assert (job.rows, job.created, job.errors) == (4, 2, 2), job.error_sample
+    assert sorted(Resident.objects.values_list("name", flat=True)) == ["好一", "好二"]
+    assert any("2 rows hold a replacement character (�) only in columns that are not imported (“备注”)" in note
+               for note in job.notes), job.notes
+    reasons = {sample["row"]: sample["reason"] for sample in job.error_sample}
+    assert "replacement character" in reasons[3] and "check character" in reasons[4]
+
+    book = load_workbook(io.BytesIO(report(job)))
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    lines = {line[header.index("行号")].value: line for line in sheet.iter_rows(min_row=2)}
+    assert lines[4][header.index("备注")].value == "'=备\ufffd注"  # the formula guard again, removed on the way in
+    lines[4][header.index("公民身份号码")].value = id_number(sequence=95)
+    fixed = io.BytesIO()
+    book.save(fixed)
+
+    again = run(staff["worker"], fixed.getvalue(), "fixed.xlsx")
+
+    assert (again.rows, again.created, again.errors) == (2, 1, 1), again.error_sample
+    assert Resident.objects.filter(name="错号").exists()
