@@ -20,6 +20,9 @@ class Columns:
     # The keys that say who or what a row is (the ID number, the name): never filled
     # from a second column of the same field.
     identity: frozenset = frozenset()
+    # Words that, as a part of a note, say the column is the row's own (联系电话（本人或家属）:
+    # the person's contact); a key place's contact is its 负责人 (联系电话（负责人）).
+    own: frozenset = frozenset({"本人"})
 
     def __post_init__(self):
         self.by_name = {name: key for name, key, _required, _length in self.columns}
@@ -35,7 +38,7 @@ class Columns:
         key = self.by_name.get(squeezed)
         if key is None and NOTE.search(squeezed):
             key = self.by_name.get(NOTE.sub("", squeezed).rstrip(":："))
-            if key is not None and not all(_fill_note(match[1], key, key in self.identity) for match in NOTE.finditer(squeezed)):
+            if key is not None and not all(_fill_note(match[1], key, key in self.identity, self.own) for match in NOTE.finditer(squeezed)):
                 key = None
         return key
 
@@ -55,17 +58,17 @@ _CLAUSES = re.compile(r"[，,;；。]+")
 _ADVICE = re.compile(r"(?:如有疑问|不清楚|不确定|不知道)?[的时者]?(?:可以?|请)向?(?:咨询|询问|联系|问)|(?:咨询|询问)")
 
 
-def _fill_note(note: str, key: str, identity: bool = False) -> bool:
+def _fill_note(note: str, key: str, identity: bool = False, own: frozenset = frozenset({"本人"})) -> bool:
     """Whether a note in brackets only says how to fill its column (必填, 18位, 男/女,
     末位X为大写字母, 可咨询网格负责人): no word of someone else or of another kind of the
     field, outside a clause that says whom to ask. The values of 与户主关系 are relatives
     (本人/配偶/子女) and those of 性别 男/女: their notes are always such notes. A contact
-    field whose note offers 本人 among others (联系电话（本人或家属）) is the person's
-    contact; who the row is (``identity``) never is someone else's."""
+    field whose note offers the row's own (``own``: 本人) among others (联系电话（本人或家属）)
+    is the row's contact; who the row is (``identity``) never is someone else's."""
     if key in ("relation_to_head", "gender"):
         return True
     clauses = [_NOTE_PARTS.split(clause) for clause in _CLAUSES.split(note) if clause and not _ADVICE.match(clause)]
-    if not identity and any("本人" in parts for parts in clauses):
+    if not identity and any(own.intersection(parts) for parts in clauses):
         return True
     return not any(_QUALIFIER.search("".join(parts)) or any(part in _KIN for part in parts) for parts in clauses)
 

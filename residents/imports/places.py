@@ -36,6 +36,7 @@ PLACE_COLUMNS = Columns(
              "负责人": ["联系人", "法人", "负责人姓名"], "联系电话": ["电话", "手机号", "手机", "负责人电话"]},
     ignored=IGNORED,
     identity=frozenset({"name", "grid"}),
+    own=frozenset({"本人", "负责人", "联系人", "法人", "法定代表人", "场所负责人"}),  # 联系电话（负责人）: the place's contact
 )
 KIND_WORDS = {
     "学校": PlaceKind.SCHOOL, "幼儿园": PlaceKind.SCHOOL, "医院": PlaceKind.HOSPITAL, "诊所": PlaceKind.HOSPITAL,

@@ -184,3 +184,19 @@ def test_invisible_characters_do_not_make_another_place(staff, tmp_path):
     assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 with errors" in output
     assert list(KeyPlace.objects.values_list("name", "kind")) == [("月塘小学", "school")]
     assert "the same place is already in row 2" in _report_reasons(tmp_path / "places-errors.xlsx")[3]
+
+
+def test_a_place_contacts_header_note_naming_its_manager_is_the_places_contact(staff, tmp_path):
+    """联系电话（负责人）: a key place's contact is its manager, so the note names the
+    place's own contact (in the residents file it would be someone else's phone);
+    联系电话（房东） is another column, named as not imported."""
+    path = tmp_path / "places.csv"
+    path.write_bytes("\r\n".join(["场所名称,场所类型,网格编码,负责人（法人）,联系电话（负责人）,联系电话（房东）",
+                                  f"月塘网吧,网吧,{GRID},赵老板,13800138000,13900139000"]).encode())
+
+    output = run(path)
+
+    assert "1 created, 0 updated, 0 unchanged, 0 with errors" in output
+    assert "联系电话（房东）" in output
+    place = KeyPlace.objects.get(name="月塘网吧")
+    assert (place.contact_name, place.contact_phone) == ("赵老板", "13800138000")
