@@ -55,7 +55,7 @@ PROPERTY_ALIASES = {
     "name": ["名称", "网格名称", "区划名称"],
     "name_en": ["英文名称"],
     "level": ["层级", "级别"],
-    "parent_code": ["parent", "上级编码", "上级代码", "父级编码", "上级区划代码"],
+    "parent_code": ["上级编码", "上级代码", "父级编码", "上级区划代码"],
     "grid_type": ["网格类型"],
     "exclusive_kind": ["专属类型", "专属网格类型"],
     "households": ["户数"],
@@ -64,9 +64,20 @@ PROPERTY_ALIASES = {
 _PROPERTY_NAMES = {alias.casefold(): key for key, aliases in PROPERTY_ALIASES.items() for alias in [key, *aliases]}
 
 
+def _same(first, second) -> bool:
+    """Whether two values of a property say the same (300 and "300", 300.0, "4313 0200"
+    and "43130200")."""
+    def plain(value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return "".join(str(value).split())
+    return plain(first) == plain(second)
+
+
 def feature_properties(raw: dict) -> dict:
     """A feature's properties under the documented names: ``CODE``, ``网格编码`` and the
     other aliases read as ``code`` …; a property under its own name wins over an alias,
+    an alias whose value is a list or an object is left alone (it is some other data),
     and two aliases of one property with different values are refused."""
     props = raw.get("properties")
     if props is None:
@@ -76,13 +87,15 @@ def feature_properties(raw: dict) -> dict:
     named, given = {}, {}
     for name, value in props.items():
         key = _PROPERTY_NAMES.get(str(name).strip().casefold())
+        if key is not None and name != key and isinstance(value, dict | list):
+            key = None
         if key is None:
             named.setdefault(name, value)
         elif name == key:
             named[key], given[key] = value, name
         elif key not in given:
             named[key], given[key] = value, name
-        elif given[key] != key and named[key] != value:
+        elif given[key] != key and not _same(named[key], value):
             raise ValidationError(_("the properties %(first)s and %(second)s both give %(key)s, with different values.")
                                   % {"first": given[key], "second": name, "key": key})
     return named

@@ -48,4 +48,5 @@ ALIASES = {
 IGNORED = {"序号", "编号", "备注", "迁出日期", "行号", "错误列", "错误原因", "多出的单元格"}
 ERROR_HEADERS = ["行号", "错误列", "错误原因"]
 
-RESIDENT_COLUMNS = Columns(columns=COLUMNS, aliases=ALIASES, ignored=IGNORED, identity=frozenset({"id_number", "name"}))
+RESIDENT_COLUMNS = Columns(columns=COLUMNS, aliases=ALIASES, ignored=IGNORED, identity=frozenset({"id_number", "name"}),
+                           contacts=frozenset({"phone"}))

@@ -36,6 +36,7 @@ PLACE_COLUMNS = Columns(
              "负责人": ["联系人", "法人", "负责人姓名"], "联系电话": ["电话", "手机号", "手机", "负责人电话"]},
     ignored=IGNORED,
     identity=frozenset({"name", "grid"}),
+    contacts=frozenset({"contact_name", "contact_phone"}),
     own=frozenset({"本人", "负责人", "联系人", "法人", "法定代表人", "场所负责人"}),  # 联系电话（负责人）: the place's contact
 )
 KIND_WORDS = {
@@ -63,7 +64,6 @@ def _coordinate(text: str, low: float, high: float) -> float | None:
 
 
 def _validate(number: int, cells: list, positions: dict, grids: dict, bounds: dict) -> tuple[dict | None, list[RowError]]:
-    cells = visible(cells)  # a zero-width space copied from a web page would make another place
     value = {key: _text(cells[position]) if position < len(cells) else "" for key, position in positions.items()}
     errors = []
     for header, key, required, length in PLACE_COLUMNS.columns:
@@ -104,7 +104,9 @@ def _coordinates(number: int, value: dict, place: dict, box: tuple | None) -> li
         except ValueError:
             return errors
     lat, lon = place.get("lat"), place.get("lon")
-    if errors or lat is None or lon is None or box is None or None in box:
+    if not errors and (lat is None) != (lon is None):
+        return [RowError(number, "纬度" if lat is None else "经度", _("give both 纬度 and 经度, or neither"))]
+    if errors or lat is None or box is None or None in box:
         return errors
     min_lon, min_lat, max_lon, max_lat = box
 
@@ -122,7 +124,6 @@ def _coordinates(number: int, value: dict, place: dict, box: tuple | None) -> li
 
 def _key(cells: list, positions: dict, grids: dict) -> tuple | None:
     """(grid, name) of a refused row, when both can be read."""
-    cells = visible(cells)
     name, grid = (_text(cells[positions[key]]) if positions[key] < len(cells) else "" for key in ("name", "grid"))
     return (grids[grid], name) if name and grid in grids else None
 
@@ -149,6 +150,7 @@ def key_places_import(*, actor, path, sheet: str = ""):
             result.rows += 1
             report.add(number, cells.cells, [RowError(number, "", cells.reason)])
             continue
+        cells = visible(cells)  # a zero-width space copied from a web page would make another place
         if all(blank_cell(cells[position]) for position in table.positions.values() if position < len(cells)):
             skipped += not all(map(blank_cell, cells))  # a 序号 alone: noted
             continue

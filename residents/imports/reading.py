@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from residents.imports.csvlines import CsvLines, LineProblem, cells_problem, overflow_column
 from residents.imports.headers import NOTE, Columns, squeeze
@@ -77,6 +78,9 @@ def _with_replacements_kept(table: Table) -> Table:
     """A row whose replacement characters (�) are all in columns not imported (备注)
     imports: nothing lost is stored; once read, a note says so."""
     imported = set(table.positions.values()) | set(table.duplicates)
+    overflow = overflow_column(table.header)  # a report's 多出的单元格: its cells go back into the row
+    if overflow is not None:
+        imported.add(overflow)
     table.rows = _replacements_kept(table.rows, imported, table.header, table.notes)
     return table
 
@@ -95,8 +99,10 @@ def _replacements_kept(rows, imported: set[int], header: list[str], notes: list[
     if kept:
         names = "、".join(f"“{header[position]}”" if position < len(header) and header[position] else str(position + 1)
                          for position in sorted(columns))
-        notes.append(_("%(rows)s rows hold a replacement character (�) only in columns that are not imported (%(columns)s): "
-                       "those rows were not refused for it.") % {"rows": kept, "columns": names})
+        notes.append(ngettext("%(rows)s row holds a replacement character (�) only in columns that are not imported "
+                              "(%(columns)s): it was not refused for it.",
+                              "%(rows)s rows hold a replacement character (�) only in columns that are not imported "
+                              "(%(columns)s): they were not refused for it.", kept) % {"rows": kept, "columns": names})
 
 
 def _with_overflow(table: Table) -> Table:

@@ -165,9 +165,15 @@ def _calamine_records(sheet):
             yield number, unguard(cells) if "'" in text else cells
 
 
+_ESCAPE = re.compile(r"_x00([0-9A-Fa-f]{2})_")
+
+
+def _unescaped(match) -> str:
+    return chr(int(match[1], 16))
+
+
 def _openpyxl_records(path, name: str):
     from openpyxl import load_workbook
-    from openpyxl.utils.escape import unescape
 
     handle = open(path, "rb")  # noqa: SIM115 (a file object: openpyxl would judge the file by its name)
     try:
@@ -175,11 +181,12 @@ def _openpyxl_records(path, name: str):
         for number, cells in enumerate(workbook[name].iter_rows(values_only=True), start=1):
             cells = ["" if cell is None else cell for cell in cells]
             text = "".join(cell for cell in cells if cell.__class__ is str)
-            if "_x" in text:
+            if "_x00" in text:
                 # Excel's escapes of control characters (_x0000_, _x000D_), which openpyxl
-                # leaves as text and calamine turns back into the characters; a typed
-                # "_x0000_" is stored as _x005F_x0000_ and stays that text.
-                cells = [unescape(cell) if cell.__class__ is str else cell for cell in cells]
+                # leaves as text and calamine turns back into the characters (those of
+                # _x0000_–_x00FF_, as calamine; a typed "_x0000_" is stored as
+                # _x005F_x0000_ and stays that text).
+                cells = [_ESCAPE.sub(_unescaped, cell) if cell.__class__ is str else cell for cell in cells]
                 text = "".join(cell for cell in cells if cell.__class__ is str)
             if "\x00" in text or "\ufffd" in text:
                 yield number, cells_problem(unguard(cells) if "'" in text else cells)

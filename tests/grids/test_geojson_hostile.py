@@ -335,3 +335,16 @@ def test_two_names_of_one_property_that_disagree_fail_their_feature(db, tmp_path
     assert "5 created, 0 updated, 0 unchanged, 1 failed" in out
     assert "the properties 编码 and 网格编码 both give code, with different values." in err
     assert codes() == PARENT_CODES | {"43130200100110"}
+
+
+def test_aliases_that_agree_or_hold_other_data_do_not_fail_a_feature(db, tmp_path):
+    """CODE as a number beside 网格编码 as text, or with a space, say the same code; a
+    DataV-style "parent" object is some other data, left alone as before."""
+    numbers = {"type": "Feature", "geometry": square(112.05, 27.70),
+               "properties": {"CODE": 43130200100109, "网格编码": "4313020010 0109", "名称": "数字编码", "parent": {"adcode": 431302}}}
+
+    out, err, error = run(write_text(tmp_path, collection([*PARENTS, numbers])))
+
+    assert error is None, err
+    assert "5 created, 0 updated, 0 unchanged, 0 failed" in out
+    assert Area.objects.get(code="43130200100109").name == "数字编码"

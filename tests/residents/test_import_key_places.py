@@ -150,16 +150,18 @@ def test_coordinates_away_from_the_grid_or_swapped_are_refused(staff, tmp_path):
             ["月塘诊所", "诊所", GRID, "27.725", "112.01"],  # 0.01° off its box: a GCJ-02 point, kept
             ["月塘市场", "市场", GRID, "111.99", "27.71"],  # swapped: a latitude over 90
             ["月塘网吧", "网吧", GRID, "35.71", "111.99"],  # a digit wrong: 900 km north
-            ["月塘工地", "工地", GRID, "abc", "111.99"]]
+            ["月塘工地", "工地", GRID, "abc", "111.99"],
+            ["月塘公园", "其他", GRID, "27.71", ""]]  # a latitude alone
     path = tmp_path / "places.csv"
     path.write_bytes("\r\n".join(",".join(row) for row in rows).encode())
 
     output = run(path)
 
-    assert "5 rows: 2 created, 0 updated, 0 unchanged, 3 with errors" in output
+    assert "6 rows: 2 created, 0 updated, 0 unchanged, 4 with errors" in output
     assert KeyPlace.objects.get(name="月塘诊所").lat == 27.725
     reasons = _report_reasons(tmp_path / "places-errors.xlsx")
-    assert sorted(reasons) == [4, 5, 6]
+    assert sorted(reasons) == [4, 5, 6, 7]
+    assert "give both" in reasons[7]
     assert "swapped" in reasons[4]
     assert "not in the grid" in reasons[5] and "27.700–27.720" in reasons[5]
     assert "not a coordinate" in reasons[6]
@@ -177,11 +179,11 @@ def test_invisible_characters_do_not_make_another_place(staff, tmp_path):
     place's, and a second row of it is the same place (a conflict), not a second place."""
     path = tmp_path / "places.csv"
     path.write_bytes("\r\n".join(["场所名称,场所类型,网格编码", f"月塘\u200b小学,学校,{GRID}",
-                                  f"\ufeff月塘小学,学校\u2060,{GRID}"]).encode())
+                                  f"\ufeff月塘小学,学校\u2060,{GRID}", "\u200b,\u200b,\ufeff"]).encode())
 
     output = run(path)
 
-    assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 with errors" in output
+    assert "2 rows: 1 created, 0 updated, 0 unchanged, 1 with errors" in output  # the invisible row is an empty row
     assert list(KeyPlace.objects.values_list("name", "kind")) == [("月塘小学", "school")]
     assert "the same place is already in row 2" in _report_reasons(tmp_path / "places-errors.xlsx")[3]
 

@@ -152,3 +152,18 @@ def test_a_replacement_character_only_in_a_column_not_imported_keeps_the_row(sta
 
     assert (again.rows, again.created, again.errors) == (2, 1, 1), again.error_sample
     assert Resident.objects.filter(name="错号").exists()
+
+
+@pytest.mark.parametrize("cells_read_whole", [10**9, 1])  # read by calamine, streamed by openpyxl
+def test_excel_escapes_read_alike_on_both_xlsx_paths(staff, write_xlsx, settings, cells_read_whole):
+    """Excel's _x000D_ is a carriage return on both paths; escapes above _x00FF_ (and a
+    lone surrogate's, _xD800_) stay text on both, as calamine reads them (the streamed
+    path once crashed the import on _xD800_)."""
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells_read_whole
+    path = write_xlsx([row(name="好一", id_number=id_number(sequence=41), grid=GRID, address="月塘_x4E2D_路_xD800_"),
+                       row(name="好二", id_number=id_number(sequence=43), grid=GRID, address="一_x000D_二")])
+    with open(path, "rb") as handle:
+        job = run(staff["worker"], handle.read(), "escapes.xlsx")
+
+    assert (job.rows, job.created, job.errors) == (2, 2, 0), job.error_sample
+    assert dict(Resident.objects.values_list("name", "registered_address")) == {"好一": "月塘_x4E2D_路_xD800_", "好二": "一\r二"}

@@ -217,6 +217,8 @@ def test_a_phone_cell_with_a_second_number_or_an_extension_is_refused(staff, pho
     # A clause saying whom to ask names no one else; a contact phone may be the person's or a relative's.
     ["姓名", "公民身份号码", "联系电话（本人或家属）", "网格编码（填写所属网格编码，可咨询网格负责人）"],
     ["姓名", "公民身份号码", "联系电话（本人，没有的填家属）", "网格编码（不清楚的请联系社区）"],
+    ["姓名", "公民身份号码", "联系电话", "网格编码（填写所属网格编码 可咨询网格负责人）"],
+    ["姓名", "公民身份号码", "联系电话", "网格编码（有疑问请咨询社区）"],
 ])
 def test_header_names_with_notes_spaces_or_colons_are_recognised(staff, header):
     cells = ["甲", id_number(sequence=1), "13800138000", GRID] + [""] * (len(header) - 4)
@@ -371,7 +373,11 @@ def test_a_place_keeps_its_contacts_name_with_its_phone(staff, tmp_path):
 
 @pytest.mark.parametrize("qualified", ["姓名（曾用名）", "联系电话（单位）", "联系电话（家长）", "联系电话（父/母）", "联系电话（非本人）",
                                        "联系电话（请填写监护人电话）", "身份证号码（监护人身份证）", "身份证号码（本人或监护人）",
-                                       "姓名（本人或户主）", "出生日期（农历）", "户籍地址（省）"])
+                                       "姓名（本人或户主）", "出生日期（农历）", "户籍地址（省）", "户籍地址（本人或户主）",
+                                       # A clause that starts as advice and says whose it is.
+                                       "身份证号码（咨询监护人后填写监护人身份证号）", "姓名（请联系户主填写户主姓名）",
+                                       "联系电话（询问监护人后填写监护人电话）", "联系电话（请联系家属）",
+                                       "联系电话(不是本人)", "联系电话（除本人外）", "联系电话（本人以外）"])
 def test_a_note_naming_someone_else_or_another_kind_makes_another_column(staff, qualified):
     """A bracket that says whose or which (a former name, a work phone, a parent's, a
     lunar date) is not a note on how to fill the column: the column is another one, not
