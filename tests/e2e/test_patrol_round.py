@@ -20,11 +20,20 @@ def waiting(page) -> int:
     return int(page.locator("#queue-status").get_attribute("data-waiting") or "0")
 
 
-def check(page, item, *, result):
-    page.locator(f'[data-bs-target="#item-{item.pk}"]').click()
-    button = page.locator(f'.slot-button[data-item="{item.pk}"]').first
+def open_slot(page, item, *, block=""):
+    """Open the item's panel and its first slot's check form. The click waits for the
+    accordion's animation to end: a click while another panel collapses lands where the
+    button was a moment before (seen on a loaded CI machine: the form never opened)."""
+    page.locator(f'[data-bs-target="{block or "#"}item-{item.pk}"]').click()
+    wait_until(page, "document.querySelector('.collapsing') === null")
+    button = page.locator(f'{block + "walk-block " if block else ""}.slot-button[data-item="{item.pk}"]').first
     button.wait_for(state="visible")
     button.click()
+    page.locator(f"{block or '#'}check-form").wait_for(state="visible")
+
+
+def check(page, item, *, result):
+    open_slot(page, item)
     page.click(f'label[for="result-{result}"]')
     page.fill("#check-form textarea[name=note]", "楼道有杂物" if result == "problem" else "")
     page.click("#check-save")
@@ -115,10 +124,7 @@ def test_a_round_started_without_a_connection_is_sent_when_it_is_back(open_conte
     for lat, lon in PATH[:3]:
         phone.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": 8})
         worker.wait_for_timeout(400)
-    worker.locator(f'[data-bs-target="{block}item-{garbage.pk}"]').click()
-    button = worker.locator(f'{block}walk-block .slot-button[data-item="{garbage.pk}"]').first
-    button.wait_for(state="visible")
-    button.click()
+    open_slot(worker, garbage, block=block)
     worker.click(f"{block}check-save")
     wait_until(worker, f"document.getElementById('{block[1:]}queue-status').dataset.waiting >= '2'")
     assert PatrolRound.objects.count() == 0 and PatrolCheck.objects.count() == 0
