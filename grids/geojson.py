@@ -54,7 +54,6 @@ PROPERTY_ALIASES = {
     "code": ["编码", "代码", "网格编码", "网格代码", "区划代码", "行政区划代码", "统计用区划代码"],
     "name": ["名称", "网格名称", "区划名称"],
     "name_en": ["英文名称"],
-    "level": ["层级", "级别"],
     "parent_code": ["上级编码", "上级代码", "父级编码", "上级区划代码"],
     "grid_type": ["网格类型"],
     "exclusive_kind": ["专属类型", "专属网格类型"],
@@ -62,6 +61,10 @@ PROPERTY_ALIASES = {
     "population": ["人口", "人数", "人口数"],
 }
 _PROPERTY_NAMES = {alias.casefold(): key for key, aliases in PROPERTY_ALIASES.items() for alias in [key, *aliases]}
+
+
+def _empty(value) -> bool:
+    return value is None or isinstance(value, str) and not value.strip()
 
 
 def _same(first, second) -> bool:
@@ -91,11 +94,9 @@ def feature_properties(raw: dict) -> dict:
             key = None
         if key is None:
             named.setdefault(name, value)
-        elif name == key:
+        elif name == key or key not in given or _empty(named[key]) and given[key] != key:
             named[key], given[key] = value, name
-        elif key not in given:
-            named[key], given[key] = value, name
-        elif given[key] != key and not _same(named[key], value):
+        elif given[key] != key and not _empty(value) and not _same(named[key], value):
             raise ValidationError(_("the properties %(first)s and %(second)s both give %(key)s, with different values.")
                                   % {"first": given[key], "second": name, "key": key})
     return named

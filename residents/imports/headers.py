@@ -25,6 +25,9 @@ class Columns:
     # its 负责人: 联系电话（负责人）).
     contacts: frozenset = frozenset()
     own: frozenset = frozenset({"本人"})
+    # More words of filling instructions for the identity columns' notes (a key place's
+    # 网格编码（见网格清单）).
+    fill_words: tuple = ()
 
     def __post_init__(self):
         self.by_name = {name: key for name, key, _required, _length in self.columns}
@@ -32,6 +35,7 @@ class Columns:
             for name in names:
                 self.by_name[squeeze(name)] = self.by_name[header]
         self.headers = [column[0] for column in self.columns]
+        self.fill = re.compile("|".join([*self.fill_words, _FILL_WORDS.pattern])) if self.fill_words else _FILL_WORDS
 
     def key_of(self, name) -> str | None:
         """The key a header names: as it is, or without notes in brackets when they only
@@ -40,40 +44,58 @@ class Columns:
         key = self.by_name.get(squeezed)
         if key is None and NOTE.search(squeezed):
             key = self.by_name.get(NOTE.sub("", squeezed).rstrip(":："))
-            if key is not None and not all(_fill_note(match[1], key, self.own if key in self.contacts else frozenset()) for match in NOTE.finditer(squeezed)):
+            own = self.own if key in self.contacts else frozenset()
+            fill = self.fill if key in self.identity else None
+            if key is not None and not all(_fill_note(match[1], key, own, fill) for match in NOTE.finditer(squeezed)):
                 key = None
         return key
 
 
 # A note in brackets: 姓名（必填）, 身份证号码(18位), 性别（男/女）, 【必填】.
 NOTE = re.compile(r"[（(【\[]([^（()）【】\[\]]*)[）)】\]]")
-# Words of a note that make the column another one: someone else's (身份证号码（监护人）,
-# 联系电话（父/母）, 姓名（户主姓名）) or another kind of the field (姓名（曾用名）, 联系电话
-# （单位）, 出生日期（农历）, 户籍地址（省）, 联系电话（非本人）). Such a column is not the person's own field.
-_QUALIFIER = re.compile(r"非本人|不是本人|除本人|本人以外|本人之外|他人|监护|户主|父亲|母亲|父母|家长|家属|亲属|配偶|丈夫|妻子|子女|联系人|紧急|法人|法定|代理|担保|负责人|房东|"
-                        r"业主|曾用|拼音|英文|单位|工作|备用|其他|第二|农历|阴历|省|市|县|区")
-_KIN = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶"}
+# Words of a note that make the column another one: someone else's (联系电话（父/母）,
+# 联系电话（儿子）, 户籍地址（户主）) or another kind of the field (联系电话（单位）, 出生日期
+# （农历）, 户籍地址（省）, 联系电话（非本人）). Such a column is not the person's own field.
+_QUALIFIER = re.compile(r"非本人|不是本人|除本人|除了本人|本人以外|本人之外|本人除外|不含本人|勿填本人|不填本人|他人|监护|户主|房主|屋主|"
+                        r"父亲|母亲|父母|爸|妈|家长|家属|亲属|亲友|朋友|邻居|同事|配偶|爱人|老伴|老公|老婆|丈夫|妻子|子女|儿子|女儿|儿女|"
+                        r"孙|赡养|抚养|扶养|帮扶|责任人|联系人|紧急|法人|法定|代理|担保|负责人|房东|业主|曾用|拼音|英文|单位|工作单位|"
+                        r"工作电话|备用|其他|第二|农历|阴历|省|市|县|区|guardian|parent|father|mother|spouse|emergency|contact",
+                        re.IGNORECASE)
+# Whole parts of a note that do so (联系电话（父/母）, 联系电话（工作）).
+_OTHER_PARTS = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶", "工作"}
 _NOTE_PARTS = re.compile(r"[/、，,或;；]+")
 _CLAUSES = re.compile(r"[，,;；。]+")
-# The end of a clause that only says whom to ask (可咨询网格负责人, 不清楚的请联系社区): an
-# advisor of the grid's, never someone whose field the column could be (咨询监护人后填写…).
-_ADVICE = re.compile(r"(?:如有疑问|有疑问|不清楚|不确定|不知道)?[的时者]?(?:可以?|请)?向?(?:咨询|询问|联系|问)(?:所在|所属|本)?"
-                     r"(?:网格员|网格长|网格负责人|网格管理员|社区|居委会|村委会|村委|街道|管理员)(?:工作人员)?$")
+# The end of a clause that only says whom of the grid's to ask (可咨询网格负责人, 不清楚的请联系
+# 社区, 可咨询社区网格员), never someone whose field the column could be (咨询监护人后填写…).
+_ADVISOR = r"(?:所在|所属|本)?(?:社区|网格员|网格长|网格负责人|网格管理员|居委会|村委会|村委|街道|管理员)(?:工作人员)?"
+_ADVICE = re.compile(r"(?:如有疑问|有疑问|不清楚|不确定|不知道)?[的时者]?(?:可以?|请)?向?(?:咨询|询问|联系|问)"
+                     rf"(?:{_ADVISOR}[或、和/及]?)+$")
+# Who the row is (姓名, 公民身份号码): a note is a filling instruction only when made of
+# these words (必填, 18位, 末位X为大写字母, 与户口簿一致); anything else makes another column,
+# so that another person's name or ID number never takes over the row's record.
+_FILL_WORDS = re.compile(r"必填|选填|必须|务必|请|需|须|应|按|照|填写|填|写|全名|全称|中文|汉字|真实|有效|姓名|公民|居民|身份证号码|"
+                         r"身份证号|身份证|证件号码|号码|\d+|位|数字|末位|尾号|最后一位|若|为|是|带|含|字母|大写|小写|[Xx]|格式|文本|"
+                         r"不要|勿|不能|不得|空格|与|和|或|一致|户口簿|户口本|上的|的|其他证件|在|备注|说明|列|以|准|[^\w]")
 
 
-def _fill_note(note: str, key: str, own: frozenset = frozenset()) -> bool:
+def _fill_note(note: str, key: str, own: frozenset = frozenset(), fill: re.Pattern | None = None) -> bool:
     """Whether a note in brackets only says how to fill its column (必填, 18位, 男/女,
-    末位X为大写字母, 可咨询网格负责人): no word of someone else or of another kind of the
-    field, outside a clause that says whom to ask. The values of 与户主关系 are relatives
-    (本人/配偶/子女) and those of 性别 男/女: their notes are always such notes. A contact
-    column whose note offers the row's own (``own``: 本人) among others (联系电话（本人或家属）)
-    is the row's contact; no other column is so."""
+    末位X为大写字母, 可咨询网格负责人). Who the row is: only a note made of ``fill``'s
+    words (``_FILL_WORDS``), once the clauses' endings saying whom to ask are left out. Another column: no word of someone else or of another kind of the
+    field in a clause, once its ending that says whom of the grid's to ask is left out —
+    except in a contact column a clause that offers the row's own (``own``: 本人) among
+    others (联系电话（本人或家属））. The values of 与户主关系 are relatives (本人/配偶/子女)
+    and those of 性别 男/女: their notes are always such notes."""
     if key in ("relation_to_head", "gender"):
         return True
-    clauses = [_NOTE_PARTS.split(clause) for clause in (_ADVICE.sub("", clause) for clause in _CLAUSES.split(note)) if clause]
-    if any(own.intersection(parts) for parts in clauses):
-        return True
-    return not any(_QUALIFIER.search("".join(parts)) or any(part in _KIN for part in parts) for parts in clauses)
+    if fill is not None:
+        return not fill.sub("", "".join(_ADVICE.sub("", clause) for clause in _CLAUSES.split(note)))
+    for clause in _CLAUSES.split(note):
+        rest = _ADVICE.sub("", clause)
+        parts = _NOTE_PARTS.split(rest)
+        if (_QUALIFIER.search(rest) or _OTHER_PARTS.intersection(parts)) and not (rest == clause and own.intersection(parts)):
+            return False
+    return True
 
 
 def squeeze(name) -> str:

@@ -341,10 +341,12 @@ def test_aliases_that_agree_or_hold_other_data_do_not_fail_a_feature(db, tmp_pat
     """CODE as a number beside 网格编码 as text, or with a space, say the same code; a
     DataV-style "parent" object is some other data, left alone as before."""
     numbers = {"type": "Feature", "geometry": square(112.05, 27.70),
-               "properties": {"CODE": 43130200100109, "网格编码": "4313020010 0109", "名称": "数字编码", "parent": {"adcode": 431302}}}
+               "properties": {"CODE": 43130200100109, "网格编码": "4313020010 0109", "名称": "数字编码", "parent": {"adcode": 431302},
+                              "NAME": None, "户数": "", "HOUSEHOLDS": 120}}
 
     out, err, error = run(write_text(tmp_path, collection([*PARENTS, numbers])))
 
     assert error is None, err
     assert "5 created, 0 updated, 0 unchanged, 0 failed" in out
-    assert Area.objects.get(code="43130200100109").name == "数字编码"
+    assert Area.objects.get(code="43130200100109").name == "数字编码"  # an empty alias beside a filled one is no other value
+    assert Area.objects.get(code="43130200100109").households == 120

@@ -191,9 +191,10 @@ def test_invisible_characters_do_not_make_another_place(staff, tmp_path):
 def test_a_place_contacts_header_note_naming_its_manager_is_the_places_contact(staff, tmp_path):
     """联系电话（负责人）: a key place's contact is its manager, so the note names the
     place's own contact (in the residents file it would be someone else's phone);
-    联系电话（房东） is another column, named as not imported."""
+    联系电话（房东） is another column, named as not imported. The place's name and grid
+    take their own filling instructions (单位全称, 见网格清单)."""
     path = tmp_path / "places.csv"
-    path.write_bytes("\r\n".join(["场所名称,场所类型,网格编码,负责人（法人）,联系电话（负责人）,联系电话（房东）",
+    path.write_bytes("\r\n".join(["场所名称（单位全称）,场所类型,网格编码（见网格清单，可咨询网格员）,负责人（法人）,联系电话（负责人）,联系电话（房东）",
                                   f"月塘网吧,网吧,{GRID},赵老板,13800138000,13900139000"]).encode())
 
     output = run(path)

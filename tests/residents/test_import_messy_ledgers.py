@@ -216,9 +216,11 @@ def test_a_phone_cell_with_a_second_number_or_an_extension_is_refused(staff, pho
     ["姓名", "公民身份号码（末位X为大写字母）", "联系电话", "网格编码", "性别（男/女）", "人员类型（户籍/流动/寄住/境外/未落户）"],
     # A clause saying whom to ask names no one else; a contact phone may be the person's or a relative's.
     ["姓名", "公民身份号码", "联系电话（本人或家属）", "网格编码（填写所属网格编码，可咨询网格负责人）"],
-    ["姓名", "公民身份号码", "联系电话（本人，没有的填家属）", "网格编码（不清楚的请联系社区）"],
+    ["姓名（与户口簿一致）", "公民身份号码（18位，其他证件请在备注说明）", "联系电话", "网格编码（不清楚的请联系社区）"],
     ["姓名", "公民身份号码", "联系电话", "网格编码（填写所属网格编码 可咨询网格负责人）"],
     ["姓名", "公民身份号码", "联系电话", "网格编码（有疑问请咨询社区）"],
+    ["姓名", "公民身份号码", "联系电话", "网格编码（不清楚的可咨询所在社区居委会或网格员）"],
+    ["姓名", "公民身份号码", "联系电话", "网格编码（见“网格清单”工作表）"],
 ])
 def test_header_names_with_notes_spaces_or_colons_are_recognised(staff, header):
     cells = ["甲", id_number(sequence=1), "13800138000", GRID] + [""] * (len(header) - 4)
@@ -377,7 +379,13 @@ def test_a_place_keeps_its_contacts_name_with_its_phone(staff, tmp_path):
                                        # A clause that starts as advice and says whose it is.
                                        "身份证号码（咨询监护人后填写监护人身份证号）", "姓名（请联系户主填写户主姓名）",
                                        "联系电话（询问监护人后填写监护人电话）", "联系电话（请联系家属）",
-                                       "联系电话(不是本人)", "联系电话（除本人外）", "联系电话（本人以外）"])
+                                       "联系电话(不是本人)", "联系电话（除本人外）", "联系电话（本人以外）", "联系电话（本人除外）",
+                                       # Advice that leaves a bare 本人 behind; a fallback to a relative.
+                                       "联系电话（监护人，本人不清楚的请联系社区）", "联系电话（本人，没有的填家属）",
+                                       # Relations of everyday speech; who the row is takes filling instructions only.
+                                       "身份证号码（儿子）", "身份证号码（爱人）", "身份证号码（房主）", "姓名（儿子）", "姓名（如：张三）",
+                                       "联系电话（儿子）", "联系电话（老伴）", "联系电话（邻居）", "联系电话（帮扶责任人）",
+                                       "联系电话（Guardian）", "联系电话（工作）"])
 def test_a_note_naming_someone_else_or_another_kind_makes_another_column(staff, qualified):
     """A bracket that says whose or which (a former name, a work phone, a parent's, a
     lunar date) is not a note on how to fill the column: the column is another one, not
