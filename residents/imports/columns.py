@@ -5,7 +5,7 @@ compared without whitespace, invisible characters, the required-mark ``*``, a no
 brackets (``姓名（必填）``) and a trailing colon (``headers.squeeze``).
 """
 
-from residents.imports.headers import Columns
+from residents.imports.headers import ID_WORDS, Columns
 
 # (header, key, required, max length); the order is the template's.
 COLUMNS = [
@@ -49,4 +49,4 @@ IGNORED = {"序号", "编号", "备注", "迁出日期", "行号", "错误列", 
 ERROR_HEADERS = ["行号", "错误列", "错误原因"]
 
 RESIDENT_COLUMNS = Columns(columns=COLUMNS, aliases=ALIASES, ignored=IGNORED, identity=frozenset({"id_number", "name"}),
-                           contacts=frozenset({"phone"}))
+                           contacts=frozenset({"phone"}), fill_words={"id_number": ID_WORDS})

@@ -6,7 +6,7 @@ they say whose or which (``身份证号码（监护人）``: another column) —
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -25,9 +25,9 @@ class Columns:
     # its 负责人: 联系电话（负责人）).
     contacts: frozenset = frozenset()
     own: frozenset = frozenset({"本人"})
-    # More words of filling instructions for the identity columns' notes (a key place's
-    # 网格编码（见网格清单）).
-    fill_words: tuple = ()
+    # Words of filling instructions for each identity column's notes (``FILL_WORDS``; the ID
+    # number's ``ID_WORDS``; a key place's 网格编码（见网格清单）).
+    fill_words: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.by_name = {name: key for name, key, _required, _length in self.columns}
@@ -35,7 +35,7 @@ class Columns:
             for name in names:
                 self.by_name[squeeze(name)] = self.by_name[header]
         self.headers = [column[0] for column in self.columns]
-        self.fill = re.compile("|".join([*self.fill_words, _FILL_WORDS.pattern])) if self.fill_words else _FILL_WORDS
+        self.fill = {key: fill_pattern(*FILL_WORDS, *self.fill_words.get(key, ())) for key in self.identity}
 
     def key_of(self, name) -> str | None:
         """The key a header names: as it is, or without notes in brackets when they only
@@ -45,7 +45,7 @@ class Columns:
         if key is None and NOTE.search(squeezed):
             key = self.by_name.get(NOTE.sub("", squeezed).rstrip(":："))
             own = self.own if key in self.contacts else frozenset()
-            fill = self.fill if key in self.identity else None
+            fill = self.fill.get(key)
             if key is not None and not all(_fill_note(match[1], key, own, fill) for match in NOTE.finditer(squeezed)):
                 key = None
         return key
@@ -56,13 +56,17 @@ NOTE = re.compile(r"[（(【\[]([^（()）【】\[\]]*)[）)】\]]")
 # Words of a note that make the column another one: someone else's (联系电话（父/母）,
 # 联系电话（儿子）, 户籍地址（户主）) or another kind of the field (联系电话（单位）, 出生日期
 # （农历）, 户籍地址（省）, 联系电话（非本人）). Such a column is not the person's own field.
-_QUALIFIER = re.compile(r"非本人|不是本人|除本人|除了本人|本人以外|本人之外|本人除外|不含本人|勿填本人|不填本人|他人|监护|户主|房主|屋主|"
-                        r"父亲|母亲|父母|爸|妈|家长|家属|亲属|亲友|朋友|邻居|同事|配偶|爱人|老伴|老公|老婆|丈夫|妻子|子女|儿子|女儿|儿女|"
-                        r"孙|赡养|抚养|扶养|帮扶|责任人|联系人|紧急|法人|法定|代理|担保|负责人|房东|业主|曾用|拼音|英文|单位|工作单位|"
-                        r"工作电话|备用|其他|第二|农历|阴历|省|市|县|区|guardian|parent|father|mother|spouse|emergency|contact",
-                        re.IGNORECASE)
+_SOMEONE_ELSE = (r"非本人|不是本人|除本人|除了本人|本人以外|本人之外|本人除外|不含本人|不包括本人|勿填本人|不填本人|他人|别人|监护|户主|"
+                 r"房主|屋主|父亲|母亲|父母|爸|妈|家长|家属|家人|亲属|亲人|亲戚|亲友|朋友|邻居|同事|配偶|爱人|老伴|老公|老婆|丈夫|"
+                 r"妻子|先生|太太|子女|儿子|女儿|儿女|儿媳|媳妇|女婿|孩子|小孩|哥|姐|兄弟|叔|伯|舅|姑|姨|岳父|岳母|公公|婆婆|侄|"
+                 r"外甥|孙|赡养|抚养|扶养|看护|照料|照顾|保姆|护工|租客|承租|同住|帮扶|包保|干部|网格员|楼栋长|志愿者|家庭医生|"
+                 r"责任人|联系人|紧急|法人|法定|代理|担保|负责人|房东|业主|物业|guardian|parent|father|mother|spouse|emergency|"
+                 r"contact")
+_QUALIFIER = re.compile(_SOMEONE_ELSE + r"|曾用|拼音|英文|单位|工作单位|工作电话|办公|副号|原号码|旧号码|停机|另一|备用|其他|"
+                        r"第二|农历|阴历|旧历|原籍|迁出|迁入前|老家|省|市|县|区", re.IGNORECASE)
+_GROUP = re.compile(_SOMEONE_ELSE, re.IGNORECASE)
 # Whole parts of a note that do so (联系电话（父/母）, 联系电话（工作）).
-_OTHER_PARTS = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶", "工作"}
+_OTHER_PARTS = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶", "工作", "二", "2"}
 _NOTE_PARTS = re.compile(r"[/、，,或;；]+")
 _CLAUSES = re.compile(r"[，,;；。]+")
 # The end of a clause that only says whom of the grid's to ask (可咨询网格负责人, 不清楚的请联系
@@ -71,17 +75,32 @@ _ADVISOR = r"(?:所在|所属|本)?(?:社区|网格员|网格长|网格负责人
 _ADVICE = re.compile(r"(?:如有疑问|有疑问|不清楚|不确定|不知道)?[的时者]?(?:可以?|请)?向?(?:咨询|询问|联系|问)"
                      rf"(?:{_ADVISOR}[或、和/及]?)+$")
 # Who the row is (姓名, 公民身份号码): a note is a filling instruction only when made of
-# these words (必填, 18位, 末位X为大写字母, 与户口簿一致); anything else makes another column,
-# so that another person's name or ID number never takes over the row's record.
-_FILL_WORDS = re.compile(r"必填|选填|必须|务必|请|需|须|应|按|照|填写|填|写|全名|全称|中文|汉字|真实|有效|姓名|公民|居民|身份证号码|"
-                         r"身份证号|身份证|证件号码|号码|\d+|位|数字|末位|尾号|最后一位|若|为|是|带|含|字母|大写|小写|[Xx]|格式|文本|"
-                         r"不要|勿|不能|不得|空格|与|和|或|一致|户口簿|户口本|上的|的|其他证件|在|备注|说明|列|以|准|[^\w]")
+# these words (必填, 与户口簿一致, 请核对后填写); anything else makes another column, so that
+# another person's name or ID number never takes over the row's record. Tried longest
+# first (中文 before 中). Never 本人 (勿填本人), 英文, 拼音, 简称, 护照, 后 (后四位), 曾.
+FILL_WORDS = (
+    "必填项", "必录项", "必填", "选填", "必须", "务必", "请", "需", "须", "应", "按", "照", "填写", "填", "写", "全名", "全称", "中文",
+    "汉字", "真实", "实名", "如实", "有效", "姓名", "公民", "居民", "身份证件", "身份证上", "身份证",
+    "户口本上", "户口簿上", "户口簿", "户口本", "户籍", "登记", "第二代", "二代身份证", "一致", "保持", "与", "和", "或", "的",
+    "上的", "在", "备注", "说明", "列", "以", "准", "准确", "正确", "确保", "无误", "核对后", "核对", "仔细", "认真", "规范", "完整",
+    "错别字", "不要", "勿", "不能", "不得", "不可", "不允许", "不留", "为空", "空格", "有", "中间", "中", "加", "不超过", "超过",
+    "个", "字", "以内", "限", "少数民族", "用", "隔开", "分隔", "间隔", "设置", "设为", "输入", "录入", "单元格", "科学计数法",
+    "防止", "使用", "勿用", "英文单引号", "单引号", "前面", "前", "格式", "文本", "唯一", "不可重复", "重复", "半角", "全角", "字符",
+    "若", "为", "是", "带", "含", "无", "不足", "导入", r"\d+个?字",
+)
+# And for the ID number: its digits and check character.
+ID_WORDS = ("身份证号码", "身份证号", "其他证件号码", "其他证件", "号码", "18", "15", "位", "数字", "阿拉伯数字", "末位", "末尾", "尾数", "尾号", "最后一位", "字母", "大写", "小写", "X", "x")
+
+
+def fill_pattern(*words: str) -> re.Pattern:
+    """A pattern of filling-instruction words, longest first, and any punctuation."""
+    return re.compile("|".join(sorted(words, key=len, reverse=True)) + r"|[^\w]")
 
 
 def _fill_note(note: str, key: str, own: frozenset = frozenset(), fill: re.Pattern | None = None) -> bool:
     """Whether a note in brackets only says how to fill its column (必填, 18位, 男/女,
     末位X为大写字母, 可咨询网格负责人). Who the row is: only a note made of ``fill``'s
-    words (``_FILL_WORDS``), once the clauses' endings saying whom to ask are left out. Another column: no word of someone else or of another kind of the
+    words (``FILL_WORDS``), once the clauses' endings saying whom to ask are left out. Another column: no word of someone else or of another kind of the
     field in a clause, once its ending that says whom of the grid's to ask is left out —
     except in a contact column a clause that offers the row's own (``own``: 本人) among
     others (联系电话（本人或家属））. The values of 与户主关系 are relatives (本人/配偶/子女)
@@ -108,3 +127,9 @@ def squeeze(name) -> str:
     if not text.isascii():
         text = "".join(char for char in text if unicodedata.category(char) != "Cf")
     return text.replace("*", "").replace("＊", "").rstrip(":：")
+
+
+def names_someone_else(text) -> bool:
+    """Whether a group title over columns (紧急联系人, 监护人信息) says they are someone
+    else's; another kind of the field (单位, 省) is not judged from a title."""
+    return bool(_GROUP.search(str(text or "")))
