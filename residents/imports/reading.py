@@ -277,8 +277,8 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
 def _under_groups(header: list[str], upper, columns: Columns) -> list[str]:
     """A column under a group title that names someone else (紧急联系人 or 监护人信息 over
     姓名 | 联系电话) is that one's: its name takes the title as a note, so it is another
-    column. A title spreads over the blank cells to its right; a row with one cell only is
-    a title over the whole table, not groups."""
+    column. A title spreads over the blank cells to its right; a row with one cell only,
+    or a title over the person's own required columns, is a title over the whole table."""
     cells = [_text(cell) for cell in upper]
     if sum(1 for cell in cells if cell) < 2:
         return header
@@ -289,6 +289,11 @@ def _under_groups(header: list[str], upper, columns: Columns) -> list[str]:
             title = "" if columns.key_of(cell) else cell
         if title and name and names_someone_else(title) and columns.key_of(name):
             named[position] = f"{name}（{title}）"
+    # A title over the person's own required columns too is the table's (月塘社区留守儿童
+    # 监护人信息表 beside a date), not a group of someone else's.
+    found = {columns.key_of(name) for name in named}
+    if any(required and key not in found for _header, key, required, _length in columns.columns):
+        return header
     return named
 
 

@@ -406,6 +406,16 @@ def test_a_note_naming_someone_else_or_another_kind_makes_another_column(staff, 
     assert (resident.name, bool(resident.phone_hash), resident.registered_address) == ("甲", False, "")
 
 
+def test_a_table_title_naming_someone_else_beside_a_date_is_no_group(staff):
+    """The row above the header: the ledger's title and its date. The title names 监护人
+    but stands over the person's own columns too: a title over the table, not a group."""
+    upper = ["月塘社区留守儿童监护人信息表", "", "", "填表日期：2024-01-05"]
+    job = run(staff["worker"], csv_bytes(upper, [SHORT, ["李小", id_number(sequence=1), "13800138000", GRID]]), "title.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), job.message
+    assert person(id_number(sequence=1)).phone_hash == crypto.lookup_hash("13800138000", field="phone")
+
+
 @pytest.mark.parametrize("upper, lower", [
     (["姓名", "公民身份号码", "网格编码", "紧急联系人", ""], ["", "", "", "姓名", "联系电话"]),
     (["老人信息", "", "", "监护人信息", ""], ["姓名", "公民身份号码", "网格编码", "姓名", "联系电话"]),
