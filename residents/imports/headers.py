@@ -64,7 +64,6 @@ _SOMEONE_ELSE = (r"非本人|不是本人|除本人|除了本人|本人以外|�
                  r"contact")
 _QUALIFIER = re.compile(_SOMEONE_ELSE + r"|曾用|拼音|英文|单位|工作单位|工作电话|办公|副号|原号码|旧号码|停机|另一|备用|其他|"
                         r"第二|农历|阴历|旧历|原籍|迁出|迁入前|老家|省|市|县|区", re.IGNORECASE)
-_GROUP = re.compile(_SOMEONE_ELSE, re.IGNORECASE)
 # Whole parts of a note that do so (联系电话（父/母）, 联系电话（工作）).
 _OTHER_PARTS = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶", "工作", "二", "2"}
 _NOTE_PARTS = re.compile(r"[/、，,或;；]+")
@@ -85,11 +84,11 @@ FILL_WORDS = (
     "上的", "在", "备注", "说明", "列", "以", "准", "准确", "正确", "确保", "无误", "核对后", "核对", "仔细", "认真", "规范", "完整",
     "错别字", "不要", "勿", "不能", "不得", "不可", "不允许", "不留", "为空", "空格", "有", "中间", "中", "加", "不超过", "超过",
     "个", "字", "以内", "限", "少数民族", "用", "隔开", "分隔", "间隔", "设置", "设为", "输入", "录入", "单元格", "科学计数法",
-    "防止", "使用", "勿用", "英文单引号", "单引号", "前面", "前", "格式", "文本", "唯一", "不可重复", "重复", "半角", "全角", "字符",
-    "若", "为", "是", "带", "含", "无", "不足", "导入", r"\d+个?字",
+    "防止", "使用", "勿用", "英文单引号", "单引号", "前面", "格式", "文本", "唯一", "不可重复", "重复", "半角", "全角", "字符",
+    "若", "为", "是", "带", "含", "无", "不足", "导入", r"\d+个?汉?字",
 )
 # And for the ID number: its digits and check character.
-ID_WORDS = ("身份证号码", "身份证号", "其他证件号码", "其他证件", "号码", "18", "15", "位", "数字", "阿拉伯数字", "末位", "末尾", "尾数", "尾号", "最后一位", "字母", "大写", "小写", "X", "x")
+ID_WORDS = ("身份证号码", "身份证号", "其他证件号码", "其他证件", "号码", "18", "15", r"第?\d+位", "位", "校验码", "校验位", "数字", "阿拉伯数字", "末位", "末尾", "尾数", "尾号", "最后一位", "字母", "大写", "小写", "X", "x")
 
 
 def fill_pattern(*words: str) -> re.Pattern:
@@ -127,9 +126,3 @@ def squeeze(name) -> str:
     if not text.isascii():
         text = "".join(char for char in text if unicodedata.category(char) != "Cf")
     return text.replace("*", "").replace("＊", "").rstrip(":：")
-
-
-def names_someone_else(text) -> bool:
-    """Whether a group title over columns (紧急联系人, 监护人信息) says they are someone
-    else's; another kind of the field (单位, 省) is not judged from a title."""
-    return bool(_GROUP.search(str(text or "")))

@@ -225,6 +225,7 @@ def test_a_phone_cell_with_a_second_number_or_an_extension_is_refused(staff, pho
     ["姓名（必填项，请核对后填写）", "公民身份号码（请设置为文本格式，X用大写）", "联系电话", "网格编码"],
     ["姓名（少数民族姓名中间用·隔开）", "公民身份号码（第二代居民身份证号码，15或18位）", "联系电话", "网格编码"],
     ["姓名（不超过50个字，与身份证上一致）", "身份证号码（若无身份证填其他证件号码）", "联系电话", "网格编码"],
+    ["姓名（不超过10个汉字）", "身份证号码（17位数字+1位校验码，第18位为X的请大写）", "联系电话", "网格编码"],
 ])
 def test_header_names_with_notes_spaces_or_colons_are_recognised(staff, header):
     cells = ["甲", id_number(sequence=1), "13800138000", GRID] + [""] * (len(header) - 4)
@@ -392,7 +393,7 @@ def test_a_place_keeps_its_contacts_name_with_its_phone(staff, tmp_path):
                                        "联系电话（Guardian）", "联系电话（工作）", "姓名（拼音）", "姓名（登记人）", "姓名（2）",
                                        "身份证号码（后四位）", "身份证号码（勿填本人）", "联系电话（孩子）", "联系电话（媳妇）",
                                        "联系电话（亲戚）", "联系电话（保姆）", "联系电话（楼栋长）", "联系电话（不包括本人）",
-                                       "户籍地址（原籍）", "出生日期（旧历）"])
+                                       "户籍地址（原籍）", "出生日期（旧历）", "姓名（以前的）", "身份证号码（以前用的）"])
 def test_a_note_naming_someone_else_or_another_kind_makes_another_column(staff, qualified):
     """A bracket that says whose or which (a former name, a work phone, a parent's, a
     lunar date) is not a note on how to fill the column: the column is another one, not
@@ -404,30 +405,3 @@ def test_a_note_naming_someone_else_or_another_kind_makes_another_column(staff, 
     assert any(qualified in note and "not imported" in note for note in job.notes), job.notes
     resident = person(id_number(sequence=1))
     assert (resident.name, bool(resident.phone_hash), resident.registered_address) == ("甲", False, "")
-
-
-def test_a_table_title_naming_someone_else_beside_a_date_is_no_group(staff):
-    """The row above the header: the ledger's title and its date. The title names 监护人
-    but stands over the person's own columns too: a title over the table, not a group."""
-    upper = ["月塘社区留守儿童监护人信息表", "", "", "填表日期：2024-01-05"]
-    job = run(staff["worker"], csv_bytes(upper, [SHORT, ["李小", id_number(sequence=1), "13800138000", GRID]]), "title.csv")
-
-    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), job.message
-    assert person(id_number(sequence=1)).phone_hash == crypto.lookup_hash("13800138000", field="phone")
-
-
-@pytest.mark.parametrize("upper, lower", [
-    (["姓名", "公民身份号码", "网格编码", "紧急联系人", ""], ["", "", "", "姓名", "联系电话"]),
-    (["老人信息", "", "", "监护人信息", ""], ["姓名", "公民身份号码", "网格编码", "姓名", "联系电话"]),
-])
-def test_columns_under_a_group_title_naming_someone_else_are_that_ones(staff, upper, lower):
-    """A two-row header of a 独居老人 or 留守儿童 ledger: 紧急联系人 or 监护人信息 over 姓名 |
-    联系电话. Those columns are the other person's: not imported (named so), the son's
-    phone never stored as the elder's; a group of the person's own (老人信息) stays theirs."""
-    job = run(staff["worker"], csv_bytes(upper, [lower, ["王奶奶", id_number(sequence=1), GRID, "王儿子", "13800138000"]]),
-              "groups.csv")
-
-    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), job.message
-    assert any("联系电话（" in note and "not imported" in note for note in job.notes), job.notes
-    resident = person(id_number(sequence=1))
-    assert (resident.name, bool(resident.phone_hash)) == ("王奶奶", False)
