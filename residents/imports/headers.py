@@ -98,12 +98,12 @@ def fill_pattern(*words: str) -> re.Pattern:
 
 def _fill_note(note: str, key: str, own: frozenset = frozenset(), fill: re.Pattern | None = None) -> bool:
     """Whether a note in brackets only says how to fill its column (必填, 18位, 男/女,
-    末位X为大写字母, 可咨询网格负责人). Who the row is: only a note made of ``fill``'s
-    words (``FILL_WORDS``), once the clauses' endings saying whom to ask are left out. Another column: no word of someone else or of another kind of the
-    field in a clause, once its ending that says whom of the grid's to ask is left out —
-    except in a contact column a clause that offers the row's own (``own``: 本人) among
-    others (联系电话（本人或家属））. The values of 与户主关系 are relatives (本人/配偶/子女)
-    and those of 性别 男/女: their notes are always such notes."""
+    末位X为大写字母, 可咨询网格负责人). Each clause's ending that says whom of the grid's to
+    ask is left out first. Who the row is (``fill`` given): only a note made of ``fill``'s
+    words. Any other column: no word of someone else or of another kind of the field in a
+    clause, except, in a contact column, a clause that offers the row's own (``own``: 本人)
+    among others (联系电话（本人或家属）). The values of 与户主关系 are relatives
+    (本人/配偶/子女) and those of 性别 男/女: their notes are always such notes."""
     if key in ("relation_to_head", "gender"):
         return True
     if fill is not None:

@@ -51,8 +51,8 @@ KIND_WORDS = {
     **{str(label): value for value, label in PlaceKind.choices},
 }
 FIELDS = ("kind", "address", "lat", "lon", "contact_name", "contact_phone")
-# How far (degrees) a place may lie outside its grid's bounding box: coordinates taken from
-# Chinese web maps (GCJ-02, BD-09) are up to ~0.013° off WGS84.
+# How far (degrees, ~2 km) a place may lie outside its grid's bounding box: room for
+# coordinates taken from Chinese web maps (GCJ-02, BD-09), which are shifted from WGS84.
 MARGIN = 0.02
 
 
