@@ -56,7 +56,8 @@ NOTE = re.compile(r"[（(【\[]([^（()）【】\[\]]*)[）)】\]]")
 # Words of a note that make the column another one: someone else's (联系电话（父/母）,
 # 联系电话（儿子）, 户籍地址（户主）) or another kind of the field (联系电话（单位）, 出生日期
 # （农历）, 户籍地址（省）, 联系电话（非本人）). Such a column is not the person's own field.
-_SOMEONE_ELSE = (r"非本人|不是本人|除本人|除了本人|本人以外|本人之外|本人除外|不含本人|不包括本人|勿填本人|不填本人|他人|别人|监护|户主|"
+_NOT_OWN = r"非本人|不是本人|除本人|除了本人|本人以外|本人之外|本人除外|不含本人|不包括本人|勿填本人|不填本人"
+_SOMEONE_ELSE = (_NOT_OWN + r"|他人|别人|监护|户主|"
                  r"房主|屋主|父亲|母亲|父母|爸|妈|家长|家属|家人|亲属|亲人|亲戚|亲友|朋友|邻居|同事|配偶|爱人|老伴|老公|老婆|丈夫|"
                  r"妻子|先生|太太|子女|儿子|女儿|儿女|儿媳|媳妇|女婿|孩子|小孩|哥|姐|兄弟|叔|伯|舅|姑|姨|岳父|岳母|公公|婆婆|侄|"
                  r"外甥|孙|赡养|抚养|扶养|看护|照料|照顾|保姆|护工|租客|承租|同住|帮扶|包保|干部|网格员|楼栋长|志愿者|家庭医生|"
@@ -64,6 +65,11 @@ _SOMEONE_ELSE = (r"非本人|不是本人|除本人|除了本人|本人以外|�
                  r"contact")
 _QUALIFIER = re.compile(_SOMEONE_ELSE + r"|曾用|拼音|英文|单位|工作单位|工作电话|办公|副号|原号码|旧号码|停机|另一|备用|其他|"
                         r"第二|农历|阴历|旧历|原籍|迁出|迁入前|老家|省|市|县|区", re.IGNORECASE)
+_GROUP = re.compile(_SOMEONE_ELSE, re.IGNORECASE)
+_GROUP_NOT_OWN = re.compile(_NOT_OWN)
+# The person the ledger is about, as a group title names them (被监护人信息, 被帮扶人,
+# 帮扶对象, 服务对象).
+_SUBJECT = re.compile(r"被\w{1,3}?(?:人|者|对象)|\w{1,3}?对象")
 # Whole parts of a note that do so (联系电话（父/母）, 联系电话（工作）).
 _OTHER_PARTS = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶", "工作", "二", "2"}
 _NOTE_PARTS = re.compile(r"[/、，,或;；]+")
@@ -126,3 +132,20 @@ def squeeze(name) -> str:
     if not text.isascii():
         text = "".join(char for char in text if unicodedata.category(char) != "Cf")
     return text.replace("*", "").replace("＊", "").rstrip(":：")
+
+
+def names_someone_else(title, own: frozenset = frozenset()) -> bool:
+    """Whether a group title over header columns (紧急联系人, 监护人信息) says they are
+    someone else's. The person the ledger is about (被监护人信息) and the row's own
+    (``own``: a key place's 负责人, 法定代表人) are not someone else, unless denied
+    (非本人); a cell of a filing line (填报单位：…, 网格员：张三) is no title; another kind
+    of the field (单位, 省) is not judged from a title."""
+    text = squeeze(title)
+    if not text or "：" in str(title) or ":" in str(title):  # 网格员（签字）： too (squeeze drops the colon)
+        return False
+    text = _SUBJECT.sub("", text)
+    if _GROUP_NOT_OWN.search(text):
+        return True
+    for word in sorted(own, key=len, reverse=True):
+        text = text.replace(word, "")
+    return bool(_GROUP.search(text))

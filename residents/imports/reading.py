@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from residents.imports.csvlines import CsvLines, LineProblem, cells_problem, overflow_column
-from residents.imports.headers import NOTE, Columns, squeeze
+from residents.imports.headers import NOTE, Columns, names_someone_else, squeeze
 from residents.imports.workbooks import ImportFileError, Merged, read_xlsx, sheet_sizes
 
 HEADER_SEARCH_ROWS = 20
@@ -259,6 +259,7 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         for position, name in enumerate(header):
             if not name and position < len(upper) and columns.key_of(upper[position]):
                 header[position] = _text(upper[position])  # merged down from the row above
+        header = _under_groups(header, upper, columns)
     duplicates: dict[int, int] = {}
     positions = column_positions(header, columns, notes, duplicates)
     if header_row > 1:
@@ -271,6 +272,31 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         rest = [(number, _fitted(lines, cells)) for number, cells in rest]
     return Table(header=header, positions=positions, rows=chain(rest, records), notes=notes, header_row=header_row,
                  duplicates=duplicates)
+
+
+def _under_groups(header: list[str], upper, columns: Columns) -> list[str]:
+    """A column under a group title that names someone else (紧急联系人 or 监护人信息 over
+    姓名 | 联系电话) is that one's: its name takes the title as a note, so it is another
+    column. A title spreads over the blank cells to its right, up to the next cell of the
+    row above; a row holding one cell only, or a title over the person's own required
+    columns too, is a title over the whole table, and a filing line's cells (填报单位：…)
+    are no titles (``names_someone_else``)."""
+    cells = [_text(cell) for cell in upper]
+    if sum(1 for cell in cells if cell) < 2:
+        return header
+    named, title = list(header), ""
+    for position, name in enumerate(header):
+        cell = cells[position] if position < len(cells) else ""
+        if cell:
+            title = cell if names_someone_else(cell, columns.own) and not columns.key_of(cell) else ""
+        if title and name and columns.key_of(name):
+            named[position] = f"{name}（{title}）"
+    # A title over the person's own required columns too is the table's (月塘社区留守儿童
+    # 监护人信息表 beside a date), not a group of someone else's.
+    found = {columns.key_of(name) for name in named}
+    if any(required and key not in found for _header, key, required, _length in columns.columns):
+        return header
+    return named
 
 
 def _fitted(lines: CsvLines, cells):
