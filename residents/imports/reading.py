@@ -345,6 +345,7 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
         parts = [_("missing columns: %(columns)s") % {"columns": "、".join(missing)}]
         if unknown:
             parts.append(_("unknown columns: %(columns)s") % {"columns": "、".join(unknown)})
+        parts += _noted_required(unknown, missing, columns)
         raise ImportFileError(
             _("The headers do not match the template (%(problems)s). The columns are: %(columns)s.")
             % {"problems": "; ".join(parts), "columns": "、".join(columns.headers)}
@@ -363,6 +364,22 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
         notes.append(_("Several columns are %(column)s (%(names)s): the first one's cells are imported; where one is empty, "
                        "the next column's cell is taken.") % shown)
     return positions
+
+
+def _noted_required(unknown: list[str], missing: list[str], columns: Columns) -> list[str]:
+    """For a required column missing because a note made its header another column
+    (姓名（外籍人员填英文名）: a note that is not a filling instruction), how to fix it."""
+    keys = {header: key for header, key, _required, _length in columns.columns}
+    hints = []
+    for name in unknown:
+        bare = NOTE.sub("", squeeze(name)).rstrip(":：")
+        key = columns.by_name.get(bare)
+        header = next((header for header in missing if keys[header] == key), None)
+        if key is not None and header is not None:
+            hints.append(_("“%(name)s” is read as another column than %(column)s because of its note in brackets: if it "
+                           "is the %(column)s column, name it %(column)s")
+                         % {"name": name, "column": header})
+    return hints
 
 
 def _text(value) -> str:

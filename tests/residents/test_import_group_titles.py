@@ -3,12 +3,17 @@ or 监护人信息 over 姓名 | 联系电话): the columns under a title naming
 one's, never the person's; the person's own group (老人信息, 被监护人信息), a table's
 title and a filing line above the header (填报单位：…, 网格员：张三) leave the columns as
 they are. Each imported as a real file (CSV, and .xlsx with merged cells read whole or
-streamed) through the public surface, and its error report imported again."""
+streamed) through the public surface, and its error report imported again. And a
+required column that a note makes another column: the error says how to fix it."""
+
+import io
 
 import pytest
+from django.core.files import File
 from openpyxl import Workbook
 
 from residents import crypto
+from residents.imports import resident_import_start
 from residents.models import ImportStatus, KeyPlace
 from tests.residents.factories import id_number
 from tests.residents.test_import_messy_ledgers import (
@@ -131,3 +136,20 @@ def test_a_places_group_naming_its_manager_is_the_places_own_contact(staff, tmp_
     assert (result.created, result.errors) == (1, 0), result.notes
     place = KeyPlace.objects.get(name="月塘小学")
     assert (place.contact_name, place.contact_phone) == ("李校长", "13900139000")
+
+
+@pytest.mark.parametrize("language, hint", [
+    ("en", "“姓名（外籍人员填英文名）” is read as another column than 姓名 because of its note in brackets: if it is the 姓名 "
+           "column, name it 姓名"),
+    ("zh-hans", "“姓名（外籍人员填英文名）”因括号中的注释被视为另一列，而不是姓名：如果这一列就是姓名，请把列名改为“姓名”"),
+])
+def test_a_required_column_taken_for_another_by_its_note_is_named_with_the_fix(staff, language, hint):
+    """Who the row is takes only filling instructions as notes; a note it does not know
+    refuses the file, and the error says which column and how to fix it."""
+    header = ["姓名（外籍人员填英文名）", "公民身份号码", "联系电话", "网格编码"]
+    content = csv_bytes(header, [["甲", id_number(sequence=1), PHONE, GRID]])
+    job = resident_import_start(actor=staff["worker"], upload=File(io.BytesIO(content), name="notes.csv"), name="notes.csv",
+                                language=language, run_inline=True)
+
+    assert job.status == ImportStatus.FAILED
+    assert hint in job.message, job.message
