@@ -63,7 +63,7 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
         merged = [item for item in merged if item.first > table.header_row]
         if merged:
             table.rows = _merged_filled(table.rows, merged, table.notes)
-        return _with_overflow(_with_duplicates(_with_replacements_kept(table)))
+        return _finished(table)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(_("This is an old Excel 97–2003 (.xls) file; save it as .xlsx (Excel Workbook) or CSV and try again."))
     if _looks_binary(head):
@@ -71,18 +71,30 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
     lines = CsvLines(path, head)
     table = _table(iter(lines), columns, [], lines)
     table.rows = _with_encoding_notes(table.rows, lines, table.notes)
-    return _with_overflow(_with_duplicates(_with_replacements_kept(table)))
+    return _finished(table)
 
 
-def _with_replacements_kept(table: Table) -> Table:
+def _finished(table: Table) -> Table:
+    """The table's rows as imported: a replacement character only in columns not
+    imported kept, a second column of a field filling the first one's empty cells, and
+    an error report's 多出的单元格 refused until emptied."""
+    overflow = overflow_column(table.header)
+    _with_replacements_kept(table, overflow)
+    if table.duplicates:
+        table.rows = _duplicates_filled(table.rows, sorted(table.duplicates.items()))
+    if overflow is not None:
+        table.rows = _overflow_refused(table.rows, overflow)
+    return table
+
+
+def _with_replacements_kept(table: Table, overflow: int | None) -> None:
     """A row whose replacement characters (�) are all in columns not imported (备注)
-    imports: nothing lost is stored; once read, a note says so."""
+    imports: nothing lost is stored; once read, a note says so. (A report's 多出的单元格,
+    ``overflow``, counts as imported: its cells go back into the row.)"""
     imported = set(table.positions.values()) | set(table.duplicates)
-    overflow = overflow_column(table.header)  # a report's 多出的单元格: its cells go back into the row
     if overflow is not None:
         imported.add(overflow)
     table.rows = _replacements_kept(table.rows, imported, table.header, table.notes)
-    return table
 
 
 def _replacements_kept(rows, imported: set[int], header: list[str], notes: list[str]):
@@ -105,16 +117,9 @@ def _replacements_kept(rows, imported: set[int], header: list[str], notes: list[
                               "(%(columns)s): they were not refused for it.", kept) % {"rows": kept, "columns": names})
 
 
-def _with_overflow(table: Table) -> Table:
+def _overflow_refused(rows, position: int):
     """An error report imported again: a row whose 多出的单元格 still holds cells is that
     row's problem, until they are moved into their columns."""
-    at = overflow_column(table.header)
-    if at is not None:
-        table.rows = _overflow_refused(table.rows, at)
-    return table
-
-
-def _overflow_refused(rows, position: int):
     for number, cells in rows:
         if cells.__class__ is not LineProblem and position < len(cells) and not blank_cell(cells[position]):
             yield number, LineProblem(_("the row has cells beyond the header's last column (in “多出的单元格”): move them "
@@ -170,12 +175,6 @@ def _merged_filled(rows, merged: list[Merged], notes: list[str]):
         shown = "、".join(used[:5]) + ("…" if len(used) > 5 else "")
         notes.append(_("Merged cells were read as Excel shows them: each row of a merged range took its value (%(ranges)s).")
                      % {"ranges": shown})
-
-
-def _with_duplicates(table: Table) -> Table:
-    if table.duplicates:
-        table.rows = _duplicates_filled(table.rows, sorted(table.duplicates.items()))
-    return table
 
 
 def _duplicates_filled(rows, pairs: list[tuple[int, int]]):

@@ -159,10 +159,15 @@ def _calamine_records(sheet):
             text = "".join(cells)  # one C call for a row of text cells
         except TypeError:  # a number or date among them
             text = "".join(cell for cell in cells if cell.__class__ is str)
-        if "\x00" in text or "\ufffd" in text:
-            yield number, cells_problem(unguard(cells) if "'" in text else cells)
-        else:
-            yield number, unguard(cells) if "'" in text else cells
+        yield number, _checked(cells, text)
+
+
+def _checked(cells: list, text: str):
+    """A row's cells (``text``: its text cells joined), the formula guard's apostrophe
+    taken off, or its problem (a NUL byte, a replacement character)."""
+    if "'" in text:
+        cells = unguard(cells)
+    return cells_problem(cells) if "\x00" in text or "\ufffd" in text else cells
 
 
 _ESCAPE = re.compile(r"_x00([0-9A-Fa-f]{2})_")
@@ -188,10 +193,7 @@ def _openpyxl_records(path, name: str):
                 # _x005F_x0000_ and stays that text).
                 cells = [_ESCAPE.sub(_unescaped, cell) if cell.__class__ is str else cell for cell in cells]
                 text = "".join(cell for cell in cells if cell.__class__ is str)
-            if "\x00" in text or "\ufffd" in text:
-                yield number, cells_problem(unguard(cells) if "'" in text else cells)
-            else:
-                yield number, unguard(cells) if "'" in text else cells
+            yield number, _checked(cells, text)
         workbook.close()
     finally:
         handle.close()
