@@ -49,4 +49,6 @@ IGNORED = {"序号", "编号", "备注", "迁出日期", "行号", "错误列", 
 ERROR_HEADERS = ["行号", "错误列", "错误原因"]
 
 RESIDENT_COLUMNS = Columns(columns=COLUMNS, aliases=ALIASES, ignored=IGNORED, identity=frozenset({"id_number", "name"}),
-                           contacts=frozenset({"phone"}), fill_words={"id_number": ID_WORDS})
+                           contacts=frozenset({"phone"}), fill_words={"id_number": ID_WORDS},
+                           personal=frozenset({"name", "gender", "birth_date", "id_number", "phone", "ethnicity",
+                                               "relation_to_head"}))

@@ -25,6 +25,9 @@ class Columns:
     # its 负责人: 联系电话（负责人）).
     contacts: frozenset = frozenset()
     own: frozenset = frozenset({"本人"})
+    # The fields a person has (姓名, 身份证号, 联系电话, 性别 …): what a group of another
+    # person's columns holds (紧急联系人 over 姓名 | 联系电话; ``groups``).
+    personal: frozenset = frozenset()
     # Words of filling instructions for each identity column's notes (``FILL_WORDS``; the ID
     # number's ``ID_WORDS``; a key place's 网格编码（见网格清单）).
     fill_words: dict = field(default_factory=dict)
@@ -61,15 +64,16 @@ _SOMEONE_ELSE = (_NOT_OWN + r"|他人|别人|监护|户主|"
                  r"房主|屋主|父亲|母亲|父母|爸|妈|家长|家属|家人|亲属|亲人|亲戚|亲友|朋友|邻居|同事|配偶|爱人|老伴|老公|老婆|丈夫|"
                  r"妻子|先生|太太|子女|儿子|女儿|儿女|儿媳|媳妇|女婿|孩子|小孩|哥|姐|兄弟|叔|伯|舅|姑|姨|岳父|岳母|公公|婆婆|侄|"
                  r"外甥|孙|赡养|抚养|扶养|看护|照料|照顾|保姆|护工|租客|承租|同住|帮扶|包保|干部|网格员|楼栋长|志愿者|家庭医生|"
-                 r"责任人|联系人|紧急|法人|法定|代理|担保|负责人|房东|业主|物业|guardian|parent|father|mother|spouse|emergency|"
+                 r"责任人|联系人|紧急|法人|法定|代理|担保|负责人|房东|业主|物业|出租人|出租方|产权人|家庭成员|共同居住|民警|警官|医生|帮教|"
+                 r"结对|包联|guardian|parent|father|mother|spouse|emergency|"
                  r"contact")
 _QUALIFIER = re.compile(_SOMEONE_ELSE + r"|曾用|拼音|英文|单位|工作单位|工作电话|办公|副号|原号码|旧号码|停机|另一|备用|其他|"
                         r"第二|农历|阴历|旧历|原籍|迁出|迁入前|老家|省|市|县|区", re.IGNORECASE)
-_GROUP = re.compile(_SOMEONE_ELSE, re.IGNORECASE)
-_GROUP_NOT_OWN = re.compile(_NOT_OWN)
-# The person the ledger is about, as a group title names them (被监护人信息, 被帮扶人,
-# 帮扶对象, 服务对象).
-_SUBJECT = re.compile(r"被\w{1,3}?(?:人|者|对象)|\w{1,3}?对象")
+# What makes a note of 与户主关系 or 性别 — whose values are relatives (本人/配偶/子女) and
+# 男/女 — another person's: a role or a group title (关系（紧急联系人）, 性别（监护人信息）: an
+# error report's header names another person's columns so).
+_ROLE_NOTE = re.compile(r"监护|联系人|紧急|责任人|负责人|干部|网格员|帮扶|包保|结对|包联|房东|业主|物业|承租|租客|出租|同住|代理|"
+                        r"担保|法人|法定|保姆|护工|志愿者|医生|民警|家庭成员|信息|情况|guardian|emergency|contact", re.IGNORECASE)
 # Whole parts of a note that do so (联系电话（父/母）, 联系电话（工作）).
 _OTHER_PARTS = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶", "工作", "二", "2"}
 _NOTE_PARTS = re.compile(r"[/、，,或;；]+")
@@ -109,9 +113,10 @@ def _fill_note(note: str, key: str, own: frozenset = frozenset(), fill: re.Patte
     words. Any other column: no word of someone else or of another kind of the field in a
     clause, except, in a contact column, a clause that offers the row's own (``own``: 本人)
     among others (联系电话（本人或家属）). The values of 与户主关系 are relatives
-    (本人/配偶/子女) and those of 性别 男/女: their notes are always such notes."""
+    (本人/配偶/子女) and those of 性别 男/女: their notes are such notes unless they name a
+    role or a group (``_ROLE_NOTE``)."""
     if key in ("relation_to_head", "gender"):
-        return True
+        return not _ROLE_NOTE.search(note)
     if fill is not None:
         return not fill.sub("", "".join(_ADVICE.sub("", clause) for clause in _CLAUSES.split(note)))
     for clause in _CLAUSES.split(note):
@@ -133,19 +138,3 @@ def squeeze(name) -> str:
         text = "".join(char for char in text if unicodedata.category(char) != "Cf")
     return text.replace("*", "").replace("＊", "").rstrip(":：")
 
-
-def names_someone_else(title, own: frozenset = frozenset()) -> bool:
-    """Whether a group title over header columns (紧急联系人, 监护人信息) says they are
-    someone else's. The person the ledger is about (被监护人信息) and the row's own
-    (``own``: a key place's 负责人, 法定代表人) are not someone else, unless denied
-    (非本人); a cell of a filing line (填报单位：…, 网格员：张三) is no title; another kind
-    of the field (单位, 省) is not judged from a title."""
-    text = squeeze(title)
-    if not text or "：" in str(title) or ":" in str(title):  # 网格员（签字）： too (squeeze drops the colon)
-        return False
-    text = _SUBJECT.sub("", text)
-    if _GROUP_NOT_OWN.search(text):
-        return True
-    for word in sorted(own, key=len, reverse=True):
-        text = text.replace(word, "")
-    return bool(_GROUP.search(text))

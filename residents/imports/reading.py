@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from residents.imports.csvlines import CsvLines, LineProblem, cells_problem, overflow_column
-from residents.imports.headers import NOTE, Columns, names_someone_else, squeeze
+from residents.imports.groups import under_groups
+from residents.imports.headers import NOTE, Columns, squeeze
 from residents.imports.workbooks import ImportFileError, Merged, read_xlsx, sheet_sizes
 
 HEADER_SEARCH_ROWS = 20
@@ -258,9 +259,11 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         for position, name in enumerate(header):
             if not name and position < len(upper) and columns.key_of(upper[position]):
                 header[position] = _text(upper[position])  # merged down from the row above
-        header = _under_groups(header, upper, columns)
+        header, others = under_groups(header, list(upper), columns)
+    else:
+        others = set()
     duplicates: dict[int, int] = {}
-    positions = column_positions(header, columns, notes, duplicates)
+    positions = column_positions(header, columns, notes, duplicates, others)
     if header_row > 1:
         notes.insert(0, _("The header is on row %(row)s; the rows above it (a title or a merged header) were skipped.")
                      % {"row": header_row})
@@ -271,31 +274,6 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         rest = [(number, _fitted(lines, cells)) for number, cells in rest]
     return Table(header=header, positions=positions, rows=chain(rest, records), notes=notes, header_row=header_row,
                  duplicates=duplicates)
-
-
-def _under_groups(header: list[str], upper, columns: Columns) -> list[str]:
-    """A column under a group title that names someone else (紧急联系人 or 监护人信息 over
-    姓名 | 联系电话) is that one's: its name takes the title as a note, so it is another
-    column. A title spreads over the blank cells to its right, up to the next cell of the
-    row above; a row holding one cell only, or a title over the person's own required
-    columns too, is a title over the whole table, and a filing line's cells (填报单位：…)
-    are no titles (``names_someone_else``)."""
-    cells = [_text(cell) for cell in upper]
-    if sum(1 for cell in cells if cell) < 2:
-        return header
-    named, title = list(header), ""
-    for position, name in enumerate(header):
-        cell = cells[position] if position < len(cells) else ""
-        if cell:
-            title = cell if names_someone_else(cell, columns.own) and not columns.key_of(cell) else ""
-        if title and name and columns.key_of(name):
-            named[position] = f"{name}（{title}）"
-    # A title over the person's own required columns too is the table's (月塘社区留守儿童
-    # 监护人信息表 beside a date), not a group of someone else's.
-    found = {columns.key_of(name) for name in named}
-    if any(required and key not in found for _header, key, required, _length in columns.columns):
-        return header
-    return named
 
 
 def _fitted(lines: CsvLines, cells):
@@ -316,17 +294,18 @@ def _continues_header(cells, columns: Columns) -> bool:
 
 
 def column_positions(header: list[str], columns: Columns, notes: list[str],
-                     duplicates: dict[int, int] | None = None) -> dict[str, int]:
+                     duplicates: dict[int, int] | None = None, others: set[int] = frozenset()) -> dict[str, int]:
     """key → position of each known column; one clear error for missing required ones;
-    a note naming the columns that are not imported, and one naming the columns of a
-    field that an earlier column has (their positions → its, in ``duplicates``)."""
+    a note naming the columns that are not imported (``others``: someone else's, under
+    a group title), and one naming the columns of a field that an earlier column has
+    (their positions → its, in ``duplicates``)."""
     positions, unknown, repeated = {}, [], {}
     found: dict[str, list[int]] = {}
     for position, name in enumerate(header):
         squeezed = squeeze(name)
         if not squeezed or squeezed in columns.ignored or NOTE.sub("", squeezed) in columns.ignored:
             continue
-        key = columns.key_of(squeezed)
+        key = None if position in others else columns.key_of(squeezed)
         if key is None:
             unknown.append(name)
         else:

@@ -36,20 +36,25 @@ def phone_of(number: str) -> str:
     return person(number).phone_hash
 
 
+ID = id_number(sequence=1)
+# 姓名 | 身份证号 | 网格编码 of the person, then another person's name and phone.
+PAIR = ["姓名", "公民身份号码", "网格编码", "姓名", "联系电话"]
+PAIR_ROW = ["王奶奶", ID, GRID, "王儿子", PHONE]
+
+
 @pytest.mark.parametrize("upper, lower, row", [
     # The group title in the header row, the lower row naming the group's columns.
-    (["姓名", "公民身份号码", "网格编码", "紧急联系人", ""], ["", "", "", "姓名", "联系电话"],
-     ["王奶奶", id_number(sequence=1), GRID, "王儿子", PHONE]),
-    # Groups over a header row: the person's own group, and the guardian's.
-    (["老人信息", "", "", "监护人信息", ""], ["姓名", "公民身份号码", "网格编码", "姓名", "联系电话"],
-     ["王奶奶", id_number(sequence=1), GRID, "王儿子", PHONE]),
-    (["被监护人信息", "", "", "监护人信息", ""], ["姓名", "公民身份号码", "网格编码", "姓名", "联系电话"],
-     ["王奶奶", id_number(sequence=1), GRID, "王儿子", PHONE]),
-    (["帮扶对象", "", "", "帮扶责任人", ""], ["姓名", "身份证号", "所属网格", "姓名", "手机号"],
-     ["王奶奶", id_number(sequence=1), GRID, "王干部", PHONE]),
+    (["姓名", "公民身份号码", "网格编码", "紧急联系人", ""], ["", "", "", "姓名", "联系电话"], PAIR_ROW),
+    # Titles over a header row: the person's own group (as the ledger names them), and another's.
+    (["老人信息", "", "", "监护人信息", ""], PAIR, PAIR_ROW),
+    (["被监护人信息", "", "", "监护人信息", ""], PAIR, PAIR_ROW),
+    (["被监护儿童信息", "", "", "监护人信息", ""], PAIR, PAIR_ROW),
+    (["帮扶户信息", "", "", "帮扶责任人", ""], PAIR, PAIR_ROW),
+    (["帮扶对象", "", "", "帮扶责任人", ""], ["姓名", "身份证号", "所属网格", "姓名", "手机号"], PAIR_ROW),
+    (["基本信息", "", "", "家庭成员", ""], PAIR, PAIR_ROW),
     # The guardian's group first: the person's name is the second 姓名.
     (["监护人信息", "", "儿童信息", "", ""], ["姓名", "联系电话", "姓名", "公民身份号码", "网格编码"],
-     ["王爸爸", PHONE, "王奶奶", id_number(sequence=1), GRID]),
+     ["王爸爸", PHONE, "王奶奶", ID, GRID]),
 ])
 def test_columns_under_a_group_title_naming_someone_else_are_that_ones(staff, upper, lower, row):
     """The son's, guardian's or helper's phone is never stored as the person's, nor their
@@ -57,76 +62,119 @@ def test_columns_under_a_group_title_naming_someone_else_are_that_ones(staff, up
     job = run(staff["worker"], csv_bytes(upper, [lower, row]), "groups.csv")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), job.message
-    assert any("（" in note and "not imported" in note for note in job.notes), job.notes
-    resident = person(id_number(sequence=1))
+    assert any(("联系电话（" in note or "手机号（" in note) and "not imported" in note for note in job.notes), job.notes
+    resident = person(ID)
     assert (resident.name, bool(resident.phone_hash)) == ("王奶奶", False)
 
 
-@pytest.mark.parametrize("upper", [
-    # A filing line above the header: its cells name the grid worker, not a group (the
-    # worker's cell stands over the phone column alone).
-    ["填报单位：月塘社区", "", "", "网格员：张三"],
-    ["填报单位：", "", "", "网格员（签字）："],
-    # The ledger's title and its date: a title over the person's own columns too.
-    ["月塘社区留守儿童监护人信息表", "", "", "填表日期：2024-01-05"],
-    # The person's own group.
-    ["被监护人信息", "", "", ""],
-    ["服务对象", "", "", "联系方式"],
+def test_a_contacts_gender_and_relation_are_not_the_persons(staff):
+    """性别 and 关系 under 紧急联系人: the son's 男 does not refuse the row as a wrong
+    gender, nor is 儿子 stored as the elder's relation to the head of household."""
+    upper = ["姓名", "公民身份号码", "网格编码", "户籍地址", "紧急联系人", "", "", ""]
+    lower = ["", "", "", "", "姓名", "性别", "关系", "联系电话"]
+    row = ["王奶奶", ID, GRID, "湖南省娄底市", "王儿子", "男" if int(ID[16]) % 2 == 0 else "女", "儿子", PHONE]
+    job = run(staff["worker"], csv_bytes(upper, [lower, row]), "contact.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert any("关系（紧急联系人）" in note and "性别（紧急联系人）" in note for note in job.notes), job.notes
+    resident = person(ID)
+    assert (resident.relation_to_head, bool(resident.phone_hash), resident.registered_address) == ("", False, "湖南省娄底市")
+
+
+def test_a_required_column_only_under_another_persons_title_refuses_the_file(staff):
+    """A child's ledger without the child's ID number: the guardian's is never taken as
+    the child's; the error names it as the guardian's column."""
+    upper = ["儿童信息", "", "", "监护人信息", "", ""]
+    lower = ["姓名", "出生日期", "网格编码", "姓名", "身份证号", "联系电话"]
+    job = run(staff["worker"], csv_bytes(upper, [lower, ["王小", "2015-03-01", GRID, "王爸爸", ID, PHONE]]), "child.csv")
+
+    assert job.status == ImportStatus.FAILED
+    assert "公民身份号码" in job.message and "身份证号（监护人信息）" in job.message, job.message
+
+
+@pytest.mark.parametrize("upper, lower", [
+    # A filing line above the header: its cells name the grid worker, not a group.
+    (["填报单位：月塘社区", "", "", "网格员：张三", ""], None),
+    (["填报单位：", "", "", "网格员（签字）：", ""], None),
+    (["填报单位∶月塘社区", "", "", "网格员", "张三"], None),
+    (["月塘社区", "", "", "网格员 张三", ""], None),
+    (["填表人", "张三（网格员）", "", "", ""], None),
+    # The ledger's title and its date: a title over the person's own columns too, or
+    # typed into a middle cell to look centred.
+    (["月塘社区留守儿童监护人信息表", "", "", "填表日期：2024-01-05", ""], None),
+    (["", "", "月塘社区独居老人及紧急联系人台账", "", "2024年3月"], None),
+    # The person's own group; a title naming others over the person's own fields.
+    (["被监护人信息", "", "", "", ""], None),
+    (["服务对象", "", "", "联系方式", ""], None),
+    (["基本信息", "", "", "家庭及监护情况", ""], None),
+    # After another person's name and phone, the person's own columns under no title.
+    (["老人信息", "", "", "", "", "紧急联系人", "", ""],
+     ["姓名", "公民身份号码", "网格编码", "联系电话", "户籍地址", "姓名", "联系电话", "人员类型"]),
 ])
-def test_a_title_or_filing_line_above_the_header_leaves_the_persons_columns(staff, upper):
-    header = ["姓名", "公民身份号码", "网格编码", "联系电话"]
-    job = run(staff["worker"], csv_bytes(upper, [header, ["李小", id_number(sequence=1), GRID, PHONE]]), "title.csv")
+def test_a_title_or_filing_line_above_the_header_leaves_the_persons_columns(staff, upper, lower):
+    header = lower or ["姓名", "公民身份号码", "网格编码", "联系电话", "户籍地址"]
+    row = ["李小", ID, GRID, PHONE, "湖南省娄底市"] + ([] if lower is None else ["王儿子", "13900139000", "流动"])
+    job = run(staff["worker"], csv_bytes(upper, [header, row]), "title.csv")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), job.message
-    assert phone_of(id_number(sequence=1)) == crypto.lookup_hash(PHONE, field="phone")
-    assert not any("not imported" in note for note in job.notes), job.notes
+    resident = person(ID)
+    assert (resident.name, resident.phone_hash, resident.registered_address) == (
+        "李小", crypto.lookup_hash(PHONE, field="phone"), "湖南省娄底市")
+    if lower is None:
+        assert not any("not imported" in note for note in job.notes), job.notes
+    else:
+        assert person(ID).residence_type == "floating"
 
 
 def merged_ledger() -> Workbook:
     """A 独居老人 ledger as Excel keeps it: a title over the table, then 姓名, 公民身份号码,
-    网格编码 merged down over two rows beside 紧急联系人 merged across 姓名 | 联系电话."""
+    网格编码 merged down over two rows beside 紧急联系人 merged across 姓名 | 性别 | 关系 |
+    联系电话."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["月塘社区独居老人及紧急联系人登记表"])
-    sheet.merge_cells("A1:E1")
-    sheet.append(["姓名", "公民身份号码", "网格编码", "紧急联系人", None])
-    sheet.append([None, None, None, "姓名", "联系电话"])
+    sheet.merge_cells("A1:G1")
+    sheet.append(["姓名", "公民身份号码", "网格编码", "紧急联系人", None, None, None])
+    sheet.append([None, None, None, "姓名", "性别", "关系", "联系电话"])
     for column in "ABC":
         sheet.merge_cells(f"{column}2:{column}3")
-    sheet.merge_cells("D2:E2")
-    sheet.append(["王奶奶", id_number(sequence=1), GRID, "王儿子", PHONE])
-    sheet.append(["李爷爷", "4313", GRID, "李女儿", "13900139000"])  # refused: a short ID number
+    sheet.merge_cells("D2:G2")
+    sheet.append(["王奶奶", ID, GRID, "王儿子", "男", "儿子", PHONE])
+    sheet.append(["李爷爷", "4313", GRID, "李女儿", "女", "女儿", "13900139000"])  # refused: a short ID number
     return workbook
 
 
 @pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
-def test_a_merged_two_row_header_keeps_the_contacts_phone_out_and_its_report_round_trips(staff, settings, cells):
+def test_a_merged_two_row_header_keeps_the_contacts_columns_out_and_its_report_round_trips(staff, settings, cells):
     """The .xlsx read whole or streamed: the emergency contact's columns are not imported;
-    the error report names them so, and imported again after the fix it still stores no
-    contact's phone as the person's."""
+    the error report names them so, and imported again after the fix it still stores
+    none of the contact's as the person's."""
     settings.IMPORT_XLSX_CALAMINE_CELLS = cells
     job = run(staff["worker"], xlsx_bytes(merged_ledger()), "ledger.xlsx")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 1), job.message
     assert any("联系电话（紧急联系人）" in note and "not imported" in note for note in job.notes), job.notes
-    assert (person(id_number(sequence=1)).name, phone_of(id_number(sequence=1))) == ("王奶奶", "")
+    resident = person(ID)
+    assert (resident.name, resident.phone_hash, resident.relation_to_head) == ("王奶奶", "", "")
 
     rows = report_rows(job)
-    header = rows[0]
-    assert header[:5] == ["姓名", "公民身份号码", "网格编码", "姓名（紧急联系人）", "联系电话（紧急联系人）"], header
+    assert rows[0][:7] == ["姓名", "公民身份号码", "网格编码", "姓名（紧急联系人）", "性别（紧急联系人）", "关系（紧急联系人）",
+                           "联系电话（紧急联系人）"], rows[0]
     fixed = Workbook()
     for line in rows:
         fixed.active.append(line)
     fixed.active.cell(row=2, column=2, value=id_number(sequence=3))
     again = run(staff["worker"], xlsx_bytes(fixed), "report.xlsx")
 
-    assert (again.status, again.created, again.errors) == (ImportStatus.DONE, 1, 0), again.message
-    assert (person(id_number(sequence=3)).name, phone_of(id_number(sequence=3))) == ("李爷爷", "")
+    assert (again.status, again.created, again.errors) == (ImportStatus.DONE, 1, 0), (again.message, again.error_sample)
+    resident = person(id_number(sequence=3))
+    assert (resident.name, resident.phone_hash, resident.relation_to_head) == ("李爷爷", "", "")
 
 
-@pytest.mark.parametrize("title", ["负责人信息", "法定代表人"])
+@pytest.mark.parametrize("title", ["负责人信息", "法定代表人", "安全责任人", "消防安全责任人", "业主信息"])
 def test_a_places_group_naming_its_manager_is_the_places_own_contact(staff, tmp_path, title):
-    """A key place's 负责人 is the place's own contact: its group's columns are imported."""
+    """A key place's 负责人 (责任人, 业主) is the place's own contact: its group's columns
+    are imported."""
     path = tmp_path / "places.csv"
     path.write_bytes(csv_bytes(["场所名称", "场所类型", "网格编码", title, ""],
                                [["", "", "", "负责人", "联系电话"], ["月塘小学", "学校", GRID, "李校长", "13900139000"]]))
