@@ -81,6 +81,64 @@ def test_a_contacts_gender_and_relation_are_not_the_persons(staff):
     assert (resident.relation_to_head, bool(resident.phone_hash), resident.registered_address) == ("", False, "湖南省娄底市")
 
 
+GENDER = "男" if int(ID[16]) % 2 else "女"
+BORN = f"{ID[6:10]}-{ID[10:12]}-{ID[12:14]}"
+
+
+@pytest.mark.parametrize("title", ["紧急联系人", "主要社会关系", "赡养人"])
+def test_a_contact_group_beside_columns_merged_down_is_found(staff, title):
+    """The person's columns merged down over two rows, among them names that look like a
+    date or a signature (出生年月, 监护人签字): the contact's 关系 and phone are not the
+    person's."""
+    upper = ["序号", "姓名", "出生年月", "公民身份号码", "网格编码", "监护人签字", title, "", ""]
+    lower = ["", "", "", "", "", "", "姓名", "关系", "联系电话"]
+    row = ["1", "王奶奶", "1950.01", ID, GRID, "", "王儿子", "儿子", PHONE]
+    job = run(staff["worker"], csv_bytes(upper, [lower, row]), "elders.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert any(f"关系（{title}）" in note for note in job.notes), job.notes
+    assert (person(ID).relation_to_head, person(ID).phone_hash) == ("", "")
+
+
+@pytest.mark.parametrize("upper, header, row", [
+    # A title or a filing cell naming others, over the person's own columns (none repeated).
+    (["附件2", "", "", "月塘社区留守儿童及监护人名单", "", "", ""], ["序号", "姓名", "性别", "身份证号", "联系电话", "民族", "网格编码"],
+     ["1", "李小", GENDER, ID, PHONE, "汉族", GRID]),
+    (["月塘社区独居老人名单", "", "", "包保干部 张三", "", ""], ["序号", "姓名", "性别", "身份证号", "联系电话", "网格编码"],
+     ["1", "李小", GENDER, ID, PHONE, GRID]),
+    (["社区", "月塘社区", "", "包保责任人", "", "", "张三"], ["序号", "姓名", "网格编码", "联系电话", "性别", "民族", "身份证号"],
+     ["1", "李小", GRID, PHONE, GENDER, "汉族", ID]),
+    # The person's own groups, named for what the ledger is about.
+    (["序号", "帮扶家庭基本信息", "", "", "", "帮扶措施"], ["", "姓名", "性别", "联系电话", "网格编码", "身份证号"],
+     ["1", "李小", GENDER, PHONE, GRID, ID]),
+    (["姓名", "身份证号", "安置帮教人员基本信息", "", "", "", "网格编码"], ["", "", "性别", "出生日期", "民族", "联系电话", ""],
+     ["李小", ID, GENDER, BORN, "汉族", PHONE, GRID]),
+    (["序号", "网格编码", "网格员信息", "", "", "身份证号"], ["", "", "姓名", "性别", "联系电话", ""],
+     ["1", GRID, "李小", GENDER, PHONE, ID]),
+])
+def test_titles_over_the_persons_own_columns_leave_them_the_persons(staff, upper, header, row):
+    job = run(staff["worker"], csv_bytes(upper, [header, row]), "own.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    resident = person(ID)
+    assert (resident.name, resident.phone_hash, resident.gender) == ("李小", crypto.lookup_hash(PHONE, field="phone"),
+                                                                    "M" if GENDER == "男" else "F")
+    assert not any("（" in note and "not imported" in note for note in job.notes), job.notes
+
+
+@pytest.mark.parametrize("gender, relation", [
+    ("性别（按身份证信息填写）", "与户主关系（户主填本人，其他按实际情况填写）"),
+    ("性别（男/女）", "与户主关系（以户口簿信息为准）"),
+    ("性别", "与户主关系（本人/配偶/子女/租客）"),
+])
+def test_gender_and_relation_notes_that_say_how_to_fill_them_are_imported(staff, gender, relation):
+    header = ["姓名", "公民身份号码", "网格编码", gender, relation]
+    job = run(staff["worker"], csv_bytes(header, [["李小", ID, GRID, GENDER, "配偶"]]), "notes.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert (person(ID).gender, person(ID).relation_to_head) == ("M" if GENDER == "男" else "F", "配偶")
+
+
 def test_a_required_column_only_under_another_persons_title_refuses_the_file(staff):
     """A child's ledger without the child's ID number: the guardian's is never taken as
     the child's; the error names it as the guardian's column."""
@@ -89,7 +147,9 @@ def test_a_required_column_only_under_another_persons_title_refuses_the_file(sta
     job = run(staff["worker"], csv_bytes(upper, [lower, ["王小", "2015-03-01", GRID, "王爸爸", ID, PHONE]]), "child.csv")
 
     assert job.status == ImportStatus.FAILED
-    assert "公民身份号码" in job.message and "身份证号（监护人信息）" in job.message, job.message
+    assert ("“身份证号（监护人信息）” stands under “监护人信息” in the row above: it is that person's column; the file has no "
+            "公民身份号码 column of the person's own") in job.message, job.message
+    assert "name it" not in job.message  # no advice to rename the guardian's column
 
 
 @pytest.mark.parametrize("upper, lower", [
@@ -126,7 +186,7 @@ def test_a_title_or_filing_line_above_the_header_leaves_the_persons_columns(staf
         assert person(ID).residence_type == "floating"
 
 
-def merged_ledger() -> Workbook:
+def merged_ledger(title: str) -> Workbook:
     """A 独居老人 ledger as Excel keeps it: a title over the table, then 姓名, 公民身份号码,
     网格编码 merged down over two rows beside 紧急联系人 merged across 姓名 | 性别 | 关系 |
     联系电话."""
@@ -134,7 +194,7 @@ def merged_ledger() -> Workbook:
     sheet = workbook.active
     sheet.append(["月塘社区独居老人及紧急联系人登记表"])
     sheet.merge_cells("A1:G1")
-    sheet.append(["姓名", "公民身份号码", "网格编码", "紧急联系人", None, None, None])
+    sheet.append(["姓名", "公民身份号码", "网格编码", title, None, None, None])
     sheet.append([None, None, None, "姓名", "性别", "关系", "联系电话"])
     for column in "ABC":
         sheet.merge_cells(f"{column}2:{column}3")
@@ -144,22 +204,21 @@ def merged_ledger() -> Workbook:
     return workbook
 
 
-@pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
-def test_a_merged_two_row_header_keeps_the_contacts_columns_out_and_its_report_round_trips(staff, settings, cells):
+@pytest.mark.parametrize("cells, title", [(CALAMINE, "紧急联系人"), (STREAMED, "紧急联系人"), (CALAMINE, "赡养人")])
+def test_a_merged_two_row_header_keeps_the_contacts_columns_out_and_its_report_round_trips(staff, settings, cells, title):
     """The .xlsx read whole or streamed: the emergency contact's columns are not imported;
     the error report names them so, and imported again after the fix it still stores
     none of the contact's as the person's."""
     settings.IMPORT_XLSX_CALAMINE_CELLS = cells
-    job = run(staff["worker"], xlsx_bytes(merged_ledger()), "ledger.xlsx")
+    job = run(staff["worker"], xlsx_bytes(merged_ledger(title)), "ledger.xlsx")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 1), job.message
-    assert any("联系电话（紧急联系人）" in note and "not imported" in note for note in job.notes), job.notes
+    assert any(f"联系电话（{title}）" in note and "not imported" in note for note in job.notes), job.notes
     resident = person(ID)
     assert (resident.name, resident.phone_hash, resident.relation_to_head) == ("王奶奶", "", "")
 
     rows = report_rows(job)
-    assert rows[0][:7] == ["姓名", "公民身份号码", "网格编码", "姓名（紧急联系人）", "性别（紧急联系人）", "关系（紧急联系人）",
-                           "联系电话（紧急联系人）"], rows[0]
+    assert rows[0][:7] == ["姓名", "公民身份号码", "网格编码", *(f"{name}（{title}）" for name in ("姓名", "性别", "关系", "联系电话"))], rows[0]
     fixed = Workbook()
     for line in rows:
         fixed.active.append(line)
@@ -171,13 +230,15 @@ def test_a_merged_two_row_header_keeps_the_contacts_columns_out_and_its_report_r
     assert (resident.name, resident.phone_hash, resident.relation_to_head) == ("李爷爷", "", "")
 
 
-@pytest.mark.parametrize("title", ["负责人信息", "法定代表人", "安全责任人", "消防安全责任人", "业主信息"])
-def test_a_places_group_naming_its_manager_is_the_places_own_contact(staff, tmp_path, title):
-    """A key place's 负责人 (责任人, 业主) is the place's own contact: its group's columns
-    are imported."""
+@pytest.mark.parametrize("upper, lower", [
+    (["场所名称", "场所类型", "网格编码", title, ""], ["", "", "", "负责人", "联系电话"])
+    for title in ("负责人信息", "法定代表人", "安全责任人", "消防安全责任人", "业主信息", "出租人（房东）")
+] + [(["月塘社区九小场所名单", "", "", "网格员 张三", ""], ["场所名称", "场所类型", "网格编码", "负责人", "联系电话"])])
+def test_a_places_group_naming_its_manager_is_the_places_own_contact(staff, tmp_path, upper, lower):
+    """A key place's 负责人 (责任人, 业主, a rented house's landlord) is the place's own
+    contact: its group's columns are imported; so are they under a filing cell."""
     path = tmp_path / "places.csv"
-    path.write_bytes(csv_bytes(["场所名称", "场所类型", "网格编码", title, ""],
-                               [["", "", "", "负责人", "联系电话"], ["月塘小学", "学校", GRID, "李校长", "13900139000"]]))
+    path.write_bytes(csv_bytes(upper, [lower, ["月塘小学", "学校", GRID, "李校长", "13900139000"]]))
     from residents.imports.places import key_places_import
 
     result, _report = key_places_import(actor=staff["worker"], path=path)
