@@ -1,28 +1,39 @@
 """Group titles over a two-row header (``reading``): 独居老人 and 留守儿童 ledgers put
-紧急联系人 or 监护人信息 over 姓名 | 联系电话. Those columns are the other person's: never
-the row's own (docs/residents.md, *Import columns*).
+紧急联系人 or 监护人信息 over 姓名 | 关系 | 联系电话. Those columns are the other person's:
+never the row's own (docs/residents.md, *Import columns*). They are named
+``紧急联系人·联系电话`` in the result and the error report's header, a name that no column
+of the template goes by, so the report imported again leaves them out as well.
 
 A title is judged cautiously, since a wrong judgement drops the person's own columns:
 
 - a row that is a filing line or the table's title holds no groups: a cell with a colon
   (填报单位：…, 网格员：张三), a signature or a date (网格员签字, 2024年3月), a title's
-  ending (…登记表, …台账);
-- a title names someone else (``_SOMEONE_ELSE``), not the person the ledger is about
-  (被监护人信息, 帮扶对象) nor the row's own (a key place's 负责人);
+  ending (…登记表, …台帐, …名单), or a single cell in the table's first column (a
+  column's own name merged down over the two rows, 出生年月, is no such cell);
+- a title names someone else (``_GROUP``), not the person the ledger is about
+  (被监护人信息, 帮扶对象, 帮扶家庭) nor the row's own (a key place's 负责人);
 - a title spreads over the blank cells to its right, and holds, from its own cell on,
   the columns a person has (姓名, 身份证号, 联系电话, 性别, 关系 …) or a field the row has
   in another column too, up to the first column of another field (户籍地址, 人员类型: the
-  person's own); it must hold two such columns, one of them a field the row has in
-  another column too (the contact's 姓名 beside the person's);
-- a row holding one cell is a title over the table; and when the titles take every
-  column naming the person (姓名, 身份证号), none of them is a group.
+  person's own); it must hold two such columns, and show whose they are: a field the row
+  has in another column too (the contact's 姓名 beside the person's), or a column whose
+  own name names someone else (赡养人姓名). A title or a filing cell over the person's own
+  columns (包保干部 张三, 网格员信息) shows neither;
+- when one title takes every column naming the person (姓名, 身份证号), it is over the
+  table, not a group; when several do (出租人 and 承租人, 户主 and 家庭成员), the file does
+  not say whose rows these are and is refused, naming them.
 """
 
 import re
 
-from residents.imports.headers import _NOT_OWN, _SOMEONE_ELSE, Columns, squeeze
+from django.utils.translation import gettext as _
 
-_GROUP = re.compile(_SOMEONE_ELSE, re.IGNORECASE)
+from residents.imports.headers import _NOT_OWN, _SOMEONE_ELSE, Columns, squeeze
+from residents.imports.workbooks import ImportFileError
+
+# Someone else, as group titles name them: the words of header notes and more.
+_GROUP = re.compile(_SOMEONE_ELSE + r"|家庭成员|主要成员|社会关系|共同居住|民警|警官|医生|帮教|出租人|出租方|产权人|结对|包联|照护|陪护",
+                    re.IGNORECASE)
 _GROUP_NOT_OWN = re.compile(_NOT_OWN)
 # The person the ledger is about, as a group title names them.
 _SUBJECT = re.compile(r"被\w{1,5}?(?:人员|人|者|对象|儿童|老人|户|家庭)|\w{1,3}?对象|(?:帮扶|结对|救助|低保|特困|困难|贫困)户|"
@@ -31,6 +42,7 @@ _SUBJECT = re.compile(r"被\w{1,5}?(?:人员|人|者|对象|儿童|老人|户|�
 _COLON = re.compile(r"[：:∶︓﹕︰]")
 _FILING = re.compile(r"填报|填表|制表|审核|审批|签字|签名|盖章|日期|时间|年\d{1,2}月|\d{4}")
 _TABLE_TITLE = re.compile(r"(?:表|台账|台帐|名册|名单|清单|汇总|统计|一览|登记簿)(?:[（(][^）)]*[）)])?$")
+SEPARATOR = "·"
 
 
 def names_someone_else(title, own: frozenset = frozenset()) -> bool:
@@ -47,10 +59,13 @@ def names_someone_else(title, own: frozenset = frozenset()) -> bool:
 
 def _no_groups(cells: list[str], header: list[str], columns: Columns) -> bool:
     """Whether a row is a filing line or the table's title (see the module docstring)."""
-    if sum(1 for cell in cells if cell) < 2:
+    named = [position for position, cell in enumerate(cells) if cell]
+    first = next((position for position, name in enumerate(header) if name), 0)
+    if not named or (len(named) == 1 and named[0] <= first):
         return True
-    for position, cell in enumerate(cells):
-        if not cell or (position < len(header) and header[position] == cell):
+    for position in named:
+        cell = cells[position]
+        if position < len(header) and header[position] == cell:
             continue  # a column's own name, merged down over two rows (出生年月, 监护人签字)
         if columns.key_of(cell) or squeeze(cell) in columns.ignored:
             continue  # a column's name (出生日期, 入住时间) in a header row
@@ -59,40 +74,53 @@ def _no_groups(cells: list[str], header: list[str], columns: Columns) -> bool:
     return False
 
 
-def under_groups(header: list[str], upper: list[str], columns: Columns) -> tuple[list[str], dict[int, str]]:
-    """The header with each column under a title naming someone else renamed with the
-    title as a note (联系电话（紧急联系人）: so named in the result and the error report),
-    and those columns' positions (never the row's own) → their titles."""
-    cells = [str(cell).strip() if cell is not None else "" for cell in upper]
-    if _no_groups(cells, header, columns):
-        return header, {}
-    keys = [columns.key_of(name) if name else None for name in header]
-    groups: list[list[int]] = []
+def _spreads(cells: list[str], header: list[str], columns: Columns) -> list[list[int]]:
+    """The positions each title naming someone else spreads over: its own cell and the
+    blank cells to its right."""
+    spreads = []
     for start, cell in enumerate(cells[:len(header)]):
         if not cell or columns.key_of(cell) or not names_someone_else(cell, columns.own):
             continue
         end = start + 1
         while end < len(header) and not (cells[end] if end < len(cells) else ""):
             end += 1
-        groups.append(list(range(start, end)))
-    others: dict[int, str] = {}
-    for spread in groups:
+        spreads.append(list(range(start, end)))
+    return spreads
+
+
+def under_groups(header: list[str], upper: list[str], columns: Columns) -> tuple[list[str], dict[int, tuple[str, str]]]:
+    """The header with each column under a title naming someone else renamed
+    ``title·name``, and those columns' positions (never the row's own) → (name, title)."""
+    cells = [str(cell).strip() if cell is not None else "" for cell in upper]
+    if _no_groups(cells, header, columns):
+        return header, {}
+    keys = [columns.key_of(name) if name else None for name in header]
+    others: dict[int, tuple[str, str]] = {}
+    taking: list[str] = []  # titles over a column naming the person
+    naming = {key for key in keys if key in columns.identity and key in columns.personal}
+    for spread in _spreads(cells, header, columns):
         outside = {key for position, key in enumerate(keys) if position not in spread}
-        held = []
+        held, shown = [], False
         for position in spread:
             key = keys[position]
             if key is not None and key not in columns.personal and key not in outside:
                 break  # another field (户籍地址): the person's own, from here on
             if key is not None:
                 held.append(position)
-        # Two of a person's fields, one of them the row has in another column too (the
-        # contact's 姓名 beside the person's): a title over the person's own columns
-        # (网格员 张三, 安置帮教人员基本信息) repeats none.
-        if len(held) >= 2 and any(keys[position] in outside for position in held):
-            others.update(dict.fromkeys(held, cells[spread[0]]))
-    # Titles that take every column naming the person (姓名, 身份证号) are over the table,
-    # not groups. (Taking one of them: the file is refused for it, naming the column.)
-    naming = {key for key in keys if key in columns.identity and key in columns.personal}
+                shown = shown or key in outside
+            elif header[position] and names_someone_else(header[position], columns.own):
+                shown = True  # 赡养人姓名, 监护人姓名: whose the columns are
+        if len(held) >= 2 and shown:
+            title = cells[spread[0]]
+            others.update({position: (header[position], title) for position in held})
+            if naming & {keys[position] for position in held}:
+                taking.append(title)
     if naming and not naming & {key for position, key in enumerate(keys) if position not in others}:
-        return header, {}
-    return [f"{name}（{others[position]}）" if position in others else name for position, name in enumerate(header)], others
+        if len(taking) > 1:
+            raise ImportFileError(
+                _("Every column naming the person stands under another person's title (%(titles)s): the file does not say "
+                  "whose rows these are. Delete the columns of the one not to import, or title the person's own columns "
+                  "本人信息.") % {"titles": "、".join(f"“{title}”" for title in taking)})
+        return header, {}  # a title over the table
+    return [f"{others[position][1]}{SEPARATOR}{name}" if position in others else name
+            for position, name in enumerate(header)], others

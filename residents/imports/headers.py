@@ -64,17 +64,10 @@ _SOMEONE_ELSE = (_NOT_OWN + r"|他人|别人|监护|户主|"
                  r"房主|屋主|父亲|母亲|父母|爸|妈|家长|家属|家人|亲属|亲人|亲戚|亲友|朋友|邻居|同事|配偶|爱人|老伴|老公|老婆|丈夫|"
                  r"妻子|先生|太太|子女|儿子|女儿|儿女|儿媳|媳妇|女婿|孩子|小孩|哥|姐|兄弟|叔|伯|舅|姑|姨|岳父|岳母|公公|婆婆|侄|"
                  r"外甥|孙|赡养|抚养|扶养|看护|照料|照顾|保姆|护工|租客|承租|同住|帮扶|包保|干部|网格员|楼栋长|志愿者|家庭医生|"
-                 r"责任人|联系人|紧急|法人|法定|代理|担保|负责人|房东|业主|物业|出租人|出租方|产权人|家庭成员|共同居住|民警|警官|医生|帮教|"
-                 r"结对|包联|社会关系|主要成员|照护|陪护|guardian|parent|father|mother|spouse|emergency|"
+                 r"责任人|联系人|紧急|法人|法定|代理|担保|负责人|房东|业主|物业|guardian|parent|father|mother|spouse|emergency|"
                  r"contact")
 _QUALIFIER = re.compile(_SOMEONE_ELSE + r"|曾用|拼音|英文|单位|工作单位|工作电话|办公|副号|原号码|旧号码|停机|另一|备用|其他|"
                         r"第二|农历|阴历|旧历|原籍|迁出|迁入前|老家|省|市|县|区", re.IGNORECASE)
-# What makes a note of 与户主关系 or 性别 — whose values are relatives (本人/配偶/子女) and
-# 男/女 — another person's, when it is no list of values nor an instruction: someone else
-# or a group title (关系（紧急联系人）, 性别（赡养人）: an error report's header names another
-# person's columns so).
-_ROLE_NOTE = re.compile(_SOMEONE_ELSE + r"|信息|情况", re.IGNORECASE)
-_FILLING = re.compile(r"填|写|按|以|为准|参照|根据|如|例|等")
 # Whole parts of a note that do so (联系电话（父/母）, 联系电话（工作）).
 _OTHER_PARTS = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶", "工作", "二", "2"}
 _NOTE_PARTS = re.compile(r"[/、，,或;；]+")
@@ -114,12 +107,9 @@ def _fill_note(note: str, key: str, own: frozenset = frozenset(), fill: re.Patte
     words. Any other column: no word of someone else or of another kind of the field in a
     clause, except, in a contact column, a clause that offers the row's own (``own``: 本人)
     among others (联系电话（本人或家属）). The values of 与户主关系 are relatives
-    (本人/配偶/子女) and those of 性别 男/女: their notes are such notes unless one names
-    someone else or a group and nothing more (``_ROLE_NOTE``)."""
+    (本人/配偶/子女) and those of 性别 男/女: their notes are always such notes."""
     if key in ("relation_to_head", "gender"):
-        # A list of values or an instruction (本人/配偶/租客, 按户口簿信息填写) fills it; a
-        # role or a group title alone (紧急联系人, 赡养人, 子女信息) makes it that one's.
-        return len(_NOTE_PARTS.split(note)) > 1 or _FILLING.search(note) is not None or not _ROLE_NOTE.search(note)
+        return True
     if fill is not None:
         return not fill.sub("", "".join(_ADVICE.sub("", clause) for clause in _CLAUSES.split(note)))
     for clause in _CLAUSES.split(note):
@@ -140,4 +130,3 @@ def squeeze(name) -> str:
     if not text.isascii():
         text = "".join(char for char in text if unicodedata.category(char) != "Cf")
     return text.replace("*", "").replace("＊", "").rstrip(":：")
-

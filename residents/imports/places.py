@@ -39,7 +39,7 @@ PLACE_COLUMNS = Columns(
     contacts=frozenset({"contact_name", "contact_phone"}),
     fill_words={"name": ("场所", "名称", "单位全称", "营业执照", "招牌"),
                 "grid": ("所属网格", "网格", "编码", "代码", "编号", "见", "工作表", "清单", "如", "例", r"\d+", "位", "数字")},
-    own=frozenset({"本人", "负责人", "联系人", "法人", "法定代表人", "场所负责人", "责任人", "业主", "物业"}),  # 联系电话（负责人）
+    own=frozenset({"本人", "负责人", "联系人", "法人", "法定代表人", "场所负责人", "责任人", "业主", "物业", "产权人"}),  # 联系电话（负责人）
     personal=frozenset({"contact_name", "contact_phone"}),
 )
 KIND_WORDS = {

@@ -294,10 +294,10 @@ def _continues_header(cells, columns: Columns) -> bool:
 
 
 def column_positions(header: list[str], columns: Columns, notes: list[str],
-                     duplicates: dict[int, int] | None = None, others: dict[int, str] | None = None) -> dict[str, int]:
+                     duplicates: dict[int, int] | None = None, others: dict[int, tuple] | None = None) -> dict[str, int]:
     """key → position of each known column; one clear error for missing required ones;
     a note naming the columns that are not imported (``others``: someone else's, under
-    a group title, by position), and one naming the columns of a field that an earlier column has
+    a group title: position → (name, title)), and one naming the columns of a field that an earlier column has
     (their positions → its, in ``duplicates``)."""
     positions, unknown, repeated = {}, [], {}
     others = others or {}
@@ -324,7 +324,7 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
         parts = [_("missing columns: %(columns)s") % {"columns": "、".join(missing)}]
         if unknown:
             parts.append(_("unknown columns: %(columns)s") % {"columns": "、".join(unknown)})
-        parts += _noted_required(unknown, missing, columns, {header[position]: title for position, title in others.items()})
+        parts += _noted_required(unknown, missing, columns, {header[position]: named for position, named in others.items()})
         raise ImportFileError(
             _("The headers do not match the template (%(problems)s). The columns are: %(columns)s.")
             % {"problems": "; ".join(parts), "columns": "、".join(columns.headers)}
@@ -345,19 +345,20 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
     return positions
 
 
-def _noted_required(unknown: list[str], missing: list[str], columns: Columns, grouped: dict[str, str]) -> list[str]:
+def _noted_required(unknown: list[str], missing: list[str], columns: Columns, grouped: dict[str, tuple]) -> list[str]:
     """For a required column missing because a note made its header another column
     (姓名（外籍人员填英文名）: a note that is not a filling instruction), how to fix it; or
-    because the column stands under another person's title (``grouped``: name → title)."""
+    because the column stands under another person's title (``grouped``: its name as
+    shown → (its own name, the title))."""
     keys = {header: key for header, key, _required, _length in columns.columns}
     hints = []
     for name in unknown:
-        bare = NOTE.sub("", squeeze(name)).rstrip(":：")
-        key = columns.by_name.get(bare)
+        own, title = grouped.get(name, (name, ""))
+        key = columns.by_name.get(NOTE.sub("", squeeze(own)).rstrip(":："))
         header = next((header for header in missing if keys[header] == key), None)
-        if key is not None and header is not None and name in grouped:
+        if key is not None and header is not None and title:
             hints.append(_("“%(name)s” stands under “%(title)s” in the row above: it is that person's column; the file has "
-                           "no %(column)s column of the person's own") % {"name": name, "title": grouped[name], "column": header})
+                           "no %(column)s column of the person's own") % {"name": own, "title": title, "column": header})
         elif key is not None and header is not None:
             hints.append(_("“%(name)s” is read as another column than %(column)s because of its note in brackets: if it "
                            "is the %(column)s column, name it %(column)s")

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from residents import crypto
 from residents.imports import resident_import_start
-from residents.models import ImportStatus, KeyPlace
+from residents.models import ImportStatus, KeyPlace, Resident
 from tests.residents.factories import id_number
 from tests.residents.test_import_messy_ledgers import (
     CALAMINE,
@@ -62,7 +62,7 @@ def test_columns_under_a_group_title_naming_someone_else_are_that_ones(staff, up
     job = run(staff["worker"], csv_bytes(upper, [lower, row]), "groups.csv")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), job.message
-    assert any(("联系电话（" in note or "手机号（" in note) and "not imported" in note for note in job.notes), job.notes
+    assert any(("·联系电话" in note or "·手机号" in note) and "not imported" in note for note in job.notes), job.notes
     resident = person(ID)
     assert (resident.name, bool(resident.phone_hash)) == ("王奶奶", False)
 
@@ -76,7 +76,7 @@ def test_a_contacts_gender_and_relation_are_not_the_persons(staff):
     job = run(staff["worker"], csv_bytes(upper, [lower, row]), "contact.csv")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
-    assert any("关系（紧急联系人）" in note and "性别（紧急联系人）" in note for note in job.notes), job.notes
+    assert any("紧急联系人·关系" in note and "紧急联系人·性别" in note for note in job.notes), job.notes
     resident = person(ID)
     assert (resident.relation_to_head, bool(resident.phone_hash), resident.registered_address) == ("", False, "湖南省娄底市")
 
@@ -96,7 +96,7 @@ def test_a_contact_group_beside_columns_merged_down_is_found(staff, title):
     job = run(staff["worker"], csv_bytes(upper, [lower, row]), "elders.csv")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
-    assert any(f"关系（{title}）" in note for note in job.notes), job.notes
+    assert any(f"{title}·关系" in note for note in job.notes), job.notes
     assert (person(ID).relation_to_head, person(ID).phone_hash) == ("", "")
 
 
@@ -123,13 +123,16 @@ def test_titles_over_the_persons_own_columns_leave_them_the_persons(staff, upper
     resident = person(ID)
     assert (resident.name, resident.phone_hash, resident.gender) == ("李小", crypto.lookup_hash(PHONE, field="phone"),
                                                                     "M" if GENDER == "男" else "F")
-    assert not any("（" in note and "not imported" in note for note in job.notes), job.notes
+    assert not any("·" in note and "not imported" in note for note in job.notes), job.notes
 
 
 @pytest.mark.parametrize("gender, relation", [
     ("性别（按身份证信息填写）", "与户主关系（户主填本人，其他按实际情况填写）"),
     ("性别（男/女）", "与户主关系（以户口簿信息为准）"),
     ("性别", "与户主关系（本人/配偶/子女/租客）"),
+    ("性别（身份证信息）", "关系（与户主）"),
+    ("性别（户籍信息）", "与户主关系（户籍信息）"),
+    ("性别", "关系（户主）"),
 ])
 def test_gender_and_relation_notes_that_say_how_to_fill_them_are_imported(staff, gender, relation):
     header = ["姓名", "公民身份号码", "网格编码", gender, relation]
@@ -137,6 +140,49 @@ def test_gender_and_relation_notes_that_say_how_to_fill_them_are_imported(staff,
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
     assert (person(ID).gender, person(ID).relation_to_head) == ("M" if GENDER == "男" else "F", "配偶")
+
+
+@pytest.mark.parametrize("upper, lower, row", [
+    # The contact's name column says whose it is (赡养人姓名): the person has no phone.
+    (["老人基本信息", "", "", "赡养人信息", "", ""], ["姓名", "公民身份号码", "网格编码", "赡养人姓名", "关系", "联系电话"],
+     ["王奶奶", ID, GRID, "王儿子", "母子", PHONE]),
+    # A row holding the group's title alone, the person's columns not merged down.
+    (["", "", "", "", "紧急联系人", ""], ["姓名", "公民身份号码", "网格编码", "联系电话", "姓名", "联系电话"],
+     ["王奶奶", ID, GRID, "", "王儿子", PHONE]),
+])
+def test_a_group_shows_whose_its_columns_are_without_a_repeated_name(staff, upper, lower, row):
+    job = run(staff["worker"], csv_bytes(upper, [lower, row]), "elders.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert (person(ID).relation_to_head, person(ID).phone_hash) == ("", "")
+
+
+@pytest.mark.parametrize("upper, lower", [
+    (["网格编码", "出租人（房东）", "", "", "承租人", "", ""], ["", "姓名", "身份证号", "联系电话", "姓名", "身份证号", "联系电话"]),
+    (["网格编码", "户主", "", "家庭成员", "", "", ""], ["", "姓名", "身份证号", "姓名", "与户主关系", "身份证号", "联系电话"]),
+])
+def test_a_file_whose_every_person_is_someone_elses_is_refused_naming_them(staff, upper, lower):
+    """A rental or household ledger whose titles all name someone else: whose rows these
+    are is not said, so nothing is guessed (the landlord was stored with the tenant's
+    phone); the error names the titles and the fix."""
+    row = [GRID, "王房东", ID, PHONE, "李租客", id_number(sequence=3), "13900139000"]
+    job = run(staff["worker"], csv_bytes(upper, [lower, row]), "rental.csv")
+
+    assert job.status == ImportStatus.FAILED
+    titles = [cell for cell in upper[1:] if cell]
+    assert f"(“{titles[0]}”、“{titles[1]}”)" in job.message and "本人信息" in job.message, job.message
+    assert not Resident.objects.exists()
+
+
+def test_a_places_contact_note_naming_its_owner_is_its_own(staff, tmp_path):
+    path = tmp_path / "places.csv"
+    path.write_bytes(csv_bytes(["场所名称", "场所类型", "网格编码", "负责人（经营者/产权人）", "联系电话"],
+                               [["月塘超市", "市场", GRID, "李老板", "13900139000"]]))
+    from residents.imports.places import key_places_import
+
+    result, _report = key_places_import(actor=staff["worker"], path=path)
+    assert (result.created, result.errors) == (1, 0), result.notes
+    assert KeyPlace.objects.get(name="月塘超市").contact_name == "李老板"
 
 
 def test_a_required_column_only_under_another_persons_title_refuses_the_file(staff):
@@ -147,7 +193,7 @@ def test_a_required_column_only_under_another_persons_title_refuses_the_file(sta
     job = run(staff["worker"], csv_bytes(upper, [lower, ["王小", "2015-03-01", GRID, "王爸爸", ID, PHONE]]), "child.csv")
 
     assert job.status == ImportStatus.FAILED
-    assert ("“身份证号（监护人信息）” stands under “监护人信息” in the row above: it is that person's column; the file has no "
+    assert ("“身份证号” stands under “监护人信息” in the row above: it is that person's column; the file has no "
             "公民身份号码 column of the person's own") in job.message, job.message
     assert "name it" not in job.message  # no advice to rename the guardian's column
 
@@ -204,7 +250,8 @@ def merged_ledger(title: str) -> Workbook:
     return workbook
 
 
-@pytest.mark.parametrize("cells, title", [(CALAMINE, "紧急联系人"), (STREAMED, "紧急联系人"), (CALAMINE, "赡养人")])
+@pytest.mark.parametrize("cells, title", [(CALAMINE, "紧急联系人"), (STREAMED, "紧急联系人"), (CALAMINE, "赡养人"),
+                                          (CALAMINE, "父母或其他监护人")])
 def test_a_merged_two_row_header_keeps_the_contacts_columns_out_and_its_report_round_trips(staff, settings, cells, title):
     """The .xlsx read whole or streamed: the emergency contact's columns are not imported;
     the error report names them so, and imported again after the fix it still stores
@@ -213,12 +260,12 @@ def test_a_merged_two_row_header_keeps_the_contacts_columns_out_and_its_report_r
     job = run(staff["worker"], xlsx_bytes(merged_ledger(title)), "ledger.xlsx")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 1), job.message
-    assert any(f"联系电话（{title}）" in note and "not imported" in note for note in job.notes), job.notes
+    assert any(f"{title}·联系电话" in note and "not imported" in note for note in job.notes), job.notes
     resident = person(ID)
     assert (resident.name, resident.phone_hash, resident.relation_to_head) == ("王奶奶", "", "")
 
     rows = report_rows(job)
-    assert rows[0][:7] == ["姓名", "公民身份号码", "网格编码", *(f"{name}（{title}）" for name in ("姓名", "性别", "关系", "联系电话"))], rows[0]
+    assert rows[0][:7] == ["姓名", "公民身份号码", "网格编码", *(f"{title}·{name}" for name in ("姓名", "性别", "关系", "联系电话"))], rows[0]
     fixed = Workbook()
     for line in rows:
         fixed.active.append(line)
