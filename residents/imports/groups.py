@@ -12,16 +12,21 @@ A title is judged cautiously, since a wrong judgement drops the person's own col
   column's own name merged down over the two rows, 出生年月, is no such cell);
 - a title names someone else (``_GROUP``), not the person the ledger is about
   (被监护人信息, 帮扶对象, 帮扶家庭) nor the row's own (a key place's 负责人);
-- a title spreads over the blank cells to its right, and holds, from its own cell on,
-  the columns a person has (姓名, 身份证号, 联系电话, 性别, 关系 …) or a field the row has
-  in another column too, up to the first column of another field (户籍地址, 人员类型: the
-  person's own); it must hold two such columns, and show whose they are: a field the row
-  has in another column too (the contact's 姓名 beside the person's), or a column whose
-  own name names someone else (赡养人姓名). A title or a filing cell over the person's own
-  columns (包保干部 张三, 网格员信息) shows neither;
-- when one title takes every column naming the person (姓名, 身份证号), it is over the
-  table, not a group; when several do (出租人 and 承租人, 户主 and 家庭成员), the file does
-  not say whose rows these are and is refused, naming them.
+- a title spreads over the blank cells to its right, up to the first column of another
+  field (户籍地址, 人员类型: the person's own). Its group begins at the first column that
+  shows whose the columns are — a field the row has in another column too (the contact's
+  姓名 beside the person's; 儿童姓名 counts as the person's 姓名), or a column named for
+  someone else (赡养人姓名, 联系人) — and holds from there the columns a person has (姓名,
+  身份证号, 联系电话, 性别, 关系 …); before it, only a 关系 or 性别 is the group's, any other
+  column the person's (a title typed into a middle cell over the person's own columns).
+  It must hold two columns (one named for someone else counts). A title or a filing cell over the person's own columns
+  (包保干部 张三, 网格员信息) shows nothing;
+- titles over every column naming the person (姓名, 身份证号): one alone is over the table
+  (its columns are the person's, the other titles still groups); of several, one holding
+  them all beside others holding only a name is the person's own block (志愿者信息,
+  承租人信息 beside 紧急联系人 over 姓名 | 联系电话); otherwise (出租人 and 承租人, 户主 and
+  家庭成员, each with an ID) the file does not say whose rows these are and is refused,
+  naming them.
 """
 
 import re
@@ -88,6 +93,30 @@ def _spreads(cells: list[str], header: list[str], columns: Columns) -> list[list
     return spreads
 
 
+def _own_suffix(name: str, columns: Columns) -> str | None:
+    """The personal field an unknown column's name ends with, when nothing else in the
+    name names someone else (儿童姓名, 老人电话: the person's name and phone)."""
+    text = squeeze(name)
+    if not text or columns.key_of(text) or names_someone_else(text, columns.own):
+        return None
+    for cut in range(1, len(text)):
+        key = columns.by_name.get(text[cut:])
+        if key in columns.personal:
+            return key
+    return None
+
+
+# What a contact group may begin with before its name (关系 | 姓名 | 联系电话).
+_RELATIVE = frozenset({"relation_to_head", "gender"})
+
+
+def _relative(leading: list[int], keys: list) -> list[int]:
+    """The columns of a title's spread before the first one showing whose, when they are
+    only a relation or a gender (关系 | 姓名 | 联系电话): the group's. Others (性别 |
+    身份证号 | 联系电话 under a table's title typed in a middle cell) are the person's."""
+    return leading if all(keys[position] in _RELATIVE for position in leading) else []
+
+
 def under_groups(header: list[str], upper: list[str], columns: Columns) -> tuple[list[str], dict[int, tuple[str, str]]]:
     """The header with each column under a title naming someone else renamed
     ``title·name``, and those columns' positions (never the row's own) → (name, title)."""
@@ -95,32 +124,54 @@ def under_groups(header: list[str], upper: list[str], columns: Columns) -> tuple
     if _no_groups(cells, header, columns):
         return header, {}
     keys = [columns.key_of(name) if name else None for name in header]
+    # A column of the person's whose name only adds whose (儿童姓名, 老人姓名; or such a name
+    # merged down from the row above): the person has that field too.
+    suffixes = [None if keys[position] else _own_suffix(header[position] or (cells[position] if position < len(cells) else ""), columns)
+                for position in range(len(header))]
     others: dict[int, tuple[str, str]] = {}
-    taking: list[str] = []  # titles over a column naming the person
+    taking: list[tuple[str, set, set]] = []  # titles over a column naming the person: (title, keys held, positions)
     naming = {key for key in keys if key in columns.identity and key in columns.personal}
     for spread in _spreads(cells, header, columns):
         outside = {key for position, key in enumerate(keys) if position not in spread}
-        held, shown = [], False
+        outside |= {key for position, key in enumerate(suffixes) if key and position not in spread}
+        held, leading, named, shown = [], [], 0, False
         for position in spread:
             key = keys[position]
             if key is not None and key not in columns.personal and key not in outside:
                 break  # another field (户籍地址): the person's own, from here on
             if key is not None:
+                if not shown and key not in outside:
+                    leading.append(position)  # before any column showing whose: see below
+                    continue
+                if not shown:
+                    held += _relative(leading, keys)
                 held.append(position)
-                shown = shown or key in outside
+                shown = True
             elif header[position] and names_someone_else(header[position], columns.own):
-                shown = True  # 赡养人姓名, 监护人姓名: whose the columns are
-        if len(held) >= 2 and shown:
+                if not shown:
+                    held += _relative(leading, keys)
+                shown = True  # 赡养人姓名, 监护人姓名, 联系人: whose the columns are
+                named += 1
+        if held and len(held) + named >= 2 and shown:
             title = cells[spread[0]]
             others.update({position: (header[position], title) for position in held})
-            if naming & {keys[position] for position in held}:
-                taking.append(title)
+            taken = {keys[position] for position in held}
+            if naming & taken:
+                taking.append((title, taken, set(held)))
     if naming and not naming & {key for position, key in enumerate(keys) if position not in others}:
-        if len(taking) > 1:
+        # Several titles over the columns naming the person: one holding all of them
+        # (姓名 and 身份证号) beside titles holding only a name (紧急联系人 over 姓名 |
+        # 联系电话) is over the person's own columns (志愿者信息, 户主信息, 承租人信息).
+        # One title over them all is over the table: its columns are the person's, the
+        # other titles' (紧急联系人 over 关系 | 联系电话) still another's.
+        whole = [item for item in taking if naming <= item[1]]
+        if len(taking) == 1 or len(whole) == 1:
+            for position in (taking[0] if len(taking) == 1 else whole[0])[2]:
+                del others[position]
+        else:
             raise ImportFileError(
                 _("Every column naming the person stands under another person's title (%(titles)s): the file does not say "
                   "whose rows these are. Delete the columns of the one not to import, or title the person's own columns "
-                  "本人信息.") % {"titles": "、".join(f"“{title}”" for title in taking)})
-        return header, {}  # a title over the table
+                  "本人信息.") % {"titles": "、".join(f"“{title}”" for title, _keys, _held in taking)})
     return [f"{others[position][1]}{SEPARATOR}{name}" if position in others else name
             for position, name in enumerate(header)], others

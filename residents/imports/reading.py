@@ -329,6 +329,11 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
             _("The headers do not match the template (%(problems)s). The columns are: %(columns)s.")
             % {"problems": "; ".join(parts), "columns": "、".join(columns.headers)}
         )
+    grouped = [header[position] for position in sorted(others)]
+    if grouped:
+        notes.append(_("Columns of another person, under a title in the row above, not imported: %(columns)s.")
+                     % {"columns": "、".join(grouped)})
+    unknown = [name for name in unknown if name not in grouped]
     if unknown:
         notes.append(_("Columns not imported (not in the template): %(columns)s.") % {"columns": "、".join(unknown)})
     names = {key: name for name, key, _required, _length in columns.columns}
