@@ -108,6 +108,9 @@ def _own_suffix(name: str, columns: Columns) -> str | None:
 
 # What a contact group may begin with before its name (关系 | 姓名 | 联系电话).
 _RELATIVE = frozenset({"relation_to_head", "gender"})
+# What a contact group ends with (姓名 | 联系电话 | 关系): a 性别, 出生日期 or 民族 after them
+# is the person's (a column added after the group, its upper cell left blank).
+_ENDS = frozenset({"name", "id_number", "phone", "relation_to_head", "contact_name", "contact_phone"})
 
 
 def _relative(leading: list[int], keys: list) -> list[int]:
@@ -134,7 +137,7 @@ def under_groups(header: list[str], upper: list[str], columns: Columns) -> tuple
     for spread in _spreads(cells, header, columns):
         outside = {key for position, key in enumerate(keys) if position not in spread}
         outside |= {key for position, key in enumerate(suffixes) if key and position not in spread}
-        held, leading, named, shown = [], [], 0, False
+        held, leading, named, shown, last = [], [], 0, False, -1
         for position in spread:
             key = keys[position]
             if key is not None and key not in columns.personal and key not in outside:
@@ -147,11 +150,19 @@ def under_groups(header: list[str], upper: list[str], columns: Columns) -> tuple
                     held += _relative(leading, keys)
                 held.append(position)
                 shown = True
+                if key in _ENDS or key in outside:
+                    last = position
             elif header[position] and names_someone_else(header[position], columns.own):
                 if not shown:
                     held += _relative(leading, keys)
                 shown = True  # 赡养人姓名, 监护人姓名, 联系人: whose the columns are
                 named += 1
+                last = position
+        # A 性别, 出生日期 or 民族 after the group's last name, number, phone or relation
+        # (监护人 over 姓名 | 联系电话, then 性别 | 民族 under a blank cell) is the person's.
+        held = [position for position in held if position <= last]
+        if naming & {keys[position] for position in leading if position not in held}:
+            continue  # a title over the person's own 姓名 or 身份证号: the table's title
         if held and len(held) + named >= 2 and shown:
             title = cells[spread[0]]
             others.update({position: (header[position], title) for position in held})

@@ -246,6 +246,39 @@ def test_a_title_over_the_table_leaves_the_contacts_group_beside_it(staff):
     assert (person(ID).relation_to_head, person(ID).phone_hash) == ("", "")
 
 
+def test_the_persons_gender_and_ethnicity_after_a_guardians_group_are_the_persons(staff):
+    """监护人 over 姓名 | 联系电话, then the person's 性别 | 民族 under a blank cell: the
+    group ends with the guardian's phone."""
+    upper = ["姓名", "公民身份号码", "网格编码", "监护人", "", "", ""]
+    lower = ["", "", "", "姓名", "联系电话", "性别", "民族"]
+    job = run(staff["worker"], csv_bytes(upper, [lower, ["王小", ID, GRID, "王父", PHONE, GENDER, "汉族"]]), "child.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    resident = person(ID)
+    assert (resident.gender, resident.ethnicity, resident.phone_hash) == ("M" if GENDER == "男" else "F", "汉族", "")
+
+
+@pytest.mark.parametrize("upper", [["", "留守儿童及监护人信息", "", "", "", "", "", ""],
+                                   ["留守儿童及监护人信息", "", "", "", "", "", "", "共35户"]])
+def test_a_title_over_the_persons_own_name_is_the_tables(staff, upper):
+    """A title typed into B1 (A is the narrow 序号 column), or in A1 beside a count:
+    the columns under it are the person's, as with no title row."""
+    header = ["序号", "姓名", "身份证号", "联系电话", "监护人", "监护人电话", "与户主关系", "网格编码"]
+    job = run(staff["worker"], csv_bytes(upper, [header, ["1", "王小", ID, PHONE, "王父", "13900139000", "孙子", GRID]]), "t.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert (person(ID).relation_to_head, person(ID).phone_hash) == ("孙子", crypto.lookup_hash(PHONE, field="phone"))
+
+
+def test_a_title_typed_over_the_persons_phone_still_takes_the_contacts_relation(staff):
+    upper = ["", "", "", "", "独居老人紧急联系人", "", ""]
+    header = ["序号", "姓名", "身份证号", "网格编码", "联系电话", "紧急联系人姓名", "关系"]
+    job = run(staff["worker"], csv_bytes(upper, [header, ["1", "王奶奶", ID, GRID, PHONE, "王儿子", "母子"]]), "t.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert (person(ID).relation_to_head, person(ID).phone_hash) == ("", crypto.lookup_hash(PHONE, field="phone"))
+
+
 def test_a_places_contact_note_naming_its_owner_is_its_own(staff, tmp_path):
     path = tmp_path / "places.csv"
     path.write_bytes(csv_bytes(["场所名称", "场所类型", "网格编码", "负责人（经营者/产权人）", "联系电话"],
