@@ -19,8 +19,12 @@ A title is judged cautiously, since a wrong judgement drops the person's own col
   someone else (赡养人姓名, 联系人) — and holds from there the columns a person has (姓名,
   身份证号, 联系电话, 性别, 关系 …); before it, only a 关系 or 性别 is the group's, any other
   column the person's (a title typed into a middle cell over the person's own columns).
-  It must hold two columns (one named for someone else counts). A title or a filing cell over the person's own columns
-  (包保干部 张三, 网格员信息) shows nothing;
+  It ends with its last name, ID number, phone or relation, or column named for someone
+  else: a 性别, 出生日期 or 民族 after them is the person's (a column added after the group,
+  its upper cell blank). It must hold two columns (one named for someone else counts). A
+  title or a filing cell over the person's own columns (包保干部 张三, 网格员信息) shows
+  nothing, and a title over the person's own 姓名 or 身份证号 before its group begins (typed
+  into B1 beside the narrow 序号 column) is the table's: it holds nothing;
 - titles over every column naming the person (姓名, 身份证号): one alone is over the table
   (its columns are the person's, the other titles still groups); of several, one holding
   them all beside others holding only a name is the person's own block (志愿者信息,
