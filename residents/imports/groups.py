@@ -16,7 +16,7 @@ A title is judged cautiously, since a wrong judgement drops the person's own col
   field (户籍地址, 人员类型: the person's own). Its group begins at the first column that
   shows whose the columns are — a field the row has in another column too (the contact's
   姓名 beside the person's; 儿童姓名 counts as the person's 姓名), or a column named for
-  someone else (赡养人姓名, 联系人) — and holds from there the columns a person has (姓名,
+  someone else (赡养人姓名, 联系人; in a key place's ledger, 姓名) — and holds from there the columns a person has (姓名,
   身份证号, 联系电话, 性别, 关系 …); before it, only a 关系 or 性别 is the group's, any other
   column the person's (a title typed into a middle cell over the person's own columns).
   It ends with its last name, ID number, phone or relation, or column named for someone
@@ -110,6 +110,9 @@ def _own_suffix(name: str, columns: Columns) -> str | None:
     return None
 
 
+# A person's name where the table has no such column (a key place's ledger: 包保干部 over
+# 姓名 | 联系电话): the group is that person's.
+_PERSON_NAME = frozenset({"姓名", "名字"})
 # What a contact group may begin with before its name (关系 | 姓名 | 联系电话).
 _RELATIVE = frozenset({"relation_to_head", "gender"})
 # What a contact group ends with (姓名 | 联系电话 | 关系): a 性别, 出生日期 or 民族 after them
@@ -156,10 +159,11 @@ def under_groups(header: list[str], upper: list[str], columns: Columns) -> tuple
                 shown = True
                 if key in _ENDS or key in outside:
                     last = position
-            elif header[position] and names_someone_else(header[position], columns.own):
+            elif header[position] and (names_someone_else(header[position], columns.own)
+                                       or squeeze(header[position]) in _PERSON_NAME):
                 if not shown:
                     held += _relative(leading, keys)
-                shown = True  # 赡养人姓名, 监护人姓名, 联系人: whose the columns are
+                shown = True  # 赡养人姓名, 监护人姓名, 联系人; a key place's 姓名: whose the columns are
                 named += 1
                 last = position
         # A 性别, 出生日期 or 民族 after the group's last name, number, phone or relation

@@ -279,6 +279,23 @@ def test_a_title_typed_over_the_persons_phone_still_takes_the_contacts_relation(
     assert (person(ID).relation_to_head, person(ID).phone_hash) == ("", crypto.lookup_hash(PHONE, field="phone"))
 
 
+@pytest.mark.parametrize("title, phone", [("包保干部", "联系电话"), ("网格员", "电话")])
+def test_a_places_cadres_name_and_phone_are_not_the_places_contact(staff, tmp_path, title, phone):
+    """A 九小场所 ledger with the place's 包保干部 or 网格员 over 姓名 | 联系电话 (姓名 is no
+    column of a key place's): the cadre's phone is not the place's contact phone."""
+    path = tmp_path / "places.csv"
+    path.write_bytes(csv_bytes(["", "", "", "", title, ""],
+                               [["场所名称", "场所类型", "网格编码", "负责人", "姓名", phone],
+                                ["月塘超市", "市场", GRID, "李老板", "王干部", "13900139000"]]))
+    from residents.imports.places import key_places_import
+
+    result, _report = key_places_import(actor=staff["worker"], path=path)
+    assert (result.created, result.errors) == (1, 0), result.notes
+    place = KeyPlace.objects.get(name="月塘超市")
+    assert (place.contact_name, place.contact_phone) == ("李老板", "")
+    assert any(f"{title}·{phone}" in note for note in result.notes), result.notes
+
+
 def test_a_places_contact_note_naming_its_owner_is_its_own(staff, tmp_path):
     path = tmp_path / "places.csv"
     path.write_bytes(csv_bytes(["场所名称", "场所类型", "网格编码", "负责人（经营者/产权人）", "联系电话"],
