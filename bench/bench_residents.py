@@ -89,7 +89,6 @@ def main():
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
-    from openpyxl import Workbook
 
     from governance.generation import city_delete, generate_city
     from grids.models import Area
@@ -151,12 +150,7 @@ def main():
     started = time.perf_counter()
     generate_residents(city=city, count=args.residents, seed=args.seed, path=csv_path, to_database=False)
     results["write_csv_s"] = round(time.perf_counter() - started, 2)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("实有人口")
-    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
-        for cells in csv.reader(handle):
-            sheet.append(cells)
-    workbook.save(xlsx_path)
+    write_xlsx(csv_path, xlsx_path)
 
     # 2. The imports and the raw COPY, --repeat times, one right after the other.
     runs = results["runs"] = []
