@@ -37,13 +37,13 @@ import re
 
 from django.utils.translation import gettext as _
 
-from residents.imports.headers import _NOT_OWN, _SOMEONE_ELSE, Columns, squeeze
+from residents.imports.headers import NOT_OWN, SOMEONE_ELSE, Columns, squeeze
 from residents.imports.workbooks import ImportFileError
 
 # Someone else, as group titles name them: the words of header notes and more.
-_GROUP = re.compile(_SOMEONE_ELSE + r"|家庭成员|主要成员|社会关系|共同居住|民警|警官|医生|帮教|出租人|出租方|产权人|结对|包联|照护|陪护",
+_GROUP = re.compile(SOMEONE_ELSE + r"|家庭成员|主要成员|社会关系|共同居住|民警|警官|医生|帮教|出租人|出租方|产权人|结对|包联|照护|陪护",
                     re.IGNORECASE)
-_GROUP_NOT_OWN = re.compile(_NOT_OWN)
+_GROUP_NOT_OWN = re.compile(NOT_OWN)
 # The person the ledger is about, as a group title names them.
 _SUBJECT = re.compile(r"被\w{1,5}?(?:人员|人|者|对象|儿童|老人|户|家庭)|\w{1,3}?对象|(?:帮扶|结对|救助|低保|特困|困难|贫困)户|"
                       r"(?:帮扶|帮教|救助|关爱|服务|矫正)(?:家庭|人员)")

@@ -59,14 +59,14 @@ NOTE = re.compile(r"[（(【\[]([^（()）【】\[\]]*)[）)】\]]")
 # Words of a note that make the column another one: someone else's (联系电话（父/母）,
 # 联系电话（儿子）, 户籍地址（户主）) or another kind of the field (联系电话（单位）, 出生日期
 # （农历）, 户籍地址（省）, 联系电话（非本人）). Such a column is not the person's own field.
-_NOT_OWN = r"非本人|不是本人|除本人|除了本人|本人以外|本人之外|本人除外|不含本人|不包括本人|勿填本人|不填本人"
-_SOMEONE_ELSE = (_NOT_OWN + r"|他人|别人|监护|户主|"
+NOT_OWN = r"非本人|不是本人|除本人|除了本人|本人以外|本人之外|本人除外|不含本人|不包括本人|勿填本人|不填本人"
+SOMEONE_ELSE = (NOT_OWN + r"|他人|别人|监护|户主|"
                  r"房主|屋主|父亲|母亲|父母|爸|妈|家长|家属|家人|亲属|亲人|亲戚|亲友|朋友|邻居|同事|配偶|爱人|老伴|老公|老婆|丈夫|"
                  r"妻子|先生|太太|子女|儿子|女儿|儿女|儿媳|媳妇|女婿|孩子|小孩|哥|姐|兄弟|叔|伯|舅|姑|姨|岳父|岳母|公公|婆婆|侄|"
                  r"外甥|孙|赡养|抚养|扶养|看护|照料|照顾|保姆|护工|租客|承租|同住|帮扶|包保|干部|网格员|楼栋长|志愿者|家庭医生|"
                  r"责任人|联系人|紧急|法人|法定|代理|担保|负责人|房东|业主|物业|guardian|parent|father|mother|spouse|emergency|"
                  r"contact")
-_QUALIFIER = re.compile(_SOMEONE_ELSE + r"|曾用|拼音|英文|单位|工作单位|工作电话|办公|副号|原号码|旧号码|停机|另一|备用|其他|"
+_QUALIFIER = re.compile(SOMEONE_ELSE + r"|曾用|拼音|英文|单位|工作单位|工作电话|办公|副号|原号码|旧号码|停机|另一|备用|其他|"
                         r"第二|农历|阴历|旧历|原籍|迁出|迁入前|老家|省|市|县|区", re.IGNORECASE)
 # Whole parts of a note that do so (联系电话（父/母）, 联系电话（工作）).
 _OTHER_PARTS = {"父", "母", "夫", "妻", "兄", "姐", "弟", "妹", "爷", "奶", "工作", "二", "2"}

@@ -296,9 +296,10 @@ def _continues_header(cells, columns: Columns) -> bool:
 def column_positions(header: list[str], columns: Columns, notes: list[str],
                      duplicates: dict[int, int] | None = None, others: dict[int, tuple] | None = None) -> dict[str, int]:
     """key → position of each known column; one clear error for missing required ones;
-    a note naming the columns that are not imported (``others``: someone else's, under
-    a group title: position → (name, title)), and one naming the columns of a field that an earlier column has
-    (their positions → its, in ``duplicates``)."""
+    a note naming the columns that are not imported — those of another person, under a
+    group title (``others``: position → (name, title)), in a note of their own — and one
+    naming the columns of a field that an earlier column has (their positions → its, in
+    ``duplicates``)."""
     positions, unknown, repeated = {}, [], {}
     others = others or {}
     found: dict[str, list[int]] = {}
