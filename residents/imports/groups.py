@@ -12,8 +12,9 @@ A title is judged cautiously, since a wrong judgement drops the person's own col
   column's own name merged down over the two rows, 出生年月, is no such cell);
 - a title names someone else (``_GROUP``), not the person the ledger is about
   (被监护人信息, 帮扶对象, 帮扶家庭) nor the row's own (a key place's 负责人);
-- a title spreads over the blank cells to its right, up to the first column of another
-  field (户籍地址, 人员类型: the person's own). Its group begins at the first column that
+- a title spreads over the blank cells to its right — in an .xlsx, over the cells it is
+  merged across, when it is merged — up to the first column of another field (户籍地址,
+  人员类型: the person's own). Its group begins at the first column that
   shows whose the columns are — a field the row has in another column too (the contact's
   姓名 beside the person's; 儿童姓名 counts as the person's 姓名), or a column named for
   someone else (赡养人姓名, 联系人; in a key place's ledger, 姓名) — and holds from there the columns a person has (姓名,
@@ -21,7 +22,7 @@ A title is judged cautiously, since a wrong judgement drops the person's own col
   column the person's (a title typed into a middle cell over the person's own columns).
   It ends with its last name, ID number, phone or relation, or column named for someone
   else: a 性别, 出生日期 or 民族 after them is the person's (a column added after the group,
-  its upper cell blank). It must hold two columns (one named for someone else counts). A
+  its upper cell blank; under a merged title, the group's). It must hold two columns (one named for someone else counts). A
   title or a filing cell over the person's own columns (包保干部 张三, 网格员信息) shows
   nothing, and a title over the person's own 姓名 or 身份证号 before its group begins (typed
   into B1 beside the narrow 序号 column) is the table's: it holds nothing;
@@ -83,17 +84,21 @@ def _no_groups(cells: list[str], header: list[str], columns: Columns) -> bool:
     return False
 
 
-def _spreads(cells: list[str], header: list[str], columns: Columns) -> list[list[int]]:
-    """The positions each title naming someone else spreads over: its own cell and the
-    blank cells to its right."""
+def _spreads(cells: list[str], header: list[str], columns: Columns, reach: dict[int, int]) -> list[tuple[list[int], bool]]:
+    """The positions each title naming someone else spreads over — the cells it is
+    merged across (``reach``: first position → last), else its own cell and the blank
+    cells to its right — and whether they are merged."""
     spreads = []
     for start, cell in enumerate(cells[:len(header)]):
         if not cell or columns.key_of(cell) or not names_someone_else(cell, columns.own):
             continue
+        if start in reach:
+            spreads.append((list(range(start, min(reach[start], len(header) - 1) + 1)), True))
+            continue
         end = start + 1
         while end < len(header) and not (cells[end] if end < len(cells) else ""):
             end += 1
-        spreads.append(list(range(start, end)))
+        spreads.append((list(range(start, end)), False))
     return spreads
 
 
@@ -127,9 +132,11 @@ def _relative(leading: list[int], keys: list) -> list[int]:
     return leading if all(keys[position] in _RELATIVE for position in leading) else []
 
 
-def under_groups(header: list[str], upper: list[str], columns: Columns) -> tuple[list[str], dict[int, tuple[str, str]]]:
+def under_groups(header: list[str], upper: list[str], columns: Columns,
+                 reach: dict[int, int] | None = None) -> tuple[list[str], dict[int, tuple[str, str]]]:
     """The header with each column under a title naming someone else renamed
-    ``title·name``, and those columns' positions (never the row's own) → (name, title)."""
+    ``title·name``, and those columns' positions (never the row's own) → (name, title).
+    ``reach``: the upper row's merged ranges (an .xlsx's), first position → last."""
     cells = [str(cell).strip() if cell is not None else "" for cell in upper]
     if _no_groups(cells, header, columns):
         return header, {}
@@ -141,7 +148,7 @@ def under_groups(header: list[str], upper: list[str], columns: Columns) -> tuple
     others: dict[int, tuple[str, str]] = {}
     taking: list[tuple[str, set, set]] = []  # titles over a column naming the person: (title, keys held, positions)
     naming = {key for key in keys if key in columns.identity and key in columns.personal}
-    for spread in _spreads(cells, header, columns):
+    for spread, merged in _spreads(cells, header, columns, reach or {}):
         outside = {key for position, key in enumerate(keys) if position not in spread}
         outside |= {key for position, key in enumerate(suffixes) if key and position not in spread}
         held, leading, named, shown, last = [], [], 0, False, -1
@@ -167,8 +174,10 @@ def under_groups(header: list[str], upper: list[str], columns: Columns) -> tuple
                 named += 1
                 last = position
         # A 性别, 出生日期 or 民族 after the group's last name, number, phone or relation
-        # (监护人 over 姓名 | 联系电话, then 性别 | 民族 under a blank cell) is the person's.
-        held = [position for position in held if position <= last]
+        # (监护人 over 姓名 | 联系电话, then 性别 | 民族 under a blank cell) is the person's;
+        # under a title merged across it, the group's.
+        if not merged:
+            held = [position for position in held if position <= last]
         if naming & {keys[position] for position in leading if position not in held}:
             continue  # a title over the person's own 姓名 or 身份证号: the table's title
         if held and len(held) + named >= 2 and shown:

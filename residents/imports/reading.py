@@ -60,8 +60,8 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
         raise ImportFileError(_("The file is empty."))
     if head.startswith(b"PK\x03\x04"):
         records, notes, merged = read_xlsx(path, sheet)
-        table = _table(records, columns, notes, None)
-        merged = [item for item in merged if item.first > table.header_row]
+        table = _table(records, columns, notes, None, merged)
+        merged = [item for item in merged if item.first > table.header_row and item.last > item.first]
         if merged:
             table.rows = _merged_filled(table.rows, merged, table.notes)
         return _finished(table)
@@ -228,10 +228,13 @@ def count_rows(path, sheet: str = "") -> int:
 # --- The header row ---------------------------------------------------------------------------
 
 
-def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLines | None) -> Table:
+def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLines | None,
+           merged: list[Merged] = ()) -> Table:
     """Find the header among the first rows: the row naming most known columns; a title
     above it is skipped (and said so), and a header merged over two rows takes the
-    upper row's name where the lower row's cell is empty."""
+    upper row's name where the lower row's cell is empty. Group titles in the row above
+    reach over their merged cells (``merged``: a sheet's ranges), else over the blank
+    cells to their right."""
     first: list = []
     for item in records:
         first.append(item)
@@ -249,17 +252,20 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
     header = [_text(cell) for cell in cells]
     rows_by_number = dict(candidates)
     lower = rows_by_number.get(header_row + 1)
-    if lower is not None and _continues_header(lower, columns):
-        # A header over two rows (a group such as 住址 above 楼栋 / 单元 / 房号).
+    if lower is not None and _continues_header(header, lower, columns):
+        # A header over two rows (a group such as 住址 above 楼栋 / 单元 / 房号): the lower
+        # row's names, but an unknown one only under a cell naming no known column.
         header += [""] * (len(lower) - len(header))
-        header = [_text(below) if columns.key_of(below) else name for name, below in zip(header, list(lower) + [""] * len(header), strict=False)]
+        header = [_text(below) if columns.key_of(below) or (not blank_cell(below) and not columns.key_of(name)) else name
+                  for name, below in zip(header, list(lower) + [""] * len(header), strict=False)]
         header_row += 1
     upper = rows_by_number.get(header_row - 1)
     if upper is not None:
         for position, name in enumerate(header):
             if not name and position < len(upper) and columns.key_of(upper[position]):
                 header[position] = _text(upper[position])  # merged down from the row above
-        header, others = under_groups(header, list(upper), columns)
+        reach = {item.start: item.end for item in merged if item.first == item.last == header_row - 1}
+        header, others = under_groups(header, list(upper), columns, reach)
     else:
         others = {}
     duplicates: dict[int, int] = {}
@@ -286,11 +292,17 @@ def _fitted(lines: CsvLines, cells):
     return fitted if fitted.__class__ is LineProblem else LineProblem(cells.reason, fitted, replaced=True)
 
 
-def _continues_header(cells, columns: Columns) -> bool:
+def _continues_header(header: list[str], cells, columns: Columns) -> bool:
     """Whether a row under the header row is its second line: it names known columns
-    and nothing else."""
-    named = [cell for cell in cells if not blank_cell(cell)]
-    return bool(named) and all(columns.key_of(cell) for cell in named)
+    and nothing else; or it names one, and each cell it holds stands under a cell of the
+    header row that names no known column (紧急联系人 over 联系人 | 工作单位 | 联系电话,
+    beside 姓名 and 身份证号 merged down: a data row holds the person's own values under
+    those)."""
+    named = [position for position, cell in enumerate(cells) if not blank_cell(cell)]
+    known = [position for position in named if columns.key_of(cells[position])]
+    if not known:
+        return False
+    return len(known) == len(named) or not any(position < len(header) and columns.key_of(header[position]) for position in named)
 
 
 def column_positions(header: list[str], columns: Columns, notes: list[str],

@@ -29,8 +29,10 @@ class ImportFileError(Exception):
 
 @dataclass(frozen=True)
 class Merged:
-    """A merged range over more than one row: rows ``first``–``last`` (as numbered),
-    cells ``start``–``end`` (positions in the records' rows), and its Excel reference."""
+    """A merged range: rows ``first``–``last`` (as numbered), cells ``start``–``end``
+    (positions in the records' rows), and its Excel reference. One over several rows is
+    filled in (楼栋 merged down over a family's rows); one within a row above the header
+    shows how far a group title reaches (紧急联系人 merged across 姓名 | 联系电话)."""
 
     first: int
     last: int
@@ -228,8 +230,8 @@ def _other_sheets(workbook, names: list[str], chosen: str, hidden: set[str], siz
 def _merged(first: int, last: int, start: int, end: int, offset: int) -> Merged | None:
     """A range over rows ``first``–``last`` and columns ``start``–``end`` (0-based, of
     the sheet), its cells as positions of rows that begin at column ``offset``; ``None``
-    for a range within one row (a title or a group header: nothing to fill)."""
-    if last <= first:
+    for a single cell."""
+    if last <= first and end <= start:
         return None
     ref = f"{_column_letters(start + 1)}{first}:{_column_letters(end + 1)}{last}"
     return Merged(first=first, last=last, start=start - offset, end=end - offset, ref=ref)

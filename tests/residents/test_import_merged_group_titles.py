@@ -1,0 +1,142 @@
+"""A group title merged across its columns in an .xlsx (紧急联系人 merged over 姓名 |
+联系电话): the merge says where the group ends, so a column of the person's after it,
+under a blank upper cell, is the person's — read whole or streamed, and in the error
+report imported again. A CSV has no merges: there the same column stays out, named in
+the result, never stored as the person's or the contact's. And a lower header row naming columns the template
+lacks (联系人, 工作单位) is the header's, not a data row."""
+
+import pytest
+from openpyxl import Workbook
+
+from residents import crypto
+from residents.models import ImportStatus
+from tests.residents.factories import id_number
+from tests.residents.test_import_messy_ledgers import (
+    CALAMINE,
+    GRID,
+    STREAMED,
+    csv_bytes,
+    person,
+    report_rows,
+    run,
+    xlsx_bytes,
+)
+
+pytestmark = pytest.mark.django_db
+
+ID, OTHER = id_number(sequence=1), id_number(sequence=3)
+OWN_PHONE, CONTACTS_PHONE = "13800138000", "13900139000"
+UPPER = ["姓名", "公民身份号码", "网格编码", "紧急联系人", None, None]
+LOWER = [None, None, None, "姓名", "联系电话", "联系电话"]
+
+
+def ledger(upper: list, lower: list, rows: list[list], merges: list[str]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(upper)
+    sheet.append(lower)
+    for reference in merges:
+        sheet.merge_cells(reference)
+    for row in rows:
+        sheet.append(row)
+    return xlsx_bytes(workbook)
+
+
+@pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
+def test_the_persons_phone_after_a_merged_contact_group_is_the_persons(staff, settings, cells):
+    """紧急联系人 merged across D1:E1 over 姓名 | 联系电话; F1 blank over the person's own
+    联系电话: the elder's phone is F's, never E's; the report round-trips it."""
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells
+    content = ledger(UPPER, LOWER, [["王奶奶", ID, GRID, "王儿子", CONTACTS_PHONE, OWN_PHONE],
+                                    ["李爷爷", "4313", GRID, "李女儿", "13700137000", "13600136000"]],  # a short ID
+                     ["A1:A2", "B1:B2", "C1:C2", "D1:E1"])
+    job = run(staff["worker"], content, "elders.xlsx")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 1), (job.message, job.error_sample)
+    assert person(ID).phone_hash == crypto.lookup_hash(OWN_PHONE, field="phone")
+    assert any("紧急联系人·联系电话" in note and "not imported" in note for note in job.notes), job.notes
+
+    rows = report_rows(job)
+    assert rows[0][:6] == ["姓名", "公民身份号码", "网格编码", "紧急联系人·姓名", "紧急联系人·联系电话", "联系电话"], rows[0]
+    fixed = Workbook()
+    for line in rows:
+        fixed.active.append(line)
+    fixed.active.cell(row=2, column=2, value=OTHER)
+    again = run(staff["worker"], xlsx_bytes(fixed), "report.xlsx")
+
+    assert (again.status, again.created, again.errors) == (ImportStatus.DONE, 1, 0), (again.message, again.error_sample)
+    assert person(OTHER).phone_hash == crypto.lookup_hash("13600136000", field="phone")
+
+
+def test_in_a_csv_the_column_after_a_contact_group_under_a_blank_cell_is_left_out(staff):
+    """Nothing in a CSV says where 紧急联系人 ends: the phone after its columns is left out
+    and named, never stored as the elder's (it may be the contact's second number)."""
+    upper, lower = [cell or "" for cell in UPPER], [cell or "" for cell in LOWER]
+    job = run(staff["worker"], csv_bytes(upper, [lower, ["王奶奶", ID, GRID, "王儿子", CONTACTS_PHONE, OWN_PHONE]]), "elders.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert person(ID).phone_hash == ""
+    assert any("紧急联系人·联系电话" in note and "not imported" in note for note in job.notes), job.notes
+
+
+@pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
+def test_a_column_under_a_merged_guardians_title_is_the_guardians_to_its_end(staff, settings, cells):
+    """监护人 merged across 姓名 | 联系电话 | 民族: the 民族 is the guardian's (unmerged, a
+    民族 after the phone under a blank cell is the child's); the child's own 民族 after
+    the merge is the child's."""
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells
+    upper = ["姓名", "公民身份号码", "网格编码", "监护人", None, None, None]
+    lower = [None, None, None, "姓名", "联系电话", "民族", "民族"]
+    content = ledger(upper, lower, [["王小", ID, GRID, "王父", CONTACTS_PHONE, "回族", "汉族"]],
+                     ["A1:A2", "B1:B2", "C1:C2", "D1:F1"])
+    job = run(staff["worker"], content, "children.xlsx")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    resident = person(ID)
+    assert (resident.ethnicity, resident.phone_hash) == ("汉族", "")
+
+
+@pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
+def test_a_merged_title_still_stops_at_a_field_of_the_persons_own(staff, settings, cells):
+    """A title merged too far (监护人 across 姓名 | 联系电话 | 户籍地址): the address is no
+    field a guardian's group holds: it and what follows are the child's."""
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells
+    upper = ["姓名", "公民身份号码", "网格编码", "监护人", None, None]
+    lower = [None, None, None, "姓名", "联系电话", "户籍地址"]
+    content = ledger(upper, lower, [["王小", ID, GRID, "王父", CONTACTS_PHONE, "湖南省娄底市"]],
+                     ["A1:A2", "B1:B2", "C1:C2", "D1:F1"])
+    job = run(staff["worker"], content, "children.xlsx")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    resident = person(ID)
+    assert (resident.registered_address, resident.phone_hash) == ("湖南省娄底市", "")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_lower_header_row_naming_columns_the_template_lacks_is_the_headers(staff, kind):
+    """The person's columns merged down over two rows beside 紧急联系人 over 联系人 |
+    工作单位 | 联系电话: the lower row is the header's second line, not a data row refused
+    for its missing name and ID; the contact's phone is not the person's."""
+    upper = ["姓名", "公民身份号码", "网格编码", "紧急联系人", "", ""]
+    lower = ["", "", "", "联系人", "工作单位", "联系电话"]
+    row = ["王奶奶", ID, GRID, "王儿子", "娄底市第一中学", CONTACTS_PHONE]
+    if kind == "csv":
+        content = csv_bytes(upper, [lower, row])
+    else:
+        content = ledger([cell or None for cell in upper], [cell or None for cell in lower], [row],
+                         ["A1:A2", "B1:B2", "C1:C2", "D1:F1"])
+    job = run(staff["worker"], content, f"elders.{kind}")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert person(ID).phone_hash == ""
+    assert any("row 2" in note for note in job.notes), job.notes
+    assert any("紧急联系人·联系电话" in note and "not imported" in note for note in job.notes), job.notes
+
+
+def test_a_first_data_row_is_never_taken_for_a_second_header_line(staff):
+    """A row holding a value that happens to be a column's name (住址 in 备注), with the
+    person's own name and ID under the header's columns, is a row of data."""
+    header = ["姓名", "公民身份号码", "网格编码", "备注"]
+    job = run(staff["worker"], csv_bytes(header, [["王奶奶", ID, GRID, "住址"], ["李爷爷", OTHER, GRID, ""]]), "plain.csv")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 2, 0), (job.message, job.error_sample)
