@@ -240,8 +240,10 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         first.append(item)
         if len(first) >= HEADER_SEARCH_ROWS:
             break
-    candidates = [(number, cells) for number, cells in first if cells.__class__ is not LineProblem
-                  and not all(map(blank_cell, cells))]
+    # A line with a damaged character (�) may be the header: its other names still count.
+    candidates = [(number, cells.cells if cells.__class__ is LineProblem else cells) for number, cells in first
+                  if cells.__class__ is not LineProblem or _damaged(cells)]
+    candidates = [(number, cells) for number, cells in candidates if not all(map(blank_cell, cells))]
     if not candidates:
         raise ImportFileError(_("The file is empty."))
     scores = [sum(1 for cell in cells if columns.key_of(cell)) for _number, cells in candidates]
@@ -280,6 +282,12 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         rest = [(number, _fitted(lines, cells)) for number, cells in rest]
     return Table(header=header, positions=positions, rows=chain(rest, records), notes=notes, header_row=header_row,
                  duplicates=duplicates)
+
+
+def _damaged(problem: LineProblem) -> bool:
+    """Whether a line's problem is only a damaged character (shown as �): its cells are
+    all there."""
+    return any(cell.__class__ is str and "\ufffd" in cell for cell in problem.cells)
 
 
 def _fitted(lines: CsvLines, cells):
@@ -333,10 +341,14 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
         if len(places) > 1:
             repeated[key] = places
     missing = [header for header, key, required, _length in columns.columns if required and key not in positions]
+    damaged = [name for name in unknown if "\ufffd" in name]
     if missing:
         parts = [_("missing columns: %(columns)s") % {"columns": "、".join(missing)}]
         if unknown:
             parts.append(_("unknown columns: %(columns)s") % {"columns": "、".join(unknown)})
+        if damaged:
+            parts.append(_("the header row holds a damaged character (shown as �) in %(columns)s: retype the name")
+                         % {"columns": "、".join(f"“{name}”" for name in damaged)})
         parts += _noted_required(unknown, missing, columns, {header[position]: named for position, named in others.items()})
         raise ImportFileError(
             _("The headers do not match the template (%(problems)s). The columns are: %(columns)s.")
@@ -346,7 +358,10 @@ def column_positions(header: list[str], columns: Columns, notes: list[str],
     if grouped:
         notes.append(_("Columns of another person, under a title in the row above, not imported: %(columns)s.")
                      % {"columns": "、".join(grouped)})
-    unknown = [name for name in unknown if name not in grouped]
+    if damaged:
+        notes.append(_("Columns whose name holds a damaged character (shown as �), not imported: %(columns)s. Retype the "
+                       "name to import them.") % {"columns": "、".join(f"“{name}”" for name in damaged)})
+    unknown = [name for name in unknown if name not in grouped and name not in damaged]
     if unknown:
         notes.append(_("Columns not imported (not in the template): %(columns)s.") % {"columns": "、".join(unknown)})
     names = {key: name for name, key, _required, _length in columns.columns}

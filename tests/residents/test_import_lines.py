@@ -6,10 +6,11 @@ refused again, never stored with the replacement character; retyped, it imports.
 import io
 
 import pytest
+from django.core.files import File
 from openpyxl import load_workbook
 
-from residents.imports import HEADERS
-from residents.models import Resident
+from residents.imports import HEADERS, resident_import_start
+from residents.models import ImportStatus, Resident
 from tests.residents.conftest import row
 from tests.residents.factories import id_number
 from tests.residents.test_import_round_trip import GRID, run
@@ -167,3 +168,31 @@ def test_excel_escapes_read_alike_on_both_xlsx_paths(staff, write_xlsx, settings
 
     assert (job.rows, job.created, job.errors) == (2, 2, 0), job.error_sample
     assert dict(Resident.objects.values_list("name", "registered_address")) == {"好一": "月塘_x4E2D_路_xD800_", "好二": "一\r二"}
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_header_with_a_damaged_character_is_still_the_header(staff, write_xlsx, kind):
+    """A header line whose 备注 lost a byte is still the header (its first data row is not
+    taken for it): the rows import and the damaged column is named; a damaged 姓名 refuses
+    the file naming the damage, not the first row's values."""
+    rows = [row(name="好一", id_number=id_number(sequence=101), grid=GRID) + ["无"],
+            row(name="好二", id_number=id_number(sequence=103), grid=GRID) + [""]]
+
+    def content(damaged: str) -> bytes:
+        headers = [*HEADERS, "备注"]
+        if kind == "xlsx":
+            with open(write_xlsx(rows, headers=[damaged[:-1] + "\ufffd" if name == damaged else name for name in headers]),
+                      "rb") as handle:
+                return handle.read()
+        line = csv_line(headers).replace(damaged.encode(), damaged.encode()[:-1], 1)  # the last byte of its last character lost
+        return line + b"".join(csv_line(cells) for cells in rows)
+
+    job = run(staff["worker"], content("备注"), f"ledger.{kind}")
+    assert (job.rows, job.created, job.errors) == (2, 2, 0), job.error_sample
+    assert any("“备\ufffd”" in note and "damaged character" in note for note in job.notes), job.notes
+
+    failed = resident_import_start(actor=staff["worker"], upload=File(io.BytesIO(content("姓名")), name=f"ledger.{kind}"),
+                                   name=f"ledger.{kind}", language="en", run_inline=True)
+    assert failed.status == ImportStatus.FAILED
+    assert "missing columns: 姓名" in failed.message and "damaged character (shown as �) in “姓\ufffd”" in failed.message
+    assert "好一" not in failed.message, failed.message
