@@ -12,9 +12,11 @@ A title is judged cautiously, since a wrong judgement drops the person's own col
   column's own name merged down over the two rows, 出生年月, is no such cell);
 - a title names someone else (``_GROUP``), not the person the ledger is about
   (被监护人信息, 帮扶对象, 帮扶家庭) nor the row's own (a key place's 负责人);
-- a title spreads over the blank cells to its right — in an .xlsx, over the cells it is
-  merged across, when it is merged — up to the first column of another field (户籍地址,
-  人员类型: the person's own). Its group begins at the first column that
+- a title spreads over the blank cells to its right, up to the first column of another
+  field (户籍地址, 人员类型: the person's own). In an .xlsx, the cells it is merged across
+  are the group's, whatever they are (a guardian's 户籍地址, a contact's 关系 | 电话 with no
+  姓名 showing whose); the rules below judge only the blank cells after the merge (a
+  column added beside it, which Excel does not widen). Its group begins at the first column that
   shows whose the columns are — a field the row has in another column too (the contact's
   姓名 beside the person's; 儿童姓名 counts as the person's 姓名), or a column named for
   someone else (赡养人姓名, 联系人; in a key place's ledger, 姓名) — and holds from there the columns a person has (姓名,
@@ -22,7 +24,7 @@ A title is judged cautiously, since a wrong judgement drops the person's own col
   column the person's (a title typed into a middle cell over the person's own columns).
   It ends with its last name, ID number, phone or relation, or column named for someone
   else: a 性别, 出生日期 or 民族 after them is the person's (a column added after the group,
-  its upper cell blank; under a merged title, the group's). It must hold two columns (one named for someone else counts). A
+  its upper cell blank). It must hold two columns (one named for someone else counts). A
   title or a filing cell over the person's own columns (包保干部 张三, 网格员信息) shows
   nothing, and a title over the person's own 姓名 or 身份证号 before its group begins (typed
   into B1 beside the narrow 序号 column) is the table's: it holds nothing;
@@ -84,21 +86,18 @@ def _no_groups(cells: list[str], header: list[str], columns: Columns) -> bool:
     return False
 
 
-def _spreads(cells: list[str], header: list[str], columns: Columns, reach: dict[int, int]) -> list[tuple[list[int], bool]]:
-    """The positions each title naming someone else spreads over — the cells it is
-    merged across (``reach``: first position → last), else its own cell and the blank
-    cells to its right — and whether they are merged."""
+def _spreads(cells: list[str], header: list[str], columns: Columns, reach: dict[int, int]) -> list[tuple[list[int], int]]:
+    """The positions each title naming someone else spreads over — its own cell and the
+    blank cells to its right — and the last position it is merged across (``reach``:
+    first position → last; -1 when it is not merged)."""
     spreads = []
     for start, cell in enumerate(cells[:len(header)]):
         if not cell or columns.key_of(cell) or not names_someone_else(cell, columns.own):
             continue
-        if start in reach:
-            spreads.append((list(range(start, min(reach[start], len(header) - 1) + 1)), True))
-            continue
         end = start + 1
         while end < len(header) and not (cells[end] if end < len(cells) else ""):
             end += 1
-        spreads.append((list(range(start, end)), False))
+        spreads.append((list(range(start, end)), min(reach.get(start, -1), end - 1)))
     return spreads
 
 
@@ -132,6 +131,43 @@ def _relative(leading: list[int], keys: list) -> list[int]:
     return leading if all(keys[position] in _RELATIVE for position in leading) else []
 
 
+def _group(spread: list[int], merged: int, keys: list, header: list[str], outside: set, columns: Columns) -> tuple:
+    """(held, leading, named, shown) of one title's spread: the columns that are the
+    group's, those before any column showing whose, how many unknown columns are named
+    for someone else, and whether any column showed whose. The cells a title is merged
+    across (up to ``merged``) are the group's, whatever they are: the merge shows it."""
+    held, leading, named, shown, last = [], [], 0, False, -1
+    for position in spread:
+        key = keys[position]
+        if position <= merged:
+            held += [position] if key is not None else []
+            named += 1 if key is None and header[position] else 0
+            shown, last = True, position
+            continue
+        if key is not None and key not in columns.personal and key not in outside:
+            break  # another field (户籍地址): the person's own, from here on
+        if key is not None:
+            if not shown and key not in outside:
+                leading.append(position)  # before any column showing whose: see under_groups
+                continue
+            if not shown:
+                held += _relative(leading, keys)
+            held.append(position)
+            shown = True
+            if key in _ENDS or key in outside:
+                last = position
+        elif header[position] and (names_someone_else(header[position], columns.own)
+                                   or squeeze(header[position]) in _PERSON_NAME):
+            if not shown:
+                held += _relative(leading, keys)
+            shown = True  # 赡养人姓名, 监护人姓名, 联系人; a key place's 姓名: whose the columns are
+            named += 1
+            last = position
+    # A 性别, 出生日期 or 民族 after the group's last name, number, phone or relation
+    # (监护人 over 姓名 | 联系电话, then 性别 | 民族 under a blank cell) is the person's.
+    return [position for position in held if position <= last], leading, named, shown
+
+
 def under_groups(header: list[str], upper: list[str], columns: Columns,
                  reach: dict[int, int] | None = None) -> tuple[list[str], dict[int, tuple[str, str]]]:
     """The header with each column under a title naming someone else renamed
@@ -151,36 +187,10 @@ def under_groups(header: list[str], upper: list[str], columns: Columns,
     for spread, merged in _spreads(cells, header, columns, reach or {}):
         outside = {key for position, key in enumerate(keys) if position not in spread}
         outside |= {key for position, key in enumerate(suffixes) if key and position not in spread}
-        held, leading, named, shown, last = [], [], 0, False, -1
-        for position in spread:
-            key = keys[position]
-            if key is not None and key not in columns.personal and key not in outside:
-                break  # another field (户籍地址): the person's own, from here on
-            if key is not None:
-                if not shown and key not in outside:
-                    leading.append(position)  # before any column showing whose: see below
-                    continue
-                if not shown:
-                    held += _relative(leading, keys)
-                held.append(position)
-                shown = True
-                if key in _ENDS or key in outside:
-                    last = position
-            elif header[position] and (names_someone_else(header[position], columns.own)
-                                       or squeeze(header[position]) in _PERSON_NAME):
-                if not shown:
-                    held += _relative(leading, keys)
-                shown = True  # 赡养人姓名, 监护人姓名, 联系人; a key place's 姓名: whose the columns are
-                named += 1
-                last = position
-        # A 性别, 出生日期 or 民族 after the group's last name, number, phone or relation
-        # (监护人 over 姓名 | 联系电话, then 性别 | 民族 under a blank cell) is the person's;
-        # under a title merged across it, the group's.
-        if not merged:
-            held = [position for position in held if position <= last]
+        held, leading, named, shown = _group(spread, merged, keys, header, outside, columns)
         if naming & {keys[position] for position in leading if position not in held}:
             continue  # a title over the person's own 姓名 or 身份证号: the table's title
-        if held and len(held) + named >= 2 and shown:
+        if held and shown and (len(held) + named >= 2 or merged >= 0):
             title = cells[spread[0]]
             others.update({position: (header[position], title) for position in held})
             taken = {keys[position] for position in held}

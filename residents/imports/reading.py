@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from residents.imports.csvlines import CsvLines, LineProblem, cells_problem, overflow_column
-from residents.imports.groups import under_groups
+from residents.imports.groups import names_someone_else, under_groups
 from residents.imports.headers import NOTE, Columns, squeeze
 from residents.imports.workbooks import ImportFileError, Merged, read_xlsx, sheet_sizes
 
@@ -302,15 +302,22 @@ def _fitted(lines: CsvLines, cells):
 
 def _continues_header(header: list[str], cells, columns: Columns) -> bool:
     """Whether a row under the header row is its second line: it names known columns
-    and nothing else; or it names one, and each cell it holds stands under a cell of the
-    header row that names no known column (紧急联系人 over 联系人 | 工作单位 | 联系电话,
-    beside 姓名 and 身份证号 merged down: a data row holds the person's own values under
-    those)."""
+    and nothing else; or it names one, and each cell it holds stands under a group title
+    naming someone else or a blank cell to its right (紧急联系人 over 联系人 | 工作单位 |
+    联系电话, beside 姓名 and 身份证号 merged down). A data row holds the person's own
+    values under those, or its 序号 and 备注 under theirs."""
     named = [position for position, cell in enumerate(cells) if not blank_cell(cell)]
     known = [position for position in named if columns.key_of(cells[position])]
     if not known:
         return False
-    return len(known) == len(named) or not any(position < len(header) and columns.key_of(header[position]) for position in named)
+    if len(known) == len(named):
+        return True
+    titled = [position for position, name in enumerate(header) if name and not columns.key_of(name)
+              and names_someone_else(name, columns.own)]
+    return bool(titled) and all(
+        position >= titled[0] and all(not header[between] for between in
+                                      range(max(title for title in titled if title <= position) + 1, min(position + 1, len(header))))
+        for position in named)
 
 
 def column_positions(header: list[str], columns: Columns, notes: list[str],

@@ -1,9 +1,10 @@
-"""A group title merged across its columns in an .xlsx (紧急联系人 merged over 姓名 |
-联系电话): the merge says where the group ends, so a column of the person's after it,
-under a blank upper cell, is the person's — read whole or streamed, and in the error
-report imported again. A CSV has no merges: there the same column stays out, named in
-the result, never stored as the person's or the contact's. And a lower header row naming columns the template
-lacks (联系人, 工作单位) is the header's, not a data row."""
+"""A group title merged across its columns in an .xlsx (紧急联系人 or 监护人 merged over
+姓名 | 联系电话): every cell under the merge is the other person's, whatever it is, read
+whole or streamed and in the error report imported again; a column after the merge is
+the person's only when its name is merged down over both header rows — under a blank
+upper cell it is left out and named, as in a CSV, which has no merges. And a lower header
+row naming columns the template lacks (联系人, 工作单位) under a title is the header's
+second line, while a data row holding only a 序号 and a 备注 is not."""
 
 import pytest
 from openpyxl import Workbook
@@ -43,13 +44,13 @@ def ledger(upper: list, lower: list, rows: list[list], merges: list[str]) -> byt
 
 
 @pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
-def test_the_persons_phone_after_a_merged_contact_group_is_the_persons(staff, settings, cells):
-    """紧急联系人 merged across D1:E1 over 姓名 | 联系电话; F1 blank over the person's own
-    联系电话: the elder's phone is F's, never E's; the report round-trips it."""
+def test_the_persons_phone_merged_down_after_a_merged_contact_group_is_the_persons(staff, settings, cells):
+    """紧急联系人 merged across D1:E1 over 姓名 | 联系电话, the person's 联系电话 merged down
+    over F1:F2: the elder's phone is F's, never E's; the report round-trips it."""
     settings.IMPORT_XLSX_CALAMINE_CELLS = cells
-    content = ledger(UPPER, LOWER, [["王奶奶", ID, GRID, "王儿子", CONTACTS_PHONE, OWN_PHONE],
-                                    ["李爷爷", "4313", GRID, "李女儿", "13700137000", "13600136000"]],  # a short ID
-                     ["A1:A2", "B1:B2", "C1:C2", "D1:E1"])
+    content = ledger(UPPER[:5] + ["联系电话"], LOWER, [["王奶奶", ID, GRID, "王儿子", CONTACTS_PHONE, OWN_PHONE],
+                                                   ["李爷爷", "4313", GRID, "李女儿", "13700137000", "13600136000"]],
+                     ["A1:A2", "B1:B2", "C1:C2", "D1:E1", "F1:F2"])
     job = run(staff["worker"], content, "elders.xlsx")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 1), (job.message, job.error_sample)
@@ -68,11 +69,18 @@ def test_the_persons_phone_after_a_merged_contact_group_is_the_persons(staff, se
     assert person(OTHER).phone_hash == crypto.lookup_hash("13600136000", field="phone")
 
 
-def test_in_a_csv_the_column_after_a_contact_group_under_a_blank_cell_is_left_out(staff):
-    """Nothing in a CSV says where 紧急联系人 ends: the phone after its columns is left out
-    and named, never stored as the elder's (it may be the contact's second number)."""
-    upper, lower = [cell or "" for cell in UPPER], [cell or "" for cell in LOWER]
-    job = run(staff["worker"], csv_bytes(upper, [lower, ["王奶奶", ID, GRID, "王儿子", CONTACTS_PHONE, OWN_PHONE]]), "elders.csv")
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_a_phone_after_a_contact_group_under_a_blank_cell_is_left_out(staff, kind):
+    """Nothing says where 紧急联系人 ends when the next column's upper cell is blank (in an
+    .xlsx, a column added beside the merge, which Excel does not widen): the phone after
+    its columns is left out and named, never stored as the elder's (it may be the
+    contact's second number)."""
+    row = ["王奶奶", ID, GRID, "王儿子", CONTACTS_PHONE, OWN_PHONE]
+    if kind == "xlsx":
+        content = ledger(UPPER, LOWER, [row], ["A1:A2", "B1:B2", "C1:C2", "D1:E1"])
+    else:
+        content = csv_bytes([cell or "" for cell in UPPER], [[cell or "" for cell in LOWER], row])
+    job = run(staff["worker"], content, f"elders.{kind}")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
     assert person(ID).phone_hash == ""
@@ -97,19 +105,40 @@ def test_a_column_under_a_merged_guardians_title_is_the_guardians_to_its_end(sta
 
 
 @pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
-def test_a_merged_title_still_stops_at_a_field_of_the_persons_own(staff, settings, cells):
-    """A title merged too far (监护人 across 姓名 | 联系电话 | 户籍地址): the address is no
-    field a guardian's group holds: it and what follows are the child's."""
+@pytest.mark.parametrize("lower", [
+    ["姓名", "户籍地址", "联系电话"],  # a guardian's own address inside the merge
+    ["关系", "联系电话", None],  # no 姓名 shows whose: the merge does
+    ["电话", "住址", None],
+])
+def test_nothing_under_a_merged_guardians_title_is_the_childs(staff, settings, cells, lower):
+    """监护人 merged across its columns: the guardian's address, relation and phone are
+    never the child's, whether or not a 姓名 among them shows whose they are."""
     settings.IMPORT_XLSX_CALAMINE_CELLS = cells
     upper = ["姓名", "公民身份号码", "网格编码", "监护人", None, None]
-    lower = [None, None, None, "姓名", "联系电话", "户籍地址"]
-    content = ledger(upper, lower, [["王小", ID, GRID, "王父", CONTACTS_PHONE, "湖南省娄底市"]],
-                     ["A1:A2", "B1:B2", "C1:C2", "D1:F1"])
+    values = {"姓名": "王父", "户籍地址": "广东省深圳市", "联系电话": CONTACTS_PHONE, "电话": CONTACTS_PHONE, "关系": "父子",
+              "住址": "广东省深圳市", None: None}
+    width = 6 if lower[-1] else 5
+    content = ledger(upper[:width], [None, None, None, *lower][:width],
+                     [["王小", ID, GRID, *(values[name] for name in lower)][:width]],
+                     ["A1:A2", "B1:B2", "C1:C2", f"D1:{'F' if width == 6 else 'E'}1"])
     job = run(staff["worker"], content, "children.xlsx")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
     resident = person(ID)
-    assert (resident.registered_address, resident.phone_hash) == ("湖南省娄底市", "")
+    assert (resident.registered_address, resident.phone_hash, resident.relation_to_head) == ("", "", "")
+    assert any("监护人·" in note and "not imported" in note for note in job.notes), job.notes
+
+
+def test_a_data_row_under_serial_and_remarks_is_no_header_line(staff):
+    """A first row holding only its 序号 and a 备注 that is a column's name (电话): a data
+    row with nothing in it, not a second header line turning 备注 into a phone column."""
+    header = ["序号", "姓名", "公民身份号码", "网格编码", "联系电话", "备注"]
+    job = run(staff["worker"], csv_bytes(header, [["1", "", "", "", "", "电话"],
+                                                  ["2", "王奶奶", ID, GRID, "", CONTACTS_PHONE]]), "serial.csv")
+
+    assert (job.status, job.created) == (ImportStatus.DONE, 1), (job.message, job.error_sample)
+    assert person(ID).phone_hash == ""
+    assert not any("row 2" in note for note in job.notes), job.notes
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
