@@ -15,8 +15,12 @@ A title is judged cautiously, since a wrong judgement drops the person's own col
 - a title spreads over the blank cells to its right, up to the first column of another
   field (户籍地址, 人员类型: the person's own). In an .xlsx, the cells it is merged across
   are the group's, whatever they are (a guardian's 户籍地址, a contact's 关系 | 电话 with no
-  姓名 showing whose); the rules below judge only the blank cells after the merge (a
-  column added beside it, which Excel does not widen). Its group begins at the first column that
+  姓名 showing whose), unless it is over the person's own 姓名 or 身份证号 before its group
+  begins (the table's title, below); the rules below judge only the blank cells after the
+  merge (a column added beside it, which Excel does not widen). A title merged down over
+  two rows above the header counts as in the row right above it;
+- a title with a damaged character (监�人) is taken to name someone else: what was lost
+  may have said whose (``names_someone_else``). Its group begins at the first column that
   shows whose the columns are — a field the row has in another column too (the contact's
   姓名 beside the person's; 儿童姓名 counts as the person's 姓名), or a column named for
   someone else (赡养人姓名, 联系人; in a key place's ledger, 姓名) — and holds from there the columns a person has (姓名,
@@ -61,6 +65,8 @@ def names_someone_else(title, own: frozenset = frozenset()) -> bool:
     """Whether a group title says the columns under it are someone else's (紧急联系人,
     监护人信息): not the person the ledger is about (被监护儿童信息, 帮扶对象), nor the
     row's own (``own``: a key place's 负责人, 法定代表人) unless denied (非本人)."""
+    if "\ufffd" in str(title):
+        return True  # damaged (监�人): what was lost may have said whose, so it is taken to
     text = _SUBJECT.sub("", squeeze(title))
     if _GROUP_NOT_OWN.search(text):
         return True
@@ -131,19 +137,13 @@ def _relative(leading: list[int], keys: list) -> list[int]:
     return leading if all(keys[position] in _RELATIVE for position in leading) else []
 
 
-def _group(spread: list[int], merged: int, keys: list, header: list[str], outside: set, columns: Columns) -> tuple:
+def _group(spread: list[int], keys: list, header: list[str], outside: set, columns: Columns) -> tuple:
     """(held, leading, named, shown) of one title's spread: the columns that are the
     group's, those before any column showing whose, how many unknown columns are named
-    for someone else, and whether any column showed whose. The cells a title is merged
-    across (up to ``merged``) are the group's, whatever they are: the merge shows it."""
+    for someone else, and whether any column showed whose."""
     held, leading, named, shown, last = [], [], 0, False, -1
     for position in spread:
         key = keys[position]
-        if position <= merged:
-            held += [position] if key is not None else []
-            named += 1 if key is None and header[position] else 0
-            shown, last = True, position
-            continue
         if key is not None and key not in columns.personal and key not in outside:
             break  # another field (户籍地址): the person's own, from here on
         if key is not None:
@@ -187,9 +187,13 @@ def under_groups(header: list[str], upper: list[str], columns: Columns,
     for spread, merged in _spreads(cells, header, columns, reach or {}):
         outside = {key for position, key in enumerate(keys) if position not in spread}
         outside |= {key for position, key in enumerate(suffixes) if key and position not in spread}
-        held, leading, named, shown = _group(spread, merged, keys, header, outside, columns)
+        held, leading, named, shown = _group(spread, keys, header, outside, columns)
         if naming & {keys[position] for position in leading if position not in held}:
             continue  # a title over the person's own 姓名 or 身份证号: the table's title
+        if merged >= 0:
+            # The cells it is merged across are the group's, whatever they are.
+            held = sorted(set(held) | {position for position in spread if position <= merged and keys[position] is not None})
+            shown = True
         if held and shown and (len(held) + named >= 2 or merged >= 0):
             title = cells[spread[0]]
             others.update({position: (header[position], title) for position in held})

@@ -42,8 +42,11 @@ class Columns:
 
     def key_of(self, name) -> str | None:
         """The key a header names: as it is, or without notes in brackets when they only
-        say how to fill the column (see ``_fill_note``)."""
+        say how to fill the column (see ``_fill_note``). A name with a damaged character
+        (�) names none: what was lost may have said whose (联系电话（监�人）)."""
         squeezed = squeeze(name)
+        if "\ufffd" in squeezed:
+            return None
         key = self.by_name.get(squeezed)
         if key is None and NOTE.search(squeezed):
             key = self.by_name.get(NOTE.sub("", squeezed).rstrip(":："))

@@ -261,13 +261,12 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         header = [_text(below) if columns.key_of(below) or (not blank_cell(below) and not columns.key_of(name)) else name
                   for name, below in zip(header, list(lower) + [""] * len(header), strict=False)]
         header_row += 1
-    upper = rows_by_number.get(header_row - 1)
+    upper, reach = _merged_above(rows_by_number, header_row, header, merged, columns)
     if upper is not None:
         for position, name in enumerate(header):
             if not name and position < len(upper) and columns.key_of(upper[position]):
                 header[position] = _text(upper[position])  # merged down from the row above
-        reach = {item.start: item.end for item in merged if item.first == item.last == header_row - 1}
-        header, others = under_groups(header, list(upper), columns, reach)
+        header, others = under_groups(header, upper, columns, reach)
     else:
         others = {}
     duplicates: dict[int, int] = {}
@@ -282,6 +281,33 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         rest = [(number, _fitted(lines, cells)) for number, cells in rest]
     return Table(header=header, positions=positions, rows=chain(rest, records), notes=notes, header_row=header_row,
                  duplicates=duplicates)
+
+
+def _merged_above(rows_by_number: dict, header_row: int, header: list[str], merged: list[Merged],
+                  columns: Columns) -> tuple[list | None, dict[int, int]]:
+    """The row above the header as Excel shows it, and how far each of its merged cells
+    reaches (first position → last). A range merged down from higher up shows its value
+    there too (紧急联系人 merged over D1:E2 above the header on row 3), and one merged down
+    over the header row names its column (姓名 merged over A1:A3)."""
+    above = rows_by_number.get(header_row - 1)  # None: blank, or cells merged down from above
+    upper = [] if above is None else list(above)
+    reach = {}
+    for item in merged:
+        if not item.first < header_row <= item.last + 1 or item.start < 0:
+            continue
+        anchor = rows_by_number.get(item.first)
+        value = anchor[item.start] if anchor is not None and item.start < len(anchor) else None
+        if item.first < header_row - 1 and not blank_cell(value):
+            upper += [""] * (item.start + 1 - len(upper))
+            if blank_cell(upper[item.start]):
+                upper[item.start] = value
+        if item.last >= header_row:
+            if columns.key_of(value):
+                header.extend([""] * (item.start + 1 - len(header)))
+                header[item.start] = header[item.start] or _text(value)
+        elif item.end > item.start:
+            reach[item.start] = item.end
+    return (upper if above is not None or any(not blank_cell(cell) for cell in upper) else None), reach
 
 
 def _damaged(problem: LineProblem) -> bool:

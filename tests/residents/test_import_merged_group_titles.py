@@ -169,3 +169,66 @@ def test_a_first_data_row_is_never_taken_for_a_second_header_line(staff):
     job = run(staff["worker"], csv_bytes(header, [["王奶奶", ID, GRID, "住址"], ["李爷爷", OTHER, GRID, ""]]), "plain.csv")
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 2, 0), (job.message, job.error_sample)
+
+
+@pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
+def test_a_title_merged_over_two_rows_above_the_header_still_groups(staff, settings, cells):
+    """基本信息 merged A1:C2 and 紧急联系人 merged D1:E2 over the header on row 3: the
+    contact's phone is not the person's; 联系电话 merged over F1:F3 names the person's."""
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["基本信息", None, None, "紧急联系人", None, "联系电话"])
+    sheet.append([None] * 6)
+    sheet.append(["姓名", "公民身份号码", "网格编码", "姓名", "联系电话", None])
+    sheet.append(["王奶奶", ID, GRID, "王儿子", CONTACTS_PHONE, OWN_PHONE])
+    for reference in ("A1:C2", "D1:E2", "F1:F3"):
+        sheet.merge_cells(reference)
+    job = run(staff["worker"], xlsx_bytes(workbook), "elders.xlsx")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert person(ID).phone_hash == crypto.lookup_hash(OWN_PHONE, field="phone")
+    assert any("紧急联系人·联系电话" in note for note in job.notes), job.notes
+
+
+@pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
+def test_a_merged_title_over_the_persons_own_id_is_the_tables(staff, settings, cells):
+    """A title typed over the middle of the table and merged across the person's 公民身份号码
+    and phone as well as the contact's columns (独居老人及紧急联系人信息): the table's title,
+    as unmerged — the file imports with the person's ID and phone."""
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells
+    upper = [None, None, None, "独居老人及紧急联系人信息", None, None, None]
+    lower = ["网格编码", "姓名", "性别", "公民身份号码", "联系电话", "紧急联系人", "联系人电话"]
+    gender = "男" if int(ID[16]) % 2 else "女"
+    content = ledger(upper, lower, [[GRID, "王奶奶", gender, ID, OWN_PHONE, "王儿子", CONTACTS_PHONE]], ["D1:G1"])
+    job = run(staff["worker"], content, "elders.xlsx")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert person(ID).phone_hash == crypto.lookup_hash(OWN_PHONE, field="phone")
+
+
+@pytest.mark.parametrize("upper, lower", [
+    # A note that lost a character may have said whose: 联系电话（监护人）.
+    (None, ["姓名", "公民身份号码", "网格编码", "联系电话（监\ufffd人）"]),
+    # A group title that lost one: 监护人.
+    (["姓名", "公民身份号码", "网格编码", "监\ufffd人", None], [None, None, None, "姓名", "联系电话"]),
+    # A name under the title that lost one: 姓名.
+    (["姓名", "公民身份号码", "网格编码", "紧急联系人", None], [None, None, None, "姓\ufffd", "联系电话"]),
+])
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_damaged_header_never_makes_another_persons_phone_the_persons(staff, kind, upper, lower):
+    """A header cell with a damaged character (�, or a byte that is neither UTF-8 nor GBK
+    in a CSV) could have said whose the column is: it is not the person's."""
+    row = ["王小", ID, GRID, *(["王父"] if len(lower) == 5 else []), CONTACTS_PHONE]
+    if kind == "xlsx":
+        workbook = Workbook()
+        for line in ([upper] if upper else []) + [lower, row]:
+            workbook.active.append(line)
+        content = xlsx_bytes(workbook)
+    else:
+        lines = [[cell or "" for cell in line] for line in ([upper] if upper else []) + [lower, row]]
+        content = "\r\n".join(",".join(line) for line in lines).encode("gb18030").replace("\ufffd".encode("gb18030"), b"\xff")
+    job = run(staff["worker"], content, f"children.{kind}")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert person(ID).phone_hash == ""
