@@ -450,9 +450,11 @@ RESIDENT_FILE_RETENTION_DAYS = env.int("RESIDENT_FILE_RETENTION_DAYS", default=3
 # {"veteran": ["grid_leader", "grid_worker", "police", "admin", "liaison"], …}.
 SPECIAL_GROUP_ROLES = env.json("SPECIAL_GROUP_ROLES", default={})
 # .xlsx sheets of up to this many cells (rows × columns, as the sheet records them) are
-# read with python-calamine (fast; holds the sheet in memory, ~120 bytes a cell); larger
-# ones are streamed by openpyxl (bounded memory, ~10 times slower).
+# read whole with python-calamine (fast; holds the sheet in memory, ~120 bytes a cell);
+# larger ones are read by calamine in parts (bounded memory).
 IMPORT_XLSX_CALAMINE_CELLS = env.int("IMPORT_XLSX_CALAMINE_CELLS", default=2_500_000)
+# A bigger sheet is read in parts of about this many bytes of its XML (residents/imports/bigsheets.py).
+IMPORT_XLSX_PART_BYTES = env.int("IMPORT_XLSX_PART_BYTES", default=4 * 1024 * 1024)
 # GeoJSON uploaded on the admin's pages is read whole and imported inside the request;
 # bigger files go through manage.py import_grids (docs/grids.md).
 GRIDS_IMPORT_MAX_BYTES = env.int("GRIDS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)

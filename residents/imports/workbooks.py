@@ -4,11 +4,12 @@ values of a government template, is never read unless chosen) — its records ``
 number, cells)`` numbered as Excel shows the rows, its merged ranges, and notes naming
 the other sheets with their row counts.
 
-A sheet is read whole by python-calamine, or streamed by openpyxl (read-only) when it
-holds more than ``IMPORT_XLSX_CALAMINE_CELLS`` cells. The two give the same row numbers:
-both yield the sheet's leading empty rows. Cells are positions in the row as read
-(calamine leaves out empty leading columns, openpyxl starts at column A); the header's
-positions and the merged ranges are positions of the same reader.
+A sheet is read whole by python-calamine, or in parts (``bigsheets``) when it holds
+more than ``IMPORT_XLSX_CALAMINE_CELLS`` cells. The two give the same row numbers (the
+first counting the sheet's leading empty rows, the second from each part's first row).
+Cells are positions in the row as read (calamine read whole leaves out empty leading
+columns, the parts start at column A); the header's positions and the merged ranges are
+positions of the same reader.
 """
 
 import html
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from residents.imports.bigsheets import records_in_parts
 from residents.imports.csvlines import cells_problem, unguard
 
 
@@ -140,23 +142,31 @@ def read_xlsx(path, wanted: str) -> tuple:
     chosen = wanted or next((name for name in names if name not in hidden), names[0])
     sizes = sheet_sizes(path)
     notes = _other_sheets(workbook, names, chosen, hidden, sizes)
+    damaged = ImportFileError(_("The sheet “%(sheet)s” is damaged and cannot be read: open the file in Excel, save it "
+                                "again and import it again.") % {"sheet": chosen})
     if sizes.get(chosen, (None, 0))[1] > settings.IMPORT_XLSX_CALAMINE_CELLS:
-        # Streamed: a sheet too big to hold in memory.
-        return _openpyxl_records(path, chosen), notes, _merged_in_xml(path, chosen)
+        # A sheet too big to hold whole: read in parts.
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_parts(archive)[chosen]
+        return _calamine_records(records_in_parts(path, part, damaged)), notes, _merged_in_xml(path, chosen)
     try:
         sheet = workbook.get_sheet_by_index(workbook.sheet_names.index(chosen))
     except Exception as error:  # python-calamine's errors (a damaged part: its zip data or XML) derive from Exception
-        raise ImportFileError(_("The sheet “%(sheet)s” is damaged and cannot be read: open the file in Excel, save it "
-                                "again and import it again.") % {"sheet": chosen}) from error
+        raise damaged from error
     offset = sheet.start[1] if sheet.start else 0  # calamine's rows start at the first column with a cell
     merged = [_merged(first + 1, last + 1, start, end, offset) for (first, start), (last, end) in sheet.merged_cell_ranges or ()]
-    return _calamine_records(sheet), notes, [item for item in merged if item is not None]
-
-
-def _calamine_records(sheet):
     # python-calamine's rows begin at the sheet's first row, empty leading rows included
     # (its ``start`` says where the cells begin; counting from it numbered every row too far).
-    for number, cells in enumerate(sheet.iter_rows(), start=1):
+    return (_calamine_records(enumerate(sheet.iter_rows(), start=1)), notes,
+            sorted((item for item in merged if item is not None), key=_position))
+
+
+def _position(item: Merged) -> tuple[int, int]:
+    return item.first, item.start
+
+
+def _calamine_records(rows):
+    for number, cells in rows:
         try:
             text = "".join(cells)  # one C call for a row of text cells
         except TypeError:  # a number or date among them
@@ -170,35 +180,6 @@ def _checked(cells: list, text: str):
     if "'" in text:
         cells = unguard(cells)
     return cells_problem(cells) if "\x00" in text or "\ufffd" in text else cells
-
-
-_ESCAPE = re.compile(r"_x00([0-9A-Fa-f]{2})_")
-
-
-def _unescaped(match) -> str:
-    return chr(int(match[1], 16))
-
-
-def _openpyxl_records(path, name: str):
-    from openpyxl import load_workbook
-
-    handle = open(path, "rb")  # noqa: SIM115 (a file object: openpyxl would judge the file by its name)
-    try:
-        workbook = load_workbook(handle, read_only=True, data_only=True)
-        for number, cells in enumerate(workbook[name].iter_rows(values_only=True), start=1):
-            cells = ["" if cell is None else cell for cell in cells]
-            text = "".join(cell for cell in cells if cell.__class__ is str)
-            if "_x00" in text:
-                # Excel's escapes of control characters (_x0000_, _x000D_), which openpyxl
-                # leaves as text and calamine turns back into the characters (those of
-                # _x0000_–_x00FF_, as calamine; a typed "_x0000_" is stored as
-                # _x005F_x0000_ and stays that text).
-                cells = [_ESCAPE.sub(_unescaped, cell) if cell.__class__ is str else cell for cell in cells]
-                text = "".join(cell for cell in cells if cell.__class__ is str)
-            yield number, _checked(cells, text)
-        workbook.close()
-    finally:
-        handle.close()
 
 
 def _other_sheets(workbook, names: list[str], chosen: str, hidden: set[str], sizes: dict) -> list[str]:
@@ -257,4 +238,4 @@ def _merged_in_xml(path, name: str) -> list[Merged]:
     except (*_UNREADABLE, KeyError):
         return []
     merged = [_merged(int(r1), int(r2), _column_number(c1) - 1, _column_number(c2) - 1, 0) for c1, r1, c2, r2 in found]
-    return [item for item in merged if item is not None]
+    return sorted((item for item in merged if item is not None), key=_position)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 GRID = "43130200100102"
 SHORT = ["姓名", "公民身份号码", "联系电话", "网格编码"]
-CALAMINE, STREAMED = 10**9, 1  # IMPORT_XLSX_CALAMINE_CELLS: the sheet read whole, or streamed by openpyxl
+CALAMINE, STREAMED = 10**9, 1  # IMPORT_XLSX_CALAMINE_CELLS: the sheet read whole, or read in parts (bigsheets)
 
 
 def run(actor, content: bytes, name: str, sheet: str = ""):

@@ -1,0 +1,184 @@
+"""A sheet too big for python-calamine to hold whole (more than
+``IMPORT_XLSX_CALAMINE_CELLS`` cells: calamine keeps ~120 bytes a cell), read by calamine
+in parts.
+
+One pass over the sheet's XML cuts its rows, at row boundaries, into parts of about
+``IMPORT_XLSX_PART_BYTES`` bytes; each part becomes a sheet of a scratch workbook that
+takes the original's shared strings, styles and date system (``private_temporary``:
+0600 in var/tmp, unlinked from the start, so nothing of it stays even after a crash).
+That workbook is opened once — the shared strings parsed once, held by calamine in
+about a third of the memory openpyxl's list of them takes — and its sheets are loaded
+one after the other. Each part's cells keep their references, so rows keep their
+numbers as Excel shows them; cells are positions from column A (as the streamed
+reader's merged ranges, ``workbooks._merged_in_xml``, count them). Cells are read by
+calamine as for a sheet read whole: the same types, dates and escapes.
+"""
+
+import re
+import zipfile
+
+from django.conf import settings
+
+from residents.files import private_temporary
+
+_SHEET_DATA = re.compile(rb"<((?:\w+:)?)sheetData(\s[^>]*?)?(/?)>")
+_SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
+_ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_DIMENSION_ELEMENT = re.compile(rb"<(?:\w+:)?dimension\s[^>]*/>")
+_WORKBOOK_PROPERTIES = re.compile(rb"<(?:\w+:)?workbookPr(?:\s[^>]*)?/>")
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\s([^>]*?)/?>")
+_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+_BLOCK = 1 << 22
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
+_TYPES = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+
+class DamagedSheet(Exception):
+    """The sheet's XML is not what a worksheet holds (no rows, or cut short)."""
+
+
+def records_in_parts(path, part: str, damaged):
+    """``(row number, cells)`` of the sheet stored in ``part`` of the .xlsx at ``path``;
+    ``damaged``: the error to raise for a damaged sheet."""
+    from python_calamine import CalamineWorkbook
+
+    with private_temporary() as scratch:
+        try:
+            count = _scratch_workbook(path, part, scratch)
+        except (DamagedSheet, zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as error:
+            raise damaged from error
+        if not count:
+            return
+        scratch.flush()
+        try:
+            workbook = CalamineWorkbook.from_path(f"/proc/self/fd/{scratch.fileno()}")
+        except Exception as error:  # python-calamine's errors (zip, XML) derive from Exception
+            raise damaged from error
+        for index in range(count):
+            try:
+                sheet = workbook.get_sheet_by_index(index)
+            except Exception as error:  # noqa: BLE001 (as above)
+                raise damaged from error
+            if sheet.start is None:
+                continue  # a part of empty rows
+            first, offset = sheet.start
+            lead = [""] * offset
+            rows = sheet.to_python(skip_empty_area=True)
+            del sheet
+            for number, cells in enumerate(rows, start=first + 1):
+                yield number, lead + cells if offset else cells
+            del rows
+
+
+def _scratch_workbook(path, part: str, scratch) -> int:
+    """Write the scratch workbook of ``part``'s rows into ``scratch``; how many sheets
+    (parts) it has."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(scratch, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        shared, styles = _workbook_parts(source)
+        properties = _WORKBOOK_PROPERTIES.search(source.read("xl/workbook.xml"))
+        with source.open(part) as member:
+            count = 0
+            head, prefix, rows = _head(member)
+            for rows_of_part in rows:
+                count += 1
+                with target.open(f"xl/worksheets/sheet{count}.xml", "w", force_zip64=True) as sheet:
+                    sheet.write(head)
+                    sheet.write(rows_of_part)
+                    sheet.write(b"</%ssheetData></%sworksheet>" % (prefix, prefix))
+        if not count:
+            return 0
+        for name, kind in ((shared, "sharedStrings"), (styles, "styles")):
+            if name:
+                with source.open(name) as original, target.open(f"xl/{kind}.xml", "w", force_zip64=True) as copy:
+                    while block := original.read(_BLOCK):
+                        copy.write(block)
+        sheets = range(1, count + 1)
+        target.writestr("[Content_Types].xml", (
+            f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            f'<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_TYPES}.sheet.main+xml"/>'
+            + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_TYPES}.worksheet+xml"/>' for i in sheets)
+            + (f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_TYPES}.sharedStrings+xml"/>' if shared else "")
+            + (f'<Override PartName="/xl/styles.xml" ContentType="{_TYPES}.styles+xml"/>' if styles else "")
+            + "</Types>"))
+        target.writestr("_rels/.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PACKAGE}">'
+                        f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/>'
+                        "</Relationships>")
+        date_system = _unprefixed(properties[0]).decode() if properties else ""  # date1904: dates as Excel shows them
+        target.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN}" '
+                        f'xmlns:r="{_RELATIONSHIPS}">{date_system}<sheets>'
+                        + "".join(f'<sheet name="p{i}" sheetId="{i}" r:id="rId{i}"/>' for i in sheets) + "</sheets></workbook>")
+        target.writestr("xl/_rels/workbook.xml.rels", (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PACKAGE}">'
+            + "".join(f'<Relationship Id="rId{i}" Type="{_RELATIONSHIPS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                      for i in sheets)
+            + (f'<Relationship Id="rIdS" Type="{_RELATIONSHIPS}/sharedStrings" Target="sharedStrings.xml"/>' if shared else "")
+            + (f'<Relationship Id="rIdT" Type="{_RELATIONSHIPS}/styles" Target="styles.xml"/>' if styles else "")
+            + "</Relationships>"))
+    return count
+
+
+def _unprefixed(element: bytes) -> bytes:
+    """``<x:workbookPr date1904="1"/>`` → ``<workbookPr date1904="1"/>``."""
+    return re.sub(rb"^<\w+:", b"<", element)
+
+
+def _workbook_parts(source: zipfile.ZipFile) -> tuple[str | None, str | None]:
+    """The archive names of the workbook's shared strings and styles (from its
+    relationships), each ``None`` when it has none."""
+    found = {}
+    for attributes in _RELATIONSHIP.findall(source.read("xl/_rels/workbook.xml.rels")):
+        values = dict(_ATTRIBUTE.findall(attributes))
+        kind = values.get(b"Type", b"").rsplit(b"/", 1)[-1]
+        target = values.get(b"Target", b"").decode()
+        if kind in (b"sharedStrings", b"styles") and target:
+            name = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            found[kind] = name if name in source.namelist() else None
+    return found.get(b"sharedStrings"), found.get(b"styles")
+
+
+def _head(member) -> tuple[bytes, bytes, object]:
+    """(the sheet's XML up to its rows, without its dimension; the namespace prefix of
+    its elements; the rows cut into parts)."""
+    buffer = b""
+    while True:
+        block = member.read(_BLOCK)
+        buffer += block
+        start = _SHEET_DATA.search(buffer)
+        if start or not block:
+            break
+    if start is None:
+        raise DamagedSheet
+    head = _DIMENSION_ELEMENT.sub(b"", buffer[:start.start()]) + b"<%ssheetData>" % start[1]
+    if start[3]:  # <sheetData/>: no rows
+        return head, start[1], iter(())
+    return head, start[1], _parts(member, buffer[start.end():], settings.IMPORT_XLSX_PART_BYTES)
+
+
+def _parts(member, pending: bytes, size: int):
+    """The sheet's rows (the XML after ``<sheetData>``: ``pending`` and what the member
+    still holds) in parts of at least ``size`` bytes, each ending before a row's tag."""
+    searched = 0  # where </sheetData> is not (an end tag cut by a block is looked for again)
+    while True:
+        end = _SHEET_DATA_END.search(pending, max(0, searched - 16))
+        if end:
+            rows = pending[:end.start()]
+            while len(rows) > size and (cut := _ROW.search(rows, size)):
+                yield rows[:cut.start()]
+                rows = rows[cut.start():]
+            if rows.strip():
+                yield rows
+            return
+        searched = len(pending)
+        if len(pending) > size and (cut := _ROW.search(pending, size)):
+            yield pending[:cut.start()]
+            pending = pending[cut.start():]
+            searched = len(pending)
+            continue
+        block = member.read(_BLOCK)
+        if not block:
+            raise DamagedSheet
+        pending += block
