@@ -8,18 +8,12 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from openpyxl.utils import get_column_letter
+
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
 _KINDS = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-
-
-def _letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def write_excel_like(csv_path: Path, xlsx_path: Path, sheet_name: str = "实有人口") -> None:
@@ -28,7 +22,7 @@ def write_excel_like(csv_path: Path, xlsx_path: Path, sheet_name: str = "实有�
         rows = sum(1 for _ in handle)
     with csv_path.open(encoding="utf-8-sig", newline="") as handle:
         width = len(next(csv.reader(handle)))
-    letters = [_letters(column + 1) for column in range(width)]
+    letters = [get_column_letter(column + 1) for column in range(width)]
     strings: dict[str, int] = {}
     with zipfile.ZipFile(xlsx_path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", (
