@@ -41,6 +41,8 @@ export ALLOWED_HOSTS="grid.example.test,127.0.0.1" CSRF_TRUSTED_ORIGINS="https:/
 export BEHIND_HTTPS_PROXY=1 LOG_FORMAT=json
 # Only the token opens /metrics here (the smoke test checks that loopback alone does not).
 export METRICS_ALLOWED_NETWORKS="192.0.2.0/24"
+# Every .xlsx read in parts, as a sheet too big to hold whole is (the smoke test's .xlsx).
+export IMPORT_XLSX_CALAMINE_CELLS=1
 export WEB_BIND="127.0.0.1:$port" WEB_CONCURRENCY=2 CELERY_CONCURRENCY=2 TIMER_SWEEP_SECONDS=5
 export CELERY_BEAT_SCHEDULE="$work/celerybeat-schedule" PROMETHEUS_MULTIPROC_DIR="$work/metrics"
 
