@@ -14,8 +14,11 @@ reader's merged ranges, ``workbooks._merged_in_xml``, count them). Cells are rea
 calamine as for a sheet read whole: the same types, dates and escapes.
 """
 
+import html
+import posixpath
 import re
 import zipfile
+import zlib
 
 from django.conf import settings
 
@@ -25,7 +28,10 @@ _SHEET_DATA = re.compile(rb"<((?:\w+:)?)sheetData(\s[^>]*?)?(/?)>")
 _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
 _ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
 _DIMENSION_ELEMENT = re.compile(rb"<(?:\w+:)?dimension\s[^>]*/>")
-_WORKBOOK_PROPERTIES = re.compile(rb"<(?:\w+:)?workbookPr(?:\s[^>]*)?/>")
+_WORKBOOK_PROPERTIES = re.compile(rb"<(?:\w+:)?workbookPr(\s[^>]*?)?/?>")
+_DATE1904 = re.compile(rb'\sdate1904="(?:1|true)"')
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row(\s[^>]*?)?/?>")
+_ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
 _RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\s([^>]*?)/?>")
 _ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
 _BLOCK = 1 << 22
@@ -36,40 +42,46 @@ _TYPES = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
 
 class DamagedSheet(Exception):
-    """The sheet's XML is not what a worksheet holds (no rows, or cut short)."""
+    """The sheet's XML is not what a worksheet holds (cut short)."""
 
 
 def records_in_parts(path, part: str, damaged):
     """``(row number, cells)`` of the sheet stored in ``part`` of the .xlsx at ``path``;
-    ``damaged``: the error to raise for a damaged sheet."""
+    ``damaged()``: the error to raise for a damaged sheet — before any row is given, as
+    when the sheet is read whole (every part is loaded once first)."""
     from python_calamine import CalamineWorkbook
 
     with private_temporary() as scratch:
         try:
             count = _scratch_workbook(path, part, scratch)
-        except (DamagedSheet, zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as error:
-            raise damaged from error
+        except (DamagedSheet, zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, zlib.error):
+            raise damaged() from None
         if not count:
             return
         scratch.flush()
+        workbook = None
         try:
             workbook = CalamineWorkbook.from_path(f"/proc/self/fd/{scratch.fileno()}")
-        except Exception as error:  # python-calamine's errors (zip, XML) derive from Exception
-            raise damaged from error
-        for index in range(count):
-            try:
+            for index in range(count):
+                workbook.get_sheet_by_index(index)  # loaded and dropped: a damaged part fails the file here
+        except Exception:  # noqa: BLE001 (python-calamine's errors, zip or XML, derive from Exception)
+            if workbook is not None:
+                workbook.close()  # its own descriptor of the scratch file
+            raise damaged() from None
+        try:
+            for index in range(count):
                 sheet = workbook.get_sheet_by_index(index)
-            except Exception as error:  # noqa: BLE001 (as above)
-                raise damaged from error
-            if sheet.start is None:
-                continue  # a part of empty rows
-            first, offset = sheet.start
-            lead = [""] * offset
-            rows = sheet.to_python(skip_empty_area=True)
-            del sheet
-            for number, cells in enumerate(rows, start=first + 1):
-                yield number, lead + cells if offset else cells
-            del rows
+                if sheet.start is None:
+                    continue  # a part of empty rows
+                first, offset = sheet.start
+                lead = [""] * offset
+                rows = sheet.to_python(skip_empty_area=True)
+                del sheet
+                for number, cells in enumerate(rows, start=first + 1):
+                    yield number, lead + cells if offset else cells
+                del rows
+        finally:
+            workbook.close()
 
 
 def _scratch_workbook(path, part: str, scratch) -> int:
@@ -79,12 +91,14 @@ def _scratch_workbook(path, part: str, scratch) -> int:
         shared, styles = _workbook_parts(source)
         properties = _WORKBOOK_PROPERTIES.search(source.read("xl/workbook.xml"))
         with source.open(part) as member:
-            count = 0
+            count, last = 0, 0
             head, prefix, rows = _head(member)
             for rows_of_part in rows:
                 count += 1
+                lead, last = _numbered(rows_of_part, last, prefix)
                 with target.open(f"xl/worksheets/sheet{count}.xml", "w", force_zip64=True) as sheet:
                     sheet.write(head)
+                    sheet.write(lead)
                     sheet.write(rows_of_part)
                     sheet.write(b"</%ssheetData></%sworksheet>" % (prefix, prefix))
         if not count:
@@ -107,7 +121,8 @@ def _scratch_workbook(path, part: str, scratch) -> int:
         target.writestr("_rels/.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PACKAGE}">'
                         f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/>'
                         "</Relationships>")
-        date_system = _unprefixed(properties[0]).decode() if properties else ""  # date1904: dates as Excel shows them
+        # Dates as Excel shows them: in the 1904 date system when the workbook is.
+        date_system = '<workbookPr date1904="1"/>' if properties and _DATE1904.search(properties[1] or b"") else ""
         target.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN}" '
                         f'xmlns:r="{_RELATIONSHIPS}">{date_system}<sheets>'
                         + "".join(f'<sheet name="p{i}" sheetId="{i}" r:id="rId{i}"/>' for i in sheets) + "</sheets></workbook>")
@@ -121,9 +136,20 @@ def _scratch_workbook(path, part: str, scratch) -> int:
     return count
 
 
-def _unprefixed(element: bytes) -> bytes:
-    """``<x:workbookPr date1904="1"/>`` → ``<workbookPr date1904="1"/>``."""
-    return re.sub(rb"^<\w+:", b"<", element)
+def _numbered(rows: bytes, last: int, prefix: bytes) -> tuple[bytes, int]:
+    """What a part's rows need before them, and the number of their last row (``last``:
+    the part before's). A row without a number follows the row before it; calamine would
+    count a part's first one from 1, so an empty row numbered ``last`` goes before it."""
+    first = _ROW_TAG.search(rows)
+    lead = b'<%srow r="%d"/>' % (prefix, last) if first and last and not _ROW_NUMBER.search(first[1] or b"") else b""
+    tags = list(_ROW_TAG.finditer(rows, max(0, len(rows) - 65536)))  # the last rows, as a rule numbered
+    if tags and (found := _ROW_NUMBER.search(tags[-1][1] or b"")):
+        return lead, int(found[1])
+    number = last
+    for match in _ROW_TAG.finditer(rows):  # rows without numbers: counted
+        found = _ROW_NUMBER.search(match[1] or b"")
+        number = int(found[1]) if found else number + 1
+    return lead, number
 
 
 def _workbook_parts(source: zipfile.ZipFile) -> tuple[str | None, str | None]:
@@ -133,9 +159,9 @@ def _workbook_parts(source: zipfile.ZipFile) -> tuple[str | None, str | None]:
     for attributes in _RELATIONSHIP.findall(source.read("xl/_rels/workbook.xml.rels")):
         values = dict(_ATTRIBUTE.findall(attributes))
         kind = values.get(b"Type", b"").rsplit(b"/", 1)[-1]
-        target = values.get(b"Target", b"").decode()
+        target = html.unescape(values.get(b"Target", b"").decode())
         if kind in (b"sharedStrings", b"styles") and target:
-            name = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            name = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
             found[kind] = name if name in source.namelist() else None
     return found.get(b"sharedStrings"), found.get(b"styles")
 
@@ -151,7 +177,7 @@ def _head(member) -> tuple[bytes, bytes, object]:
         if start or not block:
             break
     if start is None:
-        raise DamagedSheet
+        return b"", b"", iter(())  # a worksheet without rows
     head = _DIMENSION_ELEMENT.sub(b"", buffer[:start.start()]) + b"<%ssheetData>" % start[1]
     if start[3]:  # <sheetData/>: no rows
         return head, start[1], iter(())
@@ -163,21 +189,18 @@ def _parts(member, pending: bytes, size: int):
     still holds) in parts of at least ``size`` bytes, each ending before a row's tag."""
     searched = 0  # where </sheetData> is not (an end tag cut by a block is looked for again)
     while True:
-        end = _SHEET_DATA_END.search(pending, max(0, searched - 16))
+        end = _SHEET_DATA_END.search(pending, max(0, searched - 64))
+        limit = end.start() if end else len(pending)
+        begin = 0
+        while limit - begin > size and (cut := _ROW.search(pending, begin + size, limit)):
+            yield pending[begin:cut.start()]
+            begin = cut.start()
         if end:
-            rows = pending[:end.start()]
-            while len(rows) > size and (cut := _ROW.search(rows, size)):
-                yield rows[:cut.start()]
-                rows = rows[cut.start():]
-            if rows.strip():
-                yield rows
+            if pending[begin:limit].strip():
+                yield pending[begin:limit]
             return
+        pending = pending[begin:]
         searched = len(pending)
-        if len(pending) > size and (cut := _ROW.search(pending, size)):
-            yield pending[:cut.start()]
-            pending = pending[cut.start():]
-            searched = len(pending)
-            continue
         block = member.read(_BLOCK)
         if not block:
             raise DamagedSheet

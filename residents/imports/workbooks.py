@@ -13,6 +13,7 @@ positions of the same reader.
 """
 
 import html
+import posixpath
 import re
 import zipfile
 import zlib
@@ -88,7 +89,7 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
         values = dict(_ATTRIBUTE.findall(attributes))
         if kind == b"Relationship" and b"Id" in values and b"Target" in values:
             target = html.unescape(values[b"Target"].decode())
-            targets[values[b"Id"]] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            targets[values[b"Id"]] = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
     for kind, attributes in _TAG.findall(archive.read("xl/workbook.xml")):
         values = dict(_ATTRIBUTE.findall(attributes))
         relation = next((value for key, value in values.items() if key.endswith(b":id")), None)
@@ -142,8 +143,10 @@ def read_xlsx(path, wanted: str) -> tuple:
     chosen = wanted or next((name for name in names if name not in hidden), names[0])
     sizes = sheet_sizes(path)
     notes = _other_sheets(workbook, names, chosen, hidden, sizes)
-    damaged = ImportFileError(_("The sheet “%(sheet)s” is damaged and cannot be read: open the file in Excel, save it "
-                                "again and import it again.") % {"sheet": chosen})
+    def damaged() -> ImportFileError:
+        return ImportFileError(_("The sheet “%(sheet)s” is damaged and cannot be read: open the file in Excel, save it "
+                                 "again and import it again.") % {"sheet": chosen})
+
     if sizes.get(chosen, (None, 0))[1] > settings.IMPORT_XLSX_CALAMINE_CELLS:
         # A sheet too big to hold whole: read in parts.
         with zipfile.ZipFile(path) as archive:
@@ -152,7 +155,7 @@ def read_xlsx(path, wanted: str) -> tuple:
     try:
         sheet = workbook.get_sheet_by_index(workbook.sheet_names.index(chosen))
     except Exception as error:  # python-calamine's errors (a damaged part: its zip data or XML) derive from Exception
-        raise damaged from error
+        raise damaged() from error
     offset = sheet.start[1] if sheet.start else 0  # calamine's rows start at the first column with a cell
     merged = [_merged(first + 1, last + 1, start, end, offset) for (first, start), (last, end) in sheet.merged_cell_ranges or ()]
     # python-calamine's rows begin at the sheet's first row, empty leading rows included
