@@ -288,16 +288,21 @@ def _merged_above(rows_by_number: dict, header_row: int, header: list[str], merg
     """The row above the header as Excel shows it, and how far each of its merged cells
     reaches (first position → last). A range merged down from higher up shows its value
     there too (紧急联系人 merged over D1:E2 above the header on row 3), and one merged down
-    over the header row names its column (姓名 merged over A1:A3)."""
-    above = rows_by_number.get(header_row - 1)  # None: blank, or cells merged down from above
+    over the header row names its column (姓名 merged over A1:A3). A blank row between
+    the header and the row above it (a spacer) is passed over."""
+    number = header_row - 1
+    if (number not in rows_by_number and number - 1 in rows_by_number
+            and not any(item.first <= number <= item.last for item in merged)):
+        number -= 1
+    above = rows_by_number.get(number)  # None: blank, or cells merged down from above
     upper = [] if above is None else list(above)
     reach = {}
     for item in merged:
-        if not item.first < header_row <= item.last + 1 or item.start < 0:
+        if not item.first <= number <= item.last or item.start < 0:
             continue
         anchor = rows_by_number.get(item.first)
         value = anchor[item.start] if anchor is not None and item.start < len(anchor) else None
-        if item.first < header_row - 1 and not blank_cell(value):
+        if item.first < number and not blank_cell(value):
             upper += [""] * (item.start + 1 - len(upper))
             if blank_cell(upper[item.start]):
                 upper[item.start] = value

@@ -150,6 +150,7 @@ def excel_written(rows: list[list], *, properties: str = "<workbookPr/>", number
     ("<workbookPr/>", "/xl/sharedStrings.xml"),
     ('<workbookPr date1904="1"/>', "sharedStrings.xml"),
     ('<workbookPr date1904="1"></workbookPr>', "../xl/sharedStrings.xml"),  # as some writers close it; a relative path
+    ("<workbookPr date1904 = 'true'/>", "sharedStrings.xml"),
 ])
 @pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
 def test_shared_strings_and_the_date_system_are_read_as_excel_shows_them(staff, settings, cells, properties, strings_target):

@@ -232,3 +232,25 @@ def test_a_damaged_header_never_makes_another_persons_phone_the_persons(staff, k
 
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
     assert person(ID).phone_hash == ""
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_group_title_above_a_blank_spacer_row_still_groups(staff, kind):
+    """紧急联系人 on row 1, a blank row, the header on row 3: the contact's phone is not the
+    person's."""
+    upper = ["", "", "", "紧急联系人", ""]
+    header = ["姓名", "公民身份号码", "网格编码", "姓名", "联系电话"]
+    row = ["王奶奶", ID, GRID, "王儿子", CONTACTS_PHONE]
+    if kind == "csv":
+        content = csv_bytes(upper, [[""] * 5, header, row])
+    else:
+        workbook = Workbook()
+        for line in ([cell or None for cell in upper], [], header, row):
+            workbook.active.append(line)
+        workbook.active.merge_cells("D1:E1")
+        content = xlsx_bytes(workbook)
+    job = run(staff["worker"], content, f"elders.{kind}")
+
+    assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
+    assert person(ID).phone_hash == ""
+    assert any("紧急联系人·联系电话" in note for note in job.notes), job.notes
