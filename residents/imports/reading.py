@@ -254,7 +254,9 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
     header = [_text(cell) for cell in cells]
     rows_by_number = dict(candidates)
     lower = rows_by_number.get(header_row + 1)
-    if lower is not None and _continues_header(header, lower, columns):
+    across = {position for item in merged if item.first == item.last == header_row and item.end > item.start
+              for position in range(item.start, item.end + 1)}
+    if lower is not None and _continues_header(header, lower, columns, across):
         # A header over two rows (a group such as 住址 above 楼栋 / 单元 / 房号): the lower
         # row's names, but an unknown one only under a cell naming no known column.
         header += [""] * (len(lower) - len(header))
@@ -331,9 +333,10 @@ def _fitted(lines: CsvLines, cells):
     return fitted if fitted.__class__ is LineProblem else LineProblem(cells.reason, fitted, replaced=True)
 
 
-def _continues_header(header: list[str], cells, columns: Columns) -> bool:
+def _continues_header(header: list[str], cells, columns: Columns, across: set[int]) -> bool:
     """Whether a row under the header row is its second line: it names known columns
-    and nothing else; or it names one, and each cell it holds stands under a group title
+    and nothing else; or it names one, and each cell it holds stands under a cell merged
+    across columns (``across``: 负责人 merged over 姓名 | 电话), or under a group title
     naming someone else or a blank cell to its right (紧急联系人 over 联系人 | 工作单位 |
     联系电话, beside 姓名 and 身份证号 merged down). A data row holds the person's own
     values under those, or its 序号 and 备注 under theirs."""
@@ -345,9 +348,9 @@ def _continues_header(header: list[str], cells, columns: Columns) -> bool:
         return True
     titled = [position for position, name in enumerate(header) if name and not columns.key_of(name)
               and names_someone_else(name, columns.own)]
-    return bool(titled) and all(
-        position >= titled[0] and all(not header[between] for between in
-                                      range(max(title for title in titled if title <= position) + 1, min(position + 1, len(header))))
+    return all(position in across or (
+        bool(titled) and position >= titled[0] and all(not header[between] for between in range(
+            max(title for title in titled if title <= position) + 1, min(position + 1, len(header)))))
         for position in named)
 
 

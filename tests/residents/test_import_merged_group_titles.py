@@ -254,3 +254,30 @@ def test_a_group_title_above_a_blank_spacer_row_still_groups(staff, kind):
     assert (job.status, job.created, job.errors) == (ImportStatus.DONE, 1, 0), (job.message, job.error_sample)
     assert person(ID).phone_hash == ""
     assert any("紧急联系人·联系电话" in note for note in job.notes), job.notes
+
+
+@pytest.mark.parametrize("cells", [CALAMINE, STREAMED])
+def test_a_places_manager_and_cadre_merged_over_name_and_phone(staff, settings, tmp_path, cells):
+    """A 九小场所 ledger with 负责人 merged over 姓名 | 电话 beside 包保干部 merged over 姓名 |
+    电话: the lower row is the header's second line; the manager's name and phone are the
+    place's contact, the cadre's are left out."""
+    from residents.imports.places import key_places_import
+    from residents.models import KeyPlace
+
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["场所名称", "场所类型", "网格编码", "负责人", None, "包保干部", None])
+    sheet.append([None, None, None, "姓名", "电话", "姓名", "电话"])
+    sheet.append(["月塘超市", "市场", GRID, "李老板", "13800138000", "王干部", "13900139000"])
+    for reference in ("A1:A2", "B1:B2", "C1:C2", "D1:E1", "F1:G1"):
+        sheet.merge_cells(reference)
+    path = tmp_path / "places.xlsx"
+    workbook.save(path)
+
+    result, _report = key_places_import(actor=staff["worker"], path=path)
+
+    assert (result.created, result.errors) == (1, 0), (result.notes, _report.sample)
+    place = KeyPlace.objects.get(name="月塘超市")
+    assert (place.contact_name, place.contact_phone) == ("李老板", "13800138000")
+    assert any("包保干部·电话" in note for note in result.notes), result.notes
