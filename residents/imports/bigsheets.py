@@ -14,8 +14,6 @@ reader's merged ranges, ``workbooks._merged_in_xml``, count them). Cells are rea
 calamine as for a sheet read whole: the same types, dates and escapes.
 """
 
-import html
-import posixpath
 import re
 import zipfile
 import zlib
@@ -26,14 +24,11 @@ from residents.files import private_temporary
 
 _SHEET_DATA = re.compile(rb"<((?:\w+:)?)sheetData(\s[^>]*?)?(/?)>")
 _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
-_ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
 _DIMENSION_ELEMENT = re.compile(rb"<(?:\w+:)?dimension\s[^>]*/>")
 _WORKBOOK_PROPERTIES = re.compile(rb"<(?:\w+:)?workbookPr(\s[^>]*?)?/?>")
 _DATE1904 = re.compile(rb"""\sdate1904\s*=\s*["'](?:1|true)["']""")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row(\s[^>]*?)?/?>")
 _ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
-_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\s([^>]*?)/?>")
-_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
 _BLOCK = 1 << 22
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -45,15 +40,16 @@ class DamagedSheet(Exception):
     """The sheet's XML is not what a worksheet holds (cut short)."""
 
 
-def records_in_parts(path, part: str, damaged):
-    """``(row number, cells)`` of the sheet stored in ``part`` of the .xlsx at ``path``;
+def records_in_parts(path, part: str, shared: str | None, styles: str | None, damaged):
+    """``(row number, cells)`` of the sheet stored in ``part`` of the .xlsx at ``path``
+    (``shared``, ``styles``: the workbook's shared strings and styles parts, if any);
     ``damaged()``: the error to raise for a damaged sheet — before any row is given, as
     when the sheet is read whole (every part is loaded once first)."""
     from python_calamine import CalamineWorkbook
 
     with private_temporary() as scratch:
         try:
-            count = _scratch_workbook(path, part, scratch)
+            count = _scratch_workbook(path, part, shared, styles, scratch)
         except (DamagedSheet, zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, zlib.error):
             raise damaged() from None
         if not count:
@@ -84,11 +80,10 @@ def records_in_parts(path, part: str, damaged):
             workbook.close()
 
 
-def _scratch_workbook(path, part: str, scratch) -> int:
+def _scratch_workbook(path, part: str, shared: str | None, styles: str | None, scratch) -> int:
     """Write the scratch workbook of ``part``'s rows into ``scratch``; how many sheets
     (parts) it has."""
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(scratch, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
-        shared, styles = _workbook_parts(source)
         properties = _WORKBOOK_PROPERTIES.search(source.read("xl/workbook.xml"))
         with source.open(part) as member:
             count, last = 0, 0
@@ -152,20 +147,6 @@ def _numbered(rows: bytes, last: int, prefix: bytes) -> tuple[bytes, int]:
     return lead, number
 
 
-def _workbook_parts(source: zipfile.ZipFile) -> tuple[str | None, str | None]:
-    """The archive names of the workbook's shared strings and styles (from its
-    relationships), each ``None`` when it has none."""
-    found = {}
-    for attributes in _RELATIONSHIP.findall(source.read("xl/_rels/workbook.xml.rels")):
-        values = dict(_ATTRIBUTE.findall(attributes))
-        kind = values.get(b"Type", b"").rsplit(b"/", 1)[-1]
-        target = html.unescape(values.get(b"Target", b"").decode())
-        if kind in (b"sharedStrings", b"styles") and target:
-            name = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
-            found[kind] = name if name in source.namelist() else None
-    return found.get(b"sharedStrings"), found.get(b"styles")
-
-
 def _head(member) -> tuple[bytes, bytes, object]:
     """(the sheet's XML up to its rows, without its dimension; the namespace prefix of
     its elements; the rows cut into parts)."""
@@ -192,7 +173,7 @@ def _parts(member, pending: bytes, size: int):
         end = _SHEET_DATA_END.search(pending, max(0, searched - 64))
         limit = end.start() if end else len(pending)
         begin = 0
-        while limit - begin > size and (cut := _ROW.search(pending, begin + size, limit)):
+        while limit - begin > size and (cut := _ROW_TAG.search(pending, begin + size, limit)):
             yield pending[begin:cut.start()]
             begin = cut.start()
         if end:

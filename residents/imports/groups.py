@@ -18,9 +18,7 @@ A title is judged cautiously, since a wrong judgement drops the person's own col
   姓名 showing whose), unless it is over the person's own 姓名 or 身份证号 before its group
   begins (the table's title, below); the rules below judge only the blank cells after the
   merge (a column added beside it, which Excel does not widen). A title merged down over
-  two rows above the header counts as in the row right above it;
-- a title with a damaged character (监�人) is taken to name someone else: what was lost
-  may have said whose (``names_someone_else``). Its group begins at the first column that
+  two rows above the header counts as in the row right above it. Its group begins at the first column that
   shows whose the columns are — a field the row has in another column too (the contact's
   姓名 beside the person's; 儿童姓名 counts as the person's 姓名), or a column named for
   someone else (赡养人姓名, 联系人; in a key place's ledger, 姓名) — and holds from there the columns a person has (姓名,
@@ -32,6 +30,8 @@ A title is judged cautiously, since a wrong judgement drops the person's own col
   title or a filing cell over the person's own columns (包保干部 张三, 网格员信息) shows
   nothing, and a title over the person's own 姓名 or 身份证号 before its group begins (typed
   into B1 beside the narrow 序号 column) is the table's: it holds nothing;
+- a title with a damaged character (监�人) is taken to name someone else: what was lost
+  may have said whose (``names_someone_else``);
 - titles over every column naming the person (姓名, 身份证号): one alone is over the table
   (its columns are the person's, the other titles still groups); of several, one holding
   them all beside others holding only a name is the person's own block (志愿者信息,
@@ -66,7 +66,7 @@ def names_someone_else(title, own: frozenset = frozenset()) -> bool:
     监护人信息): not the person the ledger is about (被监护儿童信息, 帮扶对象), nor the
     row's own (``own``: a key place's 负责人, 法定代表人) unless denied (非本人)."""
     if "\ufffd" in str(title):
-        return True  # damaged (监�人): what was lost may have said whose, so it is taken to
+        return True  # damaged (监�人): what was lost may have said whose
     text = _SUBJECT.sub("", squeeze(title))
     if _GROUP_NOT_OWN.search(text):
         return True

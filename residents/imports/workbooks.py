@@ -80,16 +80,25 @@ def _column_letters(number: int) -> str:
     return letters
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Each sheet's name → its part in the archive, in the workbook's tab order with the
-    hidden sheets last (from xl/workbook.xml and its relationships: a part's file name
-    says nothing of the order)."""
-    targets, parts, hidden = {}, {}, {}
+def _relationships(archive: zipfile.ZipFile) -> dict[bytes, tuple[bytes, str]]:
+    """The workbook's relationships: id → (type, the last word of its URI; the part's
+    name in the archive, resolved as a path from xl/)."""
+    found = {}
     for kind, attributes in _TAG.findall(archive.read("xl/_rels/workbook.xml.rels")):
         values = dict(_ATTRIBUTE.findall(attributes))
         if kind == b"Relationship" and b"Id" in values and b"Target" in values:
             target = html.unescape(values[b"Target"].decode())
-            targets[values[b"Id"]] = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+            name = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+            found[values[b"Id"]] = (values.get(b"Type", b"").rsplit(b"/", 1)[-1], name)
+    return found
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each sheet's name → its part in the archive, in the workbook's tab order with the
+    hidden sheets last (from xl/workbook.xml and its relationships: a part's file name
+    says nothing of the order)."""
+    targets = {key: name for key, (_kind, name) in _relationships(archive).items()}
+    parts, hidden = {}, {}
     for kind, attributes in _TAG.findall(archive.read("xl/workbook.xml")):
         values = dict(_ATTRIBUTE.findall(attributes))
         relation = next((value for key, value in values.items() if key.endswith(b":id")), None)
@@ -97,6 +106,14 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
             visible = values.get(b"state", b"visible") == b"visible"
             (parts if visible else hidden)[html.unescape(values[b"name"].decode())] = targets[relation]
     return parts | hidden
+
+
+def _shared_parts(archive: zipfile.ZipFile) -> tuple[str | None, str | None]:
+    """The archive names of the workbook's shared strings and styles, each ``None`` when
+    it has none."""
+    names = set(archive.namelist())
+    found = {kind: name for kind, name in _relationships(archive).values() if name in names}
+    return found.get(b"sharedStrings"), found.get(b"styles")
 
 
 def sheet_sizes(path) -> dict[str, tuple[int | None, int]]:
@@ -143,15 +160,20 @@ def read_xlsx(path, wanted: str) -> tuple:
     chosen = wanted or next((name for name in names if name not in hidden), names[0])
     sizes = sheet_sizes(path)
     notes = _other_sheets(workbook, names, chosen, hidden, sizes)
+
     def damaged() -> ImportFileError:
         return ImportFileError(_("The sheet “%(sheet)s” is damaged and cannot be read: open the file in Excel, save it "
                                  "again and import it again.") % {"sheet": chosen})
 
     if sizes.get(chosen, (None, 0))[1] > settings.IMPORT_XLSX_CALAMINE_CELLS:
         # A sheet too big to hold whole: read in parts.
-        with zipfile.ZipFile(path) as archive:
-            part = _sheet_parts(archive)[chosen]
-        return _calamine_records(records_in_parts(path, part, damaged)), notes, _merged_in_xml(path, chosen)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                part, (shared, styles) = _sheet_parts(archive)[chosen], _shared_parts(archive)
+        except (*_UNREADABLE, KeyError) as error:
+            raise damaged() from error
+        records = records_in_parts(path, part, shared, styles, damaged)
+        return _calamine_records(records), notes, _merged_in_xml(path, chosen)
     try:
         sheet = workbook.get_sheet_by_index(workbook.sheet_names.index(chosen))
     except Exception as error:  # python-calamine's errors (a damaged part: its zip data or XML) derive from Exception
