@@ -7,6 +7,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from governance.encodings import NARROW, WIDE, gbk_text
+
 
 def geojson_load(raw: bytes | str):
     """A GeoJSON file's bytes (or text) as JSON data; one clear ``ValidationError`` for
@@ -28,8 +30,11 @@ def geojson_load(raw: bytes | str):
 def _decode(raw: bytes) -> str:
     """The file's text: UTF-8; a file that is not UTF-8 throughout (GIS tools on a
     Chinese Windows write GBK, and files get pasted together) is decoded line by line,
-    each line as UTF-8 or else GB18030 — never with replacement characters. A line
-    that is neither fails the file, naming the line."""
+    a line that is not UTF-8 piece by piece between its quotes — each name and value as
+    UTF-8 or else GB18030 — never with replacement characters. A minified file is one
+    line: one GBK name among UTF-8 ones must not turn them into other Chinese characters
+    (UTF-8 Chinese read as GB18030 is Chinese too: 娄底 as 濞勫簳). A piece that is
+    neither fails the file, naming the line."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -38,13 +43,35 @@ def _decode(raw: bytes) -> str:
     for number, line in enumerate(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
         try:
             lines.append(line.decode("utf-8"))
+            continue
         except UnicodeDecodeError:
-            try:
-                lines.append(line.decode("gb18030"))
-            except UnicodeDecodeError:
-                raise ValidationError(_("The file is not UTF-8 text (line %(line)s is neither UTF-8 nor GBK); "
-                                        "save the GeoJSON as UTF-8.") % {"line": number}) from None
+            pass
+        # A quote is one byte in both encodings and never part of a GBK character.
+        pieces = [_piece(piece) for piece in line.split(b'"')]
+        if None in pieces:
+            raise ValidationError(_("The file is not UTF-8 text (line %(line)s is neither UTF-8 nor GBK); "
+                                    "save the GeoJSON as UTF-8.") % {"line": number})
+        lines.append('"'.join(pieces))
     return "\n".join(lines)
+
+
+def _piece(raw: bytes) -> str | None:
+    """A piece of a line (between quotes) as UTF-8, or as GBK when it is not UTF-8 or
+    reads as UTF-8 only in two-byte characters that are GBK Chinese (郑伟 as ֣ΰ); ``None``
+    when it is neither."""
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and (WIDE.search(text) or not NARROW.search(text)):
+        return text
+    try:
+        other = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return text
+    return other if gbk_text(other) else text
 
 
 # The property names GIS tools and ledgers give a node's fields, besides the documented

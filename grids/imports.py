@@ -8,6 +8,7 @@ ones still import; importing the same file again changes nothing.
 """
 
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from grids import spatial
-from grids.codes import level_from_code, parent_code_of
+from grids.codes import level_from_code, parent_code_of, validate_area_code
 from grids.geojson import feature_properties, geojson_load
 from grids.geometry import parse_boundary
 from grids.models import GRID_LEVELS, LEVEL_ORDER, ROOT_LEVELS, Area, AreaLevel, ExclusiveKind, GridType
@@ -125,13 +126,36 @@ def _text(props: dict, name: str) -> str:
             _("the property %(name)s contains a broken character (an unpaired surrogate such as \\ud800), "
               "which is not text; the file was probably cut or joined badly.") % {"name": name}
         ) from None
+    if not text.isprintable():
+        # Invisible characters (a zero-width space copied from a web page) dropped, control
+        # characters (a tab, a line break, a bell) made spaces: a ledger's 所属网格 that
+        # names the grid must match it.
+        text = "".join(" " if unicodedata.category(char) == "Cc" else char for char in text
+                       if unicodedata.category(char) != "Cf").strip()
     return text
 
 
 def _code(props: dict, name: str) -> str:
-    """A code as text: full-width digits folded (NFKC), whitespace dropped (``4313 0200``)."""
+    """A code as text: full-width digits folded (NFKC), whitespace dropped (``4313 0200``);
+    a whole number written as a decimal (a shapefile's Real field: ``43130200100109.0``)
+    taken as its digits, all of which a double keeps; a number in scientific notation
+    (``4.31302E+13``: Excel's, its last digits lost) refused."""
+    value = props.get(name)
+    if isinstance(value, float) and value.is_integer() and 0 < value < 2**53:
+        return str(int(value))
     text = _text(props, name)
-    return "".join((text if text.isascii() else unicodedata.normalize("NFKC", text)).split())
+    code = "".join((text if text.isascii() else unicodedata.normalize("NFKC", text)).split())
+    if _SCIENTIFIC.fullmatch(code) or isinstance(value, float):
+        raise ValidationError(_("the property %(name)s is %(value)s, a number whose last digits are lost (Excel writes long "
+                                "numbers so): store the codes as text and export the file again.")
+                              % {"name": name, "value": code})
+    if (whole := _WHOLE_CODE.fullmatch(code)) is not None:
+        return whole[1]
+    return code
+
+
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]*)?[eE][+]?[0-9]+")
+_WHOLE_CODE = re.compile(r"([0-9]{12,14})\.0+")
 
 
 def _count(props: dict, name: str, label: str) -> int | None:
@@ -193,11 +217,15 @@ def _read_feature(number: int, raw) -> _Feature:
     exclusive_kind = EXCLUSIVE_KIND_WORDS.get(exclusive_kind, exclusive_kind)
     if exclusive_kind and exclusive_kind not in ExclusiveKind.values:
         raise ValidationError(_("unknown exclusive kind %(kind)s.") % {"kind": exclusive_kind})
+    # Only what the file says: a property it does not have (a boundary redrawn in QGIS,
+    # exported with code, name and geometry) leaves the stored value as it is.
     attrs = {
-        "grid_type": grid_type,
-        "exclusive_kind": exclusive_kind,
-        "households": _count(props, "households", _("households")),
-        "population": _count(props, "population", _("population")),
+        key: value for key, value in (
+            ("grid_type", grid_type),
+            ("exclusive_kind", exclusive_kind),
+            ("households", _count(props, "households", _("households"))),
+            ("population", _count(props, "population", _("population"))),
+        ) if key in props
     }
     boundary = raw.get("geometry")
     if boundary is not None:
@@ -350,6 +378,9 @@ def _import_one(actor, feature: _Feature, failed_codes: set[str]) -> tuple[str, 
     moved = False
     current_parent = Area.objects.get_parent(existing)
     if parent is not None and (current_parent is None or current_parent.pk != parent.pk):
+        # As when it is created: a node's code begins with its parent's (a typo in
+        # parent_code must not move a community and everything under it).
+        validate_area_code(existing.code, level, parent.code)
         existing = area_move(actor=actor, area=existing, new_parent=parent)
         moved = True
     changes = {"name": feature.name, **feature.attrs}

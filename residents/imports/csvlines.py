@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from residents.imports.encodings import NARROW, WIDE, gbk_text, has_two_byte, mostly_utf8, not_latin, reads_as_gbk, words
+from governance.encodings import NARROW, WIDE, gbk_text, has_two_byte, mostly_utf8, not_latin, reads_as_gbk, words
 
 MAX_CELL = 32767  # Excel's limit for a cell
 # The error report's column for the cells of a line beyond the header's last column: a

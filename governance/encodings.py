@@ -1,6 +1,7 @@
-"""Telling UTF-8 from GBK in a line of a residents file (``csvlines``): what Chinese and
-GBK look like read one way or the other. GBK text is rarely valid UTF-8, and then only as
-two-byte characters (郑伟 as ֣ΰ, 卢梅 as ¬÷); UTF-8 Chinese is three bytes a character."""
+"""Telling UTF-8 from GBK in a line of a file (the residents reader, ``residents.imports.csvlines``;
+the GeoJSON reader, ``grids.geojson``): what Chinese and GBK look like read one way or the
+other. GBK text is rarely valid UTF-8, and then only as two-byte characters (郑伟 as ֣ΰ,
+卢梅 as ¬÷); UTF-8 Chinese is three bytes a character."""
 
 import re
 
