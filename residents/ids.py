@@ -28,7 +28,7 @@ MALE, FEMALE = "M", "F"
 # What Excel makes of an ID number typed into a cell formatted as a number: scientific
 # notation (4.31322E+17), a decimal tail (431322200802181000.0), or its last digits
 # turned to zeros (15 significant digits: 431322200802181000).
-_EXCEL_NUMBER = re.compile(r"[0-9](?:\.[0-9]*)?E\+?[0-9]+|[0-9]{15,18}\.[0-9]*")
+EXCEL_NUMBER = re.compile(r"[0-9](?:\.[0-9]*)?E\+?[0-9]+|[0-9]{15,18}\.[0-9]*")
 
 
 def excel_number_message() -> str:
@@ -97,7 +97,7 @@ def excel_mangled(value) -> bool:
     if isinstance(value, (int, float)):
         return True
     text = str(value).strip().upper()
-    if _EXCEL_NUMBER.fullmatch(text):
+    if EXCEL_NUMBER.fullmatch(text):
         return True
     return len(text) == 18 and ascii_digits(text) and text.endswith("000") and text[17] != check_char(text[:17])
 

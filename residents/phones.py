@@ -19,7 +19,7 @@ import unicodedata
 import phonenumbers
 from django.utils.translation import gettext as _
 
-from residents.ids import InvalidNumber
+from residents.ids import EXCEL_NUMBER, InvalidNumber
 
 REGION = "CN"
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
@@ -38,9 +38,15 @@ def _mobile_pattern() -> re.Pattern:
     return re.compile(metadata.mobile.national_number_pattern)
 
 
+_WHOLE_NUMBER = re.compile(r"([0-9]{7,12})\.0+")
+
+
 def _not_a_number(value: str) -> InvalidNumber:
     """The reason a cell is not one phone number: a second number or an extension
     after a dash when it looks so, else that it is neither a mobile nor a landline."""
+    if EXCEL_NUMBER.fullmatch(value.upper()):  # 1.38001E+10
+        return InvalidNumber(_("Excel stored the phone number as a number in scientific notation and its last digits "
+                               "are lost: format the column as text and type it again"))
     dashed = _DASHED_EXTENSION.fullmatch(value)
     if dashed:
         return InvalidNumber(_("this looks like a landline with the extension %(extension)s: extensions are not stored; "
@@ -68,6 +74,8 @@ def phone_normalise(raw: str) -> str:
     if len(raw) == 11 and _MOBILE.fullmatch(raw) and _mobile_pattern().fullmatch(raw):
         return raw
     value = unicodedata.normalize("NFKC", raw).strip()
+    if whole := _WHOLE_NUMBER.fullmatch(value):  # a number cell written with its decimals: 13800130000.0
+        value = whole[1]
     try:
         number = phonenumbers.parse(value, REGION)
     except phonenumbers.NumberParseException:

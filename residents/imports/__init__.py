@@ -38,7 +38,7 @@ from residents.imports.parallel import CheckingPool, outcomes_in_process
 from residents.imports.reading import ImportFileError, count_rows, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
 from residents.imports.validation import RowValidator
-from residents.imports.writing import PlaceCache, write_batch
+from residents.imports.writing import PlaceCache, kept_columns, write_batch
 from residents.models import AccessAction, ImportStatus, ResidentImport
 from residents.privacy import can_import, refused_row_reason
 from residents.rotation import rekeying_pending
@@ -103,7 +103,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
             pool = CheckingPool(validator, settings.RESIDENT_IMPORT_PROCESSES)
         except (AssertionError, OSError) as error:  # a daemonic process may not fork workers; out of processes
             logger.warning("resident import: rows checked in the importing process (%s)", error)
-    writer = BatchWriter(PlaceCache(), scope_paths)
+    writer = BatchWriter(PlaceCache(), scope_paths, kept_columns(table.positions))
     report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: rows_numbered(path, RESIDENT_COLUMNS, sheet, numbers))
     result = ImportResult(notes=table.notes)
     batch: list[list] = []

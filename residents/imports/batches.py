@@ -60,12 +60,12 @@ def _resolve_committed(rows: list[list], places: PlaceCache, stop: threading.Eve
         raise
 
 
-def _write_residents(rows: list[list], links_future, places: PlaceCache, scope_paths, stop: threading.Event):
+def _write_residents(rows: list[list], links_future, places: PlaceCache, scope_paths, kept, stop: threading.Event):
     try:
         links = links_future.result()
         if stop.is_set():
             raise Stopped
-        return writing.write_batch(rows, places, scope_paths, links=links)
+        return writing.write_batch(rows, places, scope_paths, links=links, kept=kept)
     except BaseException:
         stop.set()
         raise
@@ -76,8 +76,8 @@ class BatchWriter:
     (outcome of ``write_batch``, context) of the batches finished meanwhile, in order;
     a failed batch raises in the caller at its next ``submit`` or ``finish``."""
 
-    def __init__(self, places: PlaceCache, scope_paths):
-        self.places, self.scope_paths = places, scope_paths
+    def __init__(self, places: PlaceCache, scope_paths, kept: frozenset[str] = frozenset()):
+        self.places, self.scope_paths, self.kept = places, scope_paths, kept  # kept: see writing.kept_columns
         self.threaded = writes_in_thread()
         self.pending: deque = deque()
         self.stop = threading.Event()
@@ -89,12 +89,12 @@ class BatchWriter:
 
     def submit(self, rows: list[list], context) -> list[tuple]:
         if not self.threaded:
-            return [(writing.write_batch(rows, self.places, self.scope_paths), context)]
+            return [(writing.write_batch(rows, self.places, self.scope_paths, kept=self.kept), context)]
         finished = []
         while self.pending and (len(self.pending) >= AHEAD or self.pending[0][0].done()):
             finished.append(self._take())
         links = self.housing.submit(_resolve_committed, rows, self.places, self.stop)
-        written = self.residents.submit(_write_residents, rows, links, self.places, self.scope_paths, self.stop)
+        written = self.residents.submit(_write_residents, rows, links, self.places, self.scope_paths, self.kept, self.stop)
         self.pending.append((written, context))
         return finished
 

@@ -7,6 +7,8 @@ Places are upserted on their natural key (grid, name); a few thousand rows a fil
 plain ORM batches suffice.
 """
 
+import unicodedata
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -16,7 +18,7 @@ from residents.imports.csvlines import LineProblem
 from residents.imports.headers import Columns
 from residents.imports.reading import ImportFileError, _text, blank_cell, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
-from residents.imports.validation import all_grids, visible
+from residents.imports.validation import all_grids, grid_code_error, grid_of, grids_by_code_or_name, visible
 from residents.models import KeyPlace, PlaceKind
 from residents.phones import phone_normalise
 
@@ -76,12 +78,12 @@ def _validate(number: int, cells: list, positions: dict, grids: dict, bounds: di
             errors.append(RowError(number, header, _("longer than %(length)s characters") % {"length": length}))
     if errors:
         return None, errors
-    place = {"name": value["name"], "grid_id": grids.get(value["grid"]), "address": value.get("address", ""),
+    place = {"name": value["name"], "grid_id": grid_of(grids, value["grid"]), "address": value.get("address", ""),
              "contact_name": value.get("contact_name", ""), "kind": KIND_WORDS.get(value["kind"])}
     if place["grid_id"] is None:
-        errors.append(RowError(number, "网格编码", _("no such grid in your area")))
+        errors.append(RowError(number, "网格编码", grid_code_error(value["grid"])))
     if place["kind"] is None:
-        errors.append(RowError(number, "场所类型", _("write one of %(kinds)s") % {"kinds": "、".join(KIND_WORDS)}))
+        errors.append(RowError(number, "场所类型", _("write one of %(kinds)s") % {"kinds": "、".join(str(label) for _value, label in PlaceKind.choices)}))
     errors += _coordinates(number, value, place, bounds.get(place["grid_id"]))
     try:
         place["contact_phone"] = phone_normalise(value["contact_phone"]) if value.get("contact_phone") else ""
@@ -128,7 +130,14 @@ def _coordinates(number: int, value: dict, place: dict, box: tuple | None) -> li
 def _key(cells: list, positions: dict, grids: dict) -> tuple | None:
     """(grid, name) of a refused row, when both can be read."""
     name, grid = (_text(cells[positions[key]]) if positions[key] < len(cells) else "" for key in ("name", "grid"))
-    return (grids[grid], name) if name and grid in grids else None
+    grid_id = grid_of(grids, grid)
+    return (grid_id, same_name(name)) if name and grid_id is not None else None
+
+
+def same_name(name: str) -> str:
+    """A place's name as compared: full-width brackets and letters as half-width, any run
+    of spaces (an ideographic one too) as one — 月塘小学（东校区） is 月塘小学(东校区)."""
+    return " ".join(unicodedata.normalize("NFKC", name).split())
 
 
 def key_places_import(*, actor, path, sheet: str = ""):
@@ -139,9 +148,9 @@ def key_places_import(*, actor, path, sheet: str = ""):
 
     table = read_table(path, PLACE_COLUMNS, sheet=sheet)
     visible_grids = (grids_visible_to(actor) if actor is not None else all_grids()).values_list(
-        "code", "id", "min_lon", "min_lat", "max_lon", "max_lat")
-    grids = {code: pk for code, pk, *_box in visible_grids}
-    bounds = {pk: tuple(box) for _code, pk, *box in visible_grids}
+        "code", "name", "id", "min_lon", "min_lat", "max_lon", "max_lat")
+    grids = grids_by_code_or_name((code, name, pk) for code, name, pk, *_box in visible_grids)
+    bounds = {pk: tuple(box) for _code, _name, pk, *box in visible_grids}
     report = ErrorReport(table.header, ERROR_HEADERS, reread=lambda numbers: rows_numbered(path, PLACE_COLUMNS, sheet, numbers),
                          pair_column="场所名称", pair_message=lambda: _(
                              "this row was imported; row %(rows)s of the file names the same place in the same grid: "
@@ -161,7 +170,7 @@ def key_places_import(*, actor, path, sheet: str = ""):
         place, errors = _validate(number, cells, table.positions, grids, bounds)
         # The first row of a place decides, refused or not: a pair stays a pair in the
         # report, so fixing one row cannot apply it over the other's place.
-        key = (place["grid_id"], place["name"]) if place is not None else _key(cells, table.positions, grids)
+        key = (place["grid_id"], same_name(place["name"])) if place is not None else _key(cells, table.positions, grids)
         if key is not None:
             first = seen.setdefault(key, number)
             if first != number:
@@ -175,25 +184,32 @@ def key_places_import(*, actor, path, sheet: str = ""):
         raise ImportFileError(_("The file has headers but no rows."))
     if skipped:
         result.notes.append(empty_rows_note(skipped))
+    # A column the file does not have keeps what is stored (a list of names and types
+    # must not blank every place's contact); an empty cell of a column it has clears it.
+    fields = [field for field in FIELDS if field in table.positions]
     with transaction.atomic():
-        _upsert(valid, result)
+        _upsert(valid, result, fields)
     result.errors, result.error_sample = report.count, report.sample
     return result, report
 
 
-def _upsert(places: list[dict], result) -> None:
-    existing = {(p["grid_id"], p["name"]): p for p in KeyPlace.objects.filter(
-        grid_id__in={p["grid_id"] for p in places}, name__in={p["name"] for p in places}).values("grid_id", "name", *FIELDS)}
+def _upsert(places: list[dict], result, fields: list[str]) -> None:
+    """Create the new places; change ``fields`` (the file's columns) of the others, found
+    by their names as compared (``same_name``): a place keeps the spelling stored first."""
+    existing = {(p["grid_id"], same_name(p["name"])): p for p in KeyPlace.objects.filter(
+        grid_id__in={p["grid_id"] for p in places}).values("grid_id", "name", *FIELDS)}
     write = []
     for place in places:
-        old = existing.get((place["grid_id"], place["name"]))
+        old = existing.get((place["grid_id"], same_name(place["name"])))
+        if old is not None:
+            place["name"] = old["name"]
         if old is None:
             result.created += 1
-        elif all(old[field] == place[field] for field in FIELDS):
+        elif all(old[field] == place[field] for field in fields):
             result.unchanged += 1
             continue
         else:
             result.updated += 1
         write.append(KeyPlace(**place))
     KeyPlace.objects.bulk_create(write, batch_size=1000, update_conflicts=True, unique_fields=["grid", "name"],
-                                 update_fields=list(FIELDS))
+                                 update_fields=fields)

@@ -20,7 +20,16 @@ from django.utils.translation import gettext as _
 
 from accounts.scoping import grids_visible_to
 from residents import crypto
-from residents.ids import CHECK_CHARS, FEMALE, MALE, WEIGHTS, InvalidNumber, excel_number_message, parse_id_number
+from residents.ids import (
+    CHECK_CHARS,
+    EXCEL_NUMBER,
+    FEMALE,
+    MALE,
+    WEIGHTS,
+    InvalidNumber,
+    excel_number_message,
+    parse_id_number,
+)
 from residents.imports.columns import COLUMNS
 from residents.imports.firstrows import FirstRows
 from residents.imports.reading import _text, blank_cell
@@ -152,14 +161,7 @@ class RowValidator:
         self.positions = positions
         self.upgrade_ids = upgrade_ids
         grids = grids_visible_to(actor) if actor is not None else all_grids()
-        self.grids, names = {}, {}
-        for code, name, grid_id in grids.values_list("code", "name", "id"):
-            self.grids[code] = grid_id
-            names.setdefault(name, []).append(grid_id)
-        # A ledger's 所属网格 may hold the grid's name: taken when it names one grid only.
-        for name, ids in names.items():
-            if len(ids) == 1:
-                self.grids.setdefault(name, ids[0])
+        self.grids = grids_by_code_or_name(grids.values_list("code", "name", "id"))
         self.today = timezone.localdate()
         self.births: dict[str, tuple | bool] = {}  # see _born
         self.dates: dict[str, tuple] = {}  # see _moved_in
@@ -347,9 +349,9 @@ class RowValidator:
             residence_type = RESIDENCE_WORDS.get(type_word)
             if residence_type is None:
                 errors.append(RowError(number, "人员类型", _("write one of 户籍, 流动, 寄住, 境外, 未落户")))
-        grid_id = self.grids.get(grid_code)
+        grid_id = self.grids.get(grid_code) or grid_of(self.grids, grid_code)
         if grid_id is None:
-            errors.append(RowError(number, "网格编码", _("no such grid in your area")))
+            errors.append(RowError(number, "网格编码", grid_code_error(grid_code)))
         moved_in_on, moved_in_iso = None, COPY_NULL
         if moved_in_cell:
             try:
@@ -383,6 +385,40 @@ def slim(values: list) -> list:
     for position in _SLIM:
         row[position] = values[position]
     return row
+
+
+def grids_by_code_or_name(grids) -> dict[str, int]:
+    """Grid id by code, and by name where the name is one grid's only: a ledger's 所属网格
+    may hold the grid's name. ``grids``: (code, name, id) of each."""
+    by_key, names = {}, {}
+    for code, name, grid_id in grids:
+        by_key[code] = grid_id
+        names.setdefault(name, []).append(grid_id)
+    for name, ids in names.items():
+        if len(ids) == 1:
+            by_key.setdefault(name, ids[0])
+    return by_key
+
+
+def grid_code_error(code: str) -> str:
+    """Why a 网格编码 cell names no grid of the importer's: Excel's scientific notation
+    (4.31302E+13) said so, as it cannot be looked up."""
+    if EXCEL_NUMBER.fullmatch(code.upper()):
+        return _("Excel stored the grid code as a number and its last digits are lost: format the column as text and "
+                 "type it again")
+    return _("no such grid in your area")
+
+
+_WHOLE_NUMBER = re.compile(r"([0-9]{12,14})\.0*")
+
+
+def grid_of(grids: dict[str, int], code: str) -> int | None:
+    """The id of the grid a 网格编码 cell names, the cell as Excel writes a code kept as a
+    number (43130200100109.0: 14 digits, none lost) too."""
+    grid_id = grids.get(code)
+    if grid_id is None and (whole := _WHOLE_NUMBER.fullmatch(code)):
+        grid_id = grids.get(whole[1])
+    return grid_id
 
 
 def all_grids():

@@ -56,6 +56,23 @@ COMPARED_COLUMNS = tuple(c for c in RESIDENT_COLUMNS if c not in ("id_cipher", "
 
 
 _PLACE = itemgetter(R_GRID, R_BUILDING, R_UNIT, R_ROOM, R_HOUSEHOLD)
+# The resident columns each column of the file writes (gender and birth date come from the
+# ID number): a column the file does not have keeps what is stored of the people there
+# already — a list of names and ID numbers must not blank their phones or take them out
+# of their rooms. (An empty cell in a column the file has clears the value.)
+_WRITTEN_BY = {
+    "phone": ("phone_cipher", "phone_hash", "phone_mask"), "ethnicity": ("ethnicity",),
+    "residence_type": ("residence_type",), "registered_address": ("registered_address",),
+    "household": ("household_id",), "relation_to_head": ("relation_to_head",), "moved_in_on": ("moved_in_on",),
+}
+
+
+def kept_columns(positions: dict[str, int]) -> frozenset[str]:
+    """The resident columns an import of a file with these columns leaves as stored."""
+    kept = {column for key, columns in _WRITTEN_BY.items() if key not in positions for column in columns}
+    if not {"building", "unit", "room"} & positions.keys():
+        kept.add("room_id")
+    return frozenset(kept)
 
 
 class PlaceCache:
@@ -217,16 +234,17 @@ def _copy_new_places(cursor, cache: dict, model, missing: list[tuple], wanted: d
 
 
 def write_batch(rows: list[list], places: PlaceCache, scope_paths: tuple[str, ...] | None, *,
-                links: list[tuple] | None = None) -> tuple[int, int, int, list[int]]:
+                links: list[tuple] | None = None, kept: frozenset[str] = frozenset()) -> tuple[int, int, int, list[int]]:
     """Write validated rows; (created, updated, unchanged, row numbers refused because
     the person is a current resident outside the importer's scope). ``links``: the
-    rows' (room, household) ids when they were resolved (and committed) already."""
+    rows' (room, household) ids when they were resolved (and committed) already;
+    ``kept``: the columns left as stored for people already there (``kept_columns``)."""
     with transaction.atomic():
         if links is None:
             links = places.resolve(rows)
         if connection.vendor == "postgresql":
-            return _upsert_postgresql(rows, links, scope_paths, places)
-        return _upsert_portable(rows, links, scope_paths)
+            return _upsert_postgresql(rows, links, scope_paths, places, kept)
+        return _upsert_portable(rows, links, scope_paths, kept)
 
 
 def _resident_values(row: list, link: tuple) -> tuple:
@@ -265,7 +283,7 @@ def _copy_lines(rows, links, end: str | None = None) -> io.StringIO:
     return io.StringIO("".join(chain.from_iterable(zip(map(ids.__getitem__, links), tails, ends, strict=False))))  # ends may repeat
 
 
-def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache):
+def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache, kept: frozenset[str]):
     columns = ", ".join(RESIDENT_COLUMNS)
     with connection.cursor() as cursor:
         # A batch of people not in the table yet goes straight in; one of them there
@@ -300,12 +318,13 @@ def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache):
             refused = [line for (line,) in cursor.fetchall()]
             if refused:
                 cursor.execute(f"DELETE FROM {_STAGE} WHERE line = ANY(%s)", [refused])
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in RESIDENT_COLUMNS if c != "id_hash")
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in RESIDENT_COLUMNS if c != "id_hash" and c not in kept)
         staged = ", ".join(f"s.{c}" for c in RESIDENT_COLUMNS)
-        compared = ", ".join(f"r.{c}" for c in COMPARED_COLUMNS)
-        compared_old = ", ".join(f"o.{c}" for c in COMPARED_COLUMNS)
-        compared_staged = ", ".join(f"s.{c}" for c in COMPARED_COLUMNS)
-        compared_new = ", ".join(f"EXCLUDED.{c}" for c in COMPARED_COLUMNS)
+        compared_columns = [c for c in COMPARED_COLUMNS if c not in kept]
+        compared = ", ".join(f"r.{c}" for c in compared_columns)
+        compared_old = ", ".join(f"o.{c}" for c in compared_columns)
+        compared_staged = ", ".join(f"s.{c}" for c in compared_columns)
+        compared_new = ", ".join(f"EXCLUDED.{c}" for c in compared_columns)
         # Only the new and the changed rows reach the upsert: ON CONFLICT DO UPDATE locks
         # every conflicting row, even one its WHERE then leaves alone, and a re-import of
         # an unchanged file would rewrite the header of every row it names.
@@ -340,11 +359,11 @@ def _copy_new_rows(cursor, rows, links) -> bool:
     return True
 
 
-def _upsert_portable(rows, links, scope_paths):
+def _upsert_portable(rows, links, scope_paths, kept: frozenset[str]):
     existing = {
         values["id_hash"]: values
         for values in Resident.objects.filter(id_hash__in=[row[R_ID_HASH] for row in rows]).values(
-            *COMPARED_COLUMNS, "id_hash", "id_cipher", "moved_out_on", "grid__path"
+            *COMPARED_COLUMNS, "id_hash", "id_cipher", "phone_cipher", "moved_out_on", "grid__path"
         )
     }
     refused, write, created, unchanged = [], [], 0, 0
@@ -360,6 +379,8 @@ def _upsert_portable(rows, links, scope_paths):
             continue
         if len(values["id_mask"]) == 15 and len(old["id_mask"]) == 18:  # the same person; the stored form stays
             values["id_cipher"], values["id_mask"] = old["id_cipher"], old["id_mask"]
+        for column in kept:
+            values[column] = old[column]
         if all(old[column] == values[column] for column in COMPARED_COLUMNS):
             unchanged += 1
             continue

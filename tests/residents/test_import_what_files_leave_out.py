@@ -1,0 +1,123 @@
+"""An import changes only what its file says (review 14). A list of names, ID numbers and
+grids imported over people already recorded keeps their phones, housing, types and
+dates — a column the file does not have is left as stored, an empty cell of a column it
+has clears the value. Key places likewise; and a place spelled with full-width brackets
+or other spaces is the place already there; a grid named by its name; Excel's numbers
+in a grid code or phone get Excel's reason."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+from residents.imports import import_file
+from residents.models import KeyPlace, ResidenceType, Resident
+from tests.residents.conftest import row
+from tests.residents.factories import id_number
+from tests.residents.test_imports import ID1, ID2, start
+
+GRID = "43130200100102"
+NEW_ID = id_number(sequence=7)
+FULL = [
+    row(name="王秀英", id_number=ID1, phone="13800130000", ethnicity="回族", residence_type="流动", address="湖南省娄底市",
+        grid=GRID, building="3栋", unit="1单元", room="301", household="H301", relation="户主", moved_in_on="2020-05-01"),
+    row(name="李强", id_number=ID2, phone="0738-8312345", ethnicity="汉族", residence_type="寄住", address="广东省",
+        grid=GRID, building="3栋", unit="1单元", room="302", household="H302", relation="户主", moved_in_on="2021-06-01"),
+]
+
+
+def stored() -> dict:
+    return {person.name: (person.phone_mask, person.phone_hash, person.ethnicity, person.residence_type,
+                          person.registered_address, person.room_id, person.household_id, person.relation_to_head,
+                          person.moved_in_on)
+            for person in Resident.objects.all()}
+
+
+@pytest.mark.django_db
+def test_a_list_of_names_and_ids_keeps_what_it_does_not_mention(staff, write_csv):
+    import_file(actor=staff["worker"], path=write_csv(FULL, name="full.csv"))
+    before = stored()
+    assert before["王秀英"][0] and before["王秀英"][5] is not None and before["王秀英"][3] == ResidenceType.FLOATING
+
+    roster = write_csv([["王秀英", ID1, GRID], ["李强", ID2, GRID], ["赵六", NEW_ID, GRID]],
+                       headers=["姓名", "公民身份号码", "网格编码"], name="roster.csv")
+    result, _report = import_file(actor=staff["worker"], path=roster)
+
+    assert (result.created, result.updated, result.unchanged, result.errors) == (1, 0, 2, 0), result.error_sample
+    after = stored()
+    assert {name: after[name] for name in before} == before
+    assert (after["赵六"][0], after["赵六"][3], after["赵六"][5]) == ("", ResidenceType.REGISTERED, None)  # the defaults
+
+
+@pytest.mark.django_db
+def test_a_column_the_file_has_changes_and_an_empty_cell_clears(staff, write_csv):
+    import_file(actor=staff["worker"], path=write_csv(FULL, name="full.csv"))
+    before = stored()
+
+    changed = write_csv([["王秀英", ID1, GRID, ""], ["李强", ID2, GRID, "13900139000"]],
+                        headers=["姓名", "公民身份号码", "网格编码", "联系电话"], name="phones.csv")
+    result, _report = import_file(actor=staff["worker"], path=changed)
+
+    assert (result.updated, result.unchanged) == (2, 0)
+    after = stored()
+    assert after["王秀英"][0] == "" and after["李强"][0] != before["李强"][0]
+    assert [value[2:] for value in after.values()] == [value[2:] for value in before.values()]  # the rest as stored
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_writing_threads_keep_the_same_columns(staff, write_csv, settings):
+    settings.RESIDENT_IMPORT_BATCH = 1
+    start(staff["worker"], write_csv(FULL, name="full.csv"))
+    before = stored()
+
+    job = start(staff["worker"], write_csv([["王秀英", ID1, GRID, "3栋"], ["李强", ID2, GRID, "3栋"]],
+                                           headers=["姓名", "公民身份号码", "网格编码", "楼栋"], name="buildings.csv"))
+
+    assert (job.updated, job.unchanged, job.errors) == (2, 0, 0), job.error_sample
+    after = stored()
+    # The file has a building but no unit or room: the people are in no room now; the
+    # rest (phone, household, dates) as stored.
+    assert {name: value[5] for name, value in after.items()} == {"王秀英": None, "李强": None}
+    assert {name: value[:5] + value[6:] for name, value in after.items()} == \
+        {name: value[:5] + value[6:] for name, value in before.items()}
+
+
+def places(tmp_path, rows, name="places.csv") -> str:
+    file = tmp_path / name
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    file.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    out = io.StringIO()
+    call_command("import_key_places", str(file), "--user", "yuetang_worker", "--language", "en", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_key_places_a_file_without_contacts_keeps_them_and_names_match_as_spelled_otherwise(staff, tmp_path):
+    places(tmp_path, [["场所名称", "场所类型", "网格编码", "地址", "负责人", "联系电话"],
+                            ["月塘 小学（东校区）", "学校", GRID, "月塘路 1 号", "李校长", "0738-8312345"]])
+    kept = KeyPlace.objects.values_list("name", "address", "contact_name", "contact_phone").get()
+
+    out = places(tmp_path, [["场所名称", "场所类型", "所属网格"],
+                                  ["月塘\u3000小学(东校区)", "学校", "月塘第2网格"],
+                                  ["月塘  小学（东校区）", "学校", GRID],
+                                  ["月塘 小学（东校区）", "学校", GRID + ".0"]], name="names.csv")
+
+    assert KeyPlace.objects.values_list("name", "address", "contact_name", "contact_phone").get() == kept
+    assert "3 rows: 0 created, 0 updated, 1 unchanged, 2 with errors" in out, out
+    reasons = [cells[-1] for cells in load_workbook(tmp_path / "names-errors.xlsx").active.iter_rows(min_row=2, values_only=True)]
+    assert reasons[1:] == ["the same place is already in row 2 of this file"] * 2 and "row 3、4" in reasons[0], reasons
+
+
+@pytest.mark.django_db
+def test_key_places_excel_numbers_get_excels_reason(staff, tmp_path):
+    out = places(tmp_path, [["场所名称", "场所类型", "网格编码", "联系电话"],
+                                  ["月塘加油站", "加油站", "4.31302E+13", ""],
+                                  ["月塘市场", "市场", GRID, "1.38001E+10"],
+                                  ["月塘医院", "医院", GRID, "13800130000.0"]])
+
+    reasons = [cells[-1] for cells in load_workbook(tmp_path / "places-errors.xlsx").active.iter_rows(min_row=2, values_only=True)]
+    assert len(reasons) == 2 and "grid code as a number" in reasons[0] and "phone number as a number" in reasons[1], (out, reasons)
+    assert list(KeyPlace.objects.values_list("name", "contact_phone")) == [("月塘医院", "13800130000")]
