@@ -390,6 +390,7 @@ SPECTACULAR_SETTINGS = {
         "DepartmentKindEnum": "accounts.models.DepartmentKind",
         "ChannelEnum": "events.models.Channel",
         "PlaceKindEnum": "residents.models.PlaceKind",
+        "ImportKindEnum": "residents.models.ImportKind",
         "EventStateEnum": "workflow.machine.State",
         "PatrolTargetEnum": "patrols.models.Target",
     },

@@ -413,8 +413,13 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class ImportKind(models.TextChoices):
+    RESIDENTS = "residents", _("residents")
+    KEY_PLACES = "key_places", _("key places")
+
+
 class ResidentImport(models.Model):
-    """One import of a residents file: who, which file, progress and the outcome."""
+    """One import of a residents (or key places) file: who, which file, progress and the outcome."""
 
     # Empty for a system import (the management command run without --user).
     created_by = models.ForeignKey(
@@ -424,6 +429,7 @@ class ResidentImport(models.Model):
     # Stored encrypted (residents.files) and deleted after the retention (files_purged_at).
     file = models.FileField(_("file"), upload_to="residents/imports/%Y/%m/", storage=private_storage, blank=True)
     original_name = models.CharField(_("file name"), max_length=200)
+    kind = models.CharField(_("what the file holds"), max_length=12, choices=ImportKind.choices, default=ImportKind.RESIDENTS)
     upgrade_ids = models.BooleanField(_("upgrade 15-digit ID numbers"), default=False)
     # The .xlsx sheet to read; empty: the first.
     sheet = models.CharField(_("sheet"), max_length=100, blank=True, default="")

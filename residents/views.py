@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from residents.exports import residents_export
 from residents.imports import resident_import_start, template_workbook
-from residents.models import ResidenceType
+from residents.models import ImportKind, ResidenceType
 from residents.privacy import present
 from residents.selectors import (
     access_building,
@@ -70,6 +70,7 @@ class RevealForm(forms.Form):
 
 
 class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("the file holds"), choices=ImportKind.choices, initial=ImportKind.RESIDENTS, required=False)
     file = forms.FileField(label=_("CSV or .xlsx file"))
     upgrade_ids = forms.BooleanField(label=_("Store 15-digit ID numbers in their 18-character form"), required=False)
     sheet = forms.CharField(label=_("Sheet (.xlsx; empty: the first)"), required=False, max_length=100)
@@ -206,7 +207,7 @@ def import_list(request):
             try:
                 job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
                                             upgrade_ids=form.cleaned_data["upgrade_ids"], sheet=form.cleaned_data["sheet"],
-                                            language=translation.get_language())
+                                            language=translation.get_language(), kind=form.cleaned_data["kind"] or ImportKind.RESIDENTS)
             except PermissionDenied as error:
                 form.add_error(None, str(error))
                 status = 403

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.serializers import Ref
-from residents.models import Building, KeyPlace, Resident, ResidentImport, Room
+from residents.models import Building, ImportKind, KeyPlace, Resident, ResidentImport, Room
 from residents.privacy import shown_values
 
 
@@ -63,6 +63,8 @@ class RevealOutput(serializers.Serializer):
 
 class ImportInput(serializers.Serializer):
     file = serializers.FileField(help_text=_("CSV or .xlsx file"))
+    kind = serializers.ChoiceField(choices=ImportKind.choices, default=ImportKind.RESIDENTS,
+                                   help_text=_("what the file holds: residents or key places"))
     upgrade_ids = serializers.BooleanField(default=False)
     sheet = serializers.CharField(required=False, default="", allow_blank=True, max_length=100,
                                   help_text=_(".xlsx: the sheet to read (default: the first)"))
@@ -74,7 +76,7 @@ class ImportOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ResidentImport
-        fields = ["id", "original_name", "status", "message", "progress", "total_rows", "rows", "created", "updated",
+        fields = ["id", "original_name", "kind", "status", "message", "progress", "total_rows", "rows", "created", "updated",
                   "unchanged", "errors", "error_sample", "notes", "sheet", "error_report", "created_at", "finished_at"]
 
     def get_error_report(self, job) -> str | None:

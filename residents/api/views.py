@@ -99,7 +99,7 @@ class ImportCreate(APIView):
         try:
             job = resident_import_start(actor=request.user, upload=upload, name=upload.name,
                                         upgrade_ids=payload.validated_data["upgrade_ids"], sheet=payload.validated_data["sheet"],
-                                        language=translation.get_language())
+                                        language=translation.get_language(), kind=payload.validated_data["kind"])
         except PermissionDenied as error:
             raise exceptions.PermissionDenied(str(error)) from None
         return Response(ImportOutput(job, context={"request": request}).data, status=status.HTTP_201_CREATED)

@@ -39,7 +39,7 @@ from residents.imports.reading import ImportFileError, count_rows, read_table, r
 from residents.imports.report import ErrorReport, RowError
 from residents.imports.validation import RowValidator
 from residents.imports.writing import PlaceCache, kept_columns, write_batch
-from residents.models import AccessAction, ImportStatus, ResidentImport
+from residents.models import AccessAction, ImportKind, ImportStatus, ResidentImport
 from residents.privacy import can_import, refused_row_reason
 from residents.rotation import rekeying_pending
 from residents.services import access_log_record
@@ -214,16 +214,16 @@ STALE_AFTER = datetime.timedelta(minutes=10)
 
 
 def resident_import_start(*, actor, upload, name: str, upgrade_ids: bool = False, sheet: str = "", language: str = "zh-hans",
-                          run_inline: bool | None = None) -> ResidentImport:
-    """Record an import of ``upload`` (a Django ``File``) and run it: inline when the
-    file is small (or ``run_inline``), otherwise in the Celery worker once this
-    transaction commits."""
+                          run_inline: bool | None = None, kind: str = ImportKind.RESIDENTS) -> ResidentImport:
+    """Record an import of ``upload`` (a Django ``File``; ``kind``: residents or key
+    places) and run it: inline when the file is small (or ``run_inline``), otherwise in
+    the Celery worker once this transaction commits."""
     from residents.tasks import resident_import_task
 
     if actor is not None and not can_import(actor):
         raise PermissionDenied(_("Your role may not import residents."))
     job = ResidentImport(created_by=actor, original_name=name[:200], upgrade_ids=upgrade_ids, sheet=sheet[:100],
-                         language=language)
+                         language=language, kind=ImportKind(kind))
     job.file.save(name, upload, save=False)
     job.save()
     if run_inline is None:
@@ -284,8 +284,13 @@ def _run(job: ResidentImport, actor, path: str) -> None:
 
     with translation.override(job.language):
         try:
-            result, report = import_file(actor=actor, path=path, upgrade_ids=job.upgrade_ids, sheet=job.sheet,
-                                         on_progress=progress)
+            if job.kind == ImportKind.KEY_PLACES:  # a few thousand rows: no progress to show
+                from residents.imports.places import key_places_import
+
+                result, report = key_places_import(actor=actor, path=path, sheet=job.sheet)
+            else:
+                result, report = import_file(actor=actor, path=path, upgrade_ids=job.upgrade_ids, sheet=job.sheet,
+                                             on_progress=progress)
         except ImportFileError as error:
             job.status, job.message, job.finished_at = ImportStatus.FAILED, str(error), timezone.now()
             job.save(update_fields=["status", "message", "finished_at"])
