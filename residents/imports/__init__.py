@@ -27,6 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 
 from accounts.scoping import user_scope
@@ -166,8 +167,10 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
 
 
 def empty_rows_note(count: int) -> str:
-    return _("%(count)s rows with nothing in the columns imported (only a 序号 or other columns not in the template) "
-             "were skipped as empty.") % {"count": count}
+    return ngettext("%(count)s row with nothing in the columns imported (only a 序号 or other columns not in the template) "
+                    "was skipped as empty.",
+                    "%(count)s rows with nothing in the columns imported (only a 序号 or other columns not in the template) "
+                    "were skipped as empty.", count) % {"count": count}
 
 
 def template_workbook() -> bytes:
