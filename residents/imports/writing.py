@@ -64,15 +64,15 @@ _WRITTEN_BY = {
     "phone": ("phone_cipher", "phone_hash", "phone_mask"), "ethnicity": ("ethnicity",),
     "residence_type": ("residence_type",), "registered_address": ("registered_address",),
     "household": ("household_id",), "relation_to_head": ("relation_to_head",), "moved_in_on": ("moved_in_on",),
+    # A room is its 房号 in its building (and unit): without 房号 a file names no room, so
+    # 楼栋 alone (or with 单元) leaves the people's rooms as they are.
+    "room": ("room_id",),
 }
 
 
 def kept_columns(positions: dict[str, int]) -> frozenset[str]:
     """The resident columns an import of a file with these columns leaves as stored."""
-    kept = {column for key, columns in _WRITTEN_BY.items() if key not in positions for column in columns}
-    if not {"building", "unit", "room"} & positions.keys():
-        kept.add("room_id")
-    return frozenset(kept)
+    return frozenset(column for key, columns in _WRITTEN_BY.items() if key not in positions for column in columns)
 
 
 class PlaceCache:
