@@ -39,6 +39,8 @@ def _decode(raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode"
+        raise ValidationError(_("The file is UTF-16 text (“Unicode” in Notepad); save the GeoJSON as UTF-8."))
     lines = []
     for number, line in enumerate(raw.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
         try:

@@ -158,7 +158,9 @@ def test_overlapping_grids_get_a_warning(db, tmp_path):
         (b"{not json", "not valid JSON"),
         (b'{"type": "Feature"}', "must be a GeoJSON FeatureCollection"),
         (b'{"type": "FeatureCollection", "features": []}', "has no features"),
-        ("\ufeff{}".encode("utf-16"), "not UTF-8"),
+        ("\ufeff{}".encode("utf-16"), "UTF-16 text"),
+        ("\ufeff{}".encode("utf-16-be"), "UTF-16 text"),
+        (b"\xff\x00{}", "not UTF-8"),
     ],
 )
 def test_a_file_that_is_no_feature_collection_gets_one_clear_error(db, tmp_path, content, message):
