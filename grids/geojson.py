@@ -7,7 +7,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from governance.encodings import NARROW, WIDE, gbk_text
+from governance.encodings import NARROW, WIDE, gbk_text, not_latin
 
 
 def geojson_load(raw: bytes | str):
@@ -15,7 +15,7 @@ def geojson_load(raw: bytes | str):
     a file that cannot be read, whatever it holds."""
     text = _decode(raw) if isinstance(raw, bytes) else raw
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=_number)
     except json.JSONDecodeError as exc:
         raise ValidationError(
             _("The file is not valid JSON (line %(line)s, column %(column)s: %(reason)s).")
@@ -25,6 +25,20 @@ def geojson_load(raw: bytes | str):
         raise ValidationError(_("The file is not GeoJSON: its lists or objects are nested too deeply.")) from None
     except ValueError:  # a number with thousands of digits (int_max_str_digits)
         raise ValidationError(_("The file is not GeoJSON: it holds a number with thousands of digits.")) from None
+
+
+class Scientific(float):
+    """A number the file writes in scientific notation (``4.31302E+11``; ``text``): as a
+    code, Excel's, its last digits lost (``grids.imports``)."""
+
+    def __new__(cls, text: str):
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+def _number(text: str) -> float:
+    return Scientific(text) if "e" in text or "E" in text else float(text)
 
 
 def _decode(raw: bytes) -> str:
@@ -58,8 +72,9 @@ def _decode(raw: bytes) -> str:
 
 
 def _piece(raw: bytes) -> str | None:
-    """A piece of a line (between quotes) as UTF-8, or as GBK when it is not UTF-8 or
-    reads as UTF-8 only in two-byte characters that are GBK Chinese (郑伟 as ֣ΰ); ``None``
+    """A piece of a line (between quotes) as UTF-8 when it reads as Chinese or Latin
+    words (Lóudǐ, Ürümqi) so; else as GBK when it reads as Chinese so (GBK that is valid
+    UTF-8 reads as other characters: 郑伟 as ֣ΰ, 岑村东 as ᯴嶫); else as UTF-8; ``None``
     when it is neither."""
     if raw.isascii():
         return raw.decode("ascii")
@@ -67,7 +82,7 @@ def _piece(raw: bytes) -> str | None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    if text is not None and (WIDE.search(text) or not NARROW.search(text)):
+    if text is not None and (gbk_text(text) or NARROW.search(text) and not WIDE.search(text) and not not_latin(text)):
         return text
     try:
         other = raw.decode("gb18030")

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from grids import spatial
 from grids.codes import level_from_code, parent_code_of, validate_area_code
-from grids.geojson import feature_properties, geojson_load
+from grids.geojson import Scientific, feature_properties, geojson_load
 from grids.geometry import parse_boundary
 from grids.models import GRID_LEVELS, LEVEL_ORDER, ROOT_LEVELS, Area, AreaLevel, ExclusiveKind, GridType
 from grids.services import area_create, area_move, area_update
@@ -141,21 +141,21 @@ def _code(props: dict, name: str) -> str:
     taken as its digits, all of which a double keeps; a number in scientific notation
     (``4.31302E+13``: Excel's, its last digits lost) refused."""
     value = props.get(name)
-    if isinstance(value, float) and value.is_integer() and 0 < value < 2**53:
+    if isinstance(value, float) and not isinstance(value, Scientific) and value.is_integer() and 0 < value < 2**53:
         return str(int(value))
     text = _text(props, name)
     code = "".join((text if text.isascii() else unicodedata.normalize("NFKC", text)).split())
-    if _SCIENTIFIC.fullmatch(code) or isinstance(value, float):
+    if _SCIENTIFIC.fullmatch(code) or isinstance(value, float):  # a Scientific too
         raise ValidationError(_("the property %(name)s is %(value)s, a number whose last digits are lost (Excel writes long "
                                 "numbers so): store the codes as text and export the file again.")
-                              % {"name": name, "value": code})
+                              % {"name": name, "value": value.text if isinstance(value, Scientific) else code})
     if (whole := _WHOLE_CODE.fullmatch(code)) is not None:
         return whole[1]
     return code
 
 
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]*)?[eE][+]?[0-9]+")
-_WHOLE_CODE = re.compile(r"([0-9]{12,14})\.0+")
+_WHOLE_CODE = re.compile(r"([0-9]{12,16})\.0+")
 
 
 def _count(props: dict, name: str, label: str) -> int | None:

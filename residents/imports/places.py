@@ -7,9 +7,10 @@ Places are upserted on their natural key (grid, name); a few thousand rows a fil
 plain ORM batches suffice.
 """
 
-import unicodedata
+import functools
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.scoping import grids_visible_to
@@ -44,15 +45,30 @@ PLACE_COLUMNS = Columns(
     own=frozenset({"本人", "负责人", "联系人", "法人", "法定代表人", "场所负责人", "责任人", "业主", "物业", "产权人"}),  # 联系电话（负责人）
     personal=frozenset({"contact_name", "contact_phone"}),
 )
-KIND_WORDS = {
+_KIND_SYNONYMS = {
     "学校": PlaceKind.SCHOOL, "幼儿园": PlaceKind.SCHOOL, "医院": PlaceKind.HOSPITAL, "诊所": PlaceKind.HOSPITAL,
     "卫生院": PlaceKind.HOSPITAL, "市场": PlaceKind.MARKET, "农贸市场": PlaceKind.MARKET, "商场": PlaceKind.MARKET,
     "娱乐场所": PlaceKind.ENTERTAINMENT, "歌舞厅": PlaceKind.ENTERTAINMENT, "网吧": PlaceKind.ENTERTAINMENT,
     "危化品": PlaceKind.HAZARDOUS, "危险化学品": PlaceKind.HAZARDOUS, "加油站": PlaceKind.HAZARDOUS,
     "工地": PlaceKind.CONSTRUCTION, "建筑工地": PlaceKind.CONSTRUCTION, "宗教场所": PlaceKind.RELIGIOUS,
     "其他": PlaceKind.OTHER, **{value: value for value in PlaceKind.values},
-    **{str(label): value for value, label in PlaceKind.choices},
 }
+
+
+@functools.cache
+def kind_words() -> dict[str, str]:
+    """What a 场所类型 cell may hold: the kinds' Chinese names (whatever the language of
+    the page that runs the import), the synonyms above and the stored values."""
+    with translation.override("zh-hans"):
+        return {**_KIND_SYNONYMS, **{str(label): value for value, label in PlaceKind.choices}}
+
+
+def kind_names() -> str:
+    """The kinds' Chinese names, for the error of a cell that holds none of them."""
+    with translation.override("zh-hans"):
+        return "、".join(str(label) for _value, label in PlaceKind.choices)
+
+
 FIELDS = ("kind", "address", "lat", "lon", "contact_name", "contact_phone")
 # How far (degrees, ~2 km) a place may lie outside its grid's bounding box: room for
 # coordinates taken from Chinese web maps (GCJ-02, BD-09), which are shifted from WGS84.
@@ -79,11 +95,11 @@ def _validate(number: int, cells: list, positions: dict, grids: dict, bounds: di
     if errors:
         return None, errors
     place = {"name": value["name"], "grid_id": grid_of(grids, value["grid"]), "address": value.get("address", ""),
-             "contact_name": value.get("contact_name", ""), "kind": KIND_WORDS.get(value["kind"])}
+             "contact_name": value.get("contact_name", ""), "kind": kind_words().get(value["kind"])}
     if place["grid_id"] is None:
         errors.append(RowError(number, "网格编码", grid_code_error(value["grid"])))
     if place["kind"] is None:
-        errors.append(RowError(number, "场所类型", _("write one of %(kinds)s") % {"kinds": "、".join(str(label) for _value, label in PlaceKind.choices)}))
+        errors.append(RowError(number, "场所类型", _("write one of %(kinds)s") % {"kinds": kind_names()}))
     errors += _coordinates(number, value, place, bounds.get(place["grid_id"]))
     try:
         place["contact_phone"] = phone_normalise(value["contact_phone"]) if value.get("contact_phone") else ""
@@ -134,10 +150,15 @@ def _key(cells: list, positions: dict, grids: dict) -> tuple | None:
     return (grid_id, same_name(name)) if name and grid_id is not None else None
 
 
+# Full-width ASCII (（）０－９Ａ…) as half-width, the ideographic space as a space; not NFKC,
+# which also makes ② a 2 (月塘②号工地 and 月塘2号工地 are two sites).
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def same_name(name: str) -> str:
-    """A place's name as compared: full-width brackets and letters as half-width, any run
-    of spaces (an ideographic one too) as one — 月塘小学（东校区） is 月塘小学(东校区)."""
-    return " ".join(unicodedata.normalize("NFKC", name).split())
+    """A place's name as compared: full-width brackets, digits and letters as half-width,
+    any run of spaces (an ideographic one too) as one — 月塘小学（东校区） is 月塘小学(东校区)."""
+    return " ".join(name.translate(_HALF_WIDTH).split())
 
 
 def key_places_import(*, actor, path, sheet: str = ""):
@@ -196,11 +217,19 @@ def key_places_import(*, actor, path, sheet: str = ""):
 def _upsert(places: list[dict], result, fields: list[str]) -> None:
     """Create the new places; change ``fields`` (the file's columns) of the others, found
     by their names as compared (``same_name``): a place keeps the spelling stored first."""
-    existing = {(p["grid_id"], same_name(p["name"])): p for p in KeyPlace.objects.filter(
-        grid_id__in={p["grid_id"] for p in places}).values("grid_id", "name", *FIELDS)}
+    stored = list(KeyPlace.objects.filter(grid_id__in={p["grid_id"] for p in places}).values("grid_id", "name", *FIELDS))
+    exact = {(p["grid_id"], p["name"]): p for p in stored}
+    folded: dict[tuple, list] = {}
+    for p in stored:
+        folded.setdefault((p["grid_id"], same_name(p["name"])), []).append(p)
     write = []
     for place in places:
-        old = existing.get((place["grid_id"], same_name(place["name"])))
+        # The place of that exact name, else the one place spelled alike (two spelled alike
+        # and none exactly: which one is meant cannot be told, so neither is changed).
+        old = exact.get((place["grid_id"], place["name"]))
+        if old is None:
+            alike = folded.get((place["grid_id"], same_name(place["name"])), [])
+            old = alike[0] if len(alike) == 1 else None
         if old is not None:
             place["name"] = old["name"]
         if old is None:

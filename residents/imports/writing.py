@@ -70,6 +70,10 @@ _WRITTEN_BY = {
 }
 
 
+# Kept only while the person stays in the grid: another grid's room or household is not theirs.
+_GRID_BOUND = frozenset({"room_id", "household_id"})
+
+
 def kept_columns(positions: dict[str, int]) -> frozenset[str]:
     """The resident columns an import of a file with these columns leaves as stored."""
     return frozenset(column for key, columns in _WRITTEN_BY.items() if key not in positions for column in columns)
@@ -318,7 +322,10 @@ def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache, kept: froze
             refused = [line for (line,) in cursor.fetchall()]
             if refused:
                 cursor.execute(f"DELETE FROM {_STAGE} WHERE line = ANY(%s)", [refused])
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in RESIDENT_COLUMNS if c != "id_hash" and c not in kept)
+        # A room and a household belong to a grid: kept only while the person stays in theirs.
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" if c not in kept else
+                            f"{c} = CASE WHEN r.grid_id = EXCLUDED.grid_id THEN r.{c} ELSE EXCLUDED.{c} END"
+                            for c in RESIDENT_COLUMNS if c != "id_hash" and (c not in kept or c in _GRID_BOUND))
         staged = ", ".join(f"s.{c}" for c in RESIDENT_COLUMNS)
         compared_columns = [c for c in COMPARED_COLUMNS if c not in kept]
         compared = ", ".join(f"r.{c}" for c in compared_columns)
@@ -380,7 +387,8 @@ def _upsert_portable(rows, links, scope_paths, kept: frozenset[str]):
         if len(values["id_mask"]) == 15 and len(old["id_mask"]) == 18:  # the same person; the stored form stays
             values["id_cipher"], values["id_mask"] = old["id_cipher"], old["id_mask"]
         for column in kept:
-            values[column] = old[column]
+            if column not in _GRID_BOUND or old["grid_id"] == values["grid_id"]:
+                values[column] = old[column]
         if all(old[column] == values[column] for column in COMPARED_COLUMNS):
             unchanged += 1
             continue

@@ -107,3 +107,34 @@ def test_a_code_written_as_a_whole_decimal_is_read_and_one_that_lost_digits_is_r
         "实数字段网格", "文本小数网格"}
     assert "4.31302E+13" in err and "lost" in err, err
     assert not Area.objects.filter(name="科学计数网格").exists()
+
+
+def test_a_code_written_as_a_json_number_in_scientific_notation_is_refused_not_read(tree, tmp_path):
+    path = tmp_path / "scientific.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+                    '{"code": 4.31302E+11, "name": "月塘社区"}, "geometry": null}, {"type": "Feature", "properties": '
+                    '{"code": "4313020010010101.0", "name": "二级", "level": "subgrid", "parent_code": 43130200100101.0}, '
+                    '"geometry": {"type": "Polygon", "coordinates": [[[112.0, 27.7], [112.005, 27.7], [112.005, 27.705], '
+                    '[112.0, 27.705], [112.0, 27.7]]]}}]}', encoding="utf-8")
+
+    out, err, error = run(str(path))
+
+    assert error is not None and "4.31302E+11" in err, (out, err)
+    assert Area.objects.get(code="431302000000").name == "娄星区"  # not renamed
+    assert Area.objects.get(code="4313020010010101").name == "二级"
+
+
+def test_a_line_with_gbk_pieces_keeps_latin_utf8_names_and_gbk_that_reads_as_utf8(db, tmp_path):
+    features = [feature("431300000000", "娄底市", level="city", name_en="Lóudǐ Shì"),
+                feature("431302000000", "XX", name_en="Ürümqi"), feature("431302001000", "YY", level="街道")]
+    raw = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode("utf-8")
+    # 岑村东 in GBK happens to be valid UTF-8 (᯴嶫); 娄星区 in GBK is not.
+    raw = raw.replace(b"XX", "岑村东".encode("gbk")).replace(b"YY", "乐坪街道".encode("gbk"))
+    path = tmp_path / "mixed.geojson"
+    path.write_bytes(raw)
+
+    _out, err, error = run(str(path))
+
+    assert error is None, err
+    assert set(Area.objects.values_list("name", "name_en")) == {
+        ("娄底市", "Lóudǐ Shì"), ("岑村东", "Ürümqi"), ("乐坪街道", "")}

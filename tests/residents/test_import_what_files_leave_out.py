@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from grids.models import Area
 from residents.imports import import_file
 from residents.models import KeyPlace, ResidenceType, Resident, ResidentImport
 from tests.residents.conftest import row
@@ -165,3 +166,39 @@ def test_key_places_round_trip_through_the_page_and_the_api(client, staff, tmp_p
         "status": "done", "rows": 1, "created": 1, "updated": 0, "unchanged": 0, "errors": 0}
     assert dict(KeyPlace.objects.values_list("name", "contact_phone")) == {"月塘小学": "07388312345", "月塘网吧": "13800130000"}
     assert not Resident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_person_moved_to_another_grid_leaves_the_old_grids_room_and_household(staff, tree, write_csv):
+    import_file(actor=None, path=write_csv(FULL, name="full.csv"))
+    before = stored()
+
+    result, _report = import_file(actor=None, path=write_csv([["王秀英", ID1, tree["G11"].code]],
+                                                             headers=["姓名", "公民身份号码", "网格编码"], name="moved.csv"))
+
+    assert (result.updated, result.errors) == (1, 0), result.error_sample
+    after = stored()
+    assert (after["王秀英"][5], after["王秀英"][6]) == (None, None)  # G12's room and household are not G11's
+    assert after["王秀英"][:5] == before["王秀英"][:5] and after["李强"] == before["李强"]
+    assert Resident.objects.get(name="王秀英").grid_id == tree["G11"].pk
+
+
+@pytest.mark.django_db
+def test_key_places_spelled_alike_the_exact_name_decides_and_circled_digits_are_not_digits(staff, tmp_path):
+    grid = Area.objects.get(code=GRID)
+    for name, contact in (("月塘小学（东校区）", "甲"), ("月塘小学(东校区)", "乙"), ("月塘②号工地", "丙")):
+        KeyPlace.objects.create(grid=grid, name=name, kind="school", contact_name=contact)  # stored before names were folded
+
+    places(tmp_path, [["场所名称", "场所类型", "网格编码", "负责人"],
+                      ["月塘小学(东校区)", "学校", GRID, "丁"], ["月塘2号工地", "工地", GRID, "戊"]], name="second.csv")
+
+    assert dict(KeyPlace.objects.values_list("name", "contact_name")) == {
+        "月塘小学（东校区）": "甲", "月塘小学(东校区)": "丁", "月塘②号工地": "丙", "月塘2号工地": "戊"}
+
+
+@pytest.mark.django_db
+def test_the_kind_error_lists_the_words_a_cell_takes_in_any_language(staff, tmp_path):
+    places(tmp_path, [["场所名称", "场所类型", "网格编码"], ["月塘小学", "School", GRID]])
+
+    reasons = [cells[-1] for cells in load_workbook(tmp_path / "places-errors.xlsx").active.iter_rows(min_row=2, values_only=True)]
+    assert len(reasons) == 1 and "学校、医院" in reasons[0] and "School" not in reasons[0], reasons
