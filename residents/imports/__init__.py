@@ -91,7 +91,12 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     """Import one file as ``actor`` (``None``: the system, whole tree). Raises
     ``ImportFileError`` when the file as a whole cannot be read; otherwise every row is
     imported, unchanged or reported."""
-    table = read_table(path, RESIDENT_COLUMNS, sheet=sheet)
+    try:
+        table = read_table(path, RESIDENT_COLUMNS, sheet=sheet)
+    except ImportFileError as error:
+        from residents.imports.places import PLACE_COLUMNS
+
+        raise other_kind(error, path, sheet, PLACE_COLUMNS, _("key places")) from None
     validator = RowValidator(actor=actor, positions=table.positions, upgrade_ids=upgrade_ids)
     scope = user_scope(actor) if actor is not None else None
     scope_paths = None if scope is None or scope.is_global else scope.area_paths
@@ -164,6 +169,17 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     result.errors = report.count
     result.error_sample = report.sample
     return result, report
+
+
+def other_kind(error: ImportFileError, path, sheet: str, columns, kind: str) -> ImportFileError:
+    """``error`` (a file refused as a whole), saying so when the file reads as the other
+    kind of ledger (a key places ledger uploaded as residents): choose that kind."""
+    try:
+        read_table(path, columns, sheet=sheet)
+    except ImportFileError:
+        return error
+    return ImportFileError(_("%(error)s This file looks like a ledger of %(kind)s: choose “%(kind)s” and upload it again.")
+                           % {"error": error, "kind": kind})
 
 
 def empty_rows_note(count: int) -> str:

@@ -202,3 +202,21 @@ def test_the_kind_error_lists_the_words_a_cell_takes_in_any_language(staff, tmp_
 
     reasons = [cells[-1] for cells in load_workbook(tmp_path / "places-errors.xlsx").active.iter_rows(min_row=2, values_only=True)]
     assert len(reasons) == 1 and "学校、医院" in reasons[0] and "School" not in reasons[0], reasons
+
+
+@pytest.mark.django_db
+def test_a_ledger_uploaded_as_the_other_kind_is_told_which_kind_it_is(client, staff, tmp_path, write_csv):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["场所名称", "场所类型", "网格编码"], ["月塘小学", "学校", GRID]])
+    client.force_login(staff["worker"])
+
+    client.post(reverse("residents:import_list"), {"file": SimpleUploadedFile("场所.csv", buffer.getvalue().encode())})
+    client.post(reverse("residents:import_list"), {"kind": "key_places",
+                                                   "file": SimpleUploadedFile("人口.csv", write_csv(FULL).read_bytes())})
+
+    places_as_residents, residents_as_places = ResidentImport.objects.order_by("pk")
+    assert places_as_residents.status == residents_as_places.status == "failed"
+    # The page's language, Chinese here.
+    assert "此文件像是重点场所台账：请选择“重点场所”" in places_as_residents.message, places_as_residents.message
+    assert "此文件像是实有人口台账：请选择“实有人口”" in residents_as_places.message, residents_as_places.message
+    assert not KeyPlace.objects.exists() and not Resident.objects.exists()
