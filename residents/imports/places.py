@@ -97,7 +97,7 @@ def _validate(number: int, cells: list, positions: dict, grids: dict, bounds: di
     place = {"name": value["name"], "grid_id": grid_of(grids, value["grid"]), "address": value.get("address", ""),
              "contact_name": value.get("contact_name", ""), "kind": kind_words().get(value["kind"])}
     if place["grid_id"] is None:
-        errors.append(RowError(number, "网格编码", grid_code_error(value["grid"])))
+        errors.append(RowError(number, "网格编码", grid_code_error(value["grid"], grids)))
     if place["kind"] is None:
         errors.append(RowError(number, "场所类型", _("write one of %(kinds)s") % {"kinds": kind_names()}))
     errors += _coordinates(number, value, place, bounds.get(place["grid_id"]))

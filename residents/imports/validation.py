@@ -351,7 +351,7 @@ class RowValidator:
                 errors.append(RowError(number, "人员类型", _("write one of 户籍, 流动, 寄住, 境外, 未落户")))
         grid_id = self.grids.get(grid_code) or grid_of(self.grids, grid_code)
         if grid_id is None:
-            errors.append(RowError(number, "网格编码", grid_code_error(grid_code)))
+            errors.append(RowError(number, "网格编码", grid_code_error(grid_code, self.grids)))
         moved_in_on, moved_in_iso = None, COPY_NULL
         if moved_in_cell:
             try:
@@ -387,25 +387,35 @@ def slim(values: list) -> list:
     return row
 
 
-def grids_by_code_or_name(grids) -> dict[str, int]:
+class GridKeys(dict):
+    """Grid id by code or name (``grids_by_code_or_name``); ``shared``: the names of more
+    than one grid, which name none."""
+
+    shared: frozenset = frozenset()
+
+
+def grids_by_code_or_name(grids) -> GridKeys:
     """Grid id by code, and by name where the name is one grid's only: a ledger's 所属网格
     may hold the grid's name. ``grids``: (code, name, id) of each."""
-    by_key, names = {}, {}
+    by_key, names = GridKeys(), {}
     for code, name, grid_id in grids:
         by_key[code] = grid_id
         names.setdefault(name, []).append(grid_id)
     for name, ids in names.items():
         if len(ids) == 1:
             by_key.setdefault(name, ids[0])
+    by_key.shared = frozenset(name for name, ids in names.items() if len(ids) > 1)
     return by_key
 
 
-def grid_code_error(code: str) -> str:
+def grid_code_error(code: str, grids: GridKeys) -> str:
     """Why a 网格编码 cell names no grid of the importer's: Excel's scientific notation
-    (4.31302E+13) said so, as it cannot be looked up."""
+    (4.31302E+13), or a name that more than one grid has, said so."""
     if EXCEL_NUMBER.fullmatch(code.upper()):
         return _("Excel stored the grid code as a number and its last digits are lost: format the column as text and "
                  "type it again")
+    if code in grids.shared:
+        return _("more than one grid in your area is named so: write the grid's code")
     return _("no such grid in your area")
 
 

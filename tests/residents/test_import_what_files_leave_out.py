@@ -93,13 +93,13 @@ def test_outside_a_transaction_the_writing_threads_keep_the_same_columns(staff, 
         {name: value[:5] + value[6:] for name, value in before.items()}
 
 
-def places(tmp_path, rows, name="places.csv") -> str:
+def places(tmp_path, rows, name="places.csv", user="yuetang_worker") -> str:
     file = tmp_path / name
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     file.write_text(buffer.getvalue(), encoding="utf-8-sig")
     out = io.StringIO()
-    call_command("import_key_places", str(file), "--user", "yuetang_worker", "--language", "en", stdout=out)
+    call_command("import_key_places", str(file), "--user", user, "--language", "en", stdout=out)
     return out.getvalue()
 
 
@@ -220,3 +220,17 @@ def test_a_ledger_uploaded_as_the_other_kind_is_told_which_kind_it_is(client, st
     assert "此文件像是重点场所台账：请选择“重点场所”" in places_as_residents.message, places_as_residents.message
     assert "此文件像是实有人口台账：请选择“实有人口”" in residents_as_places.message, residents_as_places.message
     assert not KeyPlace.objects.exists() and not Resident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_grid_name_two_grids_have_is_refused_saying_so(staff, tree, tmp_path, write_csv):
+    Area.objects.filter(pk=tree["G11"].pk).update(name="月塘第2网格")  # G12's name too
+
+    result, _report = import_file(actor=staff["admin"], path=write_csv([["王秀英", ID1, "月塘第2网格"]],
+                                                                       headers=["姓名", "公民身份号码", "所属网格"]))
+    places(tmp_path, [["场所名称", "场所类型", "所属网格"], ["月塘小学", "学校", "月塘第2网格"]], user="leping_admin")
+
+    assert [error["reason"] for error in result.error_sample] == [
+        "more than one grid in your area is named so: write the grid's code"]
+    reasons = [cells[-1] for cells in load_workbook(tmp_path / "places-errors.xlsx").active.iter_rows(min_row=2, values_only=True)]
+    assert reasons == ["more than one grid in your area is named so: write the grid's code"], reasons
