@@ -38,12 +38,13 @@ from residents.imports.csvlines import LineProblem
 from residents.imports.parallel import CheckingPool, outcomes_in_process
 from residents.imports.reading import ImportFileError, count_rows, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
-from residents.imports.validation import RowValidator
+from residents.imports.validation import R_GRID, RowValidator
 from residents.imports.writing import PlaceCache, kept_columns, write_batch
-from residents.models import AccessAction, ImportKind, ImportStatus, ResidentImport
+from residents.models import AccessAction, ImportKind, ImportStatus, Resident, ResidentImport
 from residents.privacy import can_import, refused_row_reason
 from residents.rotation import rekeying_pending
 from residents.services import access_log_record
+from residents.signals import registry_changed
 
 __all__ = ["HEADERS", "ImportFileError", "ImportResult", "PlaceCache", "import_file", "resident_import_run",
            "resident_import_start", "template_workbook", "write_batch"]
@@ -120,8 +121,12 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     batch_size = max(1, min(full_batch, _FIRST_BATCH))
     add_error = report.add
 
+    changed_grids: set[int] = set()  # of batches that created or changed someone: campaigns follow them
+
     def written(finished):
-        for (created, updated, unchanged, refused), cells in finished:
+        for (created, updated, unchanged, refused), (cells, grids) in finished:
+            if created or updated:
+                changed_grids.update(grids)
             result.created += created
             result.updated += updated
             result.unchanged += unchanged
@@ -152,16 +157,19 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
             batch.append(values)
             originals[number] = raw
             if len(batch) >= batch_size:
-                written(writer.submit(batch, originals))
+                written(writer.submit(batch, (originals, {row[R_GRID] for row in batch})))
                 batch, originals, batch_size = [], {}, full_batch
         if batch:
-            written(writer.submit(batch, originals))
+            written(writer.submit(batch, (originals, {row[R_GRID] for row in batch})))
         written(writer.finish())
         failed = False
     finally:
         writer.close()
         if pool is not None:
             pool.close(failed=failed)
+    if changed_grids:  # (an import that failed half-way is caught up by the campaigns' nightly refresh)
+        with transaction.atomic():
+            registry_changed.send(sender=Resident, grid_ids=sorted(changed_grids))
     if result.rows == 0:
         raise ImportFileError(_("The file has headers but no rows."))
     if skipped:

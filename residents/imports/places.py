@@ -22,6 +22,7 @@ from residents.imports.report import ErrorReport, RowError
 from residents.imports.validation import all_grids, grid_code_error, grid_of, grids_by_code_or_name, visible
 from residents.models import KeyPlace, PlaceKind
 from residents.phones import phone_normalise
+from residents.signals import registry_changed
 
 PLACE_COLUMNS = Columns(
     columns=[
@@ -248,3 +249,5 @@ def _upsert(places: list[dict], result, fields: list[str]) -> None:
         write.append(KeyPlace(**place))
     KeyPlace.objects.bulk_create(write, batch_size=1000, update_conflicts=True, unique_fields=["grid", "name"],
                                  update_fields=fields)
+    if write:  # campaigns over these grids follow (residents.signals)
+        registry_changed.send(sender=KeyPlace, grid_ids=sorted({place.grid_id for place in write}))

@@ -81,3 +81,26 @@ def test_a_move_that_rolls_back_marks_nothing(registry, make_campaign, crew):
         resident_move_out(actor=crew["worker"], resident=registry["H2_people"][0], moved_out_on=datetime.date(2026, 1, 5))
         raise RuntimeError("the move fails after the service")
     assert not RefreshDue.objects.exists()
+
+
+def test_a_file_import_marks_the_grids_it_changed_and_the_sweep_adds_the_new_household(registry, make_campaign, tree, tmp_path):
+    """An import does not go through resident_register, but tells campaigns the grids its
+    rows created or changed people in, once at its end (an unchanged file, none)."""
+    import csv
+
+    from residents.imports import HEADERS, import_file
+    from tests.residents.conftest import row
+
+    campaign = make_campaign()
+    path = tmp_path / "new.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([HEADERS, row(name="导入住户", id_number=id_number(sequence=772), grid=tree["G12"].code,
+                                                   building="5栋", unit="1单元", room="101", household="H9")])
+
+    import_file(actor=None, path=path)
+
+    assert list(RefreshDue.objects.values_list("grid_id", flat=True)) == [tree["G12"].pk]
+    assert campaigns_refresh_due_task()["added"] == 1
+    assert statuses(campaign)["5栋1单元101 #H9"] == TargetStatus.PENDING
+    import_file(actor=None, path=path)
+    assert not RefreshDue.objects.exists()

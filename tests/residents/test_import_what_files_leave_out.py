@@ -234,3 +234,27 @@ def test_a_grid_name_two_grids_have_is_refused_saying_so(staff, tree, tmp_path, 
         "more than one grid in your area is named so: write the grid's code"]
     reasons = [cells[-1] for cells in load_workbook(tmp_path / "places-errors.xlsx").active.iter_rows(min_row=2, values_only=True)]
     assert reasons == ["more than one grid in your area is named so: write the grid's code"], reasons
+
+
+@pytest.mark.django_db
+def test_imports_tell_campaigns_which_grids_changed_and_an_unchanged_file_tells_nothing(staff, tree, tmp_path, write_csv):
+    from residents.signals import registry_changed
+
+    sent = []
+
+    def receiver(sender, grid_ids, **kwargs):
+        sent.append((sender.__name__, grid_ids))
+
+    registry_changed.connect(receiver, dispatch_uid="test-import-registry")
+    try:
+        import_file(actor=None, path=write_csv(FULL, name="full.csv"))
+        import_file(actor=None, path=write_csv(FULL, name="full.csv"))  # unchanged
+        import_file(actor=None, path=write_csv([["王秀英", ID1, tree["G11"].code]], headers=["姓名", "公民身份号码", "网格编码"],
+                                               name="moved.csv"))
+        places(tmp_path, [["场所名称", "场所类型", "网格编码"], ["月塘小学", "学校", GRID]])
+        places(tmp_path, [["场所名称", "场所类型", "网格编码"], ["月塘小学", "学校", GRID]], name="again.csv")
+    finally:
+        registry_changed.disconnect(dispatch_uid="test-import-registry")
+
+    g11, g12 = tree["G11"].pk, tree["G12"].pk
+    assert sent == [("Resident", [g12]), ("Resident", [g11]), ("KeyPlace", [g12])]
