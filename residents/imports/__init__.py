@@ -36,7 +36,7 @@ from residents.imports.batches import BatchWriter, writes_in_thread
 from residents.imports.columns import ERROR_HEADERS, HEADERS, RESIDENT_COLUMNS
 from residents.imports.csvlines import LineProblem
 from residents.imports.parallel import CheckingPool, outcomes_in_process
-from residents.imports.reading import ImportFileError, count_rows, read_table, rows_numbered
+from residents.imports.reading import ImportFileError, count_rows, header_fits, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
 from residents.imports.validation import R_GRID, RowValidator
 from residents.imports.writing import PlaceCache, kept_columns, write_batch
@@ -97,7 +97,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     except ImportFileError as error:
         from residents.imports.places import PLACE_COLUMNS
 
-        raise other_kind(error, path, sheet, PLACE_COLUMNS, _("key places")) from None
+        raise other_kind(error, PLACE_COLUMNS, _("key places")) from None
     validator = RowValidator(actor=actor, positions=table.positions, upgrade_ids=upgrade_ids)
     scope = user_scope(actor) if actor is not None else None
     scope_paths = None if scope is None or scope.is_global else scope.area_paths
@@ -124,9 +124,10 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     changed_grids: set[int] = set()  # of batches that created or changed someone: campaigns follow them
 
     def written(finished):
-        for (created, updated, unchanged, refused), (cells, grids) in finished:
+        for (created, updated, unchanged, refused, left), (cells, grids) in finished:
             if created or updated:
                 changed_grids.update(grids)
+                changed_grids.update(left)
             result.created += created
             result.updated += updated
             result.unchanged += unchanged
@@ -179,12 +180,10 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     return result, report
 
 
-def other_kind(error: ImportFileError, path, sheet: str, columns, kind: str) -> ImportFileError:
-    """``error`` (a file refused as a whole), saying so when the file reads as the other
-    kind of ledger (a key places ledger uploaded as residents): choose that kind."""
-    try:
-        read_table(path, columns, sheet=sheet)
-    except ImportFileError:
+def other_kind(error: ImportFileError, columns, kind: str) -> ImportFileError:
+    """``error`` (a file refused as a whole), saying so when the file's header is one of
+    the other kind of ledger (a key places ledger uploaded as residents): choose that kind."""
+    if not header_fits(error, columns):
         return error
     return ImportFileError(_("%(error)s This file looks like a ledger of %(kind)s: choose “%(kind)s” and upload it again.")
                            % {"error": error, "kind": kind})

@@ -174,7 +174,7 @@ def key_places_import(*, actor, path, sheet: str = ""):
         from residents.imports import other_kind
         from residents.imports.columns import RESIDENT_COLUMNS
 
-        raise other_kind(error, path, sheet, RESIDENT_COLUMNS, _("residents")) from None
+        raise other_kind(error, RESIDENT_COLUMNS, _("residents")) from None
     visible_grids = (grids_visible_to(actor) if actor is not None else all_grids()).values_list(
         "code", "name", "id", "min_lon", "min_lat", "max_lon", "max_lat")
     grids = grids_by_code_or_name((code, name, pk) for code, name, pk, *_box in visible_grids)

@@ -272,7 +272,11 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
     else:
         others = {}
     duplicates: dict[int, int] = {}
-    positions = column_positions(header, columns, notes, duplicates, others)
+    try:
+        positions = column_positions(header, columns, notes, duplicates, others)
+    except ImportFileError as error:
+        error.first_rows, error.merged = first, merged  # for header_fits
+        raise
     if header_row > 1:
         notes.insert(0, _("The header is on row %(row)s; the rows above it (a title or a merged header) were skipped.")
                      % {"row": header_row})
@@ -283,6 +287,20 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
         rest = [(number, _fitted(lines, cells)) for number, cells in rest]
     return Table(header=header, positions=positions, rows=chain(rest, records), notes=notes, header_row=header_row,
                  duplicates=duplicates)
+
+
+def header_fits(error: ImportFileError, columns: Columns) -> bool:
+    """Whether a file refused for its header (``error``) has, among its first rows, a
+    header of ``columns`` (another kind of ledger): judged on those rows as read, without
+    reading the file again."""
+    first = getattr(error, "first_rows", None)
+    if not first:
+        return False
+    try:
+        _table(iter(first), columns, [], None, error.merged)
+    except ImportFileError:
+        return False
+    return True
 
 
 def _merged_above(rows_by_number: dict, header_row: int, header: list[str], merged: list[Merged],

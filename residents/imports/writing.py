@@ -238,9 +238,10 @@ def _copy_new_places(cursor, cache: dict, model, missing: list[tuple], wanted: d
 
 
 def write_batch(rows: list[list], places: PlaceCache, scope_paths: tuple[str, ...] | None, *,
-                links: list[tuple] | None = None, kept: frozenset[str] = frozenset()) -> tuple[int, int, int, list[int]]:
+                links: list[tuple] | None = None, kept: frozenset[str] = frozenset()) -> tuple[int, int, int, list[int], list[int]]:
     """Write validated rows; (created, updated, unchanged, row numbers refused because
-    the person is a current resident outside the importer's scope). ``links``: the
+    the person is a current resident outside the importer's scope, the grids people were
+    moved out of into the rows' grids). ``links``: the
     rows' (room, household) ids when they were resolved (and committed) already;
     ``kept``: the columns left as stored for people already there (``kept_columns``)."""
     with transaction.atomic():
@@ -294,7 +295,7 @@ def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache, kept: froze
         # already makes the COPY fail at once, and the batch goes through staging (and
         # so do the next ones while batches are mostly of people already there).
         if not places.residents_existing and _copy_new_rows(cursor, rows, links):
-            return len(rows), 0, 0, []
+            return len(rows), 0, 0, [], []
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (line integer, grid_id bigint, room_id bigint, household_id bigint, "
             "name text, gender text, birth_date date, id_cipher bytea, id_hash bytea, id_mask text, phone_cipher bytea, "
@@ -322,6 +323,10 @@ def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache, kept: froze
             refused = [line for (line,) in cursor.fetchall()]
             if refused:
                 cursor.execute(f"DELETE FROM {_STAGE} WHERE line = ANY(%s)", [refused])
+        # The grids people leave (an import into another grid): campaigns there follow too.
+        cursor.execute(f"SELECT DISTINCT r.grid_id FROM {_STAGE} s JOIN residents_resident r ON r.id_hash = s.id_hash "
+                       "WHERE r.grid_id <> s.grid_id")
+        left = [grid_id for (grid_id,) in cursor.fetchall()]
         # A room and a household belong to a grid: kept only while the person stays in theirs.
         updates = ", ".join(f"{c} = EXCLUDED.{c}" if c not in kept else
                             f"{c} = CASE WHEN r.grid_id = EXCLUDED.grid_id THEN r.{c} ELSE EXCLUDED.{c} END"
@@ -348,7 +353,7 @@ def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache, kept: froze
         )
         created, updated = cursor.fetchone()
     places.residents_existing = created * 2 < len(rows)
-    return created, updated, len(rows) - len(refused) - created - updated, refused
+    return created, updated, len(rows) - len(refused) - created - updated, refused, left
 
 
 def _copy_new_rows(cursor, rows, links) -> bool:
@@ -373,7 +378,7 @@ def _upsert_portable(rows, links, scope_paths, kept: frozenset[str]):
             *COMPARED_COLUMNS, "id_hash", "id_cipher", "phone_cipher", "moved_out_on", "grid__path"
         )
     }
-    refused, write, created, unchanged = [], [], 0, 0
+    refused, write, created, unchanged, left = [], [], 0, 0, set()
     for row, link in zip(rows, links, strict=True):
         values = dict(zip(RESIDENT_COLUMNS, _resident_values(row, link), strict=True))
         old = existing.get(row[R_ID_HASH])
@@ -393,9 +398,11 @@ def _upsert_portable(rows, links, scope_paths, kept: frozenset[str]):
             unchanged += 1
             continue
         values["moved_out_on"] = old["moved_out_on"] if old["grid_id"] == values["grid_id"] else None
+        if old["grid_id"] != values["grid_id"]:
+            left.add(old["grid_id"])
         write.append(Resident(**values))
     Resident.objects.bulk_create(
         write, batch_size=1000, update_conflicts=True, unique_fields=["id_hash"],
         update_fields=[c for c in RESIDENT_COLUMNS if c != "id_hash"] + ["moved_out_on", "updated_at"],
     )
-    return created, len(write) - created, unchanged, refused
+    return created, len(write) - created, unchanged, refused, sorted(left)

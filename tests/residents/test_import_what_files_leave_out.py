@@ -257,4 +257,27 @@ def test_imports_tell_campaigns_which_grids_changed_and_an_unchanged_file_tells_
         registry_changed.disconnect(dispatch_uid="test-import-registry")
 
     g11, g12 = tree["G11"].pk, tree["G12"].pk
-    assert sent == [("Resident", [g12]), ("Resident", [g11]), ("KeyPlace", [g12])]
+    assert sent == [("Resident", [g12]), ("Resident", sorted([g11, g12])), ("KeyPlace", [g12])]  # the grid left too
+
+
+@pytest.mark.django_db
+def test_a_ledger_of_the_other_kind_is_told_so_from_the_rows_read_once(staff, tmp_path, monkeypatch):
+    import residents.imports as imports
+    from residents.imports import reading
+
+    calls = []
+    real = reading.read_table
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "read_table", counted)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["重点场所台账"], ["场所名称", "场所类型", "网格编码"], ["月塘小学", "学校", GRID]])
+    path = tmp_path / "places.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+    with pytest.raises(imports.ImportFileError, match="looks like a ledger of key places"):
+        import_file(actor=staff["worker"], path=path)
+    assert len(calls) == 1  # the header judged on the rows read, the file not read again
