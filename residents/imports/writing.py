@@ -323,10 +323,6 @@ def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache, kept: froze
             refused = [line for (line,) in cursor.fetchall()]
             if refused:
                 cursor.execute(f"DELETE FROM {_STAGE} WHERE line = ANY(%s)", [refused])
-        # The grids people leave (an import into another grid): campaigns there follow too.
-        cursor.execute(f"SELECT DISTINCT r.grid_id FROM {_STAGE} s JOIN residents_resident r ON r.id_hash = s.id_hash "
-                       "WHERE r.grid_id <> s.grid_id")
-        left = [grid_id for (grid_id,) in cursor.fetchall()]
         # A room and a household belong to a grid: kept only while the person stays in theirs.
         updates = ", ".join(f"{c} = EXCLUDED.{c}" if c not in kept else
                             f"{c} = CASE WHEN r.grid_id = EXCLUDED.grid_id THEN r.{c} ELSE EXCLUDED.{c} END"
@@ -339,19 +335,24 @@ def _upsert_postgresql(rows, links, scope_paths, places: PlaceCache, kept: froze
         compared_new = ", ".join(f"EXCLUDED.{c}" for c in compared_columns)
         # Only the new and the changed rows reach the upsert: ON CONFLICT DO UPDATE locks
         # every conflicting row, even one its WHERE then leaves alone, and a re-import of
-        # an unchanged file would rewrite the header of every row it names.
+        # an unchanged file would rewrite the header of every row it names. The staged rows
+        # are joined to the stored ones once (``pairs``), which also gives the grids people
+        # leave for another (campaigns there follow too).
         cursor.execute(
-            f"WITH up AS (INSERT INTO residents_resident AS r ({columns}, created_at, updated_at) "
-            f"SELECT {staged}, now(), now() FROM {_STAGE} s LEFT JOIN residents_resident o ON o.id_hash = s.id_hash "
-            f"WHERE o.id IS NULL OR ({compared_old}) IS DISTINCT FROM ({compared_staged}) "
+            f"WITH pairs AS MATERIALIZED (SELECT s.*, o.grid_id AS old_grid, "
+            f"o.id IS NULL OR ({compared_old}) IS DISTINCT FROM ({compared_staged}) AS differs "
+            f"FROM {_STAGE} s LEFT JOIN residents_resident o ON o.id_hash = s.id_hash), "
+            f"up AS (INSERT INTO residents_resident AS r ({columns}, created_at, updated_at) "
+            f"SELECT {staged}, now(), now() FROM pairs s WHERE s.differs "
             f"ON CONFLICT (id_hash) DO UPDATE SET {updates}, updated_at = now(), "
             # Imported into another grid: the person moved there, so the record is current again.
             "moved_out_on = CASE WHEN r.grid_id = EXCLUDED.grid_id THEN r.moved_out_on END "
             f"WHERE ({compared}) IS DISTINCT FROM ({compared_new}) "
             "RETURNING (xmax = 0) AS inserted) "
-            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
+            "SELECT (SELECT count(*) FILTER (WHERE inserted) FROM up), (SELECT count(*) FILTER (WHERE NOT inserted) FROM up), "
+            "ARRAY(SELECT DISTINCT old_grid FROM pairs WHERE old_grid <> grid_id)"
         )
-        created, updated = cursor.fetchone()
+        created, updated, left = cursor.fetchone()
     places.residents_existing = created * 2 < len(rows)
     return created, updated, len(rows) - len(refused) - created - updated, refused, left
 
