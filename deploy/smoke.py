@@ -73,8 +73,8 @@ def multipart(fields: dict, name: str, content: bytes, content_type: str) -> tup
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-def upload(url, api_key, name, content):
-    body, content_type = multipart({"upgrade_ids": "false"}, name, content, "text/csv")
+def upload(url, api_key, name, content, **fields):
+    body, content_type = multipart({"upgrade_ids": "false", **fields}, name, content, "text/csv")
     request = urllib.request.Request(url, data=body, method="POST", headers={
         **PROXY, "Content-Type": content_type, "Authorization": f"Token {api_key}"})
     try:
@@ -250,6 +250,21 @@ def run(base: str, api_key: str, metrics_token: str, logs: Path) -> None:
     scratch = Path(os.environ["GOVERNANCE_VAR_DIR"]) / "tmp"
     left = sorted(path.name for path in scratch.iterdir()) if scratch.exists() else []
     expect(not left, f"no clear file is left in var/tmp ({left})")
+
+    print("key places import")
+    places = (f"场所名称,场所类型,所属网格,联系电话\r\n冒烟学校,学校,{grid.code},0738-8312345\r\n"
+              f"冒烟网吧,网吧,{grid.code},1.38001E+10\r\n").encode("gbk")
+    outcomes = []
+    for attempt in ("first", "again"):
+        status, body = upload(f"{base}/api/v1/residents/imports/", api_key, "smoke-places.csv", places, kind="key_places")
+        expect(status == 201, f"a key places ledger ({attempt}) uploaded with kind=key_places answers 201" if status == 201
+               else f"the upload answered {status}: {body[:300]!r}")
+        job_id = json.loads(body)["id"]
+        job = wait_for("the key places import", lambda job_id=job_id: imported(job_id), 60)
+        outcomes.append({key: job[key] for key in ("kind", "status", "rows", "created", "unchanged", "errors")})
+    expect(outcomes == [{"kind": "key_places", "status": "done", "rows": 2, "created": 1, "unchanged": 0, "errors": 1},
+                        {"kind": "key_places", "status": "done", "rows": 2, "created": 0, "unchanged": 1, "errors": 1}],
+           f"the ledger imported, then changed nothing: {outcomes}")
 
     print("logs")
     web_lines = [line for line in (logs / "web.log").read_text(errors="replace").splitlines() if line.strip()]
