@@ -349,7 +349,7 @@ class RowValidator:
             residence_type = RESIDENCE_WORDS.get(type_word)
             if residence_type is None:
                 errors.append(RowError(number, "人员类型", _("write one of 户籍, 流动, 寄住, 境外, 未落户")))
-        grid_id = self.grids.get(grid_code) or grid_of(self.grids, grid_code)
+        grid_id = grid_of(self.grids, grid_code)
         if grid_id is None:
             errors.append(RowError(number, "网格编码", grid_code_error(grid_code, self.grids)))
         moved_in_on, moved_in_iso = None, COPY_NULL
@@ -419,12 +419,12 @@ def grid_code_error(code: str, grids: GridKeys) -> str:
     return _("no such grid in your area")
 
 
-_WHOLE_NUMBER = re.compile(r"([0-9]{12,14})\.0*")
+_WHOLE_NUMBER = re.compile(r"([0-9]{12,16})\.0*")  # as grids.imports reads a GIS file's codes
 
 
 def grid_of(grids: dict[str, int], code: str) -> int | None:
     """The id of the grid a 网格编码 cell names, the cell as Excel writes a code kept as a
-    number (43130200100109.0: 14 digits, none lost) too."""
+    number (43130200100109.0: none of its 12–16 digits lost) too."""
     grid_id = grids.get(code)
     if grid_id is None and (whole := _WHOLE_NUMBER.fullmatch(code)):
         grid_id = grids.get(whole[1])
