@@ -19,7 +19,7 @@ from residents.imports.csvlines import LineProblem
 from residents.imports.headers import Columns
 from residents.imports.reading import ImportFileError, _text, blank_cell, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
-from residents.imports.validation import all_grids, grid_code_error, grid_of, grids_by_code_or_name, visible
+from residents.imports.validation import HALF_WIDTH, all_grids, grid_code_error, grid_of, grids_by_code_or_name, visible
 from residents.models import KeyPlace, PlaceKind
 from residents.phones import phone_normalise
 from residents.signals import registry_changed
@@ -151,15 +151,10 @@ def _key(cells: list, positions: dict, grids: dict) -> tuple | None:
     return (grid_id, same_name(name)) if name and grid_id is not None else None
 
 
-# Full-width ASCII (（）０－９Ａ…) as half-width, the ideographic space as a space; not NFKC,
-# which also makes ② a 2 (月塘②号工地 and 月塘2号工地 are two sites).
-_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-
-
 def same_name(name: str) -> str:
     """A place's name as compared: full-width brackets, digits and letters as half-width,
     any run of spaces (an ideographic one too) as one — 月塘小学（东校区） is 月塘小学(东校区)."""
-    return " ".join(name.translate(_HALF_WIDTH).split())
+    return " ".join(name.translate(HALF_WIDTH).split())
 
 
 def key_places_import(*, actor, path, sheet: str = ""):

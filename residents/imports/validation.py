@@ -394,13 +394,25 @@ class GridKeys(dict):
     shared: frozenset = frozenset()
 
 
+# Full-width ASCII (（）０－９Ａ…) as half-width, the ideographic space as a space; not NFKC,
+# which also makes ② a 2 (月塘②号工地 and 月塘2号工地 are two sites).
+HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def grid_name_key(name: str) -> str:
+    """A grid's name (or code) as a cell is matched to it: full-width digits and letters as
+    half-width, no spaces — 月塘第２网格 and 月塘 第2网格 are 月塘第2网格."""
+    return "".join(name.translate(HALF_WIDTH).split())
+
+
 def grids_by_code_or_name(grids) -> GridKeys:
     """Grid id by code, and by name where the name is one grid's only: a ledger's 所属网格
-    may hold the grid's name. ``grids``: (code, name, id) of each."""
+    may hold the grid's name, spelled with full-width digits or spaces (``grid_name_key``).
+    ``grids``: (code, name, id) of each."""
     by_key, names = GridKeys(), {}
     for code, name, grid_id in grids:
         by_key[code] = grid_id
-        names.setdefault(name, []).append(grid_id)
+        names.setdefault(grid_name_key(name), []).append(grid_id)
     for name, ids in names.items():
         if len(ids) == 1:
             by_key.setdefault(name, ids[0])
@@ -414,7 +426,7 @@ def grid_code_error(code: str, grids: GridKeys) -> str:
     if EXCEL_NUMBER.fullmatch(code.upper()):
         return _("Excel stored the grid code as a number and its last digits are lost: format the column as text and "
                  "type it again")
-    if code in grids.shared:
+    if grid_name_key(code) in grids.shared:
         return _("more than one grid in your area is named so: write the grid's code")
     return _("no such grid in your area")
 
@@ -423,11 +435,15 @@ _WHOLE_NUMBER = re.compile(r"([0-9]{12,16})\.0*")  # as grids.imports reads a GI
 
 
 def grid_of(grids: dict[str, int], code: str) -> int | None:
-    """The id of the grid a 网格编码 cell names, the cell as Excel writes a code kept as a
-    number (43130200100109.0: none of its 12–16 digits lost) too."""
+    """The id of the grid a 网格编码 cell names: its code or name, also spelled with
+    full-width digits or spaces, and a code as Excel writes one kept as a number
+    (43130200100109.0: none of its 12–16 digits lost)."""
     grid_id = grids.get(code)
-    if grid_id is None and (whole := _WHOLE_NUMBER.fullmatch(code)):
-        grid_id = grids.get(whole[1])
+    if grid_id is None:
+        code = grid_name_key(code)
+        grid_id = grids.get(code)
+        if grid_id is None and (whole := _WHOLE_NUMBER.fullmatch(code)):
+            grid_id = grids.get(whole[1])
     return grid_id
 
 

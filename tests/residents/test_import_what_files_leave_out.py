@@ -281,3 +281,23 @@ def test_a_ledger_of_the_other_kind_is_told_so_from_the_rows_read_once(staff, tm
     with pytest.raises(imports.ImportFileError, match="looks like a ledger of key places"):
         import_file(actor=staff["worker"], path=path)
     assert len(calls) == 1  # the header judged on the rows read, the file not read again
+
+
+@pytest.mark.django_db
+def test_a_grid_name_with_full_width_digits_or_spaces_is_the_grid(staff, tree, tmp_path, write_csv):
+    name = tree["G12"].name  # 月塘第2网格
+    spelled = [name.replace("2", "２"), name.replace("第", " 第 "), name.replace("网格", "\u3000网格")]
+    result, _report = import_file(actor=staff["admin"], path=write_csv(
+        [["王秀英", ID1, spelled[0]], ["李强", ID2, spelled[1]], ["赵六", NEW_ID, spelled[2]]],
+        headers=["姓名", "公民身份号码", "所属网格"]))
+    places(tmp_path, [["场所名称", "场所类型", "所属网格"], ["月塘小学", "学校", spelled[0]]], user="leping_admin")
+
+    assert (result.created, result.errors) == (3, 0), result.error_sample
+    assert set(Resident.objects.values_list("grid_id", flat=True)) == {tree["G12"].pk}
+    assert KeyPlace.objects.get(name="月塘小学").grid_id == tree["G12"].pk
+
+    Area.objects.filter(pk=tree["G11"].pk).update(name=name.replace("2", " ２"))  # the same name, spelled otherwise
+    result, _report = import_file(actor=staff["admin"], path=write_csv([["王秀英", ID1, name]],
+                                                                       headers=["姓名", "公民身份号码", "所属网格"]))
+    assert [error["reason"] for error in result.error_sample] == [
+        "more than one grid in your area is named so: write the grid's code"]
