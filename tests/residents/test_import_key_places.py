@@ -203,3 +203,10 @@ def test_a_place_contacts_header_note_naming_its_manager_is_the_places_contact(s
     assert "联系电话（房东）" in output
     place = KeyPlace.objects.get(name="月塘网吧")
     assert (place.contact_name, place.contact_phone) == ("赵老板", "13800138000")
+
+
+def test_the_summary_of_one_row_says_row(staff, tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text(f"场所名称,场所类型,网格编码\r\n月塘小学,学校,{GRID}\r\n", encoding="utf-8")
+
+    assert "1 row: 1 created, 0 updated, 0 unchanged, 0 with errors" in run(path)

@@ -35,7 +35,7 @@ class Command(BaseCommand):
             saved = errors.save()
         for note in result.notes:
             self.stdout.write(note)
-        self.stdout.write(f"{result.rows} rows: {result.created} created, {result.updated} updated, "
+        self.stdout.write(f"{result.rows} {'row' if result.rows == 1 else 'rows'}: {result.created} created, {result.updated} updated, "
                           f"{result.unchanged} unchanged, {result.errors} with errors")
         if saved is not None:
             target = Path(report) if report else path.with_name(f"{path.stem}-errors.xlsx")

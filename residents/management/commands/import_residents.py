@@ -30,7 +30,7 @@ class Command(BaseCommand):
         for note in job.notes:
             self.stdout.write(note)
         self.stdout.write(
-            f"{job.rows} rows: {job.created} created, {job.updated} updated, {job.unchanged} unchanged, {job.errors} with errors"
+            f"{job.rows} {'row' if job.rows == 1 else 'rows'}: {job.created} created, {job.updated} updated, {job.unchanged} unchanged, {job.errors} with errors"
         )
         if job.error_file:
             self.stdout.write(f"Error report (encrypted at rest): /residents/imports/{job.pk}/errors.xlsx")
