@@ -1,5 +1,6 @@
 """Boundary polygons: parsing and validating GeoJSON geometries (WGS84 lon/lat)."""
 
+import math
 from dataclasses import dataclass
 
 import shapely
@@ -44,7 +45,8 @@ _NESTING = {"Polygon": 2, "MultiPolygon": 3}
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A JSON number: not true or false, and not NaN or Infinity (which some GIS write)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _shown(value) -> str:

@@ -8,6 +8,7 @@ ones still import; importing the same file again changes nothing.
 """
 
 import logging
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -90,7 +91,7 @@ class _Feature:
     number: int
     code: str
     name: str
-    name_en: str
+    name_en: str | None
     level: str | None
     parent_code: str | None
     attrs: dict
@@ -141,6 +142,8 @@ def _code(props: dict, name: str) -> str:
     taken as its digits, all of which a double keeps; a number in scientific notation
     (``4.31302E+13``: Excel's, its last digits lost) refused."""
     value = props.get(name)
+    if isinstance(value, float) and not math.isfinite(value):  # NaN, Infinity: no code at all
+        raise ValidationError(_("the property %(name)s is %(value)s, not a code.") % {"name": name, "value": value})
     if isinstance(value, float) and not isinstance(value, Scientific) and value.is_integer() and 0 < value < 2**53:
         return str(int(value))
     text = _text(props, name)
@@ -156,6 +159,7 @@ def _code(props: dict, name: str) -> str:
 
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]*)?[eE][+]?[0-9]+")
 _WHOLE_CODE = re.compile(r"([0-9]{12,16})\.0+")
+_WHOLE_NUMBER = re.compile(r"([0-9]+)(?:\.0*)?")
 
 
 def _count(props: dict, name: str, label: str) -> int | None:
@@ -166,10 +170,9 @@ def _count(props: dict, name: str, label: str) -> int | None:
         value = int(value)  # QGIS and shapefiles write whole numbers of Real fields as 300.0
     number = None
     if isinstance(value, str):
-        try:
-            number = int(value.strip())
-        except ValueError:
-            pass
+        # As a number: 300, and 300.0 (a Real field exported as text)
+        if whole := _WHOLE_NUMBER.fullmatch(value.strip()):
+            number = int(whole[1])
     elif isinstance(value, int) and not isinstance(value, bool):
         number = value
     if number is None:
@@ -234,7 +237,7 @@ def _read_feature(number: int, raw) -> _Feature:
         number=number,
         code=code,
         name=name,
-        name_en=_text(props, "name_en"),
+        name_en=_text(props, "name_en") if "name_en" in props else None,  # absent: kept as stored
         level=level,
         parent_code=_code(props, "parent_code") or None,
         attrs=attrs,
@@ -366,7 +369,7 @@ def _import_one(actor, feature: _Feature, failed_codes: set[str]) -> tuple[str, 
     existing = Area.objects.filter(code=feature.code).first()
     if existing is None:
         area = area_create(
-            actor=actor, parent=parent, code=feature.code, name=feature.name, name_en=feature.name_en, level=level,
+            actor=actor, parent=parent, code=feature.code, name=feature.name, name_en=feature.name_en or "", level=level,
             boundary=feature.boundary, **feature.attrs,
         )
         return "created", area
@@ -384,7 +387,7 @@ def _import_one(actor, feature: _Feature, failed_codes: set[str]) -> tuple[str, 
         existing = area_move(actor=actor, area=existing, new_parent=parent)
         moved = True
     changes = {"name": feature.name, **feature.attrs}
-    if feature.name_en:  # a file without English names keeps those typed in the admin
+    if feature.name_en is not None:  # a file without English names keeps those typed in the admin; "" clears
         changes["name_en"] = feature.name_en
     if level in GRID_LEVELS or feature.boundary is not None:
         changes["boundary"] = feature.boundary

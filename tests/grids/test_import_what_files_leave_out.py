@@ -138,3 +138,30 @@ def test_a_line_with_gbk_pieces_keeps_latin_utf8_names_and_gbk_that_reads_as_utf
     assert error is None, err
     assert set(Area.objects.values_list("name", "name_en")) == {
         ("娄底市", "Lóudǐ Shì"), ("岑村东", "Ürümqi"), ("乐坪街道", "")}
+
+
+def test_an_empty_english_name_clears_it_and_a_whole_count_written_as_text_with_decimals_is_read(tree, tmp_path):
+    g12 = tree["G12"]
+    Area.objects.filter(pk=g12.pk).update(name_en="Yuetang 2")
+    path = write(tmp_path, [feature(g12.code, g12.name, square(112.01, 27.70), name_en="", households="300.0")])
+
+    _out, err, error = run(path)
+
+    assert error is None, err
+    g12.refresh_from_db()
+    assert (g12.name_en, g12.households) == ("", 300)
+
+
+def test_nan_and_infinity_are_told_as_not_numbers(tree, tmp_path):
+    g12, g21 = tree["G12"], tree["G21"]
+    ring = square(112.01, 27.70)
+    ring["coordinates"][0][1] = [float("nan"), 27.70]
+    path = write(tmp_path, [feature(g12.code, g12.name, ring), feature(float("inf"), g21.name, square(112.02, 27.70))])
+
+    out, err, error = run(path)
+
+    assert error is not None
+    text = out + err + str(error)
+    assert "A position must be two numbers [longitude, latitude]." in text, text
+    assert "outside WGS84" not in text
+    assert "the property code is inf, not a code." in text, text
