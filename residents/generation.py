@@ -132,6 +132,7 @@ def generate_residents(*, city: Area, count: int, seed: int, path=None, to_datab
                                     seen.add(first17)
                                     break
                             number = first17 + check_char(first17)
+                            member_moved_in = max(moved_in, birth)  # a child born after the household moved in
                             phone = f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(0, 99_999_999):08d}" if rng.random() < 0.85 else ""
                             words, residence = rng.choice(RESIDENCE)
                             ethnicity = rng.choice(ETHNICITIES)
@@ -141,18 +142,18 @@ def generate_residents(*, city: Area, count: int, seed: int, path=None, to_datab
                             address = f"湖南省娄底市{region}号"
                             if writer:
                                 writer.writerow([name, "男" if gender == MALE else "女", birth.isoformat(), number, phone, ethnicity,
-                                                 words, address, grid_code, *cells, household, relation, moved_in.isoformat()])
+                                                 words, address, grid_code, *cells, household, relation, member_moved_in.isoformat()])
                             totals["residents"] += 1
                             if not to_database:
                                 continue
                             id_cipher, id_hash, id_mask = crypto.protect(number, field="id_number")
                             phone_cipher, phone_hash, phone_mask = crypto.protect(phone, field="phone")
                             batch.append([0, grid_id, *cells, household, name, gender, birth, id_cipher, id_hash, id_mask,
-                                          phone_cipher, phone_hash, phone_mask, ethnicity, residence, address, relation, moved_in])
+                                          phone_cipher, phone_hash, phone_mask, ethnicity, residence, address, relation, member_moved_in])
                             age = (today - birth).days // 365
                             groups = [g for g, share, low, high in GROUP_SHARES if low <= age <= high and rng.random() < share]
                             if groups:
-                                tags_wanted.append((id_hash, (grid_id, groups), moved_in))
+                                tags_wanted.append((id_hash, (grid_id, groups), member_moved_in))
                             if len(batch) >= BATCH:
                                 flush()
     if batch:

@@ -38,8 +38,9 @@ from residents.imports.csvlines import LineProblem
 from residents.imports.parallel import CheckingPool, outcomes_in_process
 from residents.imports.reading import ImportFileError, count_rows, header_fits, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
-from residents.imports.validation import R_GRID, RowValidator
+from residents.imports.validation import R_GRID, R_ID_MASK, RowValidator
 from residents.imports.writing import PlaceCache, kept_columns, write_batch
+from residents.imports.zeroed import ZeroedIds
 from residents.models import AccessAction, ImportKind, ImportStatus, Resident, ResidentImport
 from residents.privacy import can_import, refused_row_reason
 from residents.rotation import rekeying_pending
@@ -124,7 +125,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     changed_grids: set[int] = set()  # of batches that created or changed someone: campaigns follow them
 
     def written(finished):
-        for (created, updated, unchanged, refused, left), (cells, grids) in finished:
+        for (created, updated, unchanged, refused, left), (cells, grids, *held) in finished:
             if created or updated:
                 changed_grids.update(grids)
                 changed_grids.update(left)
@@ -134,12 +135,13 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
             result.refused += len(refused)
             for line in sorted(refused):
                 add_error(line, cells[line], [RowError(line, "公民身份号码", refused_row_reason())],
-                          written=True)
+                          written=True, held=bool(held))  # (the rows held back: their own stream, in order too)
             if on_progress is not None:
                 on_progress(result, report)
 
     outcomes = pool.outcomes(table.rows) if pool is not None else outcomes_in_process(table.rows, validator)
     skipped = 0
+    zeroed = ZeroedIds()
     failed = True
     try:
         for number, raw, values, errors in outcomes:
@@ -154,6 +156,9 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
                     continue
                 duplicate = validator.refused_duplicate(number, raw, errors)
                 add_error(number, raw, errors if duplicate is None else [*errors, duplicate])
+                zeroed.saw(errors)
+                continue
+            if values[R_ID_MASK].endswith("000") and zeroed.held(number, raw, values, add_error):
                 continue
             batch.append(values)
             originals[number] = raw
@@ -162,6 +167,9 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
                 batch, originals, batch_size = [], {}, full_batch
         if batch:
             written(writer.submit(batch, (originals, {row[R_GRID] for row in batch})))
+        if held := zeroed.finish(add_error):  # no ID number of the file was Excel's: theirs are real
+            rows = [values for _number, _raw, values in held]
+            written(writer.submit(rows, ({number: raw for number, raw, _values in held}, {row[R_GRID] for row in rows}, True)))
         written(writer.finish())
         failed = False
     finally:

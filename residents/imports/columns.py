@@ -12,7 +12,7 @@ COLUMNS = [
     ("姓名", "name", True, 50),
     ("性别", "gender", False, 4),
     ("出生日期", "birth_date", False, 20),
-    ("公民身份号码", "id_number", True, 20),
+    ("公民身份号码", "id_number", True, 40),  # 18 characters, written in groups with spaces too
     ("联系电话", "phone", False, 30),
     ("民族", "ethnicity", False, 20),
     ("人员类型", "residence_type", False, 10),

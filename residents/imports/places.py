@@ -17,9 +17,18 @@ from accounts.scoping import grids_visible_to
 from residents.imports.columns import ERROR_HEADERS, IGNORED
 from residents.imports.csvlines import LineProblem
 from residents.imports.headers import Columns
+from residents.imports.marks import EXCEL_ERRORS, excel_error_message
 from residents.imports.reading import ImportFileError, _text, blank_cell, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
-from residents.imports.validation import HALF_WIDTH, all_grids, grid_code_error, grid_of, grids_by_code_or_name, visible
+from residents.imports.validation import (
+    HALF_WIDTH,
+    all_grids,
+    grid_code_error,
+    grid_of,
+    grids_by_code_or_name,
+    one_line,
+    visible,
+)
 from residents.models import KeyPlace, PlaceKind
 from residents.phones import phone_normalise
 from residents.signals import registry_changed
@@ -89,13 +98,15 @@ def _validate(number: int, cells: list, positions: dict, grids: dict, bounds: di
     value = {key: _text(cells[position]) if position < len(cells) else "" for key, position in positions.items()}
     errors = []
     for header, key, required, length in PLACE_COLUMNS.columns:
-        if required and not value.get(key):
+        if value.get(key, "").upper() in EXCEL_ERRORS:
+            errors.append(RowError(number, header, excel_error_message(value[key].upper())))
+        elif required and not value.get(key):
             errors.append(RowError(number, header, _("required")))
         elif len(value.get(key, "")) > length:
             errors.append(RowError(number, header, _("longer than %(length)s characters") % {"length": length}))
     if errors:
         return None, errors
-    place = {"name": value["name"], "grid_id": grid_of(grids, value["grid"]), "address": value.get("address", ""),
+    place = {"name": one_line(value["name"]), "grid_id": grid_of(grids, value["grid"]), "address": value.get("address", ""),
              "contact_name": value.get("contact_name", ""), "kind": kind_words().get(value["kind"])}
     if place["grid_id"] is None:
         errors.append(RowError(number, "网格编码", grid_code_error(value["grid"], grids)))
@@ -202,7 +213,7 @@ def key_places_import(*, actor, path, sheet: str = ""):
         if errors:
             report.add(number, cells, errors)
             continue
-        valid.append(place)
+        valid.append((number, cells, place))
     if result.rows == 0:
         raise ImportFileError(_("The file has headers but no rows."))
     if skipped:
@@ -211,27 +222,35 @@ def key_places_import(*, actor, path, sheet: str = ""):
     # must not blank every place's contact); an empty cell of a column it has clears it.
     fields = [field for field in FIELDS if field in table.positions]
     with transaction.atomic():
-        _upsert(valid, result, fields)
+        for number, cells, error in _upsert(valid, result, fields):
+            report.add(number, cells, [error], written=True)
     result.errors, result.error_sample = report.count, report.sample
     return result, report
 
 
-def _upsert(places: list[dict], result, fields: list[str]) -> None:
-    """Create the new places; change ``fields`` (the file's columns) of the others, found
-    by their names as compared (``same_name``): a place keeps the spelling stored first."""
+def _upsert(rows: list[tuple[int, list, dict]], result, fields: list[str]) -> list[tuple[int, list, RowError]]:
+    """Create the new places of ``rows`` (number, cells, place); change ``fields`` (the
+    file's columns) of the others, found by their names as compared (``same_name``): a
+    place keeps the spelling stored first. The rows refused: (number, cells, error)."""
+    places = [place for _number, _cells, place in rows]
     stored = list(KeyPlace.objects.filter(grid_id__in={p["grid_id"] for p in places}).values("grid_id", "name", *FIELDS))
     exact = {(p["grid_id"], p["name"]): p for p in stored}
     folded: dict[tuple, list] = {}
     for p in stored:
         folded.setdefault((p["grid_id"], same_name(p["name"])), []).append(p)
-    write = []
-    for place in places:
+    write, refused = [], []
+    for number, cells, place in rows:
         # The place of that exact name, else the one place spelled alike (two spelled alike
-        # and none exactly: which one is meant cannot be told, so neither is changed).
+        # and none exactly: which one is meant cannot be told, so the row is refused).
         old = exact.get((place["grid_id"], place["name"]))
         if old is None:
             alike = folded.get((place["grid_id"], same_name(place["name"])), [])
-            old = alike[0] if len(alike) == 1 else None
+            if len(alike) > 1:
+                refused.append((number, cells, RowError(number, "场所名称", _(
+                    "places spelled like this are already recorded in the grid (%(names)s): write one's name as it is")
+                    % {"names": "、".join(sorted(p["name"] for p in alike))})))
+                continue
+            old = alike[0] if alike else None
         if old is not None:
             place["name"] = old["name"]
         if old is None:
@@ -246,3 +265,4 @@ def _upsert(places: list[dict], result, fields: list[str]) -> None:
                                  update_fields=fields)
     if write:  # campaigns over these grids follow (residents.signals)
         registry_changed.send(sender=KeyPlace, grid_ids=sorted({place.grid_id for place in write}))
+    return refused

@@ -48,7 +48,10 @@ def _looks_binary(head: bytes) -> bool:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
     controls = sum(head.count(bytes([byte])) for byte in (*range(0, 9), 11, 12, *range(14, 32)))
-    return controls * 100 > len(head)
+    # More than 1% of the bytes, and a NUL or more than a few stray ones (a BEL, an ESC
+    # pasted into a short CSV: that row is reported, the file is read): a binary file
+    # has them by hundreds, and NULs.
+    return controls * 100 > len(head) and (controls > 32 or b"\x00" in head)
 
 
 def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
@@ -60,7 +63,13 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
         raise ImportFileError(_("The file is empty."))
     if head.startswith(b"PK\x03\x04"):
         records, notes, merged = read_xlsx(path, sheet)
-        table = _table(records, columns, notes, None, merged)
+        sheets_note = list(notes)  # the other sheets (hidden rows)
+        try:
+            table = _table(records, columns, notes, None, merged)
+        except ImportFileError as error:
+            if not sheet and sheets_note:  # the first sheet is a cover or the instructions: the others are named
+                error.args = (" ".join([str(error), *sheets_note]),)
+            raise
         merged = [item for item in merged if item.first > table.header_row and item.last > item.first]
         if merged:
             table.rows = _merged_filled(table.rows, merged, table.notes)
@@ -461,6 +470,8 @@ def _noted_required(unknown: list[str], missing: list[str], columns: Columns, gr
 def _text(value) -> str:
     if value is None:
         return ""
+    if value is True or value is False:
+        return "TRUE" if value else "FALSE"  # as Excel shows a logical cell
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime.datetime):

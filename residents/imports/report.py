@@ -88,9 +88,10 @@ class ErrorReport:
         self.sample: list[dict] = []
         self.validated = _Spool()  # in row order
         self.written = _Spool()  # in row order too (batches are written in order)
+        self.held = _Spool()  # in row order too: rows held back to the end of the file
         self.partners: dict[int, list[int]] = {}  # first row → later rows with its ID number
 
-    def add(self, number: int, cells: list, errors: list[RowError], *, written: bool = False) -> None:
+    def add(self, number: int, cells: list, errors: list[RowError], *, written: bool = False, held: bool = False) -> None:
         self.count += 1
         self.overflowed = self.overflowed or bool(self._overflow(cells))
         for error in errors:
@@ -98,7 +99,8 @@ class ErrorReport:
                 self.sample.append({"row": error.row, "column": error.column, "reason": error.reason})
             if error.first_row is not None:
                 self.partners.setdefault(error.first_row, []).append(number)
-        (self.written if written else self.validated).add((number, list(cells), [(e.column, e.reason) for e in errors]))
+        spool = self.held if held else self.written if written else self.validated
+        spool.add((number, list(cells), [(e.column, e.reason) for e in errors]))
 
     def save(self) -> File | None:
         """The .xlsx report (``None`` when no row was refused)."""
@@ -109,7 +111,7 @@ class ErrorReport:
         sheet.append([safe_cell(self.header[p]) for p in self.keep] + self.error_headers + ([OVERFLOW] if self.overflowed else []))
         partners = self.partners
         firsts = ((number, cells, []) for number, cells in self.reread(set(partners))) if partners else iter(())
-        merged = heapq.merge(self.validated, self.written, firsts, key=lambda record: record[0])
+        merged = heapq.merge(self.validated, self.written, self.held, firsts, key=lambda record: record[0])
         pending = None
         for record in merged:
             if pending is not None and pending[0] == record[0]:
@@ -125,6 +127,7 @@ class ErrorReport:
         handle.seek(0)
         self.validated.close()
         self.written.close()
+        self.held.close()
         return File(handle)
 
     def _append(self, sheet, record) -> None:

@@ -32,6 +32,7 @@ from residents.ids import (
 )
 from residents.imports.columns import COLUMNS
 from residents.imports.firstrows import FirstRows
+from residents.imports.marks import EXCEL_ERRORS, excel_error_in, excel_error_message
 from residents.imports.reading import _text, blank_cell
 from residents.imports.report import RowError
 from residents.models import ResidenceType
@@ -47,7 +48,8 @@ RESIDENCE_WORDS = {
     **{value: value for value in ResidenceType.values},
 }
 RESIDENCE_WORDS = {word: str(value) for word, value in RESIDENCE_WORDS.items()}  # plain text, for COPY lines too
-_DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?")
+# A date, with the time a date-time cell exported from Excel or WPS adds (2020/5/1 0:00).
+_DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?(?:[ T]+[0-2]?\d:[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?")
 # The straight path's shapes; what they do not match goes through residents.ids.
 _ID18 = re.compile(r"[0-9]{17}[0-9X]")
 # The check character from the digits' bytes: sum(byte × weight) − ord("0") × sum(weights).
@@ -110,6 +112,15 @@ def visible(cells: list) -> list:
     from a web page), stripped again."""
     return [cell if cell.__class__ is not str or cell.isprintable()
             else "".join(char for char in cell if unicodedata.category(char) != "Cf").strip() for cell in cells]
+
+
+def one_line(name: str) -> str:
+    """A name as stored: a control character (a line break typed with Alt+Enter, a tab,
+    a BEL), a non-breaking or ideographic space in it made one space (an address keeps
+    its line breaks)."""
+    if name.isprintable():
+        return name
+    return " ".join("".join(" " if unicodedata.category(char) == "Cc" else char for char in name).split())
 
 
 class Protector:
@@ -193,7 +204,10 @@ class RowValidator:
             else:
                 # One C call says the row has no invisible character (nor a tab, a line
                 # break, a non-breaking space: those take the loop in visible too).
-                return cells if "".join(cells).isprintable() else visible(cells), True
+                joined = "".join(cells)
+                if "#" in joined and excel_error_in(cells):
+                    return cells, False  # refused in _shape_errors
+                return cells if joined.isprintable() else visible(cells), True
         size = len(raw)
         cells = []
         for key, position in self.layout:
@@ -209,14 +223,17 @@ class RowValidator:
                 cells.append(str(int(value)) if 10**14 <= value < 10**15 and float(value).is_integer() else value)
             else:
                 cells.append(_text(value))
-        if not "".join(cell for cell in cells if cell.__class__ is str).isprintable():
+        joined = "".join(cell for cell in cells if cell.__class__ is str)
+        if not joined.isprintable():
             cells = visible(cells)
-        return cells, all(cell.__class__ is str for cell in cells)
+        return cells, all(cell.__class__ is str for cell in cells) and not ("#" in joined and excel_error_in(cells))
 
     def _shape_errors(self, number: int, cells: list) -> list[RowError]:
         errors = []
         for (header, _key, required, length), value in zip(COLUMNS, cells, strict=True):
-            if required and not value:
+            if value.__class__ is str and value.upper() in EXCEL_ERRORS:
+                errors.append(RowError(number, header, excel_error_message(value.upper())))
+            elif required and not value:
                 errors.append(RowError(number, header, _("required")))
             elif value.__class__ is str and len(value) > length:
                 errors.append(RowError(number, header, _("longer than %(length)s characters") % {"length": length}))
@@ -313,6 +330,7 @@ class RowValidator:
                 return None, errors
         (name, gender_word, birth_cell, id_raw, phone_raw, ethnicity, type_word, address, grid_code, building, unit, room,
          household, relation, moved_in_cell) = cells
+        name = one_line(name)
 
         if id_raw.__class__ is not str:
             return None, [RowError(number, "公民身份号码", excel_number_message())]
@@ -358,6 +376,12 @@ class RowValidator:
                 moved_in_on, moved_in_iso = self._moved_in(moved_in_cell)
             except ValueError:
                 errors.append(RowError(number, "入住日期", _("not a date (write 2020-05-01)")))
+            else:
+                if moved_in_on > self.today:
+                    errors.append(RowError(number, "入住日期", _("is in the future")))
+                elif moved_in_on < birth:
+                    errors.append(RowError(number, "入住日期", _("is before the birth date in the ID number (%(date)s)")
+                                           % {"date": birth_iso}))
         if (unit or room) and not building:
             errors.append(RowError(number, "楼栋", _("a unit or room needs its building")))
         if errors:

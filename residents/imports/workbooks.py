@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from residents.imports.bigsheets import records_in_parts
 from residents.imports.csvlines import cells_problem, unguard
+from residents.imports.marks import SheetMarks, column_number, with_errors
 
 
 class ImportFileError(Exception):
@@ -62,13 +63,6 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9
 # What a damaged or unusual archive raises when a part is read (bad compressed data, an
 # unsupported compression method, an encrypted part, a truncated file).
 _UNREADABLE = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error)
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
 
 
 def _column_letters(number: int) -> str:
@@ -135,7 +129,7 @@ def sheet_sizes(path) -> dict[str, tuple[int | None, int]]:
                     match = _DIMENSION.search(member.read(4096))
                 if match and match[3]:
                     rows = int(match[4]) - int(match[2]) + 1
-                    sizes[name] = (rows, rows * (_column_number(match[3]) - _column_number(match[1]) + 1))
+                    sizes[name] = (rows, rows * (column_number(match[3]) - column_number(match[1]) + 1))
                 else:
                     sizes[name] = (None, info.file_size // 60)
     except (*_UNREADABLE, KeyError):
@@ -165,25 +159,31 @@ def read_xlsx(path, wanted: str) -> tuple:
         return ImportFileError(_("The sheet “%(sheet)s” is damaged and cannot be read: open the file in Excel, save it "
                                  "again and import it again.") % {"sheet": chosen})
 
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part, (shared, styles) = _sheet_parts(archive).get(chosen), _shared_parts(archive)
+    except _UNREADABLE:
+        part = None
+    marks = SheetMarks(path, part)  # formula errors and hidden rows, found while calamine loads the sheet
     if sizes.get(chosen, (None, 0))[1] > settings.IMPORT_XLSX_CALAMINE_CELLS:
         # A sheet too big to hold whole: read in parts.
-        try:
-            with zipfile.ZipFile(path) as archive:
-                part, (shared, styles) = _sheet_parts(archive)[chosen], _shared_parts(archive)
-        except (*_UNREADABLE, KeyError) as error:
-            raise damaged() from error
+        if part is None:
+            raise damaged()
         records = records_in_parts(path, part, shared, styles, damaged)
-        return _calamine_records(records), notes, _merged_in_xml(path, chosen)
+        marks.join()
+        return (_calamine_records(with_errors(records, marks.errors, 0)), notes + marks.notes(),
+                _merged_in_xml(path, chosen))
     try:
         sheet = workbook.get_sheet_by_index(workbook.sheet_names.index(chosen))
     except Exception as error:  # python-calamine's errors (a damaged part: its zip data or XML) derive from Exception
         raise damaged() from error
     offset = sheet.start[1] if sheet.start else 0  # calamine's rows start at the first column with a cell
     merged = [_merged(first + 1, last + 1, start, end, offset) for (first, start), (last, end) in sheet.merged_cell_ranges or ()]
+    marks.join()
     # python-calamine's rows begin at the sheet's first row, empty leading rows included
     # (its ``start`` says where the cells begin; counting from it numbered every row too far).
-    return (_calamine_records(enumerate(sheet.iter_rows(), start=1)), notes,
-            sorted((item for item in merged if item is not None), key=_position))
+    return (_calamine_records(with_errors(enumerate(sheet.iter_rows(), start=1), marks.errors, offset)),
+            notes + marks.notes(), sorted((item for item in merged if item is not None), key=_position))
 
 
 def _position(item: Merged) -> tuple[int, int]:
@@ -262,5 +262,5 @@ def _merged_in_xml(path, name: str) -> list[Merged]:
                     tail = window[-200:]
     except (*_UNREADABLE, KeyError):
         return []
-    merged = [_merged(int(r1), int(r2), _column_number(c1) - 1, _column_number(c2) - 1, 0) for c1, r1, c2, r2 in found]
+    merged = [_merged(int(r1), int(r2), column_number(c1) - 1, column_number(c2) - 1, 0) for c1, r1, c2, r2 in found]
     return sorted((item for item in merged if item is not None), key=_position)

@@ -1,0 +1,58 @@
+"""ID numbers that end in 000 in a file where Excel stored ID numbers as numbers.
+
+Excel keeps 15 significant digits of a number: an 18-digit ID number typed into a number
+cell ends in 000, and one in eleven of those still passes the check character — a valid
+number of someone else. A file whose other ID numbers show that damage (refused with
+``excel_number_message``) has its numbers ending in 000 refused too. Those rows are held
+back until the end of the file (a damaged number may come after them); when no number of
+the file was Excel's, they are written then: a real number may end in 000 (about one
+in a thousand women's).
+"""
+
+from django.utils.translation import gettext as _
+
+from residents.ids import excel_number_message
+from residents.imports.report import RowError
+from residents.imports.validation import R_ID_MASK
+
+ID_COLUMN = "公民身份号码"
+
+
+class ZeroedIds:
+    def __init__(self):
+        self.damaged = False  # a row of the file was refused for Excel's number
+        self.rows: list[tuple[int, list, list]] = []  # held back: (number, cells, values)
+        self._message = excel_number_message()
+
+    def saw(self, errors: list[RowError]) -> None:
+        """Note a refused row's errors: Excel's number in the ID column marks the file."""
+        if not self.damaged and any(error.column == ID_COLUMN and error.reason == self._message for error in errors):
+            self.damaged = True
+
+    def held(self, number: int, cells: list, values: list, add_error) -> bool:
+        """For a valid row whose ID number ends in 000: refuse it (``add_error``) when the
+        file is marked, else hold it back. False for a 15-digit number (Excel keeps all)."""
+        if len(values[R_ID_MASK]) != 18:
+            return False
+        if self.damaged:
+            add_error(number, cells, [self.error(number)])
+        else:
+            self.rows.append((number, cells, values))
+        return True
+
+    def finish(self, add_error) -> list[tuple[int, list, list]]:
+        """The rows held back, to write when the file is not marked; when it is, none:
+        each is refused (``add_error``, to the report's stream of rows held back)."""
+        rows, self.rows = self.rows, []
+        if not self.damaged:
+            return rows
+        for number, cells, _values in rows:
+            add_error(number, cells, [self.error(number)], held=True)
+        return []
+
+    @staticmethod
+    def error(number: int) -> RowError:
+        return RowError(number, ID_COLUMN, _(
+            "ends in 000 like the ID numbers of this file that Excel stored as numbers: its last digits are probably lost "
+            "too; format the column as text and type it again"))
+
