@@ -122,6 +122,7 @@ def test_a_sheet_too_big_for_memory_is_streamed_with_the_same_outcomes(staff, se
 # One case of each kind: line problems, encodings, .xlsx cells, in-file duplicates, an
 # import before, a second sheet.
 POOLED_CASES = ["unbalanced_quote.csv", "long_cell_and_cell_counts.csv", "gbk_rows_after_utf8.csv", "excel_numeric_ids.xlsx",
+                "excel_errors.xlsx", "excel_errors.csv",
                 "id_15_18_pairs.csv", "id_18_after_15.csv", "formula_guard.csv", "ledger_merged_header.xlsx#二组"]
 
 
@@ -152,3 +153,18 @@ def test_rows_checked_by_worker_processes_have_the_same_outcomes(staff, settings
     test_every_row_of_the_corpus_has_its_expected_outcome(staff, case)
 
     assert len(pools) == 1 + len(EXPECTED[case].get("before", []))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="worker processes check rows only on PostgreSQL (batches.writes_in_thread)")
+def test_an_id_zeroed_by_excel_is_refused_in_chinese_when_worker_processes_check_the_rows(staff, settings):
+    settings.RESIDENT_IMPORT_INLINE_BYTES = 0
+    settings.RESIDENT_IMPORT_PROCESSES = 2
+    with (FILES / "excel_errors.csv").open("rb") as handle:
+        job = resident_import_start(actor=staff["worker"], upload=File(handle), name="errors.csv", language="zh-hans",
+                                    run_inline=True)
+
+    reasons = {e["row"]: e["reason"] for e in job.error_sample}
+    assert (job.created, job.errors) == (1, 4), reasons
+    assert reasons[4].startswith("以 000 结尾，与本文件中被 Excel 存成数字的身份证号一样"), reasons

@@ -41,6 +41,13 @@ def legacy_id(n: int) -> str:
     return full[:6] + full[8:17]
 
 
+def zeroed_id() -> str:
+    """What Excel leaves of an 18-digit number (15 digits, then 000) that still passes the
+    check character: someone else's valid number."""
+    return next(first17 + "0" for day in range(10, 29) for sequence in range(100, 1000, 100)
+                if check_char(first17 := f"43130219800{day % 9 + 1}{day}{sequence:03d}") == "0")
+
+
 class Case:
     """One file: its rows and the outcome expected for each."""
 
@@ -343,6 +350,35 @@ def main():
     case = Case("cr_line_ends.csv")
     filler(case, 5, 9400)
     (HERE / case.name).write_bytes(csv_text(case.rows).replace("\r\n", "\r").encode("utf-8"))
+    expected[case.name] = case.expected()
+
+    # 20. What Excel leaves in an .xlsx: formula errors (#N/A of a VLOOKUP, #REF!), which
+    #     python-calamine gives as empty cells, refused and never clearing anything; an ID
+    #     number whose last digits Excel zeroed but whose check character passes, refused
+    #     because another ID number of the file is Excel's number (it comes after it).
+    case = Case("excel_errors.xlsx")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADERS)
+    sheet.append(case.row(9601, phone="13800139601"))
+    sheet.append(case.row(9602, phone="#N/A", expect=("error", "联系电话", "formula error #N/A")))
+    sheet.append(case.row(9603, room="#REF!", expect=("error", "房号", "formula error #REF!")))
+    sheet.append(case.row(9604, id_number=zeroed_id(), expect=("error", "公民身份号码", "ends in 000")))
+    row = case.row(9605, expect=("error", "公民身份号码", EXCEL))
+    row[3] = float(int(person_id(9605)))
+    sheet.append(row)
+    sheet.append(case.row(9606))
+    workbook.save(HERE / case.name)
+    expected[case.name] = case.expected()
+
+    # 21. The same as a CSV saves them: the errors' text.
+    case = Case("excel_errors.csv")
+    case.row(9701)
+    case.row(9702, name="#N/A", expect=("error", "姓名", "formula error #N/A"))
+    case.row(9703, id_number=zeroed_id(), expect=("error", "公民身份号码", "ends in 000"))
+    case.row(9704, id_number="4.31302E+17", expect=("error", "公民身份号码", EXCEL))
+    case.row(9705, building="#VALUE!", expect=("error", "楼栋", "formula error #VALUE!"))
+    (HERE / case.name).write_bytes(csv_text(case.rows).encode("utf-8-sig"))
     expected[case.name] = case.expected()
 
     (HERE / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n")
