@@ -94,7 +94,7 @@ def id_identity(value: str) -> str:
 
 def excel_mangled(value) -> bool:
     """Whether an ID cell is what Excel leaves of a number typed into a number cell."""
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # TRUE/FALSE: no number at all
         return True
     text = str(value).strip().upper()
     if EXCEL_NUMBER.fullmatch(text):

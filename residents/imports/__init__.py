@@ -141,7 +141,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
 
     outcomes = pool.outcomes(table.rows) if pool is not None else outcomes_in_process(table.rows, validator)
     skipped = 0
-    zeroed = ZeroedIds()
+    zeroed = ZeroedIds(table.positions["id_number"])
     failed = True
     try:
         for number, raw, values, errors in outcomes:
@@ -156,7 +156,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
                     continue
                 duplicate = validator.refused_duplicate(number, raw, errors)
                 add_error(number, raw, errors if duplicate is None else [*errors, duplicate])
-                zeroed.saw(errors)
+                zeroed.saw(errors, raw)
                 continue
             if values[R_ID_MASK].endswith("000") and zeroed.held(number, raw, values, add_error):
                 continue
@@ -184,7 +184,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     if skipped:
         result.notes.append(empty_rows_note(skipped))
     result.errors = report.count
-    result.error_sample = report.sample
+    result.error_sample = sorted(report.sample, key=lambda error: error["row"])  # rows held back were refused last
     return result, report
 
 

@@ -26,12 +26,15 @@ EXCEL_ERRORS = frozenset({
 })
 
 _BLOCK = 1 << 20
-_ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\bt\s*=\s*["']e["'][^>]*>""")
-_HIDDEN_ROW = re.compile(rb"""<(?:\w+:)?row\s[^>]*?\bhidden\s*=\s*["'](?:1|true)["'][^>]*>""")
-_REFERENCE = re.compile(rb"""\br\s*=\s*["']([A-Z]{1,3})([0-9]+)["']""")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(/?)>")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(/?)>")
+_ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
+_HIDDEN = re.compile(rb"""\bhidden\s*=\s*["'](?:1|true)["']""")
+_REFERENCE = re.compile(rb"""\br\s*=\s*["']([A-Z]{1,3})[0-9]+["']""")
 _ROW_NUMBER = re.compile(rb"""\br\s*=\s*["']([0-9]+)["']""")
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_END = re.compile(rb"</(?:\w+:)?c>")
+_ROW_END = re.compile(rb"</(?:\w+:)?row>")
 
 
 def column_number(letters: bytes) -> int:
@@ -62,6 +65,7 @@ class SheetMarks:
         return self
 
     def _scan(self, path, part: str) -> None:
+        self._row = 0  # the number of the last row looked at (rows without r="…" follow it)
         try:
             with zipfile.ZipFile(path) as archive, archive.open(part) as member:
                 pending = b""
@@ -71,10 +75,11 @@ class SheetMarks:
                     if not block:
                         self._look(window)
                         return
-                    # Up to the last row's end: an element cut by the block is looked at whole next time.
-                    cut = window.rfind(b"row>")
-                    if cut >= 0:
-                        cut += 4
+                    # Up to the last row's end tag: a row cut by the block is looked at whole next time.
+                    cut = window.rfind(b"</row>") + 6
+                    if cut < 6 and (ends := list(_ROW_END.finditer(window, max(0, len(window) - len(block) - 16)))):
+                        cut = ends[-1].end()  # </x:row>
+                    if cut >= 6:
                         self._look(window[:cut])
                         pending = window[cut:]
                     else:
@@ -83,27 +88,43 @@ class SheetMarks:
             return
 
     def _look(self, xml: bytes) -> None:
-        if b"hidden" in xml:
-            for match in _HIDDEN_ROW.finditer(xml):
-                if number := _ROW_NUMBER.search(match[0]):
-                    self.hidden.append(int(number[1]))
-        if b"'e'" in xml or b'"e"' in xml:
-            for match in _ERROR_CELL.finditer(xml):
-                reference = _REFERENCE.search(match[0])
-                if reference is None:
-                    continue
-                end = None if match[0].endswith(b"/>") else _CELL_END.search(xml, match.end())
-                value = _VALUE.search(xml, match.end(), end.start()) if end else None
-                text = value[1].decode("utf-8", "replace").strip() if value else ""
-                self.errors.setdefault(int(reference[2]), {})[column_number(reference[1]) - 1] = text or "#N/A"
+        """Walk the rows of ``xml`` (whole rows) when it holds an error cell or a hidden
+        row; else only number its last row."""
+        if b"hidden" not in xml and b"'e'" not in xml and b'"e"' not in xml:
+            tags = list(_ROW_TAG.finditer(xml, max(0, len(xml) - 65536)))
+            if tags and (found := _ROW_NUMBER.search(tags[-1][1])):
+                self._row = int(found[1])
+                return
+        tags = list(_ROW_TAG.finditer(xml))
+        for index, tag in enumerate(tags):
+            found = _ROW_NUMBER.search(tag[1])
+            self._row = number = int(found[1]) if found else self._row + 1
+            if tag[2]:
+                continue  # <row/>: no cells
+            body = xml[tag.end():tags[index + 1].start() if index + 1 < len(tags) else len(xml)]
+            cells = list(_CELL_TAG.finditer(body))
+            if cells and _HIDDEN.search(tag[1]):
+                self.hidden.append(number)
+            if b"'e'" in body or b'"e"' in body:
+                column = 0
+                for cell in cells:
+                    reference = _REFERENCE.search(cell[1])
+                    column = column_number(reference[1]) if reference else column + 1
+                    if _ERROR_TYPE.search(cell[1]):
+                        end = None if cell[2] else _CELL_END.search(body, cell.end())
+                        value = _VALUE.search(body, cell.end(), end.start()) if end else None
+                        text = value[1].decode("utf-8", "replace").strip() if value else ""
+                        self.errors.setdefault(number, {})[column - 1] = text or "#N/A"
 
-    def notes(self) -> list[str]:
-        if not self.hidden:
-            return []
-        shown = "、".join(str(number) for number in sorted(self.hidden)[:10]) + ("…" if len(self.hidden) > 10 else "")
-        return [ngettext("%(count)s row is hidden in Excel (row %(rows)s) and was read like the others.",
+
+def hidden_rows_note(hidden: list[int]) -> list[str]:
+    """The note saying which rows below the header are hidden in Excel."""
+    if not hidden:
+        return []
+    shown = "、".join(str(number) for number in sorted(hidden)[:10]) + ("…" if len(hidden) > 10 else "")
+    return [ngettext("%(count)s row is hidden in Excel (row %(rows)s) and was read like the others.",
                          "%(count)s rows are hidden in Excel (rows %(rows)s) and were read like the others.",
-                         len(self.hidden)) % {"count": len(self.hidden), "rows": shown}]
+                     len(hidden)) % {"count": len(hidden), "rows": shown}]
 
 
 def with_errors(records, errors: dict[int, dict[int, str]], offset: int):
@@ -123,6 +144,12 @@ def with_errors(records, errors: dict[int, dict[int, str]], offset: int):
                         cells.extend([""] * (position + 1 - len(cells)))
                     cells[position] = text
         yield number, cells
+
+
+def blank_or_error(cell) -> bool:
+    """Whether a cell holds nothing, or only an Excel error's text (a formula filled down
+    past the data): in telling an empty row."""
+    return cell is None or (cell.__class__ is str and (not cell.strip() or cell.strip().upper() in EXCEL_ERRORS))
 
 
 def excel_error_in(cells: list) -> bool:

@@ -17,7 +17,7 @@ from accounts.scoping import grids_visible_to
 from residents.imports.columns import ERROR_HEADERS, IGNORED
 from residents.imports.csvlines import LineProblem
 from residents.imports.headers import Columns
-from residents.imports.marks import EXCEL_ERRORS, excel_error_message
+from residents.imports.marks import EXCEL_ERRORS, blank_or_error, excel_error_message
 from residents.imports.reading import ImportFileError, _text, blank_cell, read_table, rows_numbered
 from residents.imports.report import ErrorReport, RowError
 from residents.imports.validation import (
@@ -106,6 +106,8 @@ def _validate(number: int, cells: list, positions: dict, grids: dict, bounds: di
             errors.append(RowError(number, header, _("longer than %(length)s characters") % {"length": length}))
     if errors:
         return None, errors
+    if not one_line(value["name"]):  # only control characters
+        return None, [RowError(number, "场所名称", _("required"))]
     place = {"name": one_line(value["name"]), "grid_id": grid_of(grids, value["grid"]), "address": value.get("address", ""),
              "contact_name": value.get("contact_name", ""), "kind": kind_words().get(value["kind"])}
     if place["grid_id"] is None:
@@ -197,7 +199,7 @@ def key_places_import(*, actor, path, sheet: str = ""):
             report.add(number, cells.cells, [RowError(number, "", cells.reason)])
             continue
         cells = visible(cells)  # a zero-width space copied from a web page would make another place
-        if all(blank_cell(cells[position]) for position in table.positions.values() if position < len(cells)):
+        if all(blank_or_error(cells[position]) for position in table.positions.values() if position < len(cells)):
             skipped += not all(map(blank_cell, cells))  # a 序号 alone: noted
             continue
         result.rows += 1

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from residents.imports.csvlines import CsvLines, LineProblem, cells_problem, overflow_column
 from residents.imports.groups import names_someone_else, under_groups
 from residents.imports.headers import NOTE, Columns, squeeze
+from residents.imports.marks import hidden_rows_note
 from residents.imports.workbooks import ImportFileError, Merged, read_xlsx, sheet_sizes
 
 HEADER_SEARCH_ROWS = 20
@@ -62,14 +63,15 @@ def read_table(path, columns: Columns, *, sheet: str = "") -> Table:
     if not head.strip():
         raise ImportFileError(_("The file is empty."))
     if head.startswith(b"PK\x03\x04"):
-        records, notes, merged = read_xlsx(path, sheet)
-        sheets_note = list(notes)  # the other sheets (hidden rows)
+        records, notes, merged, hidden = read_xlsx(path, sheet)
+        sheets_note = list(notes)  # the other sheets
         try:
             table = _table(records, columns, notes, None, merged)
         except ImportFileError as error:
             if not sheet and sheets_note:  # the first sheet is a cover or the instructions: the others are named
                 error.args = (" ".join([str(error), *sheets_note]),)
             raise
+        table.notes += hidden_rows_note([number for number in hidden if number > table.header_row])
         merged = [item for item in merged if item.first > table.header_row and item.last > item.first]
         if merged:
             table.rows = _merged_filled(table.rows, merged, table.notes)

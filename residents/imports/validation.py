@@ -32,8 +32,8 @@ from residents.ids import (
 )
 from residents.imports.columns import COLUMNS
 from residents.imports.firstrows import FirstRows
-from residents.imports.marks import EXCEL_ERRORS, excel_error_in, excel_error_message
-from residents.imports.reading import _text, blank_cell
+from residents.imports.marks import EXCEL_ERRORS, blank_or_error, excel_error_in, excel_error_message
+from residents.imports.reading import _text
 from residents.imports.report import RowError
 from residents.models import ResidenceType
 from residents.phones import phone_normalise
@@ -188,9 +188,10 @@ class RowValidator:
 
     def blank(self, raw: list) -> bool:
         """Whether the row has nothing in the columns imported: a ledger's rows numbered
-        in advance hold only their 序号 (asked of refused rows only)."""
+        in advance hold only their 序号, or only the errors of formulas filled down past
+        the data (性别 from an empty ID: #VALUE!) (asked of refused rows only)."""
         size = len(raw)
-        return all(blank_cell(raw[position]) for _key, position in self.layout if 0 <= position < size)
+        return all(blank_or_error(raw[position]) for _key, position in self.layout if 0 <= position < size)
 
     def read(self, raw: list) -> tuple[list, bool]:
         """The row's cells in COLUMNS order: text stripped (and without invisible
@@ -218,7 +219,7 @@ class RowValidator:
                 cells.append(value.strip())
             elif isinstance(value, datetime.date) and key in ("birth_date", "moved_in_on"):
                 cells.append(value)
-            elif isinstance(value, (int, float)) and key == "id_number":
+            elif isinstance(value, (int, float)) and not isinstance(value, bool) and key == "id_number":
                 # A 15-digit number survives a number cell; longer ones lost digits (refused below).
                 cells.append(str(int(value)) if 10**14 <= value < 10**15 and float(value).is_integer() else value)
             else:
@@ -331,6 +332,8 @@ class RowValidator:
         (name, gender_word, birth_cell, id_raw, phone_raw, ethnicity, type_word, address, grid_code, building, unit, room,
          household, relation, moved_in_cell) = cells
         name = one_line(name)
+        if not name:  # only control characters
+            return None, [RowError(number, "姓名", _("required"))]
 
         if id_raw.__class__ is not str:
             return None, [RowError(number, "公民身份号码", excel_number_message())]

@@ -138,8 +138,9 @@ def sheet_sizes(path) -> dict[str, tuple[int | None, int]]:
 
 
 def read_xlsx(path, wanted: str) -> tuple:
-    """(records, notes, merged ranges) of the chosen sheet (by default the first visible
-    worksheet); the notes name the other sheets with their row counts."""
+    """(records, notes, merged ranges, hidden rows' numbers) of the chosen sheet (by
+    default the first visible worksheet); the notes name the other sheets with their row
+    counts."""
     from python_calamine import SheetVisibleEnum
 
     workbook = _xlsx_sheets(path)
@@ -171,8 +172,7 @@ def read_xlsx(path, wanted: str) -> tuple:
             raise damaged()
         records = records_in_parts(path, part, shared, styles, damaged)
         marks.join()
-        return (_calamine_records(with_errors(records, marks.errors, 0)), notes + marks.notes(),
-                _merged_in_xml(path, chosen))
+        return _calamine_records(with_errors(records, marks.errors, 0)), notes, _merged_in_xml(path, chosen), marks.hidden
     try:
         sheet = workbook.get_sheet_by_index(workbook.sheet_names.index(chosen))
     except Exception as error:  # python-calamine's errors (a damaged part: its zip data or XML) derive from Exception
@@ -183,7 +183,7 @@ def read_xlsx(path, wanted: str) -> tuple:
     # python-calamine's rows begin at the sheet's first row, empty leading rows included
     # (its ``start`` says where the cells begin; counting from it numbered every row too far).
     return (_calamine_records(with_errors(enumerate(sheet.iter_rows(), start=1), marks.errors, offset)),
-            notes + marks.notes(), sorted((item for item in merged if item is not None), key=_position))
+            notes, sorted((item for item in merged if item is not None), key=_position), marks.hidden)
 
 
 def _position(item: Merged) -> tuple[int, int]:

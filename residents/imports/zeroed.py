@@ -11,7 +11,8 @@ in a thousand women's).
 
 from django.utils.translation import gettext as _
 
-from residents.ids import excel_number_message
+from residents.ids import excel_mangled, excel_number_message, normalise_id
+from residents.imports.reading import blank_cell
 from residents.imports.report import RowError
 from residents.imports.validation import R_ID_MASK
 
@@ -19,20 +20,35 @@ ID_COLUMN = "公民身份号码"
 
 
 class ZeroedIds:
-    def __init__(self):
+    """``position``: the ID column's position in the rows."""
+
+    def __init__(self, position: int):
+        self.position = position
         self.damaged = False  # a row of the file was refused for Excel's number
         self.rows: list[tuple[int, list, list]] = []  # held back: (number, cells, values)
         self._message = excel_number_message()
 
-    def saw(self, errors: list[RowError]) -> None:
-        """Note a refused row's errors: Excel's number in the ID column marks the file."""
-        if not self.damaged and any(error.column == ID_COLUMN and error.reason == self._message for error in errors):
-            self.damaged = True
+    def _cell(self, cells: list):
+        return cells[self.position] if self.position < len(cells) else None
+
+    def saw(self, errors: list[RowError], cells: list) -> None:
+        """Note a refused row: Excel's number in its ID cell marks the file, whatever else
+        the row was refused for (a missing name is checked before the ID number)."""
+        if self.damaged:
+            return
+        if any(error.column == ID_COLUMN for error in errors):
+            self.damaged = any(error.column == ID_COLUMN and error.reason == self._message for error in errors)
+            return
+        cell = self._cell(cells)
+        self.damaged = cell is not None and not blank_cell(cell) and excel_mangled(normalise_id(cell) if cell.__class__ is str
+                                                                                   else cell)
 
     def held(self, number: int, cells: list, values: list, add_error) -> bool:
         """For a valid row whose ID number ends in 000: refuse it (``add_error``) when the
-        file is marked, else hold it back. False for a 15-digit number (Excel keeps all)."""
-        if len(values[R_ID_MASK]) != 18:
+        file is marked, else hold it back. False for a number typed with 15 digits (Excel
+        keeps all; upgraded with ``upgrade_ids``, its 18-character form may end in 000)."""
+        cell = self._cell(cells)
+        if len(values[R_ID_MASK]) != 18 or cell.__class__ is not str or len(normalise_id(cell)) != 18:
             return False
         if self.damaged:
             add_error(number, cells, [self.error(number)])

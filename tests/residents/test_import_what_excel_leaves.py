@@ -6,6 +6,7 @@ ledger spellings read as the user means them: an ID in groups of four, a date-ti
 midnight, a line break inside a name, a stray control character in a short CSV."""
 
 import datetime
+import re
 import zipfile
 
 import pytest
@@ -192,3 +193,79 @@ def test_a_third_spelling_of_two_places_spelled_alike_is_refused(staff, tmp_path
     assert (result.rows, result.created, result.errors) == (2, 1, 1), result.error_sample
     assert KeyPlace.objects.count() == 3
     assert result.error_sample[0]["reason"].startswith("places spelled like this are already recorded in the grid")
+
+
+def _without_references(path):
+    """The sheet as some generators write it: no r="…" on rows and cells."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {item.filename: archive.read(item.filename) for item in archive.infolist()}
+    parts["xl/worksheets/sheet1.xml"] = re.sub(rb'(<(?:row|c)\b[^>]*?) r="[A-Z]*[0-9]+"', rb"\1", parts["xl/worksheets/sheet1.xml"])
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("cells", [CALAMINE, STREAMED], ids=["whole", "in-parts"])
+def test_error_cells_are_found_without_cell_references_and_rows_of_errors_alone_are_empty(staff, tmp_path, settings, cells):
+    settings.IMPORT_XLSX_CALAMINE_CELLS = cells
+    import_file(actor=staff["worker"], path=workbook(tmp_path / "first.xlsx", {"名单": [
+        H, ["王秀英", ID1, GRID, "13800138000", "3栋", "301"]]}))
+    before = stored("王秀英")
+    # 性别 worked out from an empty ID by a formula filled down past the data: #VALUE!
+    path = _without_references(workbook(tmp_path / "second.xlsx", {"名单": [
+        H + ["性别"], ["王秀英", ID1, GRID, "#N/A", "3栋", "301", "女"], [None, None, None, None, None, None, "#VALUE!"],
+        [None, None, None, None, None, None, "#VALUE!"]]}, hidden_rows=[5]))
+    with zipfile.ZipFile(path) as archive:
+        assert b' r="' not in archive.read("xl/worksheets/sheet1.xml")
+
+    result, _report = import_file(actor=staff["worker"], path=path)
+
+    assert (result.rows, result.errors, result.updated) == (1, 1, 0), result.error_sample
+    assert result.error_sample[0]["reason"] == "the cell holds Excel's formula error #N/A: type the value itself"
+    assert stored("王秀英") == before
+    assert not any("hidden" in note for note in result.notes)  # row 5 was hidden, and has no cells
+
+
+def test_the_hidden_rows_of_a_sheet_that_is_refused_are_not_said_read(staff, tmp_path):
+    path = workbook(tmp_path / "cover.xlsx", {"说明": [["请按要求填写"], ["身份证号请设为文本"]]}, hidden_rows=[2])
+
+    with pytest.raises(ImportFileError) as refused:
+        import_file(actor=staff["worker"], path=path)
+    assert "hidden" not in str(refused.value)
+
+
+def test_a_name_of_control_characters_alone_is_missing(staff, tmp_path):
+    path = tmp_path / "bell.csv"
+    path.write_text(f"姓名,公民身份号码,网格编码\r\n\x07,{ID1},{GRID}\r\n", encoding="utf-8")
+    places = tmp_path / "places.csv"
+    places.write_text(f"场所名称,场所类型,网格编码\r\n\x07,学校,{GRID}\r\n", encoding="utf-8")
+
+    result, _report = import_file(actor=staff["worker"], path=path)
+    place_result, _report = key_places_import(actor=staff["worker"], path=places)
+
+    assert (result.errors, result.error_sample[0]["reason"]) == (1, "required")
+    assert (place_result.errors, place_result.error_sample[0]["reason"]) == (1, "required")
+    assert not Resident.objects.exists() and not KeyPlace.objects.exists()
+
+
+def test_excels_numbers_mark_the_file_even_on_rows_refused_for_else_and_true_is_no_number(staff, write_csv, tmp_path):
+    zeroed = _zeroed()
+    result, _report = import_file(actor=staff["worker"], path=write_csv(
+        [["甲", zeroed, GRID, "", "", ""], ["", "431322200802181000", GRID, "", "", ""]], headers=H))
+
+    assert (result.created, result.errors) == (0, 2), result.error_sample  # the second row: no name, and Excel's ID
+
+    path = workbook(tmp_path / "true.xlsx", {"名单": [H, ["乙", True, GRID, "", "", ""], ["甲", zeroed, GRID, "", "", ""]]})
+    result, _report = import_file(actor=staff["worker"], path=path)
+    assert (result.created, result.errors) == (1, 1), result.error_sample
+    assert "Excel" not in result.error_sample[0]["reason"]
+
+
+def test_a_15_digit_id_upgraded_to_one_ending_in_000_is_not_taken_for_excels(staff, write_csv):
+    legacy = next(first17[:6] + first17[8:] for day in range(10, 29) for sequence in range(100, 1000, 100)
+                  if check_char(first17 := f"4313021980{day % 9 + 1:02d}{day}{sequence:03d}") == "0")
+    result, _report = import_file(actor=staff["worker"], upgrade_ids=True, path=write_csv(
+        [["甲", legacy, GRID, "", "", ""], ["丙", "431322200802181000", GRID, "", "", ""]], headers=H))
+
+    assert (result.created, result.errors) == (1, 1), result.error_sample
