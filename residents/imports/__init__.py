@@ -141,13 +141,14 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
 
     outcomes = pool.outcomes(table.rows) if pool is not None else outcomes_in_process(table.rows, validator)
     skipped = 0
-    zeroed = ZeroedIds(table.positions["id_number"])
+    zeroed = ZeroedIds(table.positions["id_number"], table.header)
     failed = True
     try:
         for number, raw, values, errors in outcomes:
             result.rows += 1
             if raw.__class__ is LineProblem:
                 add_error(number, raw.cells, [RowError(number, "", raw.reason)])
+                zeroed.saw([], raw.cells)
                 continue
             if errors:
                 if validator.blank(raw):  # only cells of columns not imported (序号): an empty row
@@ -184,7 +185,7 @@ def import_file(*, actor, path, upgrade_ids: bool = False, sheet: str = "", on_p
     if skipped:
         result.notes.append(empty_rows_note(skipped))
     result.errors = report.count
-    result.error_sample = sorted(report.sample, key=lambda error: error["row"])  # rows held back were refused last
+    result.error_sample = report.sample
     return result, report
 
 

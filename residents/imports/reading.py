@@ -247,9 +247,11 @@ def _table(records: Iterator, columns: Columns, notes: list[str], lines: CsvLine
     reach over their merged cells (``merged``: a sheet's ranges), else over the blank
     cells to their right."""
     first: list = []
+    counted = 0  # the first rows that hold something (a sheet read whole gives its empty leading rows too)
     for item in records:
         first.append(item)
-        if len(first) >= HEADER_SEARCH_ROWS:
+        counted += item[1].__class__ is LineProblem or not all(map(blank_cell, item[1]))
+        if counted >= HEADER_SEARCH_ROWS:
             break
     # A line with a damaged character (�) may be the header: its other names still count.
     candidates = [(number, cells.cells if cells.__class__ is LineProblem else cells) for number, cells in first

@@ -14,6 +14,7 @@ batch later) and are spooled to temporary files, so memory stays bounded whateve
 number of bad rows; ``save`` merges them in row order.
 """
 
+import bisect
 import heapq
 import pickle
 from collections.abc import Callable, Iterator
@@ -28,6 +29,10 @@ from residents.files import private_temporary
 from residents.imports.csvlines import MAX_CELL, OVERFLOW, overflow_column
 
 SAMPLE_ERRORS = 100
+
+
+def _row_of(error: dict) -> int:
+    return error["row"]
 
 
 @dataclass
@@ -95,8 +100,11 @@ class ErrorReport:
         self.count += 1
         self.overflowed = self.overflowed or bool(self._overflow(cells))
         for error in errors:
-            if len(self.sample) < SAMPLE_ERRORS:
-                self.sample.append({"row": error.row, "column": error.column, "reason": error.reason})
+            if len(self.sample) < SAMPLE_ERRORS or error.row < self.sample[-1]["row"]:
+                # The first errors in row order (rows refused while writing, or held back, come later).
+                bisect.insort(self.sample, {"row": error.row, "column": error.column, "reason": error.reason},
+                              key=_row_of)
+                del self.sample[SAMPLE_ERRORS:]
             if error.first_row is not None:
                 self.partners.setdefault(error.first_row, []).append(number)
         spool = self.held if held else self.written if written else self.validated

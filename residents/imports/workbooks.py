@@ -56,10 +56,10 @@ def _xlsx_sheets(path):
         raise ImportFileError(_("This is not a CSV or .xlsx file.")) from error
 
 
-_DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
+_DIMENSION = re.compile(rb"""<dimension ref=["']([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?["']""")
 _TAG = re.compile(rb"<(?:\w+:)?(sheet|Relationship)\s([^>]*?)/?>")
-_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
-_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+_ATTRIBUTE = re.compile(rb"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")  # either quote: valid XML, and calamine reads it
+_MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\s+ref=["']([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)["']""")
 # What a damaged or unusual archive raises when a part is read (bad compressed data, an
 # unsupported compression method, an encrypted part, a truncated file).
 _UNREADABLE = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error)
@@ -79,7 +79,7 @@ def _relationships(archive: zipfile.ZipFile) -> dict[bytes, tuple[bytes, str]]:
     name in the archive, resolved as a path from xl/)."""
     found = {}
     for kind, attributes in _TAG.findall(archive.read("xl/_rels/workbook.xml.rels")):
-        values = dict(_ATTRIBUTE.findall(attributes))
+        values = {name: double or single for name, double, single in _ATTRIBUTE.findall(attributes)}
         if kind == b"Relationship" and b"Id" in values and b"Target" in values:
             target = html.unescape(values[b"Target"].decode())
             name = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
@@ -94,7 +94,7 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     targets = {key: name for key, (_kind, name) in _relationships(archive).items()}
     parts, hidden = {}, {}
     for kind, attributes in _TAG.findall(archive.read("xl/workbook.xml")):
-        values = dict(_ATTRIBUTE.findall(attributes))
+        values = {name: double or single for name, double, single in _ATTRIBUTE.findall(attributes)}
         relation = next((value for key, value in values.items() if key.endswith(b":id")), None)
         if kind == b"sheet" and b"name" in values and relation in targets:
             visible = values.get(b"state", b"visible") == b"visible"
@@ -165,11 +165,11 @@ def read_xlsx(path, wanted: str) -> tuple:
             part, (shared, styles) = _sheet_parts(archive).get(chosen), _shared_parts(archive)
     except _UNREADABLE:
         part = None
+    if part is None:  # its formulas' errors could not be looked for (they would read as empty cells)
+        raise damaged()
     marks = SheetMarks(path, part)  # formula errors and hidden rows, found while calamine loads the sheet
     if sizes.get(chosen, (None, 0))[1] > settings.IMPORT_XLSX_CALAMINE_CELLS:
         # A sheet too big to hold whole: read in parts.
-        if part is None:
-            raise damaged()
         records = records_in_parts(path, part, shared, styles, damaged)
         marks.join()
         return _calamine_records(with_errors(records, marks.errors, 0)), notes, _merged_in_xml(path, chosen), marks.hidden

@@ -9,24 +9,34 @@ the file was Excel's, they are written then: a real number may end in 000 (about
 in a thousand women's).
 """
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from residents.ids import excel_mangled, excel_number_message, normalise_id
+from residents.imports.columns import ERROR_HEADERS
 from residents.imports.reading import blank_cell
 from residents.imports.report import RowError
 from residents.imports.validation import R_ID_MASK
 
 ID_COLUMN = "公民身份号码"
+REASON_HEADER = ERROR_HEADERS[2]  # 错误原因
 
 
 class ZeroedIds:
-    """``position``: the ID column's position in the rows."""
+    """``position``: the ID column's position in the rows; ``header``: the file's header
+    (an error report's 错误原因 column says which rows were refused so)."""
 
-    def __init__(self, position: int):
+    def __init__(self, position: int, header: list[str]):
         self.position = position
+        self.reason_at = header.index(REASON_HEADER) if REASON_HEADER in header else None
         self.damaged = False  # a row of the file was refused for Excel's number
         self.rows: list[tuple[int, list, list]] = []  # held back: (number, cells, values)
         self._message = excel_number_message()
+        self._said = []  # this refusal's words in each language, as a report may hold them
+        for language in dict(settings.LANGUAGES):
+            with translation.override(language):
+                self._said.append(self.error(0).reason[:40])
 
     def _cell(self, cells: list):
         return cells[self.position] if self.position < len(cells) else None
@@ -40,8 +50,11 @@ class ZeroedIds:
             self.damaged = any(error.column == ID_COLUMN and error.reason == self._message for error in errors)
             return
         cell = self._cell(cells)
-        self.damaged = cell is not None and not blank_cell(cell) and excel_mangled(normalise_id(cell) if cell.__class__ is str
-                                                                                   else cell)
+        if cell.__class__ is str:
+            self.damaged = not blank_cell(cell) and excel_mangled(normalise_id(cell))
+        elif isinstance(cell, (int, float)) and not isinstance(cell, bool):
+            # A 15-digit number survives a number cell (RowValidator.read reads it); longer ones lost digits.
+            self.damaged = not (10**14 <= cell < 10**15 and float(cell).is_integer())
 
     def held(self, number: int, cells: list, values: list, add_error) -> bool:
         """For a valid row whose ID number ends in 000: refuse it (``add_error``) when the
@@ -50,7 +63,14 @@ class ZeroedIds:
         cell = self._cell(cells)
         if len(values[R_ID_MASK]) != 18 or cell.__class__ is not str or len(normalise_id(cell)) != 18:
             return False
-        if self.damaged:
+        if self.reason_at is not None and self.reason_at < len(cells) and cells[self.reason_at].__class__ is str and \
+                any(said in cells[self.reason_at] for said in self._said):
+            # An error report imported again, the number as it was refused: refused again,
+            # whatever the other rows now hold, until the user types it again or says it is right.
+            add_error(number, cells, [RowError(number, ID_COLUMN, _(
+                "the error report refused this number as one whose last digits Excel probably lost: type it again, or, "
+                "if it is right, empty the row's 错误原因 cell and import the report again"))])
+        elif self.damaged:
             add_error(number, cells, [self.error(number)])
         else:
             self.rows.append((number, cells, values))

@@ -269,3 +269,76 @@ def test_a_15_digit_id_upgraded_to_one_ending_in_000_is_not_taken_for_excels(sta
         [["甲", legacy, GRID, "", "", ""], ["丙", "431322200802181000", GRID, "", "", ""]], headers=H))
 
     assert (result.created, result.errors) == (1, 1), result.error_sample
+
+
+def test_a_report_imported_again_refuses_the_zeroed_row_the_user_left_as_it_was(staff, write_csv, tmp_path):
+    zeroed = _zeroed()
+    _result, report = import_file(actor=staff["worker"], path=write_csv(
+        [["甲", zeroed, GRID, "", "", ""], ["戊", "431322200802181000", GRID, "", "", ""],
+         ["丙", 43132220080218, GRID, "", "", "12345"]], headers=H))  # a 14-digit typo, refused for else: marks nothing
+    book = load_workbook(report.save())
+    sheet = book.active
+    sheet.cell(row=3, column=2, value=ID1)  # 戊's number typed again; 甲's left as it was
+    fixed = tmp_path / "fixed.xlsx"
+    book.save(fixed)
+
+    result, _report = import_file(actor=staff["worker"], path=fixed)
+
+    assert set(Resident.objects.values_list("name", flat=True)) == {"戊"}
+    assert result.error_sample[0]["row"] == 2
+    assert result.error_sample[0]["reason"].startswith("the error report refused this number")
+
+    sheet.cell(row=2, column=sheet.max_column).value = None  # 甲's number is right: its 错误原因 emptied
+    book.save(fixed)
+    result, _report = import_file(actor=staff["worker"], path=fixed)
+    assert set(Resident.objects.values_list("name", flat=True)) == {"戊", "甲"}, result.error_sample
+
+
+def test_a_15_digit_number_cell_or_a_line_problem_marks_the_file_only_when_excel_lost_digits(staff, tmp_path, write_csv):
+    zeroed = _zeroed()
+    path = workbook(tmp_path / "old.xlsx", {"名单": [H, ["", 110105491231002, GRID, "", "", ""], ["甲", zeroed, GRID, "", "", ""]]})
+    result, _report = import_file(actor=staff["worker"], path=path)
+    assert (result.created, result.errors) == (1, 1), result.error_sample  # all 15 digits kept: no mark
+
+    path = tmp_path / "line.csv"
+    path.write_text(f"{','.join(H)}\r\n乙,{zeroed},{GRID},,,\r\n丙,4.31322E+17,{GRID},,3栋,301,2单元\r\n", encoding="utf-8")
+    result, _report = import_file(actor=staff["worker"], path=path)
+    assert (result.created, result.errors) == (0, 2), result.error_sample  # a cell too many, and Excel's number
+
+
+def test_the_error_sample_is_the_first_errors_in_row_order(staff, write_csv):
+    zeroed = _zeroed()
+    rows = [["甲", zeroed, GRID, "", "", ""], ["戊", "431322200802181000", GRID, "", "", ""]]
+    rows += [["", ID1, GRID, "", "", ""]] * 120
+    result, _report = import_file(actor=staff["worker"], path=write_csv(rows, headers=H))
+
+    assert [error["row"] for error in result.error_sample][:3] == [2, 3, 4]
+    assert len(result.error_sample) == 100
+
+
+def test_a_header_below_twenty_empty_rows_is_found_on_a_sheet_read_whole(staff, tmp_path):
+    path = workbook(tmp_path / "low.xlsx", {"名单": [[None]] * 21 + [H, ["王秀英", ID1, GRID, "", "", ""]]})
+    with zipfile.ZipFile(path) as archive:
+        assert b'r="22"' in archive.read("xl/worksheets/sheet1.xml")
+
+    result, _report = import_file(actor=staff["worker"], path=path)
+
+    assert (result.created, result.errors) == (1, 0)
+
+
+def test_a_workbook_written_with_single_quotes_is_scanned_for_formula_errors(staff, tmp_path):
+    import_file(actor=staff["worker"], path=workbook(tmp_path / "first.xlsx", {"名单": [H, ["王秀英", ID1, GRID, "13800138000", "", ""]]}))
+    path = workbook(tmp_path / "quotes.xlsx", {"名单": [H, ["王秀英", ID1, GRID, "#N/A", "", ""]]})
+    with zipfile.ZipFile(path) as archive:
+        parts = {item.filename: archive.read(item.filename) for item in archive.infolist()}
+    for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+        declaration, end, body = parts[name].rpartition(b"?>")
+        parts[name] = declaration + end + re.sub(rb'(\s[\w:]+)="([^"]*)"', rb"\1='\2'", body)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+    result, _report = import_file(actor=staff["worker"], path=path)
+
+    assert (result.updated, result.errors) == (0, 1), result.error_sample
+    assert stored("王秀英")[0] == "13800138000"
