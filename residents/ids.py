@@ -92,10 +92,17 @@ def id_identity(value: str) -> str:
     return upgrade(value) if len(value) == 15 and ascii_digits(value) else value
 
 
+def kept_whole(value) -> bool:
+    """Whether a number cell holds a 15-digit (old) ID number whole: Excel keeps 15
+    significant digits, so only longer numbers lost some."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 10**14 <= value < 10**15 \
+        and float(value).is_integer()
+
+
 def excel_mangled(value) -> bool:
     """Whether an ID cell is what Excel leaves of a number typed into a number cell."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):  # TRUE/FALSE: no number at all
-        return True
+        return not kept_whole(value)
     text = str(value).strip().upper()
     if EXCEL_NUMBER.fullmatch(text):
         return True

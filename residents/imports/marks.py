@@ -49,19 +49,16 @@ class SheetMarks:
     """The error cells (``errors``: row number → {column index from A: the error's
     text}) and the hidden rows (``hidden``) of the worksheet ``part`` of the .xlsx at
     ``path``, found in a thread started at once; ``join`` waits for them. A part that
-    cannot be read (or ``None``: not found) gives none (calamine then says what is wrong)."""
+    cannot be read gives none (calamine then says the sheet is damaged)."""
 
-    def __init__(self, path, part: str | None):
+    def __init__(self, path, part: str):
         self.errors: dict[int, dict[int, str]] = {}
         self.hidden: list[int] = []
-        self._thread = None
-        if part is not None:
-            self._thread = threading.Thread(target=self._scan, args=(path, part), daemon=True)
-            self._thread.start()
+        self._thread = threading.Thread(target=self._scan, args=(path, part), daemon=True)
+        self._thread.start()
 
     def join(self) -> "SheetMarks":
-        if self._thread is not None:
-            self._thread.join()
+        self._thread.join()
         return self
 
     def _scan(self, path, part: str) -> None:

@@ -106,9 +106,10 @@ def _validate(number: int, cells: list, positions: dict, grids: dict, bounds: di
             errors.append(RowError(number, header, _("longer than %(length)s characters") % {"length": length}))
     if errors:
         return None, errors
-    if not one_line(value["name"]):  # only control characters
+    name = one_line(value["name"])
+    if not name:  # only control characters
         return None, [RowError(number, "场所名称", _("required"))]
-    place = {"name": one_line(value["name"]), "grid_id": grid_of(grids, value["grid"]), "address": value.get("address", ""),
+    place = {"name": name, "grid_id": grid_of(grids, value["grid"]), "address": value.get("address", ""),
              "contact_name": value.get("contact_name", ""), "kind": kind_words().get(value["kind"])}
     if place["grid_id"] is None:
         errors.append(RowError(number, "网格编码", grid_code_error(value["grid"], grids)))

@@ -28,6 +28,7 @@ from residents.ids import (
     WEIGHTS,
     InvalidNumber,
     excel_number_message,
+    kept_whole,
     parse_id_number,
 )
 from residents.imports.columns import COLUMNS
@@ -221,7 +222,7 @@ class RowValidator:
                 cells.append(value)
             elif isinstance(value, (int, float)) and not isinstance(value, bool) and key == "id_number":
                 # A 15-digit number survives a number cell; longer ones lost digits (refused below).
-                cells.append(str(int(value)) if 10**14 <= value < 10**15 and float(value).is_integer() else value)
+                cells.append(str(int(value)) if kept_whole(value) else value)
             else:
                 cells.append(_text(value))
         joined = "".join(cell for cell in cells if cell.__class__ is str)

@@ -52,9 +52,8 @@ class ZeroedIds:
         cell = self._cell(cells)
         if cell.__class__ is str:
             self.damaged = not blank_cell(cell) and excel_mangled(normalise_id(cell))
-        elif isinstance(cell, (int, float)) and not isinstance(cell, bool):
-            # A 15-digit number survives a number cell (RowValidator.read reads it); longer ones lost digits.
-            self.damaged = not (10**14 <= cell < 10**15 and float(cell).is_integer())
+        else:
+            self.damaged = excel_mangled(cell) if isinstance(cell, (int, float)) else False
 
     def held(self, number: int, cells: list, values: list, add_error) -> bool:
         """For a valid row whose ID number ends in 000: refuse it (``add_error``) when the
